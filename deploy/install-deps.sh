@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every build and run dependency of steersync from Debian 12 packages.
+# Idempotent: when everything is already installed it returns in about a second
+# without touching the network.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ccache git openssl ca-certificates procps
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  liblmdb-dev lmdb-utils libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  prometheus-cpp-dev libtomlplusplus-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,79 @@
+#include "node/admin_service.h"
+
+#include "node/node.h"
+
+namespace steersync::node {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+class AdminService final : public v1::Admin::Service {
+ public:
+  explicit AdminService(Node& node) : node_(node) {}
+
+  grpc::Status GetStatus(grpc::ServerContext*, const v1::StatusRequest*,
+                         v1::StatusReply* reply) override {
+    *reply = node_.GetStatus();
+    return grpc::Status::OK;
+  }
+  grpc::Status ListPeers(grpc::ServerContext*, const v1::PeersRequest*,
+                         v1::PeersReply* reply) override {
+    *reply = node_.ListPeers();
+    return grpc::Status::OK;
+  }
+  grpc::Status IssueDirective(grpc::ServerContext*, const v1::IssueDirectiveRequest* request,
+                              v1::IssueDirectiveReply* reply) override {
+    auto id = node_.IssueDirective(*request);
+    if (!id.ok()) return ToGrpc(id.status());
+    reply->set_id(*id);
+    return grpc::Status::OK;
+  }
+  grpc::Status ListDirectives(grpc::ServerContext*, const v1::ListDirectivesRequest*,
+                              v1::ListDirectivesReply* reply) override {
+    auto r = node_.ListDirectives();
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
+  grpc::Status AckDirective(grpc::ServerContext*, const v1::AckDirectiveRequest* request,
+                            v1::AckDirectiveReply* reply) override {
+    auto id = node_.AckDirective(request->directive_id());
+    if (!id.ok()) return ToGrpc(id.status());
+    reply->set_id(*id);
+    return grpc::Status::OK;
+  }
+  grpc::Status SubmitReport(grpc::ServerContext*, const v1::SubmitReportRequest* request,
+                            v1::SubmitReportReply* reply) override {
+    auto id = node_.SubmitReport(*request);
+    if (!id.ok()) return ToGrpc(id.status());
+    reply->set_id(*id);
+    return grpc::Status::OK;
+  }
+  grpc::Status ListReports(grpc::ServerContext*, const v1::ListReportsRequest*,
+                           v1::ListReportsReply* reply) override {
+    auto r = node_.ListReports();
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
+  grpc::Status ListQuarantine(grpc::ServerContext*, const v1::ListQuarantineRequest*,
+                              v1::ListQuarantineReply* reply) override {
+    auto r = node_.ListQuarantine();
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
+
+ private:
+  Node& node_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> MakeAdminService(Node& node) {
+  return std::make_unique<AdminService>(node);
+}
+
+}  // namespace steersync::node

@@ -1,0 +1,146 @@
+#include "node/config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "sync/node_path.h"
+
+namespace steersync::node {
+namespace {
+
+using Keys = std::set<std::string>;
+
+absl::Status CheckKnown(const toml::table& table, const std::string& prefix, const Keys& known,
+                        const std::string& origin) {
+  for (const auto& [key, value] : table) {
+    const std::string name(key.str());
+    if (!known.count(name)) {
+      return absl::InvalidArgumentError(origin + ": unknown key '" + prefix + name + "'");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RequiredString(const toml::table& table, const std::string& section,
+                                           const std::string& key, const std::string& origin) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) {
+    return absl::InvalidArgumentError(origin + ": missing required key '" + section + "." + key +
+                                      "'");
+  }
+  const auto* s = node->as_string();
+  if (s == nullptr || s->get().empty()) {
+    return absl::InvalidArgumentError(origin + ": key '" + section + "." + key +
+                                      "' must be a non-empty string");
+  }
+  return s->get();
+}
+
+absl::StatusOr<const toml::table*> Section(const toml::table& root, const std::string& name,
+                                           bool required, const std::string& origin) {
+  const toml::node* node = root.get(name);
+  if (node == nullptr) {
+    if (required) return absl::InvalidArgumentError(origin + ": missing required section [" + name + "]");
+    return static_cast<const toml::table*>(nullptr);
+  }
+  const toml::table* t = node->as_table();
+  if (t == nullptr) return absl::InvalidArgumentError(origin + ": '" + name + "' must be a table");
+  return t;
+}
+
+std::string Resolve(const std::string& base_dir, const std::string& path) {
+  std::filesystem::path p(path);
+  if (p.is_absolute() || base_dir.empty()) return path;
+  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
+}
+
+}  // namespace
+
+#define CONFIG_ASSIGN(lhs, expr)       \
+  do {                                 \
+    auto v_ = (expr);                  \
+    if (!v_.ok()) return v_.status();  \
+    lhs = std::move(v_).value();       \
+  } while (false)
+
+absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std::string& base_dir,
+                                        const std::string& origin) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << origin << ":" << e.source().begin.line << ": " << e.description();
+    return absl::InvalidArgumentError(msg.str());
+  }
+  if (auto s = CheckKnown(root, "", {"node", "listen", "parent", "tls", "admin"}, origin); !s.ok()) {
+    return s;
+  }
+  NodeOptions opt;
+  const toml::table* t = nullptr;
+
+  CONFIG_ASSIGN(t, Section(root, "node", true, origin));
+  if (auto s = CheckKnown(*t, "node.", {"id", "data_dir", "map_size_mb"}, origin); !s.ok()) return s;
+  CONFIG_ASSIGN(opt.id, RequiredString(*t, "node", "id", origin));
+  if (!sync::IsValidNodeId(opt.id)) {
+    return absl::InvalidArgumentError(origin + ": 'node.id' = '" + opt.id +
+                                      "' is not a node id (segments of a-z, 0-9, '-', joined by '/')");
+  }
+  CONFIG_ASSIGN(opt.data_dir, RequiredString(*t, "node", "data_dir", origin));
+  opt.data_dir = Resolve(base_dir, opt.data_dir);
+  if (const toml::node* n = t->get("map_size_mb")) {
+    const auto* i = n->as_integer();
+    if (i == nullptr || i->get() < 16) {
+      return absl::InvalidArgumentError(origin + ": 'node.map_size_mb' must be an integer >= 16");
+    }
+    opt.map_size_mb = static_cast<uint64_t>(i->get());
+  }
+
+  CONFIG_ASSIGN(t, Section(root, "listen", false, origin));
+  if (t != nullptr) {
+    if (auto s = CheckKnown(*t, "listen.", {"address"}, origin); !s.ok()) return s;
+    CONFIG_ASSIGN(opt.listen_address, RequiredString(*t, "listen", "address", origin));
+  }
+
+  CONFIG_ASSIGN(t, Section(root, "parent", false, origin));
+  if (t != nullptr) {
+    if (auto s = CheckKnown(*t, "parent.", {"address"}, origin); !s.ok()) return s;
+    CONFIG_ASSIGN(opt.parent_address, RequiredString(*t, "parent", "address", origin));
+  }
+  const bool is_root = sync::ParentOf(opt.id).empty();
+  if (is_root && !opt.parent_address.empty()) {
+    return absl::InvalidArgumentError(origin + ": node '" + opt.id +
+                                      "' is a root (no parent in its id) but has a [parent] section");
+  }
+  // A non-root node without [parent] is the top of its own federation (a
+  // province running without the national level): allowed, it only serves.
+  CONFIG_ASSIGN(t, Section(root, "tls", true, origin));
+  if (auto s = CheckKnown(*t, "tls.", {"ca", "cert", "key"}, origin); !s.ok()) return s;
+  CONFIG_ASSIGN(opt.tls.ca, RequiredString(*t, "tls", "ca", origin));
+  CONFIG_ASSIGN(opt.tls.cert, RequiredString(*t, "tls", "cert", origin));
+  CONFIG_ASSIGN(opt.tls.key, RequiredString(*t, "tls", "key", origin));
+  opt.tls.ca = Resolve(base_dir, opt.tls.ca);
+  opt.tls.cert = Resolve(base_dir, opt.tls.cert);
+  opt.tls.key = Resolve(base_dir, opt.tls.key);
+
+  CONFIG_ASSIGN(t, Section(root, "admin", true, origin));
+  if (auto s = CheckKnown(*t, "admin.", {"socket"}, origin); !s.ok()) return s;
+  CONFIG_ASSIGN(opt.admin_socket, RequiredString(*t, "admin", "socket", origin));
+  opt.admin_socket = Resolve(base_dir, opt.admin_socket);
+  return opt;
+}
+
+absl::StatusOr<NodeOptions> LoadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError("cannot read config file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string base = std::filesystem::path(path).parent_path().string();
+  return ParseConfig(text.str(), base, path);
+}
+
+}  // namespace steersync::node

@@ -1,0 +1,52 @@
+#pragma once
+// steersyncd's configuration: a TOML file parsed once into typed options.
+// Unknown keys and missing required keys are startup errors naming the key.
+//
+//   [node]   id, data_dir, map_size_mb (optional, default 8192)
+//   [listen] address                 only on nodes that have children
+//   [parent] address                 absent on the top node (root or a province
+//                                    running without the national level)
+//   [tls]    ca, cert, key
+//   [admin]  socket
+//
+// Relative paths are resolved against the config file's directory.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace steersync::node {
+
+struct TlsFiles {
+  std::string ca;    // PEM: the federation CA
+  std::string cert;  // PEM: this node's certificate
+  std::string key;   // PEM: this node's private key
+};
+
+struct NodeOptions {
+  // Path-shaped node id, e.g. "vn/quang-ngai/tinh-phong".
+  std::string id;
+  // LMDB environment directory; created if missing.
+  std::string data_dir;
+  // Upper bound of the LMDB map, in MiB.
+  uint64_t map_size_mb = 8192;
+  // host:port to serve children on; empty when the node has no children.
+  std::string listen_address;
+  // host:port of the parent; empty on the root.
+  std::string parent_address;
+  TlsFiles tls;
+  // Unix socket path of the admin service.
+  std::string admin_socket;
+};
+
+// Parses TOML text. `base_dir` resolves relative paths; `origin` names the
+// source in error messages.
+absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std::string& base_dir,
+                                        const std::string& origin);
+
+// Reads and parses a config file.
+absl::StatusOr<NodeOptions> LoadConfig(const std::string& path);
+
+}  // namespace steersync::node

@@ -1,0 +1,174 @@
+#include "node/link.h"
+
+#include <spdlog/spdlog.h>
+
+#include "node/policy.h"
+#include "sync/apply.h"
+
+namespace steersync::node {
+
+Link::Link(const LinkContext& context, std::string peer_id, Relation relation,
+           std::shared_ptr<PeerStats> stats)
+    : context_(context),
+      peer_id_(std::move(peer_id)),
+      relation_(relation),
+      stats_(std::move(stats)),
+      session_([&] {
+        sync::SessionOptions o = context.session_defaults;
+        o.self_id = context.self_id;
+        o.peer_id = peer_id_;
+        return o;
+      }(), *context.store) {}
+
+void Link::Attach(std::function<void()> wake, std::function<void(absl::Status)> close) {
+  std::lock_guard<std::mutex> lock(wake_mu_);
+  wake_ = std::move(wake);
+  close_ = std::move(close);
+}
+
+void Link::Detach() {
+  std::lock_guard<std::mutex> lock(wake_mu_);
+  wake_ = nullptr;
+  close_ = nullptr;
+}
+
+void Link::Wake() {
+  std::lock_guard<std::mutex> lock(wake_mu_);
+  if (wake_) wake_();
+}
+
+void Link::Fail(absl::Status status) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failed_) return;
+    failed_ = true;
+  }
+  spdlog::warn("link {}: closing: {}", peer_id_, status.ToString());
+  std::lock_guard<std::mutex> lock(wake_mu_);
+  if (close_) close_(std::move(status));
+}
+
+void Link::Start() {
+  absl::StatusOr<uint64_t> applied = context_.store->AppliedSeq(peer_id_);
+  if (!applied.ok()) {
+    Fail(applied.status());
+    return;
+  }
+  stats_->connected = true;
+  sent_before_session_ = stats_->records_sent;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    session_.Start(*applied);
+    DrainSessionLocked();
+  }
+  spdlog::info("link {}: up, resuming its log after seq {}", peer_id_, *applied);
+  Wake();
+}
+
+void Link::OnMessage(const v1::SyncMessage& message) {
+  stats_->last_contact_micros = context_.clock->NowMicros();
+  if (message.has_rejection()) {
+    const auto& r = message.rejection();
+    spdlog::warn("link {}: peer refused record {}: {} ({})", peer_id_, r.record_id(),
+                 r.reason_code(), r.detail());
+  }
+  absl::Status status;
+  std::vector<sync::ApplyRequest> requests;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failed_) return;
+    status = session_.OnMessage(message);
+    if (status.ok()) {
+      requests = DrainSessionLocked();
+      stats_->acked_seq = session_.acked_seq();
+    }
+  }
+  if (!status.ok()) {
+    Fail(status);
+    return;
+  }
+  SubmitApplies(std::move(requests));
+  Wake();
+}
+
+void Link::OnLocalAppend() {
+  absl::Status status;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failed_) return;
+    status = session_.OnLocalAppend();
+    if (status.ok()) DrainSessionLocked();  // no apply requests come from local appends
+  }
+  if (!status.ok()) {
+    Fail(status);
+    return;
+  }
+  Wake();
+}
+
+bool Link::TakeNext(v1::SyncMessage* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (outbox_.empty()) return false;
+  *out = std::move(outbox_.front());
+  outbox_.pop_front();
+  return true;
+}
+
+std::vector<sync::ApplyRequest> Link::DrainSessionLocked() {
+  for (auto& m : session_.TakeOutgoing()) outbox_.push_back(std::move(m));
+  stats_->records_sent = session_.counters().records_sent + sent_before_session_;
+  return session_.TakeApplyRequests();
+}
+
+void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
+  for (sync::ApplyRequest& request : requests) {
+    stats_->records_received += request.records.size();
+    auto shared = std::make_shared<sync::ApplyRequest>(std::move(request));
+    auto result = std::make_shared<sync::ApplyStats>();
+    std::weak_ptr<Link> weak = weak_from_this();
+    const LinkContext& ctx = context_;
+    const std::string peer = peer_id_;
+    context_.writer->Submit(
+        [shared, result, &ctx, peer](LmdbStore::View& view) -> absl::Status {
+          for (const auto& r : shared->records) {
+            v1::RecordBody body;
+            if (body.ParseFromString(r.body())) ctx.hlc->Observe(body.version().hlc());
+          }
+          auto stats = sync::ApplyRecords(
+              view, peer, shared->records, shared->last_seq,
+              [&](std::string_view from, const v1::RecordBody& body, const v1::Record&) {
+                return Admit(ctx.self_id, from, body);
+              },
+              ctx.clock->NowMicros());
+          if (!stats.ok()) return stats.status();
+          *result = std::move(*stats);
+          return absl::OkStatus();
+        },
+        [weak, shared, result](absl::Status status) {
+          auto self = weak.lock();
+          if (!self) return;  // stream gone; the peer will resend from our checkpoint
+          if (!status.ok()) {
+            self->Fail(absl::UnavailableError("applying a batch failed: " + status.ToString()));
+            return;
+          }
+          {
+            std::lock_guard<std::mutex> lock(self->mu_);
+            for (const auto& q : result->rejections) {
+              spdlog::warn("link {}: quarantined record '{}': {} ({})", self->peer_id_,
+                           q.record_id, q.reason_code, q.detail);
+              v1::SyncMessage m;
+              m.mutable_rejection()->set_record_id(q.record_id);
+              m.mutable_rejection()->set_reason_code(q.reason_code);
+              m.mutable_rejection()->set_detail(q.detail);
+              self->outbox_.push_back(std::move(m));
+            }
+            self->stats_->rejected += result->quarantined;
+            self->session_.OnApplied(shared->last_seq);
+            self->DrainSessionLocked();  // OnApplied yields acks, never apply requests
+          }
+          self->Wake();
+        });
+  }
+}
+
+}  // namespace steersync::node

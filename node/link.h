@@ -1,0 +1,100 @@
+#pragma once
+// One live replication link to a neighbour (parent or child), independent of
+// which side dialled. It owns the sync::Session of the stream, feeds apply
+// requests to the store writer, and hands outgoing messages to the transport.
+//
+// Thread safety: thread-safe. Lock order: wake_mu_ before the transport's own
+// lock before mu_; Wake() is never called with mu_ held.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <deque>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "node/store/group_commit_writer.h"
+#include "node/store/lmdb_store.h"
+#include "steersync/v1/sync.pb.h"
+#include "sync/clock.h"
+#include "sync/hlc.h"
+#include "sync/session.h"
+
+namespace steersync::node {
+
+enum class Relation { kParent, kChild };
+
+// What a link needs from its node. All members outlive every link.
+struct LinkContext {
+  std::string self_id;
+  LmdbStore* store;
+  GroupCommitWriter* writer;
+  const sync::Clock* clock;
+  sync::HybridClock* hlc;
+  sync::SessionOptions session_defaults;
+};
+
+// Counters that outlive a single stream (kept per peer by the node).
+struct PeerStats {
+  std::atomic<uint64_t> records_sent{0};
+  std::atomic<uint64_t> records_received{0};
+  std::atomic<uint64_t> rejected{0};
+  std::atomic<uint64_t> acked_seq{0};
+  std::atomic<int64_t> last_contact_micros{0};
+  std::atomic<bool> connected{false};
+};
+
+class Link : public std::enable_shared_from_this<Link> {
+ public:
+  Link(const LinkContext& context, std::string peer_id, Relation relation,
+       std::shared_ptr<PeerStats> stats);
+
+  const std::string& peer_id() const { return peer_id_; }
+  Relation relation() const { return relation_; }
+
+  // Transport hooks. `wake` asks the transport to pull messages with
+  // TakeNext(); `close` ends the stream with a status. Both may be called
+  // from any thread until Detach() returns.
+  void Attach(std::function<void()> wake, std::function<void(absl::Status)> close);
+  // After this returns, neither hook is called again.
+  void Detach();
+
+  // Reads our checkpoint of the peer's log and sends Hello.
+  void Start();
+  void OnMessage(const v1::SyncMessage& message);
+  // Our log grew.
+  void OnLocalAppend();
+  // A newer stream from the same peer took over: close this one.
+  void OnReplaced() { Fail(absl::AbortedError("replaced by a newer stream from the same peer")); }
+  // Pops the next message to send, if any.
+  bool TakeNext(v1::SyncMessage* out);
+
+ private:
+  // REQUIRES: mu_ held. Moves session output into the outbox and returns
+  // the apply requests, to be submitted once mu_ is released.
+  std::vector<sync::ApplyRequest> DrainSessionLocked();
+  // REQUIRES: mu_ not held. Hands apply requests to the store writer.
+  void SubmitApplies(std::vector<sync::ApplyRequest> requests);
+  void Fail(absl::Status status);
+  void Wake();
+
+  const LinkContext& context_;
+  const std::string peer_id_;
+  const Relation relation_;
+  const std::shared_ptr<PeerStats> stats_;
+
+  std::mutex wake_mu_;
+  std::function<void()> wake_;                   // guarded by wake_mu_
+  std::function<void(absl::Status)> close_;      // guarded by wake_mu_
+
+  std::mutex mu_;
+  sync::Session session_;                        // guarded by mu_
+  std::deque<v1::SyncMessage> outbox_;           // guarded by mu_
+  bool failed_ = false;                          // guarded by mu_
+  uint64_t sent_before_session_ = 0;             // stats_->records_sent at Start()
+};
+
+}  // namespace steersync::node

@@ -1,0 +1,55 @@
+#include "node/net/link_registry.h"
+
+namespace steersync::node {
+
+std::shared_ptr<PeerStats> LinkRegistry::StatsFor(const std::string& peer, Relation relation) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& view = peers_[peer];
+  if (!view.stats) {
+    view.peer = peer;
+    view.relation = relation;
+    view.stats = std::make_shared<PeerStats>();
+  }
+  return view.stats;
+}
+
+void LinkRegistry::Add(const std::shared_ptr<Link>& link) {
+  std::shared_ptr<Link> old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& slot = live_[link->peer_id()];
+    old = slot.lock();
+    slot = link;
+  }
+  if (old) old->OnReplaced();
+}
+
+void LinkRegistry::Remove(const Link* link) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = live_.find(link->peer_id());
+  if (it == live_.end()) return;
+  auto current = it->second.lock();
+  if (!current || current.get() == link) {
+    live_.erase(it);
+    auto p = peers_.find(link->peer_id());
+    if (p != peers_.end()) p->second.stats->connected = false;
+  }
+}
+
+std::vector<std::shared_ptr<Link>> LinkRegistry::Live() const {
+  std::vector<std::shared_ptr<Link>> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [peer, weak] : live_) {
+    if (auto l = weak.lock()) out.push_back(std::move(l));
+  }
+  return out;
+}
+
+std::vector<LinkRegistry::PeerView> LinkRegistry::Peers() const {
+  std::vector<PeerView> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [peer, view] : peers_) out.push_back(view);
+  return out;
+}
+
+}  // namespace steersync::node

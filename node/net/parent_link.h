@@ -1,0 +1,65 @@
+#pragma once
+// The client side of a node's link to its parent: dials, runs one Sync
+// stream, and on any failure reconnects with exponential backoff and jitter.
+// The parent must present "urn:steersync:node:<parent-id>"; any other
+// identity is refused and logged.
+//
+// Thread safety: thread-safe. Owns one thread that sleeps between attempts.
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "node/link.h"
+#include "node/net/link_registry.h"
+
+namespace steersync::node {
+
+struct BackoffOptions {
+  int64_t initial_ms = 200;
+  int64_t max_ms = 10'000;
+  double multiplier = 2.0;
+  // Each delay is drawn uniformly from [delay * (1 - jitter), delay].
+  double jitter = 0.5;
+};
+
+class ParentLink {
+ public:
+  // `context` and `registry` must outlive this object.
+  ParentLink(const LinkContext& context, LinkRegistry& registry, std::string parent_address,
+             std::shared_ptr<grpc::ChannelCredentials> credentials, BackoffOptions backoff);
+  ~ParentLink();  // Stop()s
+
+  void Start();
+  // Cancels the stream and joins the thread.
+  void Stop();
+
+  const std::string& parent_id() const { return parent_id_; }
+  const std::string& address() const { return address_; }
+  bool connected() const;
+
+ private:
+  class Stream;
+  void Run();
+
+  const LinkContext& context_;
+  LinkRegistry& registry_;
+  const std::string parent_id_;
+  const std::string address_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
+  const BackoffOptions backoff_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;                 // guarded by mu_
+  Stream* current_ = nullptr;             // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace steersync::node

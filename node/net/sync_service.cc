@@ -1,0 +1,124 @@
+#include "node/net/sync_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "node/tls.h"
+#include "sync/node_path.h"
+
+namespace steersync::node {
+
+// One stream from a child. Deletes itself in OnDone().
+// Invariant: at most one read and one write in flight; `out_` is only
+// touched by the write in flight.
+class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::SyncMessage> {
+ public:
+  SyncServerReactor(SyncService& service, grpc::CallbackServerContext* ctx)
+      : service_(service) {
+    {
+      std::lock_guard<std::mutex> lock(service_.mu_);
+      ++service_.active_;
+    }
+    const std::string self = service_.context_.self_id;
+    std::optional<std::string> peer;
+    if (auto auth = ctx->auth_context()) peer = PeerNodeId(*auth);
+    if (!peer.has_value() || sync::ParentOf(*peer) != self) {
+      ++service_.refused_;
+      const std::string who = peer.value_or("<no node identity>");
+      spdlog::warn("refused sync stream from {} ({}): not a child of {}", who, ctx->peer(), self);
+      Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          "node '" + who + "' is not a child of '" + self + "'"));
+      return;
+    }
+    link_ = std::make_shared<node::Link>(service_.context_, *peer, Relation::kChild,
+                                         service_.registry_.StatsFor(*peer, Relation::kChild));
+    link_->Attach([this] { Pump(); },
+                  [this](absl::Status s) {
+                    FinishOnce(grpc::Status(static_cast<grpc::StatusCode>(s.code()),
+                                            std::string(s.message())));
+                  });
+    service_.registry_.Add(link_);
+    StartSendInitialMetadata();
+    StartRead(&in_);
+    link_->Start();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the child closed its side or the connection died
+      FinishOnce(grpc::Status::OK);
+      return;
+    }
+    link_->OnMessage(in_);
+    StartRead(&in_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      writing_ = false;
+    }
+    if (!ok) {
+      FinishOnce(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
+      return;
+    }
+    Pump();
+  }
+
+  void OnCancel() override { FinishOnce(grpc::Status::CANCELLED); }
+
+  void OnDone() override {
+    if (link_) {
+      link_->Detach();
+      service_.registry_.Remove(link_.get());
+      spdlog::info("link {}: down", link_->peer_id());
+    }
+    {
+      std::lock_guard<std::mutex> lock(service_.mu_);
+      --service_.active_;
+    }
+    service_.cv_.notify_all();
+    delete this;
+  }
+
+ private:
+  void Pump() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (writing_ || finished_) return;
+      if (!link_->TakeNext(&out_)) return;
+      writing_ = true;
+    }
+    StartWrite(&out_);
+  }
+
+  void FinishOnce(grpc::Status status) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (finished_) return;
+      finished_ = true;
+    }
+    Finish(std::move(status));
+  }
+
+  SyncService& service_;
+  std::shared_ptr<node::Link> link_;
+  v1::SyncMessage in_;
+  v1::SyncMessage out_;
+  std::mutex mu_;
+  bool writing_ = false;   // guarded by mu_
+  bool finished_ = false;  // guarded by mu_
+};
+
+SyncService::SyncService(const LinkContext& context, LinkRegistry& registry)
+    : context_(context), registry_(registry) {}
+
+grpc::ServerBidiReactor<v1::SyncMessage, v1::SyncMessage>* SyncService::Link(
+    grpc::CallbackServerContext* context) {
+  return new SyncServerReactor(*this, context);
+}
+
+void SyncService::WaitForStreams() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return active_ == 0; });
+}
+
+}  // namespace steersync::node

@@ -1,0 +1,360 @@
+#include "node/node.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <set>
+
+#include <grpcpp/security/server_credentials.h>
+#include <spdlog/spdlog.h>
+
+#include "node/admin_service.h"
+#include "node/policy.h"
+#include "node/system_clock.h"
+#include "node/tls.h"
+#include "sync/apply.h"
+#include "sync/node_path.h"
+#include "sync/status_macros.h"
+#include "sync/version_vector.h"
+
+namespace steersync::node {
+namespace {
+
+constexpr char kLocalCounterKey[] = "local_counter";
+constexpr char kLastHlcKey[] = "last_hlc";
+// Capacity used until rosters land: the committee office, rank of STAFF
+// (DOMAIN-MODEL.md §1.6).
+constexpr char kDefaultCapacity[] = "STAFF";
+constexpr uint32_t kDefaultRank = 10;
+
+}  // namespace
+
+std::string LegalDate(int64_t unix_micros) {
+  using namespace std::chrono;
+  const auto local = sys_seconds(seconds(unix_micros / 1'000'000)) + hours(7);
+  const year_month_day ymd{floor<days>(local)};
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+Node::Node(NodeOptions options, NodeRuntimeOptions runtime)
+    : options_(std::move(options)),
+      runtime_(runtime),
+      owned_clock_(runtime.clock ? nullptr : std::make_unique<SystemClock>()),
+      clock_(runtime.clock ? runtime.clock : owned_clock_.get()),
+      hlc_(*clock_) {}
+
+absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
+                                                   NodeRuntimeOptions runtime) {
+  std::unique_ptr<Node> node(new Node(std::move(options), runtime));
+  lmdb::EnvOptions env;
+  env.map_size = static_cast<size_t>(node->options_.map_size_mb) << 20;
+  SYNC_ASSIGN_OR_RETURN(node->store_, LmdbStore::Open(node->options_.data_dir, env));
+  SYNC_ASSIGN_OR_RETURN(std::optional<std::string> hlc, node->store_->MetaGet(kLastHlcKey));
+  if (hlc.has_value()) {
+    v1::Hlc last;
+    if (last.ParseFromString(*hlc)) node->hlc_.Restore(last);
+  }
+  node->link_context_ = LinkContext{node->options_.id,  node->store_.get(), nullptr,
+                                    node->clock_,       &node->hlc_,        runtime.session};
+  Node* raw = node.get();
+  node->writer_ = std::make_unique<GroupCommitWriter>(*node->store_, GroupCommitWriter::Options{},
+                                                      [raw](uint64_t) { raw->OnCommit(); });
+  node->link_context_.writer = node->writer_.get();
+  return node;
+}
+
+Node::~Node() { Stop(); }
+
+absl::Status Node::Start() {
+  if (!options_.listen_address.empty()) {
+    SYNC_ASSIGN_OR_RETURN(auto creds, MakeServerCredentials(options_.tls));
+    sync_service_ = std::make_unique<SyncService>(link_context_, registry_);
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(options_.listen_address, creds, &sync_port_);
+    builder.RegisterService(sync_service_.get());
+    builder.SetMaxReceiveMessageSize(64 << 20);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    sync_server_ = builder.BuildAndStart();
+    if (!sync_server_ || sync_port_ == 0) {
+      return absl::UnavailableError("cannot listen on " + options_.listen_address);
+    }
+    spdlog::info("{}: serving children on {} (port {})", options_.id, options_.listen_address,
+                 sync_port_);
+  }
+  if (runtime_.serve_admin) {
+    const std::string& path = options_.admin_socket;
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    ::unlink(path.c_str());  // a stale socket from a killed process
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("unix:" + path, grpc::experimental::LocalServerCredentials(UDS));
+    admin_service_ = MakeAdminService(*this);
+    builder.RegisterService(admin_service_.get());
+    admin_server_ = builder.BuildAndStart();
+    if (!admin_server_) return absl::UnavailableError("cannot serve admin socket " + path);
+    ::chmod(path.c_str(), 0600);  // owner only
+  }
+  if (!options_.parent_address.empty()) {
+    SYNC_ASSIGN_OR_RETURN(auto creds, MakeChannelCredentials(options_.tls));
+    parent_ = std::make_unique<ParentLink>(link_context_, registry_, options_.parent_address,
+                                           std::move(creds), runtime_.backoff);
+    parent_->Start();
+  }
+  spdlog::info("{}: started; log head {}", options_.id, store_->HeadSeq());
+  return absl::OkStatus();
+}
+
+void Node::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (parent_) parent_->Stop();
+  if (sync_server_) {
+    sync_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    sync_service_->WaitForStreams();
+  }
+  if (admin_server_) {
+    admin_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    ::unlink(options_.admin_socket.c_str());
+  }
+  writer_.reset();  // drains queued writes
+  spdlog::info("{}: stopped", options_.id);
+}
+
+void Node::OnCommit() {
+  for (const auto& link : registry_.Live()) link->OnLocalAppend();
+}
+
+absl::StatusOr<std::string> Node::WriteLocal(BodyMaker make) {
+  auto id = std::make_shared<std::string>();
+  auto admitted = std::make_shared<sync::Admission>();
+  std::promise<absl::Status> done;
+  auto future = done.get_future();
+  writer_->Submit(
+      [this, make, id, admitted](LmdbStore::View& view) -> absl::Status {
+        SYNC_ASSIGN_OR_RETURN(std::optional<std::string> c, view.MetaGet(kLocalCounterKey));
+        const uint64_t counter = (c.has_value() ? lmdb::DecodeSeq(*c) : 0) + 1;
+        v1::RecordBody body;
+        SYNC_ASSIGN_OR_RETURN(*id, make(counter, view, body));
+        body.set_id(*id);
+        v1::Version* version = body.mutable_version();
+        *version->mutable_hlc() = hlc_.Now();
+        version->set_writer(options_.id);
+        version->set_legal_date(LegalDate(clock_->NowMicros()));
+        v1::Authority* authority = version->mutable_authority();
+        authority->set_unit_depth(static_cast<uint32_t>(sync::DepthOf(options_.id)));
+        authority->set_role_rank(kDefaultRank);
+        authority->set_capacity(kDefaultCapacity);
+        SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> existing, view.Get(*id));
+        if (existing.has_value()) {
+          v1::RecordBody previous;
+          if (previous.ParseFromString(existing->body())) {
+            *version->mutable_vector() = previous.version().vector();
+          }
+        }
+        sync::SetCounter(*version->mutable_vector(), options_.id, counter);
+        v1::Record record;
+        record.set_body(body.SerializeAsString());
+        SYNC_ASSIGN_OR_RETURN(
+            sync::ApplyStats stats,
+            sync::ApplyRecords(view, "", {record}, 0,
+                               [&](std::string_view from, const v1::RecordBody& b,
+                                   const v1::Record&) {
+                                 sync::Admission a = Admit(options_.id, from, b);
+                                 *admitted = a;
+                                 return a;
+                               },
+                               clock_->NowMicros()));
+        if (stats.quarantined > 0) {
+          return absl::InvalidArgumentError("refused: " + admitted->reason_code + ": " +
+                                            admitted->detail);
+        }
+        SYNC_RETURN_IF_ERROR(view.MetaPut(kLocalCounterKey, lmdb::EncodeSeq(counter)));
+        return view.MetaPut(kLastHlcKey, version->hlc().SerializeAsString());
+      },
+      [&done](absl::Status s) { done.set_value(std::move(s)); });
+  SYNC_RETURN_IF_ERROR(future.get());
+  return *id;
+}
+
+absl::StatusOr<std::string> Node::IssueDirective(const v1::IssueDirectiveRequest& request) {
+  if (request.number().empty()) return absl::InvalidArgumentError("directive number is required");
+  if (request.title().empty()) return absl::InvalidArgumentError("directive title is required");
+  for (const auto& unit : request.to_units()) {
+    if (!sync::IsValidNodeId(unit) || !sync::IsSelfOrAncestor(options_.id, unit) ||
+        unit == options_.id) {
+      return absl::InvalidArgumentError("'" + unit + "' is not a unit below " + options_.id);
+    }
+  }
+  return WriteLocal([&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
+                        -> absl::StatusOr<std::string> {
+    v1::Directive d;
+    d.set_number(request.number());
+    d.set_title(request.title());
+    d.set_body(request.body());
+    d.set_issuer(options_.id);
+    *d.mutable_to_units() = request.to_units();
+    d.set_issued_date(LegalDate(clock_->NowMicros()));
+    body.set_kind(v1::DIRECTIVE);
+    body.mutable_audience()->set_direction(v1::Audience::DOWN);
+    body.mutable_audience()->set_root(options_.id);
+    *body.mutable_audience()->mutable_units() = request.to_units();
+    body.set_payload(d.SerializeAsString());
+    return options_.id + "/d/" + std::to_string(counter);
+  });
+}
+
+absl::StatusOr<std::string> Node::AckDirective(const std::string& directive_id) {
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> record, store_->GetRecord(directive_id));
+  v1::RecordBody target;
+  if (!record.has_value() || !target.ParseFromString(record->body()) ||
+      target.kind() != v1::DIRECTIVE) {
+    return absl::NotFoundError("no directive '" + directive_id + "' on this node");
+  }
+  v1::Directive d;
+  if (!d.ParseFromString(target.payload())) return absl::DataLossError("directive does not parse");
+  if (d.issuer() == options_.id) {
+    return absl::InvalidArgumentError("a unit does not acknowledge its own directive");
+  }
+  const std::string id = options_.id + "/a/" + directive_id;
+  if (auto existing = store_->GetRecord(id); existing.ok() && existing->has_value()) {
+    return id;  // already acknowledged: acknowledging is idempotent
+  }
+  return WriteLocal([&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
+                        -> absl::StatusOr<std::string> {
+    v1::Acknowledgement a;
+    a.set_directive_id(directive_id);
+    a.set_unit(options_.id);
+    a.set_acknowledged_date(LegalDate(clock_->NowMicros()));
+    body.set_kind(v1::ACKNOWLEDGEMENT);
+    body.mutable_audience()->set_direction(v1::Audience::UP);
+    body.mutable_audience()->set_root(d.issuer());
+    body.set_payload(a.SerializeAsString());
+    return id;
+  });
+}
+
+absl::StatusOr<std::string> Node::SubmitReport(const v1::SubmitReportRequest& request) {
+  const std::string parent = sync::ParentOf(options_.id);
+  if (parent.empty()) return absl::FailedPreconditionError("the root node has no parent to report to");
+  if (request.period().empty()) return absl::InvalidArgumentError("report period is required");
+  if (request.title().empty()) return absl::InvalidArgumentError("report title is required");
+  if (!request.in_reply_to().empty()) {
+    SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> r, store_->GetRecord(request.in_reply_to()));
+    if (!r.has_value()) {
+      return absl::NotFoundError("no directive '" + request.in_reply_to() + "' on this node");
+    }
+  }
+  return WriteLocal([&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
+                        -> absl::StatusOr<std::string> {
+    v1::Report r;
+    r.set_period(request.period());
+    r.set_title(request.title());
+    r.set_body(request.body());
+    r.set_from_unit(options_.id);
+    r.set_in_reply_to(request.in_reply_to());
+    body.set_kind(v1::REPORT);
+    body.mutable_audience()->set_direction(v1::Audience::UP);
+    body.mutable_audience()->set_root(parent);
+    body.set_payload(r.SerializeAsString());
+    return options_.id + "/r/" + std::to_string(counter);
+  });
+}
+
+absl::StatusOr<v1::ListDirectivesReply> Node::ListDirectives() const {
+  v1::ListDirectivesReply reply;
+  std::map<std::string, std::set<std::string>> acks;
+  std::map<std::string, v1::DirectiveInfo> directives;
+  SYNC_RETURN_IF_ERROR(store_->ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
+    if (body.kind() == v1::DIRECTIVE) {
+      v1::Directive d;
+      if (!d.ParseFromString(body.payload())) return;
+      v1::DirectiveInfo& info = directives[body.id()];
+      info.set_id(body.id());
+      info.set_number(d.number());
+      info.set_title(d.title());
+      info.set_issuer(d.issuer());
+      *info.mutable_to_units() = d.to_units();
+      info.set_issued_date(d.issued_date());
+    } else if (body.kind() == v1::ACKNOWLEDGEMENT) {
+      v1::Acknowledgement a;
+      if (a.ParseFromString(body.payload())) acks[a.directive_id()].insert(a.unit());
+    }
+  }));
+  for (auto& [id, info] : directives) {
+    for (const auto& unit : acks[id]) info.add_acks(unit);
+    *reply.add_directives() = std::move(info);
+  }
+  return reply;
+}
+
+absl::StatusOr<v1::ListReportsReply> Node::ListReports() const {
+  v1::ListReportsReply reply;
+  SYNC_RETURN_IF_ERROR(store_->ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
+    if (body.kind() != v1::REPORT) return;
+    v1::Report r;
+    if (!r.ParseFromString(body.payload())) return;
+    v1::ReportInfo* info = reply.add_reports();
+    info->set_id(body.id());
+    info->set_from(r.from_unit());
+    info->set_period(r.period());
+    info->set_title(r.title());
+    info->set_in_reply_to(r.in_reply_to());
+  }));
+  return reply;
+}
+
+absl::StatusOr<v1::ListQuarantineReply> Node::ListQuarantine() const {
+  v1::ListQuarantineReply reply;
+  SYNC_ASSIGN_OR_RETURN(auto entries, store_->ListQuarantine());
+  for (const auto& q : entries) {
+    v1::QuarantineInfo* info = reply.add_entries();
+    info->set_record_id(q.record_id);
+    info->set_from_peer(q.from_peer);
+    info->set_reason_code(q.reason_code);
+    info->set_detail(q.detail);
+    info->set_received_micros(static_cast<uint64_t>(q.received_micros));
+  }
+  return reply;
+}
+
+v1::StatusReply Node::GetStatus() const {
+  v1::StatusReply reply;
+  reply.set_node_id(options_.id);
+  reply.set_parent_address(options_.parent_address);
+  reply.set_parent_connected(parent_ && parent_->connected());
+  for (const auto& p : registry_.Peers()) {
+    if (p.relation == Relation::kChild) reply.add_children_seen(p.peer);
+  }
+  reply.set_head_seq(store_->HeadSeq());
+  reply.set_record_count(store_->RecordCount());
+  reply.set_quarantined_count(store_->QuarantineCount());
+  return reply;
+}
+
+v1::PeersReply Node::ListPeers() const {
+  v1::PeersReply reply;
+  const uint64_t head = store_->HeadSeq();
+  for (const auto& p : registry_.Peers()) {
+    v1::PeerInfo* info = reply.add_peers();
+    info->set_peer(p.peer);
+    info->set_relation(p.relation == Relation::kParent ? "parent" : "child");
+    info->set_connected(p.stats->connected.load());
+    info->set_last_contact_micros(static_cast<uint64_t>(p.stats->last_contact_micros.load()));
+    info->set_records_sent(p.stats->records_sent.load());
+    info->set_records_received(p.stats->records_received.load());
+    const uint64_t acked = p.stats->acked_seq.load();
+    info->set_acked_seq(acked);
+    info->set_behind(head > acked ? head - acked : 0);
+    info->set_rejected(p.stats->rejected.load());
+  }
+  return reply;
+}
+
+}  // namespace steersync::node

@@ -1,0 +1,101 @@
+#pragma once
+// A steersync node: one unit's store, its link to the parent, the Sync
+// service for its children and the local Admin service. steersyncd is a thin
+// main() around this class; tests run several Nodes in one process.
+//
+// Thread safety: thread-safe after Start(). Start() and Stop() are called
+// from one thread.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "node/config.h"
+#include "node/link.h"
+#include "node/net/link_registry.h"
+#include "node/net/parent_link.h"
+#include "node/net/sync_service.h"
+#include "node/store/group_commit_writer.h"
+#include "node/store/lmdb_store.h"
+#include "steersync/v1/admin.pb.h"
+#include "sync/clock.h"
+#include "sync/hlc.h"
+
+namespace steersync::node {
+
+struct NodeRuntimeOptions {
+  // Replaces the system clock (tests). Must outlive the node.
+  const sync::Clock* clock = nullptr;
+  BackoffOptions backoff;
+  sync::SessionOptions session;
+  // Start the admin Unix-socket server (tests may drive the node directly).
+  bool serve_admin = true;
+};
+
+class Node {
+ public:
+  static absl::StatusOr<std::unique_ptr<Node>> Create(NodeOptions options,
+                                                      NodeRuntimeOptions runtime = {});
+  ~Node();  // Stop()s
+
+  // Binds the listen address and admin socket and dials the parent.
+  absl::Status Start();
+  // Closes every link and flushes the writer. Idempotent.
+  void Stop();
+
+  const NodeOptions& options() const { return options_; }
+  // The port the Sync service listens on (resolves ":0"); 0 if none.
+  int sync_port() const { return sync_port_; }
+
+  // ---- Operations behind the Admin service -------------------------------
+  absl::StatusOr<std::string> IssueDirective(const v1::IssueDirectiveRequest& request);
+  absl::StatusOr<std::string> AckDirective(const std::string& directive_id);
+  absl::StatusOr<std::string> SubmitReport(const v1::SubmitReportRequest& request);
+  absl::StatusOr<v1::ListDirectivesReply> ListDirectives() const;
+  absl::StatusOr<v1::ListReportsReply> ListReports() const;
+  absl::StatusOr<v1::ListQuarantineReply> ListQuarantine() const;
+  v1::StatusReply GetStatus() const;
+  v1::PeersReply ListPeers() const;
+
+  LmdbStore& store() { return *store_; }
+  const LmdbStore& store() const { return *store_; }
+  // Streams refused at the Sync service (not a child, no identity).
+  uint64_t refused_streams() const { return sync_service_ ? sync_service_->refused() : 0; }
+
+ private:
+  Node(NodeOptions options, NodeRuntimeOptions runtime);
+
+  // Builds and applies one local version in the writer; returns its id.
+  // `make` fills kind, audience and payload given the new local counter and
+  // returns the id; it may read the store through the view.
+  using BodyMaker = std::function<absl::StatusOr<std::string>(
+      uint64_t counter, LmdbStore::View& view, v1::RecordBody& body)>;
+  absl::StatusOr<std::string> WriteLocal(BodyMaker make);
+  void OnCommit();
+
+  const NodeOptions options_;
+  const NodeRuntimeOptions runtime_;
+  std::unique_ptr<sync::Clock> owned_clock_;
+  const sync::Clock* clock_;
+  sync::HybridClock hlc_;
+
+  std::unique_ptr<LmdbStore> store_;
+  LinkRegistry registry_;
+  LinkContext link_context_;
+  std::unique_ptr<GroupCommitWriter> writer_;
+  std::unique_ptr<SyncService> sync_service_;
+  std::unique_ptr<grpc::Server> sync_server_;
+  std::unique_ptr<ParentLink> parent_;
+  std::unique_ptr<grpc::Service> admin_service_;
+  std::unique_ptr<grpc::Server> admin_server_;
+  int sync_port_ = 0;
+  bool stopped_ = false;
+};
+
+// Today's date in Asia/Ho_Chi_Minh (UTC+7), "YYYY-MM-DD", the legal date of acts.
+std::string LegalDate(int64_t unix_micros);
+
+}  // namespace steersync::node

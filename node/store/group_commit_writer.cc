@@ -1,0 +1,71 @@
+#include "node/store/group_commit_writer.h"
+
+#include <vector>
+
+namespace steersync::node {
+
+GroupCommitWriter::GroupCommitWriter(LmdbStore& store, Options options,
+                                     std::function<void(uint64_t)> on_commit)
+    : store_(store),
+      options_(options),
+      on_commit_(std::move(on_commit)),
+      thread_([this] { Run(); }) {}
+
+GroupCommitWriter::~GroupCommitWriter() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void GroupCommitWriter::Submit(Job job, Completion done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) {
+      done(absl::UnavailableError("store writer is shutting down"));
+      return;
+    }
+    queue_.emplace_back(std::move(job), std::move(done));
+  }
+  cv_.notify_one();
+}
+
+uint64_t GroupCommitWriter::commits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return commits_;
+}
+
+void GroupCommitWriter::Run() {
+  for (;;) {
+    std::vector<std::pair<Job, Completion>> group;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      while (!queue_.empty() && group.size() < options_.max_jobs_per_txn) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    const uint64_t head_before = store_.HeadSeq();
+    absl::Status status = store_.Write([&](LmdbStore::View& view) -> absl::Status {
+      for (auto& [job, done] : group) {
+        absl::Status s = job(view);
+        if (!s.ok()) return s;
+      }
+      return absl::OkStatus();
+    });
+    if (status.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++commits_;
+    }
+    for (auto& [job, done] : group) done(status);
+    if (status.ok() && store_.HeadSeq() != head_before && on_commit_) {
+      on_commit_(store_.HeadSeq());
+    }
+  }
+}
+
+}  // namespace steersync::node

@@ -1,0 +1,58 @@
+#pragma once
+// The single writer of a node's store. Callers on any thread submit jobs;
+// one thread runs as many queued jobs as fit in one durable LMDB transaction
+// (group commit), then completes them in submission order.
+//
+// Thread safety: Submit() is thread-safe. Completions and the commit listener
+// run on the writer thread and must not block.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "node/store/lmdb_store.h"
+
+namespace steersync::node {
+
+class GroupCommitWriter {
+ public:
+  // Runs inside the group's transaction. An error aborts the whole group.
+  using Job = std::function<absl::Status(LmdbStore::View&)>;
+  // Runs after the group committed (OK) or failed (the error).
+  using Completion = std::function<void(absl::Status)>;
+
+  struct Options {
+    // Jobs per transaction at most.
+    size_t max_jobs_per_txn = 256;
+  };
+
+  // `store` must outlive the writer. `on_commit` runs after each successful
+  // commit that grew the log (head sequence passed).
+  GroupCommitWriter(LmdbStore& store, Options options,
+                    std::function<void(uint64_t head_seq)> on_commit);
+  ~GroupCommitWriter();  // drains the queue, then stops
+
+  void Submit(Job job, Completion done);
+
+  // Number of transactions committed so far (for metrics and benchmarks).
+  uint64_t commits() const;
+
+ private:
+  void Run();
+
+  LmdbStore& store_;
+  const Options options_;
+  const std::function<void(uint64_t)> on_commit_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<Job, Completion>> queue_;  // guarded by mu_
+  bool stopping_ = false;                         // guarded by mu_
+  uint64_t commits_ = 0;                          // guarded by mu_
+  std::thread thread_;  // last: starts after everything above is ready
+};
+
+}  // namespace steersync::node

@@ -1,0 +1,272 @@
+#include "node/store/lmdb_store.h"
+
+#include "steersync/v1/admin.pb.h"
+#include "sync/merge.h"
+#include "sync/status_macros.h"
+
+namespace steersync::node {
+
+using lmdb::DecodeSeq;
+using lmdb::EncodeSeq;
+
+absl::StatusOr<std::unique_ptr<LmdbStore>> LmdbStore::Open(const std::string& dir,
+                                                           const lmdb::EnvOptions& options) {
+  SYNC_ASSIGN_OR_RETURN(std::unique_ptr<lmdb::Env> env, lmdb::Env::Open(dir, options));
+  std::unique_ptr<LmdbStore> store(new LmdbStore(std::move(env)));
+  SYNC_RETURN_IF_ERROR(store->Init());
+  return store;
+}
+
+absl::Status LmdbStore::Init() {
+  if (env_->read_only()) {
+    // Named databases must already exist; open them in a read txn.
+    SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
+    auto open = [&](const char* name, lmdb::Dbi& dbi) -> absl::Status {
+      int rc = mdb_dbi_open(txn.get(), name, 0, &dbi.handle);
+      return lmdb::MdbToStatus(rc, std::string("mdb_dbi_open(") + name + ")");
+    };
+    SYNC_RETURN_IF_ERROR(open("records", records_));
+    SYNC_RETURN_IF_ERROR(open("log", log_));
+    SYNC_RETURN_IF_ERROR(open("checkpoints", checkpoints_));
+    SYNC_RETURN_IF_ERROR(open("conflicts", conflicts_));
+    SYNC_RETURN_IF_ERROR(open("quarantine", quarantine_));
+    SYNC_RETURN_IF_ERROR(open("meta", meta_));
+  } else {
+    SYNC_ASSIGN_OR_RETURN(lmdb::WriteTxn txn, lmdb::WriteTxn::Begin(*env_));
+    SYNC_ASSIGN_OR_RETURN(records_, txn.OpenDbi("records"));
+    SYNC_ASSIGN_OR_RETURN(log_, txn.OpenDbi("log"));
+    SYNC_ASSIGN_OR_RETURN(checkpoints_, txn.OpenDbi("checkpoints"));
+    SYNC_ASSIGN_OR_RETURN(conflicts_, txn.OpenDbi("conflicts"));
+    SYNC_ASSIGN_OR_RETURN(quarantine_, txn.OpenDbi("quarantine"));
+    SYNC_ASSIGN_OR_RETURN(meta_, txn.OpenDbi("meta"));
+    SYNC_RETURN_IF_ERROR(txn.Commit());
+  }
+  SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
+  auto last_key = [&](lmdb::Dbi dbi) -> absl::StatusOr<uint64_t> {
+    SYNC_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn.get(), dbi));
+    SYNC_ASSIGN_OR_RETURN(bool found, c.Last());
+    return found ? DecodeSeq(c.key()) : 0;
+  };
+  SYNC_ASSIGN_OR_RETURN(uint64_t head, last_key(log_));
+  SYNC_ASSIGN_OR_RETURN(uint64_t qseq, last_key(quarantine_));
+  head_seq_.store(head);
+  quarantine_seq_.store(qseq);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<sync::LogEntry>> LmdbStore::ReadLog(uint64_t after_seq,
+                                                               size_t max_entries,
+                                                               size_t max_bytes) const {
+  std::vector<sync::LogEntry> out;
+  SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
+  SYNC_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn.get(), log_));
+  SYNC_ASSIGN_OR_RETURN(bool found, c.Seek(EncodeSeq(after_seq + 1)));
+  size_t bytes = 0;
+  while (found && out.size() < max_entries && bytes < max_bytes) {
+    sync::LogEntry entry;
+    entry.seq = DecodeSeq(c.key());
+    if (!entry.record.ParseFromArray(c.value().data(), static_cast<int>(c.value().size()))) {
+      return absl::DataLossError("log entry " + std::to_string(entry.seq) + " does not parse");
+    }
+    bytes += c.value().size();
+    out.push_back(std::move(entry));
+    SYNC_ASSIGN_OR_RETURN(found, c.Next());
+  }
+  return out;
+}
+
+absl::StatusOr<uint64_t> LmdbStore::AppliedSeq(std::string_view peer) const {
+  SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
+  SYNC_ASSIGN_OR_RETURN(auto value, txn.Get(checkpoints_, peer));
+  return value.has_value() ? DecodeSeq(*value) : 0;
+}
+
+absl::Status LmdbStore::Write(const std::function<absl::Status(View&)>& fn) {
+  SYNC_ASSIGN_OR_RETURN(lmdb::WriteTxn txn, lmdb::WriteTxn::Begin(*env_));
+  View view(*this, txn, head_seq_.load(), quarantine_seq_.load());
+  SYNC_RETURN_IF_ERROR(fn(view));
+  SYNC_RETURN_IF_ERROR(txn.Commit());
+  head_seq_.store(view.head(), std::memory_order_release);
+  quarantine_seq_.store(view.quarantine_seq());
+  return absl::OkStatus();
+}
+
+absl::Status LmdbStore::ForEachRecord(
+    const std::function<void(const v1::Record&, const v1::RecordBody&)>& fn) const {
+  SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
+  SYNC_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn.get(), records_));
+  SYNC_ASSIGN_OR_RETURN(bool found, c.Seek(""));
+  while (found) {
+    v1::Record record;
+    v1::RecordBody body;
+    if (!record.ParseFromArray(c.value().data(), static_cast<int>(c.value().size())) ||
+        !body.ParseFromString(record.body())) {
+      return absl::DataLossError("record " + std::string(c.key()) + " does not parse");
+    }
+    fn(record, body);
+    SYNC_ASSIGN_OR_RETURN(found, c.Next());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<v1::Record>> LmdbStore::GetRecord(std::string_view id) const {
+  SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
+  SYNC_ASSIGN_OR_RETURN(auto value, txn.Get(records_, id));
+  if (!value.has_value()) return std::optional<v1::Record>();
+  v1::Record record;
+  if (!record.ParseFromArray(value->data(), static_cast<int>(value->size()))) {
+    return absl::DataLossError("record " + std::string(id) + " does not parse");
+  }
+  return std::optional<v1::Record>(std::move(record));
+}
+
+namespace {
+
+std::string EncodeQuarantine(const sync::QuarantineEntry& q) {
+  v1::QuarantineInfo info;  // admin.proto shape plus the record, length-prefixed
+  info.set_record_id(q.record_id);
+  info.set_from_peer(q.from_peer);
+  info.set_reason_code(q.reason_code);
+  info.set_detail(q.detail);
+  info.set_received_micros(static_cast<uint64_t>(q.received_micros));
+  std::string head = info.SerializeAsString();
+  std::string out = EncodeSeq(head.size());
+  out += head;
+  out += q.record.SerializeAsString();
+  return out;
+}
+
+bool DecodeQuarantine(std::string_view bytes, sync::QuarantineEntry& q) {
+  if (bytes.size() < 8) return false;
+  const uint64_t n = DecodeSeq(bytes.substr(0, 8));
+  if (bytes.size() < 8 + n) return false;
+  v1::QuarantineInfo info;
+  if (!info.ParseFromArray(bytes.data() + 8, static_cast<int>(n))) return false;
+  q.record_id = info.record_id();
+  q.from_peer = info.from_peer();
+  q.reason_code = info.reason_code();
+  q.detail = info.detail();
+  q.received_micros = static_cast<int64_t>(info.received_micros());
+  return q.record.ParseFromArray(bytes.data() + 8 + n, static_cast<int>(bytes.size() - 8 - n));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<sync::QuarantineEntry>> LmdbStore::ListQuarantine() const {
+  std::vector<sync::QuarantineEntry> out;
+  SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
+  SYNC_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn.get(), quarantine_));
+  SYNC_ASSIGN_OR_RETURN(bool found, c.Seek(""));
+  while (found) {
+    sync::QuarantineEntry q;
+    if (!DecodeQuarantine(c.value(), q)) return absl::DataLossError("bad quarantine entry");
+    out.push_back(std::move(q));
+    SYNC_ASSIGN_OR_RETURN(found, c.Next());
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<sync::ConflictEntry>> LmdbStore::ListConflicts() const {
+  std::vector<sync::ConflictEntry> out;
+  SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
+  SYNC_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn.get(), conflicts_));
+  SYNC_ASSIGN_OR_RETURN(bool found, c.Seek(""));
+  while (found) {
+    // value: rule \0 winner \0 loser-record-bytes
+    std::string_view v = c.value();
+    const auto a = v.find('\0');
+    const auto b = v.find('\0', a + 1);
+    if (a == std::string_view::npos || b == std::string_view::npos) {
+      return absl::DataLossError("bad conflict entry");
+    }
+    sync::ConflictEntry e;
+    e.rule = std::string(v.substr(0, a));
+    e.winner_version = std::string(v.substr(a + 1, b - a - 1));
+    std::string_view rest = v.substr(b + 1);
+    if (!e.loser.ParseFromArray(rest.data(), static_cast<int>(rest.size()))) {
+      return absl::DataLossError("bad conflict record");
+    }
+    std::string_view key = c.key();
+    e.record_id = std::string(key.substr(0, key.find('\0')));
+    out.push_back(std::move(e));
+    SYNC_ASSIGN_OR_RETURN(found, c.Next());
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<std::string>> LmdbStore::MetaGet(std::string_view name) const {
+  SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
+  SYNC_ASSIGN_OR_RETURN(auto value, txn.Get(meta_, name));
+  if (!value.has_value()) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(*value));
+}
+
+uint64_t LmdbStore::RecordCount() const { return CountEntries(records_).value_or(0); }
+uint64_t LmdbStore::QuarantineCount() const { return CountEntries(quarantine_).value_or(0); }
+
+absl::StatusOr<uint64_t> LmdbStore::CountEntries(lmdb::Dbi dbi) const {
+  SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
+  MDB_stat stat;
+  SYNC_RETURN_IF_ERROR(lmdb::MdbToStatus(mdb_stat(txn.get(), dbi.handle, &stat), "mdb_stat"));
+  return stat.ms_entries;
+}
+
+// ---- View -------------------------------------------------------------------
+
+absl::StatusOr<std::optional<v1::Record>> LmdbStore::View::Get(std::string_view id) {
+  SYNC_ASSIGN_OR_RETURN(auto value, txn_.Get(store_.records_, id));
+  if (!value.has_value()) return std::optional<v1::Record>();
+  v1::Record record;
+  if (!record.ParseFromArray(value->data(), static_cast<int>(value->size()))) {
+    return absl::DataLossError("record " + std::string(id) + " does not parse");
+  }
+  return std::optional<v1::Record>(std::move(record));
+}
+
+absl::StatusOr<uint64_t> LmdbStore::View::PutCurrent(std::string_view id,
+                                                      const v1::Record& record) {
+  const std::string bytes = record.SerializeAsString();
+  SYNC_RETURN_IF_ERROR(txn_.Put(store_.records_, id, bytes));
+  ++head_;
+  // Sequences only grow, so appending is safe and much faster.
+  SYNC_RETURN_IF_ERROR(txn_.Put(store_.log_, EncodeSeq(head_), bytes, MDB_APPEND));
+  return head_;
+}
+
+absl::Status LmdbStore::View::PutConflict(const sync::ConflictEntry& entry) {
+  v1::RecordBody body;
+  if (!body.ParseFromString(entry.loser.body())) {
+    return absl::InvalidArgumentError("conflict loser does not parse");
+  }
+  std::string key = entry.record_id;
+  key.push_back('\0');
+  key += sync::VersionKey(body.version());
+  std::string value = entry.rule;
+  value.push_back('\0');
+  value += entry.winner_version;
+  value.push_back('\0');
+  value += entry.loser.SerializeAsString();
+  return txn_.Put(store_.conflicts_, key, value);
+}
+
+absl::Status LmdbStore::View::PutQuarantine(const sync::QuarantineEntry& entry) {
+  ++quarantine_seq_;
+  return txn_.Put(store_.quarantine_, EncodeSeq(quarantine_seq_), EncodeQuarantine(entry),
+                  MDB_APPEND);
+}
+
+absl::Status LmdbStore::View::SetAppliedSeq(std::string_view peer, uint64_t seq) {
+  return txn_.Put(store_.checkpoints_, peer, EncodeSeq(seq));
+}
+
+absl::StatusOr<std::optional<std::string>> LmdbStore::View::MetaGet(std::string_view name) {
+  SYNC_ASSIGN_OR_RETURN(auto value, txn_.Get(store_.meta_, name));
+  if (!value.has_value()) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(*value));
+}
+
+absl::Status LmdbStore::View::MetaPut(std::string_view name, std::string_view value) {
+  return txn_.Put(store_.meta_, name, value);
+}
+
+}  // namespace steersync::node

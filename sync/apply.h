@@ -1,0 +1,46 @@
+#pragma once
+// Applying versions to a store: admission, then merge. Idempotent: applying
+// the same versions again, in any order, changes nothing further.
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "steersync/v1/record.pb.h"
+#include "sync/store.h"
+
+namespace steersync::sync {
+
+// Verdict of the domain's admission check on one version.
+struct Admission {
+  bool admitted = true;
+  std::string reason_code;  // e.g. "NOT_ADDRESSED", "WRONG_DIRECTION"
+  std::string detail;
+};
+
+// Called once per incoming version with its parsed body. `from_peer` is empty
+// for a local write.
+using AdmissionCheck =
+    std::function<Admission(std::string_view from_peer, const v1::RecordBody& body,
+                            const v1::Record& record)>;
+
+struct ApplyStats {
+  size_t applied = 0;      // became current (new record or newer version)
+  size_t duplicates = 0;   // already had exactly this version
+  size_t conflicts = 0;    // concurrent: one side kept as a listed loser
+  size_t stale = 0;        // causally older than what we have
+  size_t quarantined = 0;  // refused by admission or malformed
+  std::vector<QuarantineEntry> rejections;  // what was quarantined, for reporting back
+};
+
+// Applies `records` received from `from_peer` (empty: local write) and, when
+// `peer_seq` is non-zero, records `from_peer`'s checkpoint in the same view.
+// Returns an error only for storage failures: bad input is quarantined.
+absl::StatusOr<ApplyStats> ApplyRecords(WriteView& view, std::string_view from_peer,
+                                        const std::vector<v1::Record>& records,
+                                        uint64_t peer_seq, const AdmissionCheck& admit,
+                                        int64_t now_micros);
+
+}  // namespace steersync::sync

@@ -1,0 +1,179 @@
+#include "sync/session.h"
+
+#include "sync/routing.h"
+#include "sync/status_macros.h"
+
+namespace steersync::sync {
+
+Session::Session(SessionOptions options, const LogReader& log)
+    : options_(std::move(options)), log_(log) {}
+
+void Session::Start(uint64_t applied_seq) {
+  started_ = true;
+  applied_seq_ = applied_seq;
+  received_seq_ = applied_seq;
+  v1::SyncMessage m;
+  m.mutable_hello()->set_node_id(options_.self_id);
+  m.mutable_hello()->set_applied_seq(applied_seq);
+  m.mutable_hello()->set_protocol_version(1);
+  outgoing_.push_back(std::move(m));
+}
+
+absl::Status Session::OnMessage(const v1::SyncMessage& message) {
+  if (!started_) return absl::FailedPreconditionError("session not started");
+  switch (message.msg_case()) {
+    case v1::SyncMessage::kHello: {
+      const auto& hello = message.hello();
+      if (peer_started_) return absl::InvalidArgumentError("second Hello on one stream");
+      if (hello.node_id() != options_.peer_id) {
+        return absl::PermissionDeniedError("Hello from '" + hello.node_id() +
+                                           "' on the link authenticated as '" +
+                                           options_.peer_id + "'");
+      }
+      if (hello.applied_seq() > log_.HeadSeq()) {
+        // The peer claims more of our log than exists: our store was reset or
+        // replaced. Resending everything is safe (apply is idempotent).
+        sent_seq_ = acked_seq_ = 0;
+      } else {
+        sent_seq_ = acked_seq_ = hello.applied_seq();
+      }
+      peer_started_ = true;
+      return FillWindow();
+    }
+    case v1::SyncMessage::kBatch:
+      if (!peer_started_) return absl::InvalidArgumentError("Batch before Hello");
+      return HandleBatch(message.batch());
+    case v1::SyncMessage::kAck:
+      if (!peer_started_) return absl::InvalidArgumentError("Ack before Hello");
+      return HandleAck(message.ack());
+    case v1::SyncMessage::kRejection:
+      return absl::OkStatus();  // counted and logged by the owner
+    case v1::SyncMessage::MSG_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError("empty or unknown SyncMessage");
+}
+
+absl::Status Session::HandleBatch(const v1::Batch& batch) {
+  if (batch.last_seq() < batch.after_seq()) {
+    return absl::InvalidArgumentError("Batch with last_seq < after_seq");
+  }
+  ++counters_.batches_received;
+  if (batch.last_seq() <= received_seq_) {
+    return absl::InvalidArgumentError("Batch ending at " + std::to_string(batch.last_seq()) +
+                                      " repeats a range already received");
+  }
+  if (batch.after_seq() > received_seq_) {
+    return absl::InvalidArgumentError("Batch leaves a gap: after_seq " +
+                                      std::to_string(batch.after_seq()) + " > " +
+                                      std::to_string(received_seq_));
+  }
+  received_seq_ = batch.last_seq();
+  counters_.records_received += batch.records_size();
+  if (batch.records_size() == 0) {
+    // Nothing for us in that range: no write needed to acknowledge it.
+    pending_acks_.push_back({batch.last_seq(), true});
+    ReleaseAcks();
+    return absl::OkStatus();
+  }
+  pending_acks_.push_back({batch.last_seq(), false});
+  ApplyRequest request;
+  request.last_seq = batch.last_seq();
+  request.records.assign(batch.records().begin(), batch.records().end());
+  apply_requests_.push_back(std::move(request));
+  return absl::OkStatus();
+}
+
+void Session::OnApplied(uint64_t last_seq) {
+  for (auto& p : pending_acks_) {
+    if (p.last_seq == last_seq) p.durable = true;
+  }
+  ReleaseAcks();
+}
+
+void Session::ReleaseAcks() {
+  uint64_t ack = 0;
+  while (!pending_acks_.empty() && pending_acks_.front().durable) {
+    ack = std::max(ack, pending_acks_.front().last_seq);
+    pending_acks_.pop_front();
+  }
+  if (ack <= applied_seq_) return;
+  applied_seq_ = ack;
+  v1::SyncMessage m;
+  m.mutable_ack()->set_applied_seq(ack);
+  outgoing_.push_back(std::move(m));
+}
+
+absl::Status Session::HandleAck(const v1::Ack& ack) {
+  if (ack.applied_seq() > sent_seq_) {
+    return absl::InvalidArgumentError("Ack for seq " + std::to_string(ack.applied_seq()) +
+                                      " never sent (sent up to " + std::to_string(sent_seq_) +
+                                      ")");
+  }
+  if (ack.applied_seq() <= acked_seq_) return absl::OkStatus();
+  acked_seq_ = ack.applied_seq();
+  while (!unacked_batches_.empty() && unacked_batches_.front() <= acked_seq_) {
+    unacked_batches_.pop_front();
+  }
+  return FillWindow();
+}
+
+absl::Status Session::OnLocalAppend() {
+  if (!peer_started_) return absl::OkStatus();
+  return FillWindow();
+}
+
+absl::Status Session::FillWindow() {
+  while (unacked_batches_.size() < options_.window && sent_seq_ < log_.HeadSeq()) {
+    v1::SyncMessage m;
+    v1::Batch* batch = m.mutable_batch();
+    batch->set_after_seq(sent_seq_);
+    uint64_t last = sent_seq_;
+    size_t bytes = 0;
+    size_t scanned = 0;
+    bool full = false;
+    while (!full && scanned < options_.max_scan_entries) {
+      const size_t want = options_.max_batch_records - batch->records_size();
+      SYNC_ASSIGN_OR_RETURN(std::vector<LogEntry> entries,
+                            log_.ReadLog(last, want, options_.max_batch_bytes - bytes));
+      if (entries.empty()) break;
+      for (LogEntry& entry : entries) {
+        last = entry.seq;
+        ++scanned;
+        v1::RecordBody body;
+        if (!body.ParseFromString(entry.record.body())) {
+          return absl::DataLossError("change log entry " + std::to_string(entry.seq) +
+                                     " does not parse");
+        }
+        // Only what is addressed to the peer, and never an echo to its writer.
+        if (!AddressedTo(body, options_.self_id, options_.peer_id) ||
+            body.version().writer() == options_.peer_id) {
+          continue;
+        }
+        bytes += entry.record.ByteSizeLong();
+        *batch->add_records() = std::move(entry.record);
+        if (batch->records_size() >= static_cast<int>(options_.max_batch_records) ||
+            bytes >= options_.max_batch_bytes) {
+          full = true;
+          break;
+        }
+      }
+    }
+    if (last == sent_seq_) break;
+    batch->set_last_seq(last);
+    sent_seq_ = last;
+    unacked_batches_.push_back(last);
+    ++counters_.batches_sent;
+    counters_.records_sent += batch->records_size();
+    outgoing_.push_back(std::move(m));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<v1::SyncMessage> Session::TakeOutgoing() { return std::exchange(outgoing_, {}); }
+
+std::vector<ApplyRequest> Session::TakeApplyRequests() {
+  return std::exchange(apply_requests_, {});
+}
+
+}  // namespace steersync::sync

@@ -1,0 +1,118 @@
+#pragma once
+// The change-feed session of one link, as a state machine with no threads,
+// no I/O and no clock. The transport feeds it messages; it answers with
+// messages to send and batches to apply durably. The node runs it over gRPC,
+// the tests over a simulated network.
+//
+// Protocol (see proto/steersync/v1/sync.proto):
+//   both sides send Hello{applied_seq: how much of the peer's log I have};
+//   each side then streams Batch{(after_seq, last_seq], records addressed to
+//   the peer} from its log, with at most `window` batches unacknowledged;
+//   the receiver applies each non-empty batch durably together with its
+//   checkpoint and answers Ack{last_seq}, in order.
+//
+// Thread safety: not thread-safe; the owner serialises all calls.
+// Invariants:
+//   acked_seq_ <= sent_seq_ <= log head;
+//   Acks go out in increasing order, and only for durably applied batches
+//   (or for batches that carried no record for us).
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "steersync/v1/sync.pb.h"
+#include "sync/store.h"
+
+namespace steersync::sync {
+
+struct SessionOptions {
+  // This node's id and the peer's (both validated by the transport's auth).
+  std::string self_id;
+  std::string peer_id;
+  // Upper bounds of one outgoing batch.
+  size_t max_batch_records = 1000;
+  size_t max_batch_bytes = 1 << 20;
+  // Log entries scanned per batch before sending it even if few matched.
+  size_t max_scan_entries = 4096;
+  // Outgoing batches that may be unacknowledged at once.
+  size_t window = 4;
+};
+
+// A batch from the peer that must be applied durably, with the peer's
+// checkpoint `last_seq`, before the session may acknowledge it.
+struct ApplyRequest {
+  uint64_t last_seq = 0;
+  std::vector<v1::Record> records;
+};
+
+struct SessionCounters {
+  uint64_t records_sent = 0;
+  uint64_t records_received = 0;
+  uint64_t batches_sent = 0;
+  uint64_t batches_received = 0;
+};
+
+class Session {
+ public:
+  // `log` must outlive the session.
+  Session(SessionOptions options, const LogReader& log);
+
+  // Queues our Hello. `applied_seq` is the checkpoint of the peer's log we hold.
+  void Start(uint64_t applied_seq);
+
+  // Handles one message from the peer. Errors mean the peer broke the
+  // protocol (kInvalidArgument / kFailedPrecondition) or the log could not be
+  // read (other codes); the owner should then close the link.
+  absl::Status OnMessage(const v1::SyncMessage& message);
+
+  // The ApplyRequest with this `last_seq` is durable.
+  void OnApplied(uint64_t last_seq);
+
+  // Our log grew: send more if the window allows.
+  absl::Status OnLocalAppend();
+
+  // Drains what must be sent / applied, in order.
+  std::vector<v1::SyncMessage> TakeOutgoing();
+  std::vector<ApplyRequest> TakeApplyRequests();
+
+  bool peer_hello_received() const { return peer_started_; }
+  // Highest sequence of our log the peer acknowledged.
+  uint64_t acked_seq() const { return acked_seq_; }
+  uint64_t sent_seq() const { return sent_seq_; }
+  // Highest sequence of the peer's log we have acknowledged.
+  uint64_t applied_seq() const { return applied_seq_; }
+  const SessionCounters& counters() const { return counters_; }
+
+ private:
+  absl::Status FillWindow();
+  absl::Status HandleBatch(const v1::Batch& batch);
+  absl::Status HandleAck(const v1::Ack& ack);
+  void ReleaseAcks();
+
+  const SessionOptions options_;
+  const LogReader& log_;
+
+  bool started_ = false;
+  bool peer_started_ = false;
+  // Outgoing feed.
+  uint64_t sent_seq_ = 0;
+  uint64_t acked_seq_ = 0;
+  std::deque<uint64_t> unacked_batches_;  // last_seq of each batch in flight
+  // Incoming feed.
+  uint64_t received_seq_ = 0;  // last_seq of the newest batch received
+  uint64_t applied_seq_ = 0;   // newest acknowledged
+  struct PendingAck {
+    uint64_t last_seq;
+    bool durable;
+  };
+  std::deque<PendingAck> pending_acks_;
+
+  SessionCounters counters_;
+  std::vector<v1::SyncMessage> outgoing_;
+  std::vector<ApplyRequest> apply_requests_;
+};
+
+}  // namespace steersync::sync

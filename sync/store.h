@@ -1,0 +1,73 @@
+#pragma once
+// The storage the replication core needs, as interfaces it owns. The node
+// implements them over LMDB; tests and the simulation over memory.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "steersync/v1/record.pb.h"
+
+namespace steersync::sync {
+
+// One entry of a node's change log: the record as it was current at `seq`.
+struct LogEntry {
+  uint64_t seq = 0;
+  v1::Record record;
+};
+
+// Read side of a node's store. Thread safety: implementations are safe to
+// call from any thread concurrently with the writer.
+class LogReader {
+ public:
+  virtual ~LogReader() = default;
+  // Highest sequence in the change log; 0 when empty.
+  virtual uint64_t HeadSeq() const = 0;
+  // Entries with seq in (after_seq, ...], in order, stopping after
+  // `max_entries` entries or once `max_bytes` of record bytes were read.
+  virtual absl::StatusOr<std::vector<LogEntry>> ReadLog(uint64_t after_seq, size_t max_entries,
+                                                        size_t max_bytes) const = 0;
+  // Highest sequence of `peer`'s log durably applied here; 0 if none.
+  virtual absl::StatusOr<uint64_t> AppliedSeq(std::string_view peer) const = 0;
+};
+
+// A losing version, kept visible with the rule that decided against it.
+struct ConflictEntry {
+  std::string record_id;
+  v1::Record loser;
+  std::string winner_version;  // writer@hlc of the winner at decision time
+  std::string rule;            // "R1".."R5"
+};
+
+// A version refused by admission: never merged, never lost.
+struct QuarantineEntry {
+  std::string record_id;
+  std::string from_peer;
+  std::string reason_code;
+  std::string detail;
+  int64_t received_micros = 0;
+  v1::Record record;
+};
+
+// The write side, valid inside one atomic transaction. Everything written
+// through one WriteView commits together or not at all.
+class WriteView {
+ public:
+  virtual ~WriteView() = default;
+  // The current version of record `id` (copied out), or nullopt.
+  virtual absl::StatusOr<std::optional<v1::Record>> Get(std::string_view id) = 0;
+  // Makes `record` the current version of `id` and appends it to the change
+  // log. Returns the new log sequence.
+  virtual absl::StatusOr<uint64_t> PutCurrent(std::string_view id, const v1::Record& record) = 0;
+  virtual absl::Status PutConflict(const ConflictEntry& entry) = 0;
+  virtual absl::Status PutQuarantine(const QuarantineEntry& entry) = 0;
+  // Records that `peer`'s log is applied up to `seq`. REQUIRES: seq never
+  // decreases for one peer.
+  virtual absl::Status SetAppliedSeq(std::string_view peer, uint64_t seq) = 0;
+};
+
+}  // namespace steersync::sync

@@ -1,0 +1,188 @@
+// Process level: the real steersyncd binaries, killed with SIGKILL in the
+// middle of a large catch-up and restarted. Every record must arrive exactly
+// once: same ids, same count, one change-log entry each, on both sides.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/credentials.h>
+
+#include "node/store/lmdb_store.h"
+#include "steersync/v1/admin.grpc.pb.h"
+#include "tests/testutil/fixtures.h"
+#include "tests/testutil/subprocess.h"
+
+namespace steersync {
+namespace {
+
+using testing::BinaryPath;
+using testing::CertDir;
+using testing::IsOk;
+using testing::PickFreePort;
+using testing::Subprocess;
+using testing::TempDir;
+using testing::WaitUntil;
+
+constexpr char kProvince[] = "vn/quang-ngai";
+constexpr char kCommune[] = "vn/quang-ngai/tinh-phong";
+constexpr int kDirectives = 20'000;
+
+class DaemonHarness {
+ public:
+  explicit DaemonHarness(const TempDir& dir) : dir_(dir) {}
+
+  std::string WriteConfig(const std::string& id, const std::string& name, int listen_port,
+                          int parent_port) {
+    std::string base = id;
+    for (char& c : base) c = c == '/' ? '_' : c;
+    const std::string path = dir_.Sub(name + ".toml");
+    std::ofstream out(path);
+    out << "[node]\nid = \"" << id << "\"\ndata_dir = \"data/" << name << "\"\n";
+    if (listen_port) out << "[listen]\naddress = \"127.0.0.1:" << listen_port << "\"\n";
+    if (parent_port) out << "[parent]\naddress = \"127.0.0.1:" << parent_port << "\"\n";
+    out << "[tls]\nca = \"" << CertDir() << "/ca.crt\"\ncert = \"" << CertDir() << "/" << base
+        << ".crt\"\nkey = \"" << CertDir() << "/" << base << ".key\"\n";
+    out << "[admin]\nsocket = \"run/" << name << ".sock\"\n";
+    return path;
+  }
+
+  std::unique_ptr<Subprocess> Start(const std::string& config, const std::string& name) {
+    return std::make_unique<Subprocess>(
+        std::vector<std::string>{BinaryPath("node/steersyncd"), "--config", config},
+        dir_.Sub(name + ".log"));
+  }
+
+  std::unique_ptr<v1::Admin::Stub> Admin(const std::string& name) {
+    auto channel = grpc::CreateChannel("unix:" + dir_.Sub("run/" + name + ".sock"),
+                                       grpc::experimental::LocalCredentials(UDS));
+    return v1::Admin::NewStub(channel);
+  }
+
+  // A fresh channel per call: a channel that failed to connect before the
+  // daemon bound its socket would otherwise wait out gRPC's reconnect backoff.
+  std::optional<v1::StatusReply> Status(const std::string& name) {
+    auto admin = Admin(name);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::StatusReply reply;
+    if (!admin->GetStatus(&ctx, v1::StatusRequest(), &reply).ok()) return std::nullopt;
+    return reply;
+  }
+
+ private:
+  const TempDir& dir_;
+};
+
+std::set<std::string> DirectiveIds(node::LmdbStore& store, size_t* count) {
+  std::set<std::string> ids;
+  *count = 0;
+  EXPECT_THAT(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& b) {
+    if (b.kind() == v1::DIRECTIVE) {
+      ids.insert(b.id());
+      ++*count;
+    }
+  }), IsOk());
+  return ids;
+}
+
+TEST(ProcessTest, KilledCommuneResumesLargeCatchUpWithEveryRecordExactlyOnce) {
+  TempDir dir;
+  DaemonHarness h(dir);
+  const int port = PickFreePort();
+  auto province_cfg = h.WriteConfig(kProvince, "province", port, 0);
+  auto commune_cfg = h.WriteConfig(kCommune, "commune", 0, port);
+
+  auto province = h.Start(province_cfg, "province");
+  ASSERT_TRUE(WaitUntil([&] { return h.Status("province").has_value(); }))
+      << "province admin socket never answered";
+
+  // Issue the directives from a few concurrent clients (group commit).
+  std::atomic<int> next{0}, failures{0};
+  std::vector<std::thread> issuers;
+  for (int t = 0; t < 8; ++t) {
+    issuers.emplace_back([&] {
+      auto admin = h.Admin("province");
+      for (int i = next++; i < kDirectives; i = next++) {
+        v1::IssueDirectiveRequest req;
+        req.set_number(std::to_string(i + 1) + "/CT-BCĐ");
+        req.set_title("Chỉ thị số " + std::to_string(i + 1));
+        req.set_body(std::string(200, 'x'));
+        v1::IssueDirectiveReply reply;
+        grpc::ClientContext ctx;
+        if (!admin->IssueDirective(&ctx, req, &reply).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : issuers) t.join();
+  ASSERT_EQ(failures.load(), 0);
+
+  // Kill the commune with SIGKILL as soon as its first records are in, and
+  // check on disk that it died mid catch-up (some records, not all). A
+  // machine fast enough to finish first gets a fresh commune and another try.
+  std::unique_ptr<Subprocess> commune;
+  size_t on_disk_after_kill = 0;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    std::filesystem::remove_all(dir.Sub("data/commune"));
+    commune = h.Start(commune_cfg, "commune");
+    ASSERT_TRUE(WaitUntil([&] {
+      auto s = h.Status("commune");
+      return s.has_value() && s->record_count() > 0;
+    }));
+    commune->Signal(SIGKILL);
+    commune->Wait();
+    auto killed_store = node::LmdbStore::Open(dir.Sub("data/commune"), {});
+    ASSERT_THAT(killed_store, IsOk());
+    on_disk_after_kill = (*killed_store)->RecordCount();
+    if (on_disk_after_kill < static_cast<size_t>(kDirectives)) break;
+  }
+  ASSERT_GT(on_disk_after_kill, 0u);
+  ASSERT_LT(on_disk_after_kill, static_cast<size_t>(kDirectives))
+      << "every catch-up finished before the kill; the test proves nothing";
+  std::cout << "killed the commune with " << on_disk_after_kill << " of " << kDirectives
+            << " directives on disk\n";
+
+  const auto restart = std::chrono::steady_clock::now();
+  commune = h.Start(commune_cfg, "commune");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto s = h.Status("commune");
+        return s.has_value() && s->record_count() == kDirectives;
+      },
+      std::chrono::seconds(120)));
+  std::cout << "restarted commune caught up in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - restart).count()
+            << " ms\n";
+  // Clean stops: SIGTERM, exit code 0.
+  commune->Signal(SIGTERM);
+  int status = commune->Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  province->Signal(SIGTERM);
+  status = province->Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+
+  // Both stores, read directly: same ids, each exactly once.
+  auto province_store = node::LmdbStore::Open(dir.Sub("data/province"), {});
+  ASSERT_THAT(province_store, IsOk());
+  auto commune_store = node::LmdbStore::Open(dir.Sub("data/commune"), {});
+  ASSERT_THAT(commune_store, IsOk());
+  size_t province_count = 0, commune_count = 0;
+  auto province_ids = DirectiveIds(**province_store, &province_count);
+  auto commune_ids = DirectiveIds(**commune_store, &commune_count);
+  EXPECT_EQ(province_count, static_cast<size_t>(kDirectives));
+  EXPECT_EQ(commune_count, static_cast<size_t>(kDirectives));
+  EXPECT_EQ(province_ids, commune_ids);
+  // One change-log entry per record: nothing was applied twice.
+  EXPECT_EQ((*province_store)->HeadSeq(), static_cast<uint64_t>(kDirectives));
+  EXPECT_EQ((*commune_store)->HeadSeq(), static_cast<uint64_t>(kDirectives));
+  EXPECT_EQ((*commune_store)->AppliedSeq(kProvince).value(), static_cast<uint64_t>(kDirectives));
+}
+
+}  // namespace
+}  // namespace steersync

@@ -1,0 +1,160 @@
+#include "node/store/lmdb_store.h"
+
+#include "node/store/group_commit_writer.h"
+#include "sync/apply.h"
+#include "sync/version_vector.h"
+#include "tests/testutil/fixtures.h"
+
+#include <future>
+
+namespace steersync::node {
+namespace {
+
+using steersync::testing::IsOk;
+using steersync::testing::StatusIs;
+using steersync::testing::TempDir;
+
+v1::Record MakeRecord(const std::string& id, const std::string& writer, uint64_t counter,
+                      uint32_t depth = 1) {
+  v1::RecordBody b;
+  b.set_id(id);
+  b.set_kind(v1::DIRECTIVE);
+  b.mutable_version()->set_writer(writer);
+  b.mutable_version()->mutable_hlc()->set_wall_micros(counter);
+  b.mutable_version()->mutable_authority()->set_unit_depth(depth);
+  sync::SetCounter(*b.mutable_version()->mutable_vector(), writer, counter);
+  v1::Record r;
+  r.set_body(b.SerializeAsString());
+  return r;
+}
+
+sync::Admission AdmitAll(std::string_view, const v1::RecordBody&, const v1::Record&) {
+  return {};
+}
+
+absl::StatusOr<sync::ApplyStats> Apply(LmdbStore& store, const std::string& peer,
+                                       const std::vector<v1::Record>& records, uint64_t seq) {
+  sync::ApplyStats out;
+  absl::Status s = store.Write([&](LmdbStore::View& view) -> absl::Status {
+    auto stats = sync::ApplyRecords(view, peer, records, seq, AdmitAll, 0);
+    if (!stats.ok()) return stats.status();
+    out = *stats;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+TEST(LmdbStoreTest, RecordsLogAndCheckpointCommitTogetherAndSurviveReopen) {
+  TempDir dir;
+  {
+    auto store = LmdbStore::Open(dir.Sub("db"), {});
+    ASSERT_THAT(store, IsOk());
+    auto stats = Apply(**store, "vn/quang-ngai",
+                       {MakeRecord("vn/quang-ngai/d/1", "vn/quang-ngai", 1),
+                        MakeRecord("vn/quang-ngai/d/2", "vn/quang-ngai", 2)},
+                       17);
+    ASSERT_THAT(stats, IsOk());
+    EXPECT_EQ(stats->applied, 2u);
+  }
+  auto store = LmdbStore::Open(dir.Sub("db"), {});
+  ASSERT_THAT(store, IsOk());
+  EXPECT_EQ((*store)->HeadSeq(), 2u);
+  EXPECT_EQ((*store)->RecordCount(), 2u);
+  EXPECT_EQ((*store)->AppliedSeq("vn/quang-ngai").value(), 17u);
+  auto log = (*store)->ReadLog(0, 10, 1 << 20);
+  ASSERT_THAT(log, IsOk());
+  ASSERT_EQ(log->size(), 2u);
+  EXPECT_EQ((*log)[1].seq, 2u);
+}
+
+TEST(LmdbStoreTest, AFailedWriteLeavesNothingBehind) {
+  TempDir dir;
+  auto store = LmdbStore::Open(dir.Sub("db"), {});
+  ASSERT_THAT(store, IsOk());
+  absl::Status s = (*store)->Write([&](LmdbStore::View& view) -> absl::Status {
+    auto stats = sync::ApplyRecords(view, "p", {MakeRecord("vn/quang-ngai/d/1", "vn/quang-ngai", 1)},
+                                    5, AdmitAll, 0);
+    if (!stats.ok()) return stats.status();
+    return absl::UnavailableError("simulated failure after the records were written");
+  });
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ((*store)->HeadSeq(), 0u);
+  EXPECT_EQ((*store)->RecordCount(), 0u);
+  EXPECT_EQ((*store)->AppliedSeq("p").value(), 0u);
+}
+
+TEST(LmdbStoreTest, ApplyingTheSameBatchTwiceChangesNothing) {
+  TempDir dir;
+  auto store = LmdbStore::Open(dir.Sub("db"), {});
+  ASSERT_THAT(store, IsOk());
+  std::vector<v1::Record> batch{MakeRecord("vn/quang-ngai/d/1", "vn/quang-ngai", 1)};
+  ASSERT_THAT(Apply(**store, "p", batch, 1), IsOk());
+  auto again = Apply(**store, "p", batch, 1);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->duplicates, 1u);
+  EXPECT_EQ((*store)->HeadSeq(), 1u);  // no second log entry
+}
+
+TEST(LmdbStoreTest, ConcurrentVersionsKeepTheLoserVisible) {
+  TempDir dir;
+  auto store = LmdbStore::Open(dir.Sub("db"), {});
+  ASSERT_THAT(store, IsOk());
+  // Same record, concurrent versions: the province (depth 1) beats a commune (R1).
+  auto commune = MakeRecord("vn/quang-ngai/x/1", "vn/quang-ngai/tinh-phong", 1, 2);
+  auto province = MakeRecord("vn/quang-ngai/x/1", "vn/quang-ngai", 1, 1);
+  ASSERT_THAT(Apply(**store, "", {commune}, 0), IsOk());
+  auto stats = Apply(**store, "", {province}, 0);
+  ASSERT_THAT(stats, IsOk());
+  EXPECT_EQ(stats->conflicts, 1u);
+  auto current = (*store)->GetRecord("vn/quang-ngai/x/1");
+  ASSERT_THAT(current, IsOk());
+  EXPECT_EQ((*current)->body(), province.body());
+  auto conflicts = (*store)->ListConflicts();
+  ASSERT_THAT(conflicts, IsOk());
+  ASSERT_EQ(conflicts->size(), 1u);
+  EXPECT_EQ((*conflicts)[0].rule, "R1");
+  EXPECT_EQ((*conflicts)[0].loser.body(), commune.body());
+}
+
+TEST(LmdbStoreTest, AReadOnlyOpenSeesWhatTheWriterCommitted) {
+  TempDir dir;
+  auto writer = LmdbStore::Open(dir.Sub("db"), {});
+  ASSERT_THAT(writer, IsOk());
+  ASSERT_THAT(Apply(**writer, "p", {MakeRecord("vn/quang-ngai/d/1", "vn/quang-ngai", 1)}, 1), IsOk());
+  // LMDB allows one env per path per process; a second open here is refused.
+  lmdb::EnvOptions ro;
+  ro.read_only = true;
+  EXPECT_THAT(LmdbStore::Open(dir.Sub("db"), ro), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(GroupCommitWriterTest, GroupsConcurrentJobsAndCompletesEachOnce) {
+  TempDir dir;
+  auto store = LmdbStore::Open(dir.Sub("db"), {});
+  ASSERT_THAT(store, IsOk());
+  std::atomic<int> completed{0};
+  std::atomic<uint64_t> notified{0};
+  {
+    GroupCommitWriter writer(**store, {}, [&](uint64_t head) { notified = head; });
+    std::vector<std::promise<absl::Status>> results(500);
+    for (int i = 0; i < 500; ++i) {
+      writer.Submit(
+          [i](LmdbStore::View& view) -> absl::Status {
+            auto r = MakeRecord("vn/quang-ngai/d/" + std::to_string(i + 1), "vn/quang-ngai", i + 1);
+            return view.PutCurrent("vn/quang-ngai/d/" + std::to_string(i + 1), r).status();
+          },
+          [&, i](absl::Status s) {
+            ++completed;
+            results[i].set_value(s);
+          });
+    }
+    for (auto& r : results) EXPECT_THAT(r.get_future().get(), IsOk());
+    EXPECT_LT(writer.commits(), 500u);  // grouped: fewer transactions than jobs
+  }
+  EXPECT_EQ(completed.load(), 500);
+  EXPECT_EQ((*store)->HeadSeq(), 500u);
+  EXPECT_EQ(notified.load(), 500u);
+}
+
+}  // namespace
+}  // namespace steersync::node

@@ -1,0 +1,93 @@
+// Admission of directives, reports and acknowledgements (DOMAIN-MODEL.md §4–§5;
+// P 2.1/C 2.1: the province directs communes; C 9: communes report to the
+// province).
+#include "node/policy.h"
+
+#include "tests/testutil/fixtures.h"
+
+namespace steersync::node {
+namespace {
+
+constexpr char kProvince[] = "vn/quang-ngai";
+constexpr char kTinhPhong[] = "vn/quang-ngai/tinh-phong";
+constexpr char kBinhSon[] = "vn/quang-ngai/binh-son";
+
+v1::RecordBody Directive(const std::string& issuer, const std::string& id_owner = "") {
+  v1::Directive d;
+  d.set_number("01/CT-BCĐ");
+  d.set_issuer(issuer);
+  v1::RecordBody b;
+  b.set_id((id_owner.empty() ? issuer : id_owner) + "/d/1");
+  b.set_kind(v1::DIRECTIVE);
+  b.mutable_version()->set_writer(issuer);
+  b.mutable_audience()->set_direction(v1::Audience::DOWN);
+  b.mutable_audience()->set_root(issuer);
+  b.set_payload(d.SerializeAsString());
+  return b;
+}
+
+v1::RecordBody Report(const std::string& writer, const std::string& named_unit) {
+  v1::Report r;
+  r.set_from_unit(named_unit);
+  r.set_period("2026-Q4");
+  v1::RecordBody b;
+  b.set_id(writer + "/r/1");
+  b.set_kind(v1::REPORT);
+  b.mutable_version()->set_writer(writer);
+  b.mutable_audience()->set_direction(v1::Audience::UP);
+  b.mutable_audience()->set_root(kProvince);
+  b.set_payload(r.SerializeAsString());
+  return b;
+}
+
+TEST(PolicyTest, ProvinceDirectiveIsAdmittedAtItsCommunes) {
+  EXPECT_TRUE(Admit(kTinhPhong, kProvince, Directive(kProvince)).admitted);
+  EXPECT_TRUE(Admit(kProvince, "", Directive(kProvince)).admitted);
+}
+
+TEST(PolicyTest, CommuneIssuingADirectiveUpwardIsRefused) {
+  auto a = Admit(kProvince, kTinhPhong, Directive(kTinhPhong));
+  EXPECT_FALSE(a.admitted);
+  EXPECT_EQ(a.reason_code, "WRONG_DIRECTION");
+}
+
+TEST(PolicyTest, ReportInAnotherCommunesNameIsRefused) {
+  auto a = Admit(kProvince, kTinhPhong, Report(kTinhPhong, kBinhSon));
+  EXPECT_FALSE(a.admitted);
+  EXPECT_EQ(a.reason_code, "ISSUER_MISMATCH");
+  // Relayed by one child but written by its sibling: not that child's subtree.
+  auto relayed = Admit(kProvince, kTinhPhong, Report(kBinhSon, kBinhSon));
+  EXPECT_FALSE(relayed.admitted);
+  EXPECT_EQ(relayed.reason_code, "FOREIGN_WRITER");
+  EXPECT_TRUE(Admit(kProvince, kTinhPhong, Report(kTinhPhong, kTinhPhong)).admitted);
+}
+
+TEST(PolicyTest, RecordIdOutsideTheWritersNamespaceIsRefused) {
+  auto a = Admit(kTinhPhong, kProvince, Directive(kProvince, "vn/da-nang"));
+  EXPECT_FALSE(a.admitted);
+  EXPECT_EQ(a.reason_code, "ID_NOT_OWNED");
+}
+
+TEST(PolicyTest, DirectiveForAnotherSubtreeIsRefused) {
+  auto d = Directive(kProvince);
+  d.mutable_audience()->add_units(kBinhSon);
+  auto a = Admit(kTinhPhong, kProvince, d);
+  EXPECT_FALSE(a.admitted);
+  EXPECT_EQ(a.reason_code, "NOT_ADDRESSED");
+}
+
+TEST(PolicyTest, UnknownKindAndMalformedPayloadAreRefused) {
+  auto unknown = Directive(kProvince);
+  unknown.set_kind(static_cast<v1::RecordKind>(99));
+  EXPECT_EQ(Admit(kTinhPhong, kProvince, unknown).reason_code, "UNKNOWN_KIND");
+  auto garbage = Directive(kProvince);
+  garbage.set_payload("\xff\xff\xff");
+  EXPECT_EQ(Admit(kTinhPhong, kProvince, garbage).reason_code, "MALFORMED_PAYLOAD");
+}
+
+TEST(PolicyTest, ANodeWritesOnlyInItsOwnName) {
+  EXPECT_EQ(Admit(kTinhPhong, "", Report(kBinhSon, kBinhSon)).reason_code, "FOREIGN_WRITER");
+}
+
+}  // namespace
+}  // namespace steersync::node

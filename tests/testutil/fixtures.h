@@ -1,0 +1,75 @@
+#pragma once
+// Shared test helpers: status matchers, waiting on a condition with a
+// deadline (never a fixed sleep), temporary directories, a manual clock.
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "sync/clock.h"
+
+namespace steersync::testing {
+
+// EXPECT_THAT(status, IsOk()); works for Status and StatusOr<T>.
+MATCHER(IsOk, "is OK") {
+  if constexpr (std::is_same_v<std::decay_t<arg_type>, absl::Status>) {
+    *result_listener << arg.ToString();
+    return arg.ok();
+  } else {
+    *result_listener << arg.status().ToString();
+    return arg.ok();
+  }
+}
+
+MATCHER_P(StatusIs, code, "has status code " + ::testing::PrintToString(code)) {
+  absl::Status s;
+  if constexpr (std::is_same_v<std::decay_t<arg_type>, absl::Status>) {
+    s = arg;
+  } else {
+    s = arg.status();
+  }
+  *result_listener << s.ToString();
+  return s.code() == code;
+}
+
+// Polls `condition` until it holds or `timeout` passes. Returns whether it
+// held. Polling yields the CPU between checks; it never decides by time alone.
+bool WaitUntil(const std::function<bool()>& condition,
+               std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// A fresh directory under the test's temp dir, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+  std::string Sub(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Test certificate paths (tests/testdata/certs).
+std::string CertDir();
+std::string NodeCert(const std::string& node_id);  // <dir>/<id with / as _>.crt
+std::string NodeKey(const std::string& node_id);
+
+// A clock the test moves by hand.
+class ManualClock : public sync::Clock {
+ public:
+  explicit ManualClock(int64_t start_micros = 1'790'000'000'000'000) : now_(start_micros) {}
+  int64_t NowMicros() const override { return now_.load(); }
+  void Advance(int64_t micros) { now_ += micros; }
+
+ private:
+  std::atomic<int64_t> now_;
+};
+
+}  // namespace steersync::testing

@@ -1,0 +1,36 @@
+#pragma once
+// Starting the real binaries from process-level tests.
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace steersync::testing {
+
+// A child process; killed (SIGKILL) and reaped on destruction if still alive.
+class Subprocess {
+ public:
+  // Starts `argv[0]` with stdout and stderr appended to `log_path`.
+  Subprocess(const std::vector<std::string>& argv, const std::string& log_path);
+  ~Subprocess();
+  Subprocess(const Subprocess&) = delete;
+  Subprocess& operator=(const Subprocess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void Signal(int signal);
+  // Waits for exit; returns the raw wait status.
+  int Wait();
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+};
+
+// Path of a built binary, e.g. BinaryPath("node/steersyncd").
+std::string BinaryPath(const std::string& relative);
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int PickFreePort();
+
+}  // namespace steersync::testing
