@@ -65,7 +65,7 @@ void Link::Start() {
   Wake();
 }
 
-void Link::OnMessage(const v1::SyncMessage& message) {
+void Link::OnMessage(v1::SyncMessage&& message) {
   stats_->last_contact_micros = context_.clock->NowMicros();
   if (message.has_rejection()) {
     const auto& r = message.rejection();
@@ -77,7 +77,7 @@ void Link::OnMessage(const v1::SyncMessage& message) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (failed_) return;
-    status = session_.OnMessage(message);
+    status = session_.OnMessage(std::move(message));
     if (status.ok()) {
       requests = DrainSessionLocked();
       stats_->acked_seq = session_.acked_seq();
@@ -130,10 +130,6 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
     const std::string peer = peer_id_;
     context_.writer->Submit(
         [shared, result, &ctx, peer](LmdbStore::View& view) -> absl::Status {
-          for (const auto& r : shared->records) {
-            v1::RecordBody body;
-            if (body.ParseFromString(r.body())) ctx.hlc->Observe(body.version().hlc());
-          }
           auto stats = sync::ApplyRecords(
               view, peer, shared->records, shared->last_seq,
               [&](std::string_view from, const v1::RecordBody& body, const v1::Record&) {
@@ -141,6 +137,7 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
               },
               ctx.clock->NowMicros());
           if (!stats.ok()) return stats.status();
+          ctx.hlc->Observe(stats->max_hlc);
           *result = std::move(*stats);
           return absl::OkStatus();
         },

@@ -64,7 +64,7 @@ class Link : public std::enable_shared_from_this<Link> {
 
   // Reads our checkpoint of the peer's log and sends Hello.
   void Start();
-  void OnMessage(const v1::SyncMessage& message);
+  void OnMessage(v1::SyncMessage&& message);
   // Our log grew.
   void OnLocalAppend();
   // A newer stream from the same peer took over: close this one.

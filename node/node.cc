@@ -128,7 +128,16 @@ void Node::Stop() {
 }
 
 void Node::OnCommit() {
+  {
+    std::lock_guard<std::mutex> lock(head_mu_);
+  }
+  head_cv_.notify_all();
   for (const auto& link : registry_.Live()) link->OnLocalAppend();
+}
+
+bool Node::WaitForHead(uint64_t seq, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(head_mu_);
+  return head_cv_.wait_for(lock, timeout, [&] { return store_->HeadSeq() >= seq; });
 }
 
 absl::StatusOr<std::string> Node::WriteLocal(BodyMaker make) {

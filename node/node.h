@@ -6,7 +6,10 @@
 // Thread safety: thread-safe after Start(). Start() and Stop() are called
 // from one thread.
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -60,6 +63,11 @@ class Node {
   v1::StatusReply GetStatus() const;
   v1::PeersReply ListPeers() const;
 
+  // Blocks until the change log's head reaches `seq` or `timeout` passes;
+  // returns whether it did. Woken by each commit, so it costs no CPU while
+  // waiting (benchmarks and tests measure with it).
+  bool WaitForHead(uint64_t seq, std::chrono::milliseconds timeout) const;
+
   LmdbStore& store() { return *store_; }
   const LmdbStore& store() const { return *store_; }
   // Streams refused at the Sync service (not a child, no identity).
@@ -93,6 +101,9 @@ class Node {
   std::unique_ptr<grpc::Server> admin_server_;
   int sync_port_ = 0;
   bool stopped_ = false;
+
+  mutable std::mutex head_mu_;
+  mutable std::condition_variable head_cv_;  // notified after every commit
 };
 
 // Today's date in Asia/Ho_Chi_Minh (UTC+7), "YYYY-MM-DD", the legal date of acts.

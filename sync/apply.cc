@@ -1,5 +1,6 @@
 #include "sync/apply.h"
 
+#include "sync/hlc.h"
 #include "sync/merge.h"
 #include "sync/status_macros.h"
 
@@ -52,6 +53,7 @@ absl::StatusOr<ApplyStats> ApplyRecords(WriteView& view, std::string_view from_p
       continue;
     }
 
+    if (CompareHlc(body.version().hlc(), stats.max_hlc) > 0) stats.max_hlc = body.version().hlc();
     SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> existing, view.Get(body.id()));
     if (!existing.has_value()) {
       SYNC_RETURN_IF_ERROR(view.PutCurrent(body.id(), record).status());

@@ -33,6 +33,7 @@ struct ApplyStats {
   size_t stale = 0;        // causally older than what we have
   size_t quarantined = 0;  // refused by admission or malformed
   std::vector<QuarantineEntry> rejections;  // what was quarantined, for reporting back
+  v1::Hlc max_hlc;  // newest timestamp among admitted versions (for the node's HLC)
 };
 
 // Applies `records` received from `from_peer` (empty: local write) and, when

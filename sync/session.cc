@@ -19,7 +19,7 @@ void Session::Start(uint64_t applied_seq) {
   outgoing_.push_back(std::move(m));
 }
 
-absl::Status Session::OnMessage(const v1::SyncMessage& message) {
+absl::Status Session::OnMessage(v1::SyncMessage message) {
   if (!started_) return absl::FailedPreconditionError("session not started");
   switch (message.msg_case()) {
     case v1::SyncMessage::kHello: {
@@ -42,7 +42,7 @@ absl::Status Session::OnMessage(const v1::SyncMessage& message) {
     }
     case v1::SyncMessage::kBatch:
       if (!peer_started_) return absl::InvalidArgumentError("Batch before Hello");
-      return HandleBatch(message.batch());
+      return HandleBatch(*message.mutable_batch());
     case v1::SyncMessage::kAck:
       if (!peer_started_) return absl::InvalidArgumentError("Ack before Hello");
       return HandleAck(message.ack());
@@ -54,7 +54,7 @@ absl::Status Session::OnMessage(const v1::SyncMessage& message) {
   return absl::InvalidArgumentError("empty or unknown SyncMessage");
 }
 
-absl::Status Session::HandleBatch(const v1::Batch& batch) {
+absl::Status Session::HandleBatch(v1::Batch& batch) {
   if (batch.last_seq() < batch.after_seq()) {
     return absl::InvalidArgumentError("Batch with last_seq < after_seq");
   }
@@ -79,7 +79,8 @@ absl::Status Session::HandleBatch(const v1::Batch& batch) {
   pending_acks_.push_back({batch.last_seq(), false});
   ApplyRequest request;
   request.last_seq = batch.last_seq();
-  request.records.assign(batch.records().begin(), batch.records().end());
+  request.records.reserve(batch.records_size());
+  for (v1::Record& r : *batch.mutable_records()) request.records.push_back(std::move(r));
   apply_requests_.push_back(std::move(request));
   return absl::OkStatus();
 }

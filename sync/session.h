@@ -66,7 +66,7 @@ class Session {
   // Handles one message from the peer. Errors mean the peer broke the
   // protocol (kInvalidArgument / kFailedPrecondition) or the log could not be
   // read (other codes); the owner should then close the link.
-  absl::Status OnMessage(const v1::SyncMessage& message);
+  absl::Status OnMessage(v1::SyncMessage message);  // by value: batches are moved, not copied
 
   // The ApplyRequest with this `last_seq` is durable.
   void OnApplied(uint64_t last_seq);
@@ -88,7 +88,7 @@ class Session {
 
  private:
   absl::Status FillWindow();
-  absl::Status HandleBatch(const v1::Batch& batch);
+  absl::Status HandleBatch(v1::Batch& batch);
   absl::Status HandleAck(const v1::Ack& ack);
   void ReleaseAcks();
 

@@ -46,7 +46,7 @@ class ParentLink::Stream : public grpc::ClientBidiReactor<v1::SyncMessage, v1::S
       context_.TryCancel();
       return;
     }
-    link_->OnMessage(in_);
+    link_->OnMessage(std::move(in_));
     StartRead(&in_);
   }
 

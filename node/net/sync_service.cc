@@ -47,7 +47,7 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
       FinishOnce(grpc::Status::OK);
       return;
     }
-    link_->OnMessage(in_);
+    link_->OnMessage(std::move(in_));
     StartRead(&in_);
   }
 

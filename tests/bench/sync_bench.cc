@@ -105,18 +105,12 @@ void IssueMany(node::Node& province, int n, int threads) {
   for (auto& t : pool) t.join();
 }
 
-// Spins until the commune's log reaches `seq` (benchmark only: microsecond
-// resolution matters here and the loop yields the CPU).
 void AwaitHead(const node::Node& commune, uint64_t seq) {
-  const auto deadline = Clock::now() + std::chrono::minutes(5);
-  while (commune.store().HeadSeq() < seq) {
-    if (Clock::now() > deadline) {
-      std::fprintf(stderr, "sync_bench: commune stuck at %lu of %lu\n",
-                   static_cast<unsigned long>(commune.store().HeadSeq()),
-                   static_cast<unsigned long>(seq));
-      std::exit(1);
-    }
-    std::this_thread::yield();
+  if (!commune.WaitForHead(seq, std::chrono::minutes(5))) {
+    std::fprintf(stderr, "sync_bench: commune stuck at %lu of %lu\n",
+                 static_cast<unsigned long>(commune.store().HeadSeq()),
+                 static_cast<unsigned long>(seq));
+    std::exit(1);
   }
 }
 
