@@ -1,8 +1,11 @@
 #include "sync/apply.h"
 
+#include <algorithm>
+
 #include "sync/hlc.h"
 #include "sync/merge.h"
 #include "sync/status_macros.h"
+#include "sync/version_vector.h"
 
 namespace steersync::sync {
 namespace {
@@ -17,6 +20,93 @@ QuarantineEntry Quarantined(std::string_view from_peer, std::string record_id, s
   q.received_micros = now;
   q.record = record;
   return q;
+}
+
+// One version of a record with its parsed body.
+struct Candidate {
+  v1::Record record;
+  v1::RecordBody body;
+  std::string key;  // VersionKey
+};
+
+// The winner among frontier versions: a tournament over the versions sorted
+// by key, so the result depends only on the set, never on arrival order.
+size_t PickWinner(const std::vector<Candidate>& frontier) {
+  std::vector<size_t> order(frontier.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return frontier[a].key != frontier[b].key ? frontier[a].key < frontier[b].key
+                                              : frontier[a].record.body() < frontier[b].record.body();
+  });
+  size_t best = order[0];
+  for (size_t k = 1; k < order.size(); ++k) {
+    const Candidate& challenger = frontier[order[k]];
+    const MergeDecision d = Decide(frontier[best].body, frontier[best].record.body(),
+                                   challenger.body, challenger.record.body());
+    if (d.outcome == MergeDecision::Outcome::kIncomingWins) best = order[k];
+  }
+  return best;
+}
+
+enum class Merged { kNew, kDuplicate, kStale, kConflict };
+
+// Merges admitted version `incoming` of a record into the frontier held by
+// `view`. Every version that joins the frontier is appended to the change
+// log, winner or loser, so that every replica learns every version.
+absl::StatusOr<Merged> MergeVersion(WriteView& view, Candidate incoming) {
+  const std::string& id = incoming.body.id();
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> current, view.Get(id));
+  if (!current.has_value()) {
+    SYNC_RETURN_IF_ERROR(view.SetCurrent(id, incoming.record));
+    SYNC_RETURN_IF_ERROR(view.AppendLog(incoming.record).status());
+    return Merged::kNew;
+  }
+  SYNC_ASSIGN_OR_RETURN(std::vector<v1::Record> losers, view.Losers(id));
+  std::vector<Candidate> frontier;
+  frontier.reserve(losers.size() + 2);
+  auto add = [&](v1::Record r) -> absl::Status {
+    Candidate c;
+    if (!c.body.ParseFromString(r.body())) {
+      return absl::DataLossError("stored version of " + id + " does not parse");
+    }
+    c.key = VersionKey(c.body.version());
+    c.record = std::move(r);
+    frontier.push_back(std::move(c));
+    return absl::OkStatus();
+  };
+  SYNC_RETURN_IF_ERROR(add(std::move(*current)));
+  for (auto& l : losers) SYNC_RETURN_IF_ERROR(add(std::move(l)));
+  const size_t old_winner = 0;
+
+  // Duplicate or causally older than a version we hold: nothing changes.
+  for (const Candidate& c : frontier) {
+    if (c.record.body() == incoming.record.body()) return Merged::kDuplicate;
+    if (CompareVectors(incoming.body.version().vector(), c.body.version().vector()) ==
+        Causality::kBefore) {
+      return Merged::kStale;
+    }
+  }
+  // Drop what the incoming version descends from; it leaves the frontier.
+  std::vector<Candidate> kept;
+  for (size_t i = 0; i < frontier.size(); ++i) {
+    const bool dominated = CompareVectors(frontier[i].body.version().vector(),
+                                          incoming.body.version().vector()) == Causality::kBefore;
+    if (dominated && i != old_winner) SYNC_RETURN_IF_ERROR(view.DeleteLoser(id, frontier[i].key));
+    if (!dominated) kept.push_back(std::move(frontier[i]));
+  }
+  const bool concurrent = !kept.empty();
+  kept.push_back(std::move(incoming));
+  const size_t winner = PickWinner(kept);
+  SYNC_RETURN_IF_ERROR(view.AppendLog(kept.back().record).status());
+  for (size_t i = 0; i < kept.size(); ++i) {
+    if (i == winner) {
+      SYNC_RETURN_IF_ERROR(view.SetCurrent(id, kept[i].record));
+      SYNC_RETURN_IF_ERROR(view.DeleteLoser(id, kept[i].key));
+    } else {
+      SYNC_RETURN_IF_ERROR(view.PutLoser(id, kept[i].record));
+    }
+  }
+  return concurrent ? Merged::kConflict : Merged::kNew;
 }
 
 }  // namespace
@@ -34,16 +124,23 @@ absl::StatusOr<ApplyStats> ApplyRecords(WriteView& view, std::string_view from_p
   };
 
   for (const v1::Record& record : records) {
-    v1::RecordBody body;
-    if (!body.ParseFromString(record.body())) {
+    Candidate incoming;
+    if (!incoming.body.ParseFromString(record.body())) {
       SYNC_RETURN_IF_ERROR(quarantine(Quarantined(from_peer, "", "MALFORMED_BODY",
                                                   "record body is not a valid RecordBody", record,
                                                   now_micros)));
       continue;
     }
+    const v1::RecordBody& body = incoming.body;
     if (body.id().empty()) {
       SYNC_RETURN_IF_ERROR(quarantine(
           Quarantined(from_peer, "", "MISSING_ID", "record has no id", record, now_micros)));
+      continue;
+    }
+    if (!IsWellFormed(body.version().vector())) {
+      SYNC_RETURN_IF_ERROR(quarantine(Quarantined(from_peer, body.id(), "MALFORMED_VERSION",
+                                                  "version vector is not sorted and unique",
+                                                  record, now_micros)));
       continue;
     }
     Admission verdict = admit(from_peer, body, record);
@@ -52,42 +149,15 @@ absl::StatusOr<ApplyStats> ApplyRecords(WriteView& view, std::string_view from_p
                                                   verdict.detail, record, now_micros)));
       continue;
     }
-
     if (CompareHlc(body.version().hlc(), stats.max_hlc) > 0) stats.max_hlc = body.version().hlc();
-    SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> existing, view.Get(body.id()));
-    if (!existing.has_value()) {
-      SYNC_RETURN_IF_ERROR(view.PutCurrent(body.id(), record).status());
-      ++stats.applied;
-      continue;
-    }
-    v1::RecordBody existing_body;
-    if (!existing_body.ParseFromString(existing->body())) {
-      return absl::DataLossError("stored record " + body.id() + " does not parse");
-    }
-    const MergeDecision d = Decide(existing_body, existing->body(), body, record.body());
-    switch (d.outcome) {
-      case MergeDecision::Outcome::kDuplicate:
-        ++stats.duplicates;
-        break;
-      case MergeDecision::Outcome::kIncomingWins:
-        if (d.rule != Rule::kCausal) {
-          SYNC_RETURN_IF_ERROR(view.PutConflict(ConflictEntry{
-              body.id(), *existing, VersionKey(body.version()), std::string(RuleName(d.rule))}));
-          ++stats.conflicts;
-        }
-        SYNC_RETURN_IF_ERROR(view.PutCurrent(body.id(), record).status());
-        ++stats.applied;
-        break;
-      case MergeDecision::Outcome::kExistingWins:
-        if (d.rule == Rule::kCausal) {
-          ++stats.stale;
-        } else {
-          SYNC_RETURN_IF_ERROR(view.PutConflict(ConflictEntry{
-              body.id(), record, VersionKey(existing_body.version()),
-              std::string(RuleName(d.rule))}));
-          ++stats.conflicts;
-        }
-        break;
+    incoming.key = VersionKey(body.version());
+    incoming.record = record;
+    SYNC_ASSIGN_OR_RETURN(Merged merged, MergeVersion(view, std::move(incoming)));
+    switch (merged) {
+      case Merged::kNew: ++stats.applied; break;
+      case Merged::kDuplicate: ++stats.duplicates; break;
+      case Merged::kStale: ++stats.stale; break;
+      case Merged::kConflict: ++stats.applied; ++stats.conflicts; break;
     }
   }
   if (peer_seq != 0) SYNC_RETURN_IF_ERROR(view.SetAppliedSeq(from_peer, peer_seq));

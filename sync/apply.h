@@ -27,10 +27,10 @@ using AdmissionCheck =
                             const v1::Record& record)>;
 
 struct ApplyStats {
-  size_t applied = 0;      // became current (new record or newer version)
+  size_t applied = 0;      // joined the frontier (new record, newer or concurrent version)
   size_t duplicates = 0;   // already had exactly this version
-  size_t conflicts = 0;    // concurrent: one side kept as a listed loser
-  size_t stale = 0;        // causally older than what we have
+  size_t conflicts = 0;    // of `applied`, concurrent with a version held: one is a listed loser
+  size_t stale = 0;        // causally older than a version held
   size_t quarantined = 0;  // refused by admission or malformed
   std::vector<QuarantineEntry> rejections;  // what was quarantined, for reporting back
   v1::Hlc max_hlc;  // newest timestamp among admitted versions (for the node's HLC)

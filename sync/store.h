@@ -35,11 +35,13 @@ class LogReader {
   virtual absl::StatusOr<uint64_t> AppliedSeq(std::string_view peer) const = 0;
 };
 
-// A losing version, kept visible with the rule that decided against it.
+// A losing concurrent version, kept visible. Which version beat it, and by
+// which rule, is computed against the current winner when it is read (see
+// merge.h), so the stored state does not depend on arrival order.
 struct ConflictEntry {
   std::string record_id;
   v1::Record loser;
-  std::string winner_version;  // writer@hlc of the winner at decision time
+  std::string winner_version;  // VersionKey of the current winner
   std::string rule;            // "R1".."R5"
 };
 
@@ -55,15 +57,24 @@ struct QuarantineEntry {
 
 // The write side, valid inside one atomic transaction. Everything written
 // through one WriteView commits together or not at all.
+//
+// Per record id the view holds the *frontier*: every admitted version that
+// no other admitted version causally descends from. One of them is current
+// (the winner); the others are losers.
 class WriteView {
  public:
   virtual ~WriteView() = default;
   // The current version of record `id` (copied out), or nullopt.
   virtual absl::StatusOr<std::optional<v1::Record>> Get(std::string_view id) = 0;
-  // Makes `record` the current version of `id` and appends it to the change
-  // log. Returns the new log sequence.
-  virtual absl::StatusOr<uint64_t> PutCurrent(std::string_view id, const v1::Record& record) = 0;
-  virtual absl::Status PutConflict(const ConflictEntry& entry) = 0;
+  // Makes `record` the current version of `id` (no log entry).
+  virtual absl::Status SetCurrent(std::string_view id, const v1::Record& record) = 0;
+  // Appends `record` to the change log; returns its sequence.
+  virtual absl::StatusOr<uint64_t> AppendLog(const v1::Record& record) = 0;
+  // The losing versions of `id`, in VersionKey order (copied out).
+  virtual absl::StatusOr<std::vector<v1::Record>> Losers(std::string_view id) = 0;
+  // Adds or removes one losing version of `id`, keyed by its VersionKey.
+  virtual absl::Status PutLoser(std::string_view id, const v1::Record& record) = 0;
+  virtual absl::Status DeleteLoser(std::string_view id, std::string_view version_key) = 0;
   virtual absl::Status PutQuarantine(const QuarantineEntry& entry) = 0;
   // Records that `peer`'s log is applied up to `seq`. REQUIRES: seq never
   // decreases for one peer.

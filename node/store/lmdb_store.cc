@@ -172,22 +172,23 @@ absl::StatusOr<std::vector<sync::ConflictEntry>> LmdbStore::ListConflicts() cons
   SYNC_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn.get(), conflicts_));
   SYNC_ASSIGN_OR_RETURN(bool found, c.Seek(""));
   while (found) {
-    // value: rule \0 winner \0 loser-record-bytes
-    std::string_view v = c.value();
-    const auto a = v.find('\0');
-    const auto b = v.find('\0', a + 1);
-    if (a == std::string_view::npos || b == std::string_view::npos) {
-      return absl::DataLossError("bad conflict entry");
-    }
     sync::ConflictEntry e;
-    e.rule = std::string(v.substr(0, a));
-    e.winner_version = std::string(v.substr(a + 1, b - a - 1));
-    std::string_view rest = v.substr(b + 1);
-    if (!e.loser.ParseFromArray(rest.data(), static_cast<int>(rest.size()))) {
-      return absl::DataLossError("bad conflict record");
+    e.record_id = std::string(c.key().substr(0, c.key().find('\0')));
+    v1::RecordBody loser_body, winner_body;
+    if (!e.loser.ParseFromArray(c.value().data(), static_cast<int>(c.value().size())) ||
+        !loser_body.ParseFromString(e.loser.body())) {
+      return absl::DataLossError("bad conflict entry for " + e.record_id);
     }
-    std::string_view key = c.key();
-    e.record_id = std::string(key.substr(0, key.find('\0')));
+    SYNC_ASSIGN_OR_RETURN(auto winner_bytes, txn.Get(records_, e.record_id));
+    v1::Record winner;
+    if (!winner_bytes.has_value() ||
+        !winner.ParseFromArray(winner_bytes->data(), static_cast<int>(winner_bytes->size())) ||
+        !winner_body.ParseFromString(winner.body())) {
+      return absl::DataLossError("conflict for " + e.record_id + " has no current version");
+    }
+    e.winner_version = sync::VersionKey(winner_body.version());
+    e.rule = std::string(sync::RuleName(
+        sync::Decide(winner_body, winner.body(), loser_body, e.loser.body()).rule));
     out.push_back(std::move(e));
     SYNC_ASSIGN_OR_RETURN(found, c.Next());
   }
@@ -223,30 +224,51 @@ absl::StatusOr<std::optional<v1::Record>> LmdbStore::View::Get(std::string_view 
   return std::optional<v1::Record>(std::move(record));
 }
 
-absl::StatusOr<uint64_t> LmdbStore::View::PutCurrent(std::string_view id,
-                                                      const v1::Record& record) {
-  const std::string bytes = record.SerializeAsString();
-  SYNC_RETURN_IF_ERROR(txn_.Put(store_.records_, id, bytes));
+absl::Status LmdbStore::View::SetCurrent(std::string_view id, const v1::Record& record) {
+  return txn_.Put(store_.records_, id, record.SerializeAsString());
+}
+
+absl::StatusOr<uint64_t> LmdbStore::View::AppendLog(const v1::Record& record) {
   ++head_;
   // Sequences only grow, so appending is safe and much faster.
-  SYNC_RETURN_IF_ERROR(txn_.Put(store_.log_, EncodeSeq(head_), bytes, MDB_APPEND));
+  SYNC_RETURN_IF_ERROR(
+      txn_.Put(store_.log_, EncodeSeq(head_), record.SerializeAsString(), MDB_APPEND));
   return head_;
 }
 
-absl::Status LmdbStore::View::PutConflict(const sync::ConflictEntry& entry) {
-  v1::RecordBody body;
-  if (!body.ParseFromString(entry.loser.body())) {
-    return absl::InvalidArgumentError("conflict loser does not parse");
-  }
-  std::string key = entry.record_id;
+namespace {
+std::string LoserPrefix(std::string_view id) {
+  std::string key(id);
   key.push_back('\0');
-  key += sync::VersionKey(body.version());
-  std::string value = entry.rule;
-  value.push_back('\0');
-  value += entry.winner_version;
-  value.push_back('\0');
-  value += entry.loser.SerializeAsString();
-  return txn_.Put(store_.conflicts_, key, value);
+  return key;
+}
+}  // namespace
+
+absl::StatusOr<std::vector<v1::Record>> LmdbStore::View::Losers(std::string_view id) {
+  std::vector<v1::Record> out;
+  const std::string prefix = LoserPrefix(id);
+  SYNC_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn_.get(), store_.conflicts_));
+  SYNC_ASSIGN_OR_RETURN(bool found, c.Seek(prefix));
+  while (found && c.key().substr(0, prefix.size()) == prefix) {
+    v1::Record r;
+    if (!r.ParseFromArray(c.value().data(), static_cast<int>(c.value().size()))) {
+      return absl::DataLossError("losing version of " + std::string(id) + " does not parse");
+    }
+    out.push_back(std::move(r));
+    SYNC_ASSIGN_OR_RETURN(found, c.Next());
+  }
+  return out;
+}
+
+absl::Status LmdbStore::View::PutLoser(std::string_view id, const v1::Record& record) {
+  v1::RecordBody body;
+  if (!body.ParseFromString(record.body())) return absl::InvalidArgumentError("loser does not parse");
+  return txn_.Put(store_.conflicts_, LoserPrefix(id) + sync::VersionKey(body.version()),
+                  record.SerializeAsString());
+}
+
+absl::Status LmdbStore::View::DeleteLoser(std::string_view id, std::string_view version_key) {
+  return txn_.Delete(store_.conflicts_, LoserPrefix(id) + std::string(version_key));
 }
 
 absl::Status LmdbStore::View::PutQuarantine(const sync::QuarantineEntry& entry) {

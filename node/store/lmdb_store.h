@@ -3,7 +3,7 @@
 //   records     id -> Record            current version of every record
 //   log         seq(u64 BE) -> Record   the change log, one entry per new current version
 //   checkpoints peer -> seq(u64 BE)     how much of each peer's log is applied here
-//   conflicts   id \0 version -> ConflictEntry  losing concurrent versions
+//   conflicts   id \0 VersionKey -> Record  losing concurrent versions
 //   quarantine  seq(u64 BE) -> QuarantineEntry  versions refused by admission
 //   meta        name -> bytes           node-local counters
 //
@@ -72,8 +72,11 @@ class LmdbStore::View : public sync::WriteView {
       : store_(store), txn_(txn), head_(head), quarantine_seq_(qseq) {}
 
   absl::StatusOr<std::optional<v1::Record>> Get(std::string_view id) override;
-  absl::StatusOr<uint64_t> PutCurrent(std::string_view id, const v1::Record& record) override;
-  absl::Status PutConflict(const sync::ConflictEntry& entry) override;
+  absl::Status SetCurrent(std::string_view id, const v1::Record& record) override;
+  absl::StatusOr<uint64_t> AppendLog(const v1::Record& record) override;
+  absl::StatusOr<std::vector<v1::Record>> Losers(std::string_view id) override;
+  absl::Status PutLoser(std::string_view id, const v1::Record& record) override;
+  absl::Status DeleteLoser(std::string_view id, std::string_view version_key) override;
   absl::Status PutQuarantine(const sync::QuarantineEntry& entry) override;
   absl::Status SetAppliedSeq(std::string_view peer, uint64_t seq) override;
 

@@ -141,7 +141,7 @@ TEST(GroupCommitWriterTest, GroupsConcurrentJobsAndCompletesEachOnce) {
       writer.Submit(
           [i](LmdbStore::View& view) -> absl::Status {
             auto r = MakeRecord("vn/quang-ngai/d/" + std::to_string(i + 1), "vn/quang-ngai", i + 1);
-            return view.PutCurrent("vn/quang-ngai/d/" + std::to_string(i + 1), r).status();
+            return view.AppendLog(r).status();
           },
           [&, i](absl::Status s) {
             ++completed;
