@@ -132,8 +132,13 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
         [shared, result, &ctx, peer](LmdbStore::View& view) -> absl::Status {
           auto stats = sync::ApplyRecords(
               view, peer, shared->records, shared->last_seq,
-              [&](std::string_view from, const v1::RecordBody& body, const v1::Record&) {
-                return Admit(ctx.self_id, from, body);
+              [&](std::string_view from, const v1::RecordBody& body, const v1::Record& record) {
+                sync::Admission a = Admit(ctx.self_id, from, body);
+                if (!a.admitted) return a;
+                if (absl::Status s = ctx.verifier->Verify(record, body); !s.ok()) {
+                  return sync::Admission{false, "BAD_SIGNATURE", std::string(s.message())};
+                }
+                return a;
               },
               ctx.clock->NowMicros());
           if (!stats.ok()) return stats.status();

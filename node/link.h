@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "node/identity.h"
 #include "node/store/group_commit_writer.h"
 #include "node/store/lmdb_store.h"
 #include "steersync/v1/sync.pb.h"
@@ -30,6 +31,7 @@ enum class Relation { kParent, kChild };
 // What a link needs from its node. All members outlive every link.
 struct LinkContext {
   std::string self_id;
+  const Verifier* verifier;
   LmdbStore* store;
   GroupCommitWriter* writer;
   const sync::Clock* clock;

@@ -52,6 +52,13 @@ Node::Node(NodeOptions options, NodeRuntimeOptions runtime)
 absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
                                                    NodeRuntimeOptions runtime) {
   std::unique_ptr<Node> node(new Node(std::move(options), runtime));
+  SYNC_ASSIGN_OR_RETURN(node->signer_, Signer::Load(node->options_.tls.cert, node->options_.tls.key));
+  if (node->signer_->node_id() != node->options_.id) {
+    return absl::InvalidArgumentError("certificate " + node->options_.tls.cert + " is for node '" +
+                                      node->signer_->node_id() + "' but node.id is '" +
+                                      node->options_.id + "'");
+  }
+  SYNC_ASSIGN_OR_RETURN(node->verifier_, Verifier::Load(node->options_.tls.ca));
   lmdb::EnvOptions env;
   env.map_size = static_cast<size_t>(node->options_.map_size_mb) << 20;
   SYNC_ASSIGN_OR_RETURN(node->store_, LmdbStore::Open(node->options_.data_dir, env));
@@ -60,8 +67,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
     v1::Hlc last;
     if (last.ParseFromString(*hlc)) node->hlc_.Restore(last);
   }
-  node->link_context_ = LinkContext{node->options_.id,  node->store_.get(), nullptr,
-                                    node->clock_,       &node->hlc_,        runtime.session};
+  node->link_context_ = LinkContext{node->options_.id, node->verifier_.get(), node->store_.get(),
+                                    nullptr,           node->clock_,          &node->hlc_,
+                                    runtime.session};
   Node* raw = node.get();
   node->writer_ = std::make_unique<GroupCommitWriter>(*node->store_, GroupCommitWriter::Options{},
                                                       [raw](uint64_t) { raw->OnCommit(); });
@@ -170,6 +178,7 @@ absl::StatusOr<std::string> Node::WriteLocal(BodyMaker make) {
         sync::SetCounter(*version->mutable_vector(), options_.id, counter);
         v1::Record record;
         record.set_body(body.SerializeAsString());
+        SYNC_RETURN_IF_ERROR(signer_->Sign(record));
         SYNC_ASSIGN_OR_RETURN(
             sync::ApplyStats stats,
             sync::ApplyRecords(view, "", {record}, 0,

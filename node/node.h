@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "node/config.h"
+#include "node/identity.h"
 #include "node/link.h"
 #include "node/net/link_registry.h"
 #include "node/net/parent_link.h"
@@ -90,6 +91,8 @@ class Node {
   const sync::Clock* clock_;
   sync::HybridClock hlc_;
 
+  std::unique_ptr<Signer> signer_;
+  std::unique_ptr<Verifier> verifier_;
   std::unique_ptr<LmdbStore> store_;
   LinkRegistry registry_;
   LinkContext link_context_;

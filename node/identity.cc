@@ -1,0 +1,175 @@
+#include "node/identity.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509v3.h>
+
+#include <cstdio>
+
+#include "node/tls.h"
+
+namespace steersync::node {
+namespace {
+
+std::string OpenSslError() {
+  unsigned long e = ERR_get_error();
+  if (e == 0) return "unknown OpenSSL error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof(buf));
+  ERR_clear_error();
+  return buf;
+}
+
+struct BioDeleter {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+struct MdCtxDeleter {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
+struct StoreCtxDeleter {
+  void operator()(X509_STORE_CTX* c) const { X509_STORE_CTX_free(c); }
+};
+
+absl::StatusOr<X509Ptr> ParsePemCert(const std::string& pem, const std::string& what) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) return absl::InvalidArgumentError(what + ": not a PEM certificate: " + OpenSslError());
+  return cert;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CertificateNodeId(X509* cert) {
+  std::unique_ptr<GENERAL_NAMES, void (*)(GENERAL_NAMES*)> names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)),
+      [](GENERAL_NAMES* n) { GENERAL_NAMES_free(n); });
+  std::string found;
+  const std::string prefix = kNodeUriPrefix;
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
+    if (name->type != GEN_URI) continue;
+    const auto* uri = name->d.uniformResourceIdentifier;
+    std::string value(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
+                      ASN1_STRING_length(uri));
+    if (value.rfind(prefix, 0) != 0) continue;
+    if (!found.empty()) return absl::InvalidArgumentError("certificate names two node identities");
+    found = value.substr(prefix.size());
+  }
+  if (found.empty()) return absl::InvalidArgumentError("certificate has no urn:steersync:node URI SAN");
+  return found;
+}
+
+absl::StatusOr<std::unique_ptr<Signer>> Signer::Load(const std::string& cert_path,
+                                                     const std::string& key_path) {
+  auto cert_pem = ReadFileToString(cert_path);
+  if (!cert_pem.ok()) return cert_pem.status();
+  auto key_pem = ReadFileToString(key_path);
+  if (!key_pem.ok()) return key_pem.status();
+  auto cert = ParsePemCert(*cert_pem, cert_path);
+  if (!cert.ok()) return cert.status();
+  BioPtr bio(BIO_new_mem_buf(key_pem->data(), static_cast<int>(key_pem->size())));
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) return absl::InvalidArgumentError(key_path + ": not a PEM private key: " + OpenSslError());
+  if (X509_check_private_key(cert->get(), key.get()) != 1) {
+    return absl::InvalidArgumentError(key_path + " does not match " + cert_path);
+  }
+  auto node_id = CertificateNodeId(cert->get());
+  if (!node_id.ok()) return absl::InvalidArgumentError(cert_path + ": " + std::string(node_id.status().message()));
+  unsigned char* der = nullptr;
+  const int len = i2d_X509(cert->get(), &der);
+  if (len <= 0) return absl::InternalError("cannot encode certificate: " + OpenSslError());
+  std::string cert_der(reinterpret_cast<char*>(der), len);
+  OPENSSL_free(der);
+  return std::unique_ptr<Signer>(new Signer(std::move(key), std::move(cert_der), *node_id));
+}
+
+absl::Status Signer::Sign(v1::Record& record) const {
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  size_t len = 0;
+  const auto* data = reinterpret_cast<const unsigned char*>(record.body().data());
+  if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &len, data, record.body().size()) != 1) {
+    return absl::InternalError("signing failed: " + OpenSslError());
+  }
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, data,
+                     record.body().size()) != 1) {
+    return absl::InternalError("signing failed: " + OpenSslError());
+  }
+  sig.resize(len);
+  record.set_signature(std::move(sig));
+  record.set_signer_chain(cert_der_);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Load(const std::string& ca_path) {
+  auto pem = ReadFileToString(ca_path);
+  if (!pem.ok()) return pem.status();
+  auto ca = ParsePemCert(*pem, ca_path);
+  if (!ca.ok()) return ca.status();
+  X509StorePtr store(X509_STORE_new());
+  if (X509_STORE_add_cert(store.get(), ca->get()) != 1) {
+    return absl::InternalError("cannot trust " + ca_path + ": " + OpenSslError());
+  }
+  return std::unique_ptr<Verifier>(new Verifier(std::move(store)));
+}
+
+absl::StatusOr<Verifier::TrustedKey> Verifier::Trust(const std::string& cert_der) const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = trusted_.find(cert_der);
+    if (it != trusted_.end()) return it->second;
+  }
+  const auto* p = reinterpret_cast<const unsigned char*>(cert_der.data());
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(cert_der.size())));
+  if (!cert) return absl::UnauthenticatedError("signer certificate does not parse");
+  std::unique_ptr<X509_STORE_CTX, StoreCtxDeleter> ctx(X509_STORE_CTX_new());
+  if (X509_STORE_CTX_init(ctx.get(), store_.get(), cert.get(), nullptr) != 1) {
+    return absl::InternalError("X509_STORE_CTX_init: " + OpenSslError());
+  }
+  if (X509_verify_cert(ctx.get()) != 1) {
+    return absl::UnauthenticatedError(
+        std::string("signer certificate is not trusted: ") +
+        X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get())));
+  }
+  auto node_id = CertificateNodeId(cert.get());
+  if (!node_id.ok()) return absl::UnauthenticatedError(node_id.status().message());
+  TrustedKey trusted{*node_id, std::shared_ptr<EVP_PKEY>(X509_get_pubkey(cert.get()), EVP_PKEY_free)};
+  if (!trusted.key) return absl::UnauthenticatedError("signer certificate has no usable key");
+  trusted.verify_template.reset(EVP_PKEY_CTX_new(trusted.key.get(), nullptr), EVP_PKEY_CTX_free);
+  if (!trusted.verify_template || EVP_PKEY_verify_init(trusted.verify_template.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(trusted.verify_template.get(), EVP_sha256()) != 1) {
+    return absl::UnauthenticatedError("signer key cannot verify: " + OpenSslError());
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  trusted_.emplace(cert_der, trusted);
+  return trusted;
+}
+
+absl::Status Verifier::Verify(const v1::Record& record, const v1::RecordBody& body) const {
+  if (record.signature().empty() || record.signer_chain().empty()) {
+    return absl::UnauthenticatedError("version is not signed");
+  }
+  auto trusted = Trust(record.signer_chain());
+  if (!trusted.ok()) return trusted.status();
+  if (trusted->node_id != body.version().writer()) {
+    return absl::UnauthenticatedError("signed by '" + trusted->node_id + "' but written as '" +
+                                      body.version().writer() + "'");
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(record.body().data()), record.body().size(), digest);
+  std::unique_ptr<EVP_PKEY_CTX, void (*)(EVP_PKEY_CTX*)> ctx(
+      EVP_PKEY_CTX_dup(trusted->verify_template.get()), EVP_PKEY_CTX_free);
+  const int ok =
+      ctx && EVP_PKEY_verify(ctx.get(),
+                             reinterpret_cast<const unsigned char*>(record.signature().data()),
+                             record.signature().size(), digest, sizeof(digest)) == 1;
+  ERR_clear_error();
+  if (!ok) return absl::UnauthenticatedError("signature does not match the signed bytes");
+  return absl::OkStatus();
+}
+
+}  // namespace steersync::node

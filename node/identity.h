@@ -1,0 +1,88 @@
+#pragma once
+// Signing and verifying versions (Decree 30/2020 Art. 5: a digitally signed
+// electronic document has legal value). Every version is signed by its
+// writing node's key over the exact RecordBody bytes; the writer's
+// certificate (DER) travels in the record, so any node can verify a relayed
+// version against the federation CA without contacting the writer.
+//
+// Thread safety: Signer and Verifier are thread-safe.
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "steersync/v1/record.pb.h"
+
+namespace steersync::node {
+
+struct EvpPkeyDeleter {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct X509Deleter {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct X509StoreDeleter {
+  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
+};
+using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
+using X509Ptr = std::unique_ptr<X509, X509Deleter>;
+using X509StorePtr = std::unique_ptr<X509_STORE, X509StoreDeleter>;
+
+// The node id in a certificate's URI SAN "urn:steersync:node:<id>", or an
+// error when there is none or more than one.
+absl::StatusOr<std::string> CertificateNodeId(X509* cert);
+
+// Signs with this node's private key; carries its certificate.
+class Signer {
+ public:
+  // Loads the PEM key and certificate (the node's TLS pair).
+  static absl::StatusOr<std::unique_ptr<Signer>> Load(const std::string& cert_path,
+                                                      const std::string& key_path);
+  // Sets record.signature and record.signer_chain for record.body.
+  absl::Status Sign(v1::Record& record) const;
+  const std::string& node_id() const { return node_id_; }
+
+ private:
+  Signer(EvpPkeyPtr key, std::string cert_der, std::string node_id)
+      : key_(std::move(key)), cert_der_(std::move(cert_der)), node_id_(std::move(node_id)) {}
+  EvpPkeyPtr key_;
+  std::string cert_der_;
+  std::string node_id_;
+};
+
+// Verifies signed versions against the federation CA.
+class Verifier {
+ public:
+  static absl::StatusOr<std::unique_ptr<Verifier>> Load(const std::string& ca_path);
+
+  // OK when `record.signature` is a valid signature of `record.body` by the
+  // key of `record.signer_chain`, that certificate chains to the CA, and its
+  // node identity is `body.version.writer`. Errors are kUnauthenticated with
+  // a reason a person can act on.
+  absl::Status Verify(const v1::Record& record, const v1::RecordBody& body) const;
+
+ private:
+  explicit Verifier(X509StorePtr store) : store_(std::move(store)) {}
+  struct TrustedKey {
+    std::string node_id;
+    std::shared_ptr<EVP_PKEY> key;
+    // Initialised for verification once; duplicated per call (cheaper than
+    // re-initialising, and a context is not shareable across threads).
+    std::shared_ptr<EVP_PKEY_CTX> verify_template;
+  };
+  // Verifies a certificate's chain once; later calls hit the cache.
+  absl::StatusOr<TrustedKey> Trust(const std::string& cert_der) const;
+
+  X509StorePtr store_;
+  mutable std::mutex mu_;
+  mutable std::map<std::string, TrustedKey> trusted_;  // by certificate DER; guarded by mu_
+};
+
+}  // namespace steersync::node

@@ -1,0 +1,269 @@
+// Hostile input on a live link (issue: security catalogue). A fake commune
+// with a valid certificate speaks the Sync protocol directly to a real
+// province node and sends versions it must not be able to get admitted.
+// Each refused version is quarantined with a reason, counted, reported back
+// to the sender, and valid versions in the same batch still go through.
+#include <grpcpp/grpcpp.h>
+
+#include "node/identity.h"
+#include "node/node.h"
+#include "node/tls.h"
+#include "steersync/v1/sync.grpc.pb.h"
+#include "sync/version_vector.h"
+#include "tests/testutil/fixtures.h"
+
+namespace steersync::node {
+namespace {
+
+using steersync::testing::CertDir;
+using steersync::testing::IsOk;
+using steersync::testing::NodeCert;
+using steersync::testing::NodeKey;
+using steersync::testing::TempDir;
+
+constexpr char kProvince[] = "vn/quang-ngai";
+constexpr char kTinhPhong[] = "vn/quang-ngai/tinh-phong";
+constexpr char kBinhSon[] = "vn/quang-ngai/binh-son";
+
+// Builds versions as a (possibly dishonest) commune would.
+class Forger {
+ public:
+  v1::RecordBody Report(const std::string& writer, int n, const std::string& from_unit = "") {
+    v1::Report r;
+    r.set_period("2026-Q4");
+    r.set_title("Báo cáo");
+    r.set_from_unit(from_unit.empty() ? writer : from_unit);
+    v1::RecordBody b;
+    b.set_id(writer + "/r/" + std::to_string(n));
+    b.set_kind(v1::REPORT);
+    Stamp(b, writer, n);
+    b.mutable_audience()->set_direction(v1::Audience::UP);
+    b.mutable_audience()->set_root(kProvince);
+    b.set_payload(r.SerializeAsString());
+    return b;
+  }
+  v1::RecordBody Directive(const std::string& writer, int n) {
+    v1::Directive d;
+    d.set_number("99/CT-BCĐ");
+    d.set_issuer(writer);
+    v1::RecordBody b;
+    b.set_id(writer + "/d/" + std::to_string(n));
+    b.set_kind(v1::DIRECTIVE);
+    Stamp(b, writer, n);
+    b.mutable_audience()->set_direction(v1::Audience::DOWN);
+    b.mutable_audience()->set_root(writer);
+    b.set_payload(d.SerializeAsString());
+    return b;
+  }
+  // Signs `body` with `signer_id`'s key (from the test PKI).
+  static v1::Record Signed(const v1::RecordBody& body, const std::string& signer_id) {
+    auto signer = Signer::Load(NodeCert(signer_id), NodeKey(signer_id));
+    EXPECT_THAT(signer, IsOk());
+    v1::Record r;
+    r.set_body(body.SerializeAsString());
+    EXPECT_THAT((*signer)->Sign(r), IsOk());
+    return r;
+  }
+
+ private:
+  static void Stamp(v1::RecordBody& b, const std::string& writer, int n) {
+    b.mutable_version()->set_writer(writer);
+    b.mutable_version()->mutable_hlc()->set_wall_micros(1'790'000'000'000'000 + n);
+    b.mutable_version()->mutable_authority()->set_unit_depth(2);
+    b.mutable_version()->set_legal_date("2026-11-25");
+    sync::SetCounter(*b.mutable_version()->mutable_vector(), writer, n);
+  }
+};
+
+// One Sync stream from the fake commune, driven step by step.
+class FakeChild {
+ public:
+  FakeChild(int port, const std::string& cert_id) {
+    auto creds = MakeChannelCredentials({CertDir() + "/ca.crt", NodeCert(cert_id), NodeKey(cert_id)});
+    EXPECT_THAT(creds, IsOk());
+    stub_ = v1::Sync::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port), *creds));
+    ctx_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    stream_ = stub_->Link(&ctx_);
+  }
+  // Sends our Hello and reads the parent's, which says how much of our log
+  // it already holds (`applied_seq()`).
+  bool Hello(const std::string& as) {
+    v1::SyncMessage m;
+    m.mutable_hello()->set_node_id(as);
+    m.mutable_hello()->set_protocol_version(1);
+    if (!stream_->Write(m)) return false;
+    v1::SyncMessage reply;
+    while (stream_->Read(&reply)) {
+      if (reply.has_hello()) {
+        applied_seq_ = reply.hello().applied_seq();
+        return true;
+      }
+    }
+    return false;
+  }
+  uint64_t applied_seq() const { return applied_seq_; }
+  bool SendBatch(uint64_t after, uint64_t last, const std::vector<v1::Record>& records) {
+    v1::SyncMessage m;
+    m.mutable_batch()->set_after_seq(after);
+    m.mutable_batch()->set_last_seq(last);
+    for (const auto& r : records) *m.mutable_batch()->add_records() = r;
+    return stream_->Write(m);
+  }
+  // Reads until an Ack for `seq`, collecting Rejections. False if the stream ended.
+  bool AwaitAck(uint64_t seq) {
+    v1::SyncMessage m;
+    while (stream_->Read(&m)) {
+      if (m.has_rejection()) rejections.push_back(m.rejection());
+      if (m.has_ack() && m.ack().applied_seq() >= seq) return true;
+    }
+    return false;
+  }
+  grpc::Status Finish() {
+    stream_->WritesDone();
+    v1::SyncMessage m;
+    while (stream_->Read(&m)) {
+    }
+    return stream_->Finish();
+  }
+  std::vector<v1::Rejection> rejections;
+
+ private:
+  uint64_t applied_seq_ = 0;
+  std::unique_ptr<v1::Sync::Stub> stub_;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::SyncMessage, v1::SyncMessage>> stream_;
+};
+
+class HostileInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    NodeOptions o;
+    o.id = kProvince;
+    o.data_dir = dir_.Sub("province");
+    o.map_size_mb = 64;
+    o.listen_address = "127.0.0.1:0";
+    o.tls = {CertDir() + "/ca.crt", NodeCert(kProvince), NodeKey(kProvince)};
+    NodeRuntimeOptions rt;
+    rt.serve_admin = false;
+    auto node = Node::Create(o, rt);
+    ASSERT_THAT(node, IsOk());
+    province_ = std::move(*node);
+    ASSERT_THAT(province_->Start(), IsOk());
+  }
+
+  // Sends `bad` then one valid report in one batch; returns the reason code
+  // the province gave for `bad`, after checking the valid one got in.
+  std::string Refusal(const v1::Record& bad) {
+    FakeChild child(province_->sync_port(), kTinhPhong);
+    EXPECT_TRUE(child.Hello(kTinhPhong));
+    const v1::Record good = Forger::Signed(forger_.Report(kTinhPhong, ++valid_), kTinhPhong);
+    const uint64_t from = child.applied_seq();
+    EXPECT_TRUE(child.SendBatch(from, from + 2, {bad, good}));
+    EXPECT_TRUE(child.AwaitAck(from + 2)) << "the link must go on after a refused version";
+    EXPECT_EQ(child.rejections.size(), 1u) << "the refusal must be reported back to the sender";
+    v1::RecordBody good_body;
+    good_body.ParseFromString(good.body());
+    auto stored = province_->store().GetRecord(good_body.id());
+    EXPECT_TRUE(stored.ok() && stored->has_value()) << "valid traffic in the same batch was lost";
+    auto q = province_->ListQuarantine();
+    EXPECT_THAT(q, IsOk());
+    EXPECT_GT(q->entries_size(), 0);
+    return child.rejections.empty() ? "" : child.rejections[0].reason_code();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Node> province_;
+  Forger forger_;
+  int valid_ = 0;
+};
+
+TEST_F(HostileInputTest, CommuneIssuingADirectiveIsQuarantined) {
+  EXPECT_EQ(Refusal(Forger::Signed(forger_.Directive(kTinhPhong, 50), kTinhPhong)), "WRONG_DIRECTION");
+}
+
+TEST_F(HostileInputTest, ReportInAnotherCommunesNameIsQuarantined) {
+  // Written and signed as binh-son, relayed by tinh-phong: not its subtree.
+  EXPECT_EQ(Refusal(Forger::Signed(forger_.Report(kBinhSon, 50), kBinhSon)), "FOREIGN_WRITER");
+  // Written by tinh-phong but naming binh-son as the reporting unit.
+  EXPECT_EQ(Refusal(Forger::Signed(forger_.Report(kTinhPhong, 51, kBinhSon), kTinhPhong)),
+            "ISSUER_MISMATCH");
+}
+
+TEST_F(HostileInputTest, ForgedSignatureIsQuarantined) {
+  // Claims to be tinh-phong's, signed with binh-son's key.
+  EXPECT_EQ(Refusal(Forger::Signed(forger_.Report(kTinhPhong, 50), kBinhSon)), "BAD_SIGNATURE");
+}
+
+TEST_F(HostileInputTest, PayloadAlteredAfterSigningIsQuarantined) {
+  v1::Record r = Forger::Signed(forger_.Report(kTinhPhong, 50), kTinhPhong);
+  v1::RecordBody body;
+  body.ParseFromString(r.body());
+  v1::Report report;
+  report.ParseFromString(body.payload());
+  report.set_title("Báo cáo đã bị sửa trên đường");  // altered on the way, still well-formed
+  body.set_payload(report.SerializeAsString());
+  r.set_body(body.SerializeAsString());
+  EXPECT_EQ(Refusal(r), "BAD_SIGNATURE");
+}
+
+TEST_F(HostileInputTest, UnknownRecordKindIsQuarantined) {
+  v1::RecordBody b = forger_.Report(kTinhPhong, 50);
+  b.set_kind(static_cast<v1::RecordKind>(77));
+  EXPECT_EQ(Refusal(Forger::Signed(b, kTinhPhong)), "UNKNOWN_KIND");
+}
+
+TEST_F(HostileInputTest, RecordForAnotherSubtreeIsQuarantined) {
+  v1::RecordBody b = forger_.Report(kTinhPhong, 50);
+  b.mutable_audience()->set_root("vn/da-nang");
+  EXPECT_EQ(Refusal(Forger::Signed(b, kTinhPhong)), "NOT_ADDRESSED");
+}
+
+TEST_F(HostileInputTest, MalformedBodyIsQuarantined) {
+  v1::Record r;
+  r.set_body("\x0a\xff\xff\xff\xff garbage");
+  EXPECT_EQ(Refusal(r), "MALFORMED_BODY");
+}
+
+TEST_F(HostileInputTest, ReplayOfAnOldVersionChangesNothing) {
+  const v1::Record old_version = Forger::Signed(forger_.Report(kTinhPhong, 1), kTinhPhong);
+  {
+    FakeChild child(province_->sync_port(), kTinhPhong);
+    ASSERT_TRUE(child.Hello(kTinhPhong));
+    ASSERT_TRUE(child.SendBatch(0, 1, {old_version}));
+    ASSERT_TRUE(child.AwaitAck(1));
+  }
+  const uint64_t head = province_->store().HeadSeq();
+  FakeChild replay(province_->sync_port(), kTinhPhong);
+  ASSERT_TRUE(replay.Hello(kTinhPhong));
+  ASSERT_EQ(replay.applied_seq(), 1u);
+  ASSERT_TRUE(replay.SendBatch(1, 2, {old_version}));
+  ASSERT_TRUE(replay.AwaitAck(2));
+  EXPECT_EQ(province_->store().HeadSeq(), head);  // no new log entry, nothing re-applied
+  EXPECT_TRUE(replay.rejections.empty());
+}
+
+TEST_F(HostileInputTest, CommuneCertificateUsedToSpeakAsItsSiblingIsRefused) {
+  FakeChild child(province_->sync_port(), kTinhPhong);
+  ASSERT_TRUE(child.Hello(kBinhSon));
+  grpc::Status s = child.Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  EXPECT_EQ(province_->store().HeadSeq(), 0u);
+}
+
+TEST_F(HostileInputTest, ProtocolViolationClosesOnlyThatStream) {
+  {
+    FakeChild child(province_->sync_port(), kTinhPhong);
+    ASSERT_TRUE(child.Hello(kTinhPhong));
+    ASSERT_TRUE(child.SendBatch(5, 9, {}));  // leaves a gap
+    grpc::Status s = child.Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  }
+  // The node keeps serving: an honest stream right after works.
+  FakeChild honest(province_->sync_port(), kTinhPhong);
+  ASSERT_TRUE(honest.Hello(kTinhPhong));
+  ASSERT_TRUE(honest.SendBatch(0, 1, {Forger::Signed(forger_.Report(kTinhPhong, 1), kTinhPhong)}));
+  EXPECT_TRUE(honest.AwaitAck(1));
+}
+
+}  // namespace
+}  // namespace steersync::node
