@@ -65,6 +65,14 @@ class AdminService final : public v1::Admin::Service {
     *reply = std::move(*r);
     return grpc::Status::OK;
   }
+  grpc::Status PublishRevocationList(grpc::ServerContext*,
+                                     const v1::PublishRevocationListRequest* request,
+                                     v1::PublishRevocationListReply* reply) override {
+    auto r = node_.PublishRevocationList(request->crl());
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
 
  private:
   Node& node_;

@@ -105,7 +105,8 @@ absl::Status Signer::Sign(v1::Record& record) const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Load(const std::string& ca_path) {
+absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Load(const std::string& ca_path,
+                                                         const RevocationSet* revoked) {
   auto pem = ReadFileToString(ca_path);
   if (!pem.ok()) return pem.status();
   auto ca = ParsePemCert(*pem, ca_path);
@@ -114,7 +115,7 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Load(const std::string& ca_p
   if (X509_STORE_add_cert(store.get(), ca->get()) != 1) {
     return absl::InternalError("cannot trust " + ca_path + ": " + OpenSslError());
   }
-  return std::unique_ptr<Verifier>(new Verifier(std::move(store)));
+  return std::unique_ptr<Verifier>(new Verifier(std::move(store), std::move(*pem), revoked));
 }
 
 absl::StatusOr<Verifier::TrustedKey> Verifier::Trust(const std::string& cert_der) const {
@@ -137,7 +138,8 @@ absl::StatusOr<Verifier::TrustedKey> Verifier::Trust(const std::string& cert_der
   }
   auto node_id = CertificateNodeId(cert.get());
   if (!node_id.ok()) return absl::UnauthenticatedError(node_id.status().message());
-  TrustedKey trusted{*node_id, std::shared_ptr<EVP_PKEY>(X509_get_pubkey(cert.get()), EVP_PKEY_free)};
+  TrustedKey trusted{*node_id, std::shared_ptr<EVP_PKEY>(X509_get_pubkey(cert.get()), EVP_PKEY_free),
+                     SerialHex(cert.get()), nullptr};
   if (!trusted.key) return absl::UnauthenticatedError("signer certificate has no usable key");
   trusted.verify_template.reset(EVP_PKEY_CTX_new(trusted.key.get(), nullptr), EVP_PKEY_CTX_free);
   if (!trusted.verify_template || EVP_PKEY_verify_init(trusted.verify_template.get()) != 1 ||
@@ -159,6 +161,15 @@ absl::Status Verifier::Verify(const v1::Record& record, const v1::RecordBody& bo
     return absl::UnauthenticatedError("signed by '" + trusted->node_id + "' but written as '" +
                                       body.version().writer() + "'");
   }
+  if (revoked_ != nullptr) {
+    if (auto at = revoked_->RevokedAt(trusted->serial_hex)) {
+      const int64_t stamped = static_cast<int64_t>(body.version().hlc().wall_micros() / 1'000'000);
+      if (stamped >= *at) {
+        return absl::UnauthenticatedError("signed by certificate " + trusted->serial_hex + " of '" +
+                                          trusted->node_id + "' after its revocation");
+      }
+    }
+  }
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(record.body().data()), record.body().size(), digest);
   std::unique_ptr<EVP_PKEY_CTX, void (*)(EVP_PKEY_CTX*)> ctx(
@@ -170,6 +181,22 @@ absl::Status Verifier::Verify(const v1::Record& record, const v1::RecordBody& bo
   ERR_clear_error();
   if (!ok) return absl::UnauthenticatedError("signature does not match the signed bytes");
   return absl::OkStatus();
+}
+
+}  // namespace steersync::node
+
+namespace steersync::node {
+
+absl::StatusOr<ParsedCrl> Verifier::VerifyCrl(const std::string& crl_bytes) const {
+  return ParseAndVerifyCrl(crl_bytes, ca_pem_);
+}
+
+int64_t Verifier::NotAfter(const std::string& cert_pem) {
+  auto cert = ParsePemCert(cert_pem, "peer");
+  if (!cert.ok()) return 0;
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert->get()), &tm) != 1) return 0;
+  return static_cast<int64_t>(timegm(&tm));
 }
 
 }  // namespace steersync::node

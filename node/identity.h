@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "node/revocation.h"
 #include "steersync/v1/record.pb.h"
 
 namespace steersync::node {
@@ -60,19 +61,31 @@ class Signer {
 // Verifies signed versions against the federation CA.
 class Verifier {
  public:
-  static absl::StatusOr<std::unique_ptr<Verifier>> Load(const std::string& ca_path);
+  // `revoked` (may be null) must outlive the verifier.
+  static absl::StatusOr<std::unique_ptr<Verifier>> Load(const std::string& ca_path,
+                                                        const RevocationSet* revoked = nullptr);
 
   // OK when `record.signature` is a valid signature of `record.body` by the
   // key of `record.signer_chain`, that certificate chains to the CA, and its
   // node identity is `body.version.writer`. Errors are kUnauthenticated with
-  // a reason a person can act on.
+  // a reason a person can act on. A version stamped at or after its signer's
+  // revocation time is refused; earlier ones stay valid (they were signed
+  // while the key was trusted).
   absl::Status Verify(const v1::Record& record, const v1::RecordBody& body) const;
 
+  // Parses a CRL and checks it is signed by the federation CA.
+  absl::StatusOr<ParsedCrl> VerifyCrl(const std::string& crl_bytes) const;
+
+  // notAfter (Unix seconds) of a PEM certificate; 0 if it does not parse.
+  static int64_t NotAfter(const std::string& cert_pem);
+
  private:
-  explicit Verifier(X509StorePtr store) : store_(std::move(store)) {}
+  Verifier(X509StorePtr store, std::string ca_pem, const RevocationSet* revoked)
+      : store_(std::move(store)), ca_pem_(std::move(ca_pem)), revoked_(revoked) {}
   struct TrustedKey {
     std::string node_id;
     std::shared_ptr<EVP_PKEY> key;
+    std::string serial_hex;
     // Initialised for verification once; duplicated per call (cheaper than
     // re-initialising, and a context is not shareable across threads).
     std::shared_ptr<EVP_PKEY_CTX> verify_template;
@@ -81,6 +94,8 @@ class Verifier {
   absl::StatusOr<TrustedKey> Trust(const std::string& cert_der) const;
 
   X509StorePtr store_;
+  const std::string ca_pem_;
+  const RevocationSet* revoked_;
   mutable std::mutex mu_;
   mutable std::map<std::string, TrustedKey> trusted_;  // by certificate DER; guarded by mu_
 };

@@ -7,6 +7,29 @@
 
 namespace steersync::node {
 
+sync::Admission AdmitIncoming(const LinkContext& ctx, std::string_view from,
+                              const v1::RecordBody& body, const v1::Record& record) {
+  sync::Admission a = Admit(ctx.self_id, from, body);
+  if (!a.admitted) return a;
+  if (absl::Status s = ctx.verifier->Verify(record, body); !s.ok()) {
+    return sync::Admission{false, "BAD_SIGNATURE", std::string(s.message())};
+  }
+  if (body.kind() == v1::REVOCATION_LIST) {
+    v1::RevocationList list;
+    list.ParseFromString(body.payload());  // well-formed: checked by Admit
+    auto crl = ctx.verifier->VerifyCrl(list.crl());
+    if (!crl.ok()) {
+      return sync::Admission{false, "BAD_REVOCATION_LIST", std::string(crl.status().message())};
+    }
+    if (ctx.revocations->Merge(*crl)) {
+      spdlog::warn("revocation list from {}: now {} revoked certificates", body.version().writer(),
+                   ctx.revocations->size());
+      if (ctx.on_revocation) ctx.on_revocation();
+    }
+  }
+  return a;
+}
+
 Link::Link(const LinkContext& context, std::string peer_id, Relation relation,
            std::shared_ptr<PeerStats> stats)
     : context_(context),
@@ -133,12 +156,7 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
           auto stats = sync::ApplyRecords(
               view, peer, shared->records, shared->last_seq,
               [&](std::string_view from, const v1::RecordBody& body, const v1::Record& record) {
-                sync::Admission a = Admit(ctx.self_id, from, body);
-                if (!a.admitted) return a;
-                if (absl::Status s = ctx.verifier->Verify(record, body); !s.ok()) {
-                  return sync::Admission{false, "BAD_SIGNATURE", std::string(s.message())};
-                }
-                return a;
+                return AdmitIncoming(ctx, from, body, record);
               },
               ctx.clock->NowMicros());
           if (!stats.ok()) return stats.status();

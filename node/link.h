@@ -21,6 +21,7 @@
 #include "node/store/lmdb_store.h"
 #include "steersync/v1/sync.pb.h"
 #include "sync/clock.h"
+#include "sync/apply.h"
 #include "sync/hlc.h"
 #include "sync/session.h"
 
@@ -37,7 +38,17 @@ struct LinkContext {
   const sync::Clock* clock;
   sync::HybridClock* hlc;
   sync::SessionOptions session_defaults;
+  // Revocation lists admitted so far (merged on admission).
+  RevocationSet* revocations;
+  // Called (on the writer thread) when an admitted list revoked something new.
+  std::function<void()> on_revocation;
 };
+
+// Full admission of a version that arrived from neighbour `from`: the domain
+// policy (node/policy.h), the writer's signature, and for a revocation list
+// the CA's signature (an admitted list is merged into ctx.revocations).
+sync::Admission AdmitIncoming(const LinkContext& ctx, std::string_view from,
+                              const v1::RecordBody& body, const v1::Record& record);
 
 // Counters that outlive a single stream (kept per peer by the node).
 struct PeerStats {
@@ -47,6 +58,8 @@ struct PeerStats {
   std::atomic<uint64_t> acked_seq{0};
   std::atomic<int64_t> last_contact_micros{0};
   std::atomic<bool> connected{false};
+  // notAfter of the certificate the peer presented last, Unix seconds.
+  std::atomic<int64_t> cert_not_after{0};
 };
 
 class Link : public std::enable_shared_from_this<Link> {
@@ -69,6 +82,8 @@ class Link : public std::enable_shared_from_this<Link> {
   void OnMessage(v1::SyncMessage&& message);
   // Our log grew.
   void OnLocalAppend();
+  // Ends the stream with `status` (the peer will reconnect).
+  void Close(absl::Status status) { Fail(std::move(status)); }
   // A newer stream from the same peer took over: close this one.
   void OnReplaced() { Fail(absl::AbortedError("replaced by a newer stream from the same peer")); }
   // Pops the next message to send, if any.

@@ -58,7 +58,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
                                       node->signer_->node_id() + "' but node.id is '" +
                                       node->options_.id + "'");
   }
-  SYNC_ASSIGN_OR_RETURN(node->verifier_, Verifier::Load(node->options_.tls.ca));
+  SYNC_ASSIGN_OR_RETURN(node->verifier_,
+                        Verifier::Load(node->options_.tls.ca, &node->revocations_));
   lmdb::EnvOptions env;
   env.map_size = static_cast<size_t>(node->options_.map_size_mb) << 20;
   SYNC_ASSIGN_OR_RETURN(node->store_, LmdbStore::Open(node->options_.data_dir, env));
@@ -67,10 +68,12 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
     v1::Hlc last;
     if (last.ParseFromString(*hlc)) node->hlc_.Restore(last);
   }
+  SYNC_RETURN_IF_ERROR(node->LoadRevocationLists());
+  Node* raw = node.get();
   node->link_context_ = LinkContext{node->options_.id, node->verifier_.get(), node->store_.get(),
                                     nullptr,           node->clock_,          &node->hlc_,
-                                    runtime.session};
-  Node* raw = node.get();
+                                    runtime.session,   &node->revocations_,
+                                    [raw] { raw->CloseAllLinks("the revocation list changed"); }};
   node->writer_ = std::make_unique<GroupCommitWriter>(*node->store_, GroupCommitWriter::Options{},
                                                       [raw](uint64_t) { raw->OnCommit(); });
   node->link_context_.writer = node->writer_.get();
@@ -79,9 +82,36 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
 
 Node::~Node() { Stop(); }
 
+absl::Status Node::LoadRevocationLists() {
+  std::vector<std::string> lists;
+  SYNC_RETURN_IF_ERROR(store_->ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
+    v1::RevocationList list;
+    if (body.kind() == v1::REVOCATION_LIST && list.ParseFromString(body.payload())) {
+      lists.push_back(list.crl());
+    }
+  }));
+  for (const auto& crl : lists) {
+    auto parsed = verifier_->VerifyCrl(crl);
+    if (parsed.ok()) revocations_.Merge(*parsed);  // only admitted lists are stored
+  }
+  if (revocations_.size() > 0) {
+    spdlog::info("{}: {} revoked certificates on record", options_.id, revocations_.size());
+  }
+  return absl::OkStatus();
+}
+
+void Node::CloseAllLinks(const std::string& why) {
+  for (const auto& link : registry_.Live()) link->Close(absl::AbortedError(why));
+}
+
 absl::Status Node::Start() {
   if (!options_.listen_address.empty()) {
-    SYNC_ASSIGN_OR_RETURN(auto creds, MakeServerCredentials(options_.tls));
+    SYNC_ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(options_.tls.ca));
+    const std::string self = options_.id;
+    server_check_ = std::make_shared<PeerCheck>(
+        ca_pem, &revocations_, [self](const std::string& id) { return sync::ParentOf(id) == self; },
+        self + " (serving children)");
+    SYNC_ASSIGN_OR_RETURN(auto creds, MakeServerCredentials(options_.tls, server_check_, runtime_.tls));
     sync_service_ = std::make_unique<SyncService>(link_context_, registry_);
     grpc::ServerBuilder builder;
     builder.AddListeningPort(options_.listen_address, creds, &sync_port_);
@@ -110,7 +140,12 @@ absl::Status Node::Start() {
     ::chmod(path.c_str(), 0600);  // owner only
   }
   if (!options_.parent_address.empty()) {
-    SYNC_ASSIGN_OR_RETURN(auto creds, MakeChannelCredentials(options_.tls));
+    SYNC_ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(options_.tls.ca));
+    const std::string parent = sync::ParentOf(options_.id);
+    client_check_ = std::make_shared<PeerCheck>(
+        ca_pem, &revocations_, [parent](const std::string& id) { return id == parent; },
+        options_.id + " (dialling parent)");
+    SYNC_ASSIGN_OR_RETURN(auto creds, MakeChannelCredentials(options_.tls, client_check_, runtime_.tls));
     parent_ = std::make_unique<ParentLink>(link_context_, registry_, options_.parent_address,
                                            std::move(creds), runtime_.backoff);
     parent_->Start();
@@ -353,6 +388,31 @@ v1::StatusReply Node::GetStatus() const {
   reply.set_head_seq(store_->HeadSeq());
   reply.set_record_count(store_->RecordCount());
   reply.set_quarantined_count(store_->QuarantineCount());
+  uint64_t refused = refused_streams();
+  std::string last;
+  for (const auto& check : {server_check_, client_check_}) {
+    if (!check) continue;
+    refused += check->refused();
+    if (!check->last_refusal().empty()) last = check->last_refusal();
+  }
+  reply.set_refused_handshakes(refused);
+  reply.set_last_refusal(last);
+  reply.set_revoked_certificates(revocations_.size());
+  // Certificates expiring within 30 days: our own, the parent's, children's.
+  const int64_t now_s = clock_->NowMicros() / 1'000'000;
+  const int64_t horizon = now_s + 30 * 24 * 3600;
+  auto warn = [&](const std::string& whose, int64_t not_after) {
+    if (not_after == 0 || not_after > horizon) return;
+    const int64_t days = (not_after - now_s) / (24 * 3600);
+    reply.add_warnings(not_after <= now_s
+                           ? "certificate of " + whose + " has expired"
+                           : "certificate of " + whose + " expires in " + std::to_string(days) +
+                                 " days (" + LegalDate(not_after * 1'000'000) + ")");
+  };
+  if (auto own = ReadFileToString(options_.tls.cert); own.ok()) {
+    warn(options_.id + " (this node)", Verifier::NotAfter(*own));
+  }
+  for (const auto& p : registry_.Peers()) warn(p.peer, p.stats->cert_not_after.load());
   return reply;
 }
 
@@ -371,7 +431,33 @@ v1::PeersReply Node::ListPeers() const {
     info->set_acked_seq(acked);
     info->set_behind(head > acked ? head - acked : 0);
     info->set_rejected(p.stats->rejected.load());
+    info->set_cert_not_after(p.stats->cert_not_after.load());
   }
+  return reply;
+}
+
+}  // namespace steersync::node
+
+namespace steersync::node {
+
+absl::StatusOr<v1::PublishRevocationListReply> Node::PublishRevocationList(const std::string& crl) {
+  SYNC_ASSIGN_OR_RETURN(ParsedCrl parsed, verifier_->VerifyCrl(crl));
+  const std::string id = options_.id + "/crl";
+  SYNC_ASSIGN_OR_RETURN(std::string written,
+                        WriteLocal([&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
+                                       -> absl::StatusOr<std::string> {
+                          v1::RevocationList list;
+                          list.set_crl(crl);
+                          body.set_kind(v1::REVOCATION_LIST);
+                          body.mutable_audience()->set_direction(v1::Audience::DOWN);
+                          body.mutable_audience()->set_root(options_.id);
+                          body.set_payload(list.SerializeAsString());
+                          return id;
+                        }));
+  if (revocations_.Merge(parsed)) CloseAllLinks("the revocation list changed");
+  v1::PublishRevocationListReply reply;
+  reply.set_id(written);
+  reply.set_revoked(revocations_.size());
   return reply;
 }
 

@@ -19,6 +19,7 @@
 #include "node/config.h"
 #include "node/identity.h"
 #include "node/link.h"
+#include "node/tls.h"
 #include "node/net/link_registry.h"
 #include "node/net/parent_link.h"
 #include "node/net/sync_service.h"
@@ -37,6 +38,7 @@ struct NodeRuntimeOptions {
   sync::SessionOptions session;
   // Start the admin Unix-socket server (tests may drive the node directly).
   bool serve_admin = true;
+  TlsOptions tls;
 };
 
 class Node {
@@ -61,6 +63,8 @@ class Node {
   absl::StatusOr<v1::ListDirectivesReply> ListDirectives() const;
   absl::StatusOr<v1::ListReportsReply> ListReports() const;
   absl::StatusOr<v1::ListQuarantineReply> ListQuarantine() const;
+  // Verifies `crl` against the CA and publishes it to this node's subtree.
+  absl::StatusOr<v1::PublishRevocationListReply> PublishRevocationList(const std::string& crl);
   v1::StatusReply GetStatus() const;
   v1::PeersReply ListPeers() const;
 
@@ -84,6 +88,9 @@ class Node {
       uint64_t counter, LmdbStore::View& view, v1::RecordBody& body)>;
   absl::StatusOr<std::string> WriteLocal(BodyMaker make);
   void OnCommit();
+  absl::Status LoadRevocationLists();
+  // Closes every live link; peers reconnect and are checked again.
+  void CloseAllLinks(const std::string& why);
 
   const NodeOptions options_;
   const NodeRuntimeOptions runtime_;
@@ -91,8 +98,11 @@ class Node {
   const sync::Clock* clock_;
   sync::HybridClock hlc_;
 
+  RevocationSet revocations_;  // before verifier_ and links, which point to it
   std::unique_ptr<Signer> signer_;
   std::unique_ptr<Verifier> verifier_;
+  std::shared_ptr<PeerCheck> server_check_;
+  std::shared_ptr<PeerCheck> client_check_;
   std::unique_ptr<LmdbStore> store_;
   LinkRegistry registry_;
   LinkContext link_context_;

@@ -50,6 +50,16 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       }
       break;
     }
+    case v1::REVOCATION_LIST: {
+      v1::RevocationList r;
+      if (!r.ParseFromString(body.payload()) || r.crl().empty()) {
+        return Refuse("MALFORMED_PAYLOAD", "not a RevocationList");
+      }
+      if (body.audience().direction() != v1::Audience::DOWN || body.audience().root() != writer) {
+        return Refuse("WRONG_DIRECTION", "a revocation list flows down its publisher's subtree");
+      }
+      break;
+    }
     default:
       return Refuse("UNKNOWN_KIND", "record kind " + std::to_string(body.kind()));
   }

@@ -12,6 +12,7 @@
 //   FOREIGN_WRITER     writer is not where this link can carry writes from
 //   NOT_ADDRESSED      the audience does not include this node
 //   ISSUER_MISMATCH    the payload names another unit than the writer
+// (node/link.cc adds BAD_SIGNATURE and BAD_REVOCATION_LIST, which need keys.)
 
 #include <string>
 #include <string_view>

@@ -2,17 +2,28 @@
 // mTLS credentials for node links and the identity carried in certificates.
 // A node's identity is the URI SAN "urn:steersync:node:<node-id>" of a
 // certificate issued by the federation CA (see deploy/pki.sh).
+//
+// Production links use gRPC's TLS credentials with a file-watching
+// certificate provider (renewed certificate and key files take effect on new
+// handshakes without a restart) and a PeerCheck run after every handshake:
+// chain to the CA, not revoked, and the identity this side expects.
 
+#include <atomic>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include <grpcpp/security/auth_context.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
 
 #include "absl/status/statusor.h"
 #include "node/config.h"
+#include "node/identity.h"
+#include "node/revocation.h"
 
 namespace steersync::node {
 
@@ -21,13 +32,54 @@ inline constexpr char kNodeUriPrefix[] = "urn:steersync:node:";
 // Reads a whole file; kNotFound names the path when it is missing.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
-// Server credentials that require and verify a client certificate from the CA.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const TlsFiles& files);
+// Decides, after each TLS handshake, whether the peer may connect.
+// Thread safety: thread-safe; shared by every handshake of one side.
+class PeerCheck {
+ public:
+  // `accept(node_id)` says whether this side talks to that node (a child on
+  // the server, the configured parent on the client). `revoked` may be null.
+  PeerCheck(std::string ca_pem, const RevocationSet* revoked,
+            std::function<bool(const std::string&)> accept, std::string side);
 
-// Client credentials presenting our certificate and trusting only the CA.
+  // OK, or why the peer is refused (also logged and counted).
+  // `peer_chain_pem`: the peer's certificate, then any intermediates.
+  grpc::Status Check(const std::string& peer_chain_pem);
+
+  uint64_t refused() const { return refused_.load(); }
+  std::string last_refusal() const;
+
+ private:
+  grpc::Status Refuse(std::string why);
+
+  X509StorePtr store_;
+  const RevocationSet* revoked_;
+  const std::function<bool(const std::string&)> accept_;
+  const std::string side_;
+  std::atomic<uint64_t> refused_{0};
+  mutable std::mutex mu_;
+  std::string last_refusal_;  // guarded by mu_
+};
+
+struct TlsOptions {
+  // How often renewed certificate/key files are picked up, in seconds.
+  unsigned refresh_interval_sec = 5;
+};
+
+// Server credentials: the client must present a certificate; `check` decides.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const TlsFiles& files, std::shared_ptr<PeerCheck> check, const TlsOptions& options);
+
+// Channel credentials for the link to the parent; `check` verifies the parent.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
+    const TlsFiles& files, std::shared_ptr<PeerCheck> check, const TlsOptions& options);
+
+// Plain mTLS client credentials (CA-verified server, our certificate), for
+// tools and tests that dial a node directly.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
     const TlsFiles& files);
+
+// notAfter (Unix seconds) of the certificate the peer presented; 0 if unknown.
+int64_t PeerCertNotAfter(const grpc::AuthContext& context);
 
 // The node id in the peer's verified certificate, or nullopt when it carries
 // none (or more than one, which we refuse as ambiguous).

@@ -36,6 +36,8 @@ class ParentLink::Stream : public grpc::ClientBidiReactor<v1::SyncMessage, v1::S
       return;
     }
     verified_ = true;
+    owner_.registry_.StatsFor(owner_.parent_id_, Relation::kParent)->cert_not_after =
+        PeerCertNotAfter(*context_.auth_context());
     owner_.registry_.Add(link_);
     link_->Start();
   }

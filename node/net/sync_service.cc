@@ -29,8 +29,9 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
                           "node '" + who + "' is not a child of '" + self + "'"));
       return;
     }
-    link_ = std::make_shared<node::Link>(service_.context_, *peer, Relation::kChild,
-                                         service_.registry_.StatsFor(*peer, Relation::kChild));
+    auto stats = service_.registry_.StatsFor(*peer, Relation::kChild);
+    stats->cert_not_after = PeerCertNotAfter(*ctx->auth_context());
+    link_ = std::make_shared<node::Link>(service_.context_, *peer, Relation::kChild, stats);
     link_->Attach([this] { Pump(); },
                   [this](absl::Status s) {
                     FinishOnce(grpc::Status(static_cast<grpc::StatusCode>(s.code()),

@@ -179,6 +179,10 @@ TEST_F(FederationTest, CertificateFromAnotherCaIsRefused) {
   grpc::Status s = DialSync(province->sync_port(), *creds);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   EXPECT_EQ(CountKind(*province, v1::REPORT), 0u);
+  // Counted and explained on the province.
+  EXPECT_GE(province->GetStatus().refused_handshakes(), 1u);
+  EXPECT_THAT(province->GetStatus().last_refusal(),
+              ::testing::HasSubstr("not accepted by the federation CA"));
 }
 
 TEST_F(FederationTest, ClientWithoutCertificateIsRefused) {
@@ -198,8 +202,11 @@ TEST_F(FederationTest, ValidNodeThatIsNotAChildIsRefusedAndCounted) {
                                        NodeKey("vn/da-nang/hai-chau")});
   ASSERT_THAT(creds, IsOk());
   grpc::Status s = DialSync(province->sync_port(), *creds);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
-  EXPECT_EQ(province->refused_streams(), 1u);
+  // Refused in the TLS handshake: the client only sees the connection fail.
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  const v1::StatusReply status = province->GetStatus();
+  EXPECT_GE(status.refused_handshakes(), 1u);
+  EXPECT_THAT(status.last_refusal(), ::testing::HasSubstr("'vn/da-nang/hai-chau' is not a peer"));
 }
 
 TEST_F(FederationTest, CommuneRefusesAParentPresentingAnotherIdentity) {
@@ -207,9 +214,14 @@ TEST_F(FederationTest, CommuneRefusesAParentPresentingAnotherIdentity) {
   auto da_nang = StartNode(Options("vn/da-nang", ""));
   auto commune = StartCommune(kCommunes[0], *da_nang);
   ASSERT_THAT(da_nang->IssueDirective(DirectiveRequest("01/CT-BCĐ")), IsOk());
-  // Da Nang refuses the stream (not its child) and the commune refuses Da
-  // Nang's identity; either way nothing is exchanged.
-  ASSERT_TRUE(WaitUntil([&] { return da_nang->refused_streams() >= 2; }));
+  // Da Nang refuses the commune (not its child) and the commune refuses Da
+  // Nang's identity (not its parent), in the handshake; nothing is exchanged.
+  ASSERT_TRUE(WaitUntil([&] {
+    return da_nang->GetStatus().refused_handshakes() >= 1 &&
+           commune->GetStatus().refused_handshakes() >= 1;
+  }));
+  EXPECT_THAT(commune->GetStatus().last_refusal(),
+              ::testing::HasSubstr("'vn/da-nang' is not a peer"));
   EXPECT_EQ(CountKind(*commune, v1::DIRECTIVE), 0u);
   EXPECT_FALSE(commune->GetStatus().parent_connected());
 }
