@@ -259,6 +259,10 @@ json StatusToJson(const v1::StatusReply& r) {
       {"children_seen", StringArray(r.children_seen())},
       {"record_count", r.record_count()},
       {"quarantined", r.quarantined_count()},
+      {"refused_handshakes", r.refused_handshakes()},
+      {"last_refusal", r.last_refusal().empty() ? json(nullptr) : json(r.last_refusal())},
+      {"revoked_certificates", r.revoked_certificates()},
+      {"warnings", StringArray(r.warnings())},
   };
 }
 
@@ -274,7 +278,11 @@ void PrintStatus(const v1::StatusReply& r) {
       {"children seen", JoinOrDash(r.children_seen())},
       {"records", std::to_string(r.record_count())},
       {"quarantined", std::to_string(r.quarantined_count())},
+      {"refused peers", std::to_string(r.refused_handshakes()) +
+                            (r.last_refusal().empty() ? "" : " (last: " + r.last_refusal() + ")")},
+      {"revoked certs", std::to_string(r.revoked_certificates())},
   });
+  for (const auto& w : r.warnings()) std::cout << "WARNING: " << w << "\n";
 }
 
 absl::Status RunStatus(AdminClient& admin, bool as_json) {
@@ -610,6 +618,38 @@ void AddQuarantineCommands(CLI::App& app, Action& action) {
 }
 
 // ---------------------------------------------------------------------------
+// revocation publish
+
+absl::Status RunRevocationPublish(const std::string& path, AdminClient& admin, bool as_json) {
+  SYNC_ASSIGN_OR_RETURN(const std::string crl, ReadFile(path, "revocation list"));
+  v1::PublishRevocationListRequest request;
+  request.set_crl(crl);
+  SYNC_ASSIGN_OR_RETURN(const v1::PublishRevocationListReply reply,
+                        admin.Call(&v1::Admin::Stub::PublishRevocationList, request));
+  if (as_json) {
+    PrintJson(json{{"id", reply.id()}, {"revoked", reply.revoked()}});
+  } else {
+    std::cout << "published " << reply.id() << ": " << reply.revoked()
+              << " revoked certificate(s) now enforced\n";
+  }
+  return absl::OkStatus();
+}
+
+void AddRevocationCommands(CLI::App& app, Action& action) {
+  CLI::App* cmd = app.add_subcommand("revocation", "Certificate revocation lists");
+  cmd->require_subcommand(1);
+  CLI::App* publish =
+      cmd->add_subcommand("publish", "Publish a CA-signed CRL (deploy/pki.sh revoke) to this node's subtree");
+  auto path = std::make_shared<std::string>();
+  publish->add_option("CRL_FILE", *path, "CRL file, PEM or DER")->required();
+  publish->callback([&action, path] {
+    action = [path](AdminClient& admin, bool as_json) {
+      return RunRevocationPublish(*path, admin, as_json);
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------
 // Top level.
 
 // Adds --socket, --config and --json. fallthrough() lets subcommands hand
@@ -658,6 +698,7 @@ int main(int argc, char** argv) {
   AddDirectiveCommands(app, action);
   AddReportCommands(app, action);
   AddQuarantineCommands(app, action);
+  AddRevocationCommands(app, action);
   app.require_subcommand(1);
 
   try {

@@ -6,6 +6,8 @@
 #
 #   deploy/pki.sh init DIR [--force]
 #   deploy/pki.sh issue DIR NODE_ID [--dns NAME]... [--ip ADDR]... [--days N]
+#   deploy/pki.sh renew DIR NODE_ID [--days N]
+#   deploy/pki.sh revoke DIR NODE_ID
 #   deploy/pki.sh show FILE.crt
 set -euo pipefail
 
@@ -26,6 +28,19 @@ usage:
       subjectAltName URI:urn:steersync:node:NODE_ID, DNS:localhost,
       IP:127.0.0.1 and every --dns/--ip given. Prints the certificate path.
       NODE_ID: segments of a-z, 0-9, '-' joined by '/', e.g. vn/quang-ngai.
+
+  $prog renew DIR NODE_ID [--days N]
+      Issue a fresh key and certificate for NODE_ID with the same DNS/IP
+      names as its current one, replacing DIR/<id>.crt and .key in place. A
+      running steersyncd picks them up on its next handshakes without a
+      restart (the files are watched); the old certificate stays valid until
+      it expires or is revoked.
+
+  $prog revoke DIR NODE_ID
+      Revoke NODE_ID's current certificate and write DIR/crl.pem, the CA's
+      signed revocation list of every certificate revoked so far. Publish it
+      with: steerctl revocation publish DIR/crl.pem (on the top node, so it
+      flows down to every node).
 
   $prog show FILE.crt
       Print a certificate's subject, subjectAltName and notAfter.
@@ -216,6 +231,71 @@ EOF
   echo "$base.crt"
 }
 
+cert_path() { echo "$1/${2//\//_}.crt"; }
+
+cmd_renew() {
+  local dir="" id="" days=825
+  while (($#)); do
+    case "$1" in
+      --days) [[ $# -ge 2 ]] || usage_error "renew: --days needs a value"; days=$2; shift ;;
+      -h | --help) usage; exit 0 ;;
+      -*) usage_error "renew: unknown option '$1'" ;;
+      *) if [[ -z "$dir" ]]; then dir=$1; elif [[ -z "$id" ]]; then id=$1; else usage_error "renew: unexpected '$1'"; fi ;;
+    esac
+    shift
+  done
+  [[ -n "$dir" && -n "$id" ]] || usage_error "renew: expected DIR NODE_ID"
+  local cert
+  cert=$(cert_path "$dir" "$id")
+  [[ -f "$cert" ]] || die "no certificate for '$id' in '$dir' (expected $cert); use: $prog issue $dir $id"
+  # Keep the DNS and IP names of the current certificate (localhost and
+  # 127.0.0.1 are always added by issue).
+  local args=() san entry
+  san=$(openssl x509 -in "$cert" -noout -ext subjectAltName 2>/dev/null | tail -n +2 | tr ',' '\n')
+  while read -r entry; do
+    case "$entry" in
+      DNS:*) [[ "${entry#DNS:}" == localhost ]] || args+=(--dns "${entry#DNS:}") ;;
+      "IP Address:"*) [[ "${entry#IP Address:}" == 127.0.0.1 ]] || args+=(--ip "${entry#IP Address:}") ;;
+    esac
+  done <<<"$san"
+  cmd_issue "$dir" "$id" --days "$days" "${args[@]}"
+}
+
+cmd_revoke() {
+  (($# == 2)) || usage_error "revoke: expected DIR NODE_ID"
+  local dir=$1 id=$2 cert
+  cert=$(cert_path "$dir" "$id")
+  [[ -f "$dir/ca.key" && -f "$dir/ca.crt" ]] || die "no CA in '$dir'"
+  [[ -f "$cert" ]] || die "no certificate for '$id' in '$dir' (expected $cert)"
+  local db="$dir/ca-db"
+  mkdir -p "$db"
+  touch "$db/index.txt"
+  [[ -f "$db/crlnumber" ]] || echo 01 >"$db/crlnumber"
+  make_tmpdir
+  cat >"$tmpdir/ca.cnf" <<EOF
+[ca]
+default_ca = federation
+[federation]
+database = $db/index.txt
+crlnumber = $db/crlnumber
+certificate = $dir/ca.crt
+private_key = $dir/ca.key
+new_certs_dir = $db
+default_md = sha256
+default_crl_days = 30
+unique_subject = no
+EOF
+  local serial
+  serial=$(openssl x509 -in "$cert" -noout -serial | cut -d= -f2)
+  if grep -q "	$serial	" "$db/index.txt" 2>/dev/null; then
+    echo "$prog: certificate $serial of '$id' was already revoked" >&2
+  else
+    ossl ca -config "$tmpdir/ca.cnf" -revoke "$cert"
+  fi
+  ossl ca -config "$tmpdir/ca.cnf" -gencrl -out "$dir/crl.pem"
+  echo "$dir/crl.pem"
+}
+
 cmd_show() {
   (($# == 1)) || usage_error "show: expected exactly one FILE.crt"
   case "$1" in -h | --help) usage; exit 0 ;; esac
@@ -230,6 +310,8 @@ shift
 case "$cmd" in
   init) cmd_init "$@" ;;
   issue) cmd_issue "$@" ;;
+  renew) cmd_renew "$@" ;;
+  revoke) cmd_revoke "$@" ;;
   show) cmd_show "$@" ;;
   -h | --help | help) usage ;;
   *) usage_error "unknown command '$cmd'" ;;

@@ -151,8 +151,16 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
     std::weak_ptr<Link> weak = weak_from_this();
     const LinkContext& ctx = context_;
     const std::string peer = peer_id_;
+    std::shared_ptr<std::atomic<bool>> failed = apply_failed_;
+    auto skipped = std::make_shared<bool>(false);
     context_.writer->Submit(
-        [shared, result, &ctx, peer](LmdbStore::View& view) -> absl::Status {
+        [shared, result, &ctx, peer, failed, skipped](LmdbStore::View& view) -> absl::Status {
+          // After a failed apply on this stream, later batches must not
+          // commit: their checkpoint would skip the failed one for good.
+          if (failed->load()) {
+            *skipped = true;
+            return absl::OkStatus();
+          }
           auto stats = sync::ApplyRecords(
               view, peer, shared->records, shared->last_seq,
               [&](std::string_view from, const v1::RecordBody& body, const v1::Record& record) {
@@ -164,9 +172,10 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
           *result = std::move(*stats);
           return absl::OkStatus();
         },
-        [weak, shared, result](absl::Status status) {
+        [weak, shared, result, failed, skipped](absl::Status status) {
+          if (!status.ok()) failed->store(true);
           auto self = weak.lock();
-          if (!self) return;  // stream gone; the peer will resend from our checkpoint
+          if (!self || *skipped) return;  // the peer resends from our checkpoint
           if (!status.ok()) {
             self->Fail(absl::UnavailableError("applying a batch failed: " + status.ToString()));
             return;

@@ -112,6 +112,10 @@ class Link : public std::enable_shared_from_this<Link> {
   std::deque<v1::SyncMessage> outbox_;           // guarded by mu_
   bool failed_ = false;                          // guarded by mu_
   uint64_t sent_before_session_ = 0;             // stats_->records_sent at Start()
+  // Set (on the writer thread) when an apply of this stream failed; the
+  // stream's later applies then write nothing. Shared with queued jobs.
+  const std::shared_ptr<std::atomic<bool>> apply_failed_ =
+      std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace steersync::node

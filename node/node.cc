@@ -58,6 +58,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
                                       node->signer_->node_id() + "' but node.id is '" +
                                       node->options_.id + "'");
   }
+  std::error_code ec;
+  node->signer_cert_mtime_ = std::filesystem::last_write_time(node->options_.tls.cert, ec);
   SYNC_ASSIGN_OR_RETURN(node->verifier_,
                         Verifier::Load(node->options_.tls.ca, &node->revocations_));
   lmdb::EnvOptions env;
@@ -98,6 +100,23 @@ absl::Status Node::LoadRevocationLists() {
     spdlog::info("{}: {} revoked certificates on record", options_.id, revocations_.size());
   }
   return absl::OkStatus();
+}
+
+void Node::RefreshSignerIfRenewed() {
+  std::error_code ec;
+  const auto mtime = std::filesystem::last_write_time(options_.tls.cert, ec);
+  if (ec || mtime == signer_cert_mtime_) return;
+  auto renewed = Signer::Load(options_.tls.cert, options_.tls.key);
+  if (!renewed.ok() || (*renewed)->node_id() != options_.id) {
+    // Mid-rotation (key written, certificate not yet) or a bad file: keep
+    // signing with the current pair and look again on the next write.
+    spdlog::warn("{}: renewed certificate not usable yet: {}", options_.id,
+                 renewed.ok() ? "it names another node" : renewed.status().ToString());
+    return;
+  }
+  signer_ = std::move(*renewed);
+  signer_cert_mtime_ = mtime;
+  spdlog::info("{}: signing with the renewed certificate {}", options_.id, options_.tls.cert);
 }
 
 void Node::CloseAllLinks(const std::string& why) {
@@ -213,6 +232,7 @@ absl::StatusOr<std::string> Node::WriteLocal(BodyMaker make) {
         sync::SetCounter(*version->mutable_vector(), options_.id, counter);
         v1::Record record;
         record.set_body(body.SerializeAsString());
+        RefreshSignerIfRenewed();
         SYNC_RETURN_IF_ERROR(signer_->Sign(record));
         SYNC_ASSIGN_OR_RETURN(
             sync::ApplyStats stats,
@@ -389,7 +409,7 @@ v1::StatusReply Node::GetStatus() const {
   reply.set_record_count(store_->RecordCount());
   reply.set_quarantined_count(store_->QuarantineCount());
   uint64_t refused = refused_streams();
-  std::string last;
+  std::string last = sync_service_ ? sync_service_->last_refusal() : "";
   for (const auto& check : {server_check_, client_check_}) {
     if (!check) continue;
     refused += check->refused();

@@ -7,6 +7,7 @@
 // from one thread.
 
 #include <chrono>
+#include <filesystem>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -88,6 +89,8 @@ class Node {
       uint64_t counter, LmdbStore::View& view, v1::RecordBody& body)>;
   absl::StatusOr<std::string> WriteLocal(BodyMaker make);
   void OnCommit();
+  // REQUIRES: on the writer thread. Reloads signer_ if the files changed.
+  void RefreshSignerIfRenewed();
   absl::Status LoadRevocationLists();
   // Closes every live link; peers reconnect and are checked again.
   void CloseAllLinks(const std::string& why);
@@ -99,7 +102,10 @@ class Node {
   sync::HybridClock hlc_;
 
   RevocationSet revocations_;  // before verifier_ and links, which point to it
+  // Used only on the writer thread; reloaded when the certificate file is
+  // renewed on disk (deploy/pki.sh renew), so rotation needs no restart.
   std::unique_ptr<Signer> signer_;
+  std::filesystem::file_time_type signer_cert_mtime_;
   std::unique_ptr<Verifier> verifier_;
   std::shared_ptr<PeerCheck> server_check_;
   std::shared_ptr<PeerCheck> client_check_;

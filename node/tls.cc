@@ -167,6 +167,16 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
   return grpc::SslCredentials(options);
 }
 
+std::optional<std::string> PeerCertSerial(const grpc::AuthContext& context) {
+  for (const auto& value : context.FindPropertyValues("x509_pem_cert")) {
+    std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(value.data(), static_cast<int>(value.size())));
+    X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    ERR_clear_error();
+    if (cert) return SerialHex(cert.get());
+  }
+  return std::nullopt;
+}
+
 int64_t PeerCertNotAfter(const grpc::AuthContext& context) {
   for (const auto& value : context.FindPropertyValues("x509_pem_cert")) {
     return Verifier::NotAfter(std::string(value.data(), value.size()));

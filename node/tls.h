@@ -78,6 +78,9 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
     const TlsFiles& files);
 
+// Serial (upper-case hex) of the certificate the peer presented, if any.
+std::optional<std::string> PeerCertSerial(const grpc::AuthContext& context);
+
 // notAfter (Unix seconds) of the certificate the peer presented; 0 if unknown.
 int64_t PeerCertNotAfter(const grpc::AuthContext& context);
 

@@ -59,6 +59,13 @@ absl::Status Session::HandleBatch(v1::Batch& batch) {
     return absl::InvalidArgumentError("Batch with last_seq < after_seq");
   }
   ++counters_.batches_received;
+  if (!batch_received_ && batch.after_seq() == 0 && received_seq_ > 0) {
+    // The first Batch restarts the peer's feed from the beginning: its log is
+    // shorter than our checkpoint of it (its store was replaced; see the Hello
+    // case above). Take its log from the start; applying again is idempotent.
+    received_seq_ = applied_seq_ = 0;
+  }
+  batch_received_ = true;
   if (batch.last_seq() <= received_seq_) {
     return absl::InvalidArgumentError("Batch ending at " + std::to_string(batch.last_seq()) +
                                       " repeats a range already received");

@@ -102,6 +102,7 @@ class Session {
   uint64_t acked_seq_ = 0;
   std::deque<uint64_t> unacked_batches_;  // last_seq of each batch in flight
   // Incoming feed.
+  bool batch_received_ = false;  // a Batch arrived on this stream
   uint64_t received_seq_ = 0;  // last_seq of the newest batch received
   uint64_t applied_seq_ = 0;   // newest acknowledged
   struct PendingAck {

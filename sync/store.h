@@ -77,7 +77,8 @@ class WriteView {
   virtual absl::Status DeleteLoser(std::string_view id, std::string_view version_key) = 0;
   virtual absl::Status PutQuarantine(const QuarantineEntry& entry) = 0;
   // Records that `peer`'s log is applied up to `seq`. REQUIRES: seq never
-  // decreases for one peer.
+  // decreases for one peer, except after the peer's log was replaced by a
+  // shorter one (Session then takes it again from the start).
   virtual absl::Status SetAppliedSeq(std::string_view peer, uint64_t seq) = 0;
 };
 

@@ -29,6 +29,13 @@ class ParentLink::Stream : public grpc::ClientBidiReactor<v1::SyncMessage, v1::S
     if (!ok) return;  // OnDone reports the failure
     std::optional<std::string> peer;
     if (auto auth = context_.auth_context()) peer = PeerNodeId(*auth);
+    auto serial = PeerCertSerial(*context_.auth_context());
+    if (serial.has_value() && owner_.context_.revocations->RevokedAt(*serial)) {
+      spdlog::error("parent at {} presented revoked certificate {}: refusing it", owner_.address_,
+                    *serial);
+      context_.TryCancel();
+      return;
+    }
     if (peer != owner_.parent_id_) {
       spdlog::error("parent at {} presented identity '{}', expected '{}': refusing it",
                     owner_.address_, peer.value_or("<none>"), owner_.parent_id_);

@@ -21,12 +21,21 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
     const std::string self = service_.context_.self_id;
     std::optional<std::string> peer;
     if (auto auth = ctx->auth_context()) peer = PeerNodeId(*auth);
+    std::string refusal;
     if (!peer.has_value() || sync::ParentOf(*peer) != self) {
+      refusal = "node '" + peer.value_or("<no node identity>") + "' is not a child of '" + self + "'";
+    } else if (auto serial = PeerCertSerial(*ctx->auth_context());
+               serial.has_value() && service_.context_.revocations->RevokedAt(*serial)) {
+      refusal = "certificate " + *serial + " of node '" + *peer + "' is revoked";
+    }
+    if (!refusal.empty()) {
       ++service_.refused_;
-      const std::string who = peer.value_or("<no node identity>");
-      spdlog::warn("refused sync stream from {} ({}): not a child of {}", who, ctx->peer(), self);
-      Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                          "node '" + who + "' is not a child of '" + self + "'"));
+      {
+        std::lock_guard<std::mutex> lock(service_.mu_);
+        service_.last_refusal_ = refusal;
+      }
+      spdlog::warn("refused sync stream from {}: {}", ctx->peer(), refusal);
+      Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, refusal));
       return;
     }
     auto stats = service_.registry_.StatsFor(*peer, Relation::kChild);
@@ -115,6 +124,11 @@ SyncService::SyncService(const LinkContext& context, LinkRegistry& registry)
 grpc::ServerBidiReactor<v1::SyncMessage, v1::SyncMessage>* SyncService::Link(
     grpc::CallbackServerContext* context) {
   return new SyncServerReactor(*this, context);
+}
+
+std::string SyncService::last_refusal() const {
+  std::lock_guard<std::mutex> lock(const_cast<std::mutex&>(mu_));
+  return last_refusal_;
 }
 
 void SyncService::WaitForStreams() {

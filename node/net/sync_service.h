@@ -3,8 +3,10 @@
 // children, on gRPC's callback API (one reactor per stream, no thread each).
 //
 // Only a child of this node may open a stream: the peer's certificate must
-// carry "urn:steersync:node:<self>/<child>"; anything else is refused with
-// PERMISSION_DENIED and a log line.
+// carry "urn:steersync:node:<self>/<child>" and must not be revoked; anything
+// else is refused with PERMISSION_DENIED, logged and counted. (The TLS
+// handshake already checks both for new connections; this check also covers
+// new streams on a connection made before a revocation.)
 
 #include <atomic>
 #include <condition_variable>
@@ -26,6 +28,7 @@ class SyncService final : public v1::Sync::CallbackService {
 
   // Streams refused because the peer is not a child (or has no identity).
   uint64_t refused() const { return refused_.load(); }
+  std::string last_refusal() const;
 
   // Blocks until every stream reactor has finished (after server Shutdown).
   void WaitForStreams();
@@ -38,6 +41,7 @@ class SyncService final : public v1::Sync::CallbackService {
   std::mutex mu_;
   std::condition_variable cv_;
   int active_ = 0;  // guarded by mu_
+  std::string last_refusal_;  // guarded by mu_
 };
 
 }  // namespace steersync::node

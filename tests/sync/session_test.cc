@@ -177,6 +177,23 @@ TEST(SessionTest, ResumesFromTheCheckpointAfterAReconnect) {
   EXPECT_EQ(second.child_applied.front(), "vn/quang-ngai/d/201");
 }
 
+// The province's store was replaced (restored from an older backup, or a new
+// disk): the commune's checkpoint of it (50) is past its new log's head (5).
+// The province resends its log from the start and the commune must take it,
+// not refuse it as a repeat on every reconnect.
+TEST(SessionTest, TakesAReplacedPeerLogFromTheStart) {
+  MemLog province, commune;
+  for (int i = 1; i <= 5; ++i) province.Append(Directive("vn/quang-ngai", i));
+  commune.checkpoints[SessionPair::kParent] = 50;
+  SessionPair link(province, commune, SessionOptions{.max_batch_records = 2, .window = 2});
+  ASSERT_THAT(link.Pump(), IsOk());
+  ASSERT_EQ(link.child_applied.size(), 5u);
+  EXPECT_EQ(link.child_applied.front(), "vn/quang-ngai/d/1");
+  EXPECT_EQ(link.parent().acked_seq(), 5u);
+  EXPECT_EQ(link.child().applied_seq(), 5u);
+  EXPECT_EQ(commune.checkpoints[SessionPair::kParent], 5u);
+}
+
 TEST(SessionTest, RecordsNotAddressedToThePeerAdvanceItWithoutAWrite) {
   MemLog province, commune;
   for (int i = 1; i <= 30; ++i) {

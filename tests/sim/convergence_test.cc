@@ -1,0 +1,353 @@
+// Deterministic multi-node simulation of the replication core (STYLE.md
+// guideline 8): a province and its communes write, conflict, lose links,
+// partition and restart; after healing, every node must hold exactly what
+// routing says it should, merged as one canonical application of that set
+// would merge it. Every failure prints its seed; a seed replays exactly.
+#include <iostream>
+#include <sstream>
+
+#include "sync/apply.h"
+#include "sync/merge.h"
+#include "sync/version_vector.h"
+#include "tests/sim/sim.h"
+#include "tests/testutil/fixtures.h"
+
+namespace steersync::sim {
+namespace {
+
+using steersync::testing::IsOk;
+using steersync::testing::MemStore;
+
+constexpr int64_t kMs = 1'000;
+constexpr int64_t kSec = 1'000'000;
+
+sync::Admission AdmitAll(std::string_view, const v1::RecordBody&, const v1::Record&) {
+  return sync::Admission{};
+}
+
+std::string Join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+std::string KeyOf(const v1::Record& record) {
+  v1::RecordBody body;
+  return body.ParseFromString(record.body()) ? sync::VersionKey(body.version()) : "<unparsable>";
+}
+
+std::vector<std::string> KeysOf(const std::vector<v1::Record>& records) {
+  std::vector<std::string> keys;
+  for (const auto& r : records) keys.push_back(KeyOf(r));
+  return keys;
+}
+
+// The first version `writer` wrote of `id`.
+const WrittenVersion* FindWritten(const Sim& sim, int writer, const std::string& id) {
+  for (const WrittenVersion& w : sim.written()) {
+    if (w.writer == writer && w.body.id() == id) return &w;
+  }
+  return nullptr;
+}
+
+void ExpectConverged(const Sim& sim) {
+  const std::vector<std::string> problems = sim.CheckConverged();
+  EXPECT_TRUE(problems.empty()) << sim.Describe() << "\n" << Join(problems);
+}
+
+// ---- Many seeds ---------------------------------------------------------------
+
+class ConvergenceSim : public ::testing::TestWithParam<int> {};
+
+TEST_P(ConvergenceSim, RandomWorkloadWithFaultsConverges) {
+  const uint64_t seed = static_cast<uint64_t>(GetParam());
+  Sim sim(SimOptions{.seed = seed});
+  sim.AddRandomWorkload();
+  ASSERT_THAT(sim.RunUntilQuiescent(), IsOk()) << "seed " << seed << ": " << sim.Describe();
+  ExpectConverged(sim);
+  EXPECT_GT(sim.stats().local_writes, 0u) << "seed " << seed;
+  // Exactly once: a checkpoint commits with the records it covers, so after a
+  // reset, restart or failed commit the peer resends only what was not
+  // applied (DESIGN.md "Replication").
+  EXPECT_EQ(sim.stats().duplicates, 0u) << "seed " << seed;
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, ConvergenceSim, ::testing::Range(1, 501));
+
+// ---- The harness itself ---------------------------------------------------------
+
+TEST(ConvergenceSimHarness, SameSeedReplaysExactly) {
+  auto run = [](uint64_t seed) {
+    Sim sim(SimOptions{.seed = seed});
+    sim.AddRandomWorkload();
+    EXPECT_THAT(sim.RunUntilQuiescent(), IsOk());
+    std::ostringstream trace;
+    trace << sim.stats().steps << " " << sim.stats().messages_delivered << " "
+          << sim.stats().conflicts << " " << sim.now() << "\n";
+    for (int n = 0; n < sim.node_count(); ++n) {
+      trace << sim.store(n).HeadSeq() << " " << sim.store(n).Digest();
+    }
+    return trace.str();
+  };
+  EXPECT_EQ(run(42), run(42));
+  EXPECT_NE(run(42), run(43));
+}
+
+// Guards against a vacuous simulation: across a few seeds the faults and
+// conflicts the convergence check is meant to survive really happen.
+TEST(ConvergenceSimHarness, FaultsAndConflictsReallyHappen) {
+  SimStats total;
+  int nodes_with_losers = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    Sim sim(SimOptions{.seed = seed});
+    sim.AddRandomWorkload();
+    ASSERT_THAT(sim.RunUntilQuiescent(), IsOk()) << "seed " << seed;
+    const SimStats& s = sim.stats();
+    total.steps += s.steps;
+    total.applies += s.applies;
+    total.messages_delivered += s.messages_delivered;
+    total.local_writes += s.local_writes;
+    total.conflicts += s.conflicts;
+    total.duplicates += s.duplicates;
+    total.resets += s.resets;
+    total.partitions += s.partitions;
+    total.restarts += s.restarts;
+    total.commit_failures += s.commit_failures;
+    total.applies_dropped += s.applies_dropped;
+    total.messages_dropped += s.messages_dropped;
+    for (int n = 0; n < sim.node_count(); ++n) {
+      for (const std::string& id : sim.store(n).RecordIds()) {
+        if (!sim.store(n).Losers(id).empty()) {
+          ++nodes_with_losers;
+          break;
+        }
+      }
+    }
+  }
+  std::cout << "20 seeds: " << total.steps << " events, " << total.local_writes << " writes, "
+            << total.messages_delivered << " messages, " << total.applies << " applies, "
+            << total.conflicts << " conflicts, " << total.resets << " resets, "
+            << total.partitions << " partitions, " << total.restarts << " restarts, "
+            << total.commit_failures << " failed commits, " << total.applies_dropped
+            << " applies lost, " << nodes_with_losers << " nodes with losers\n";
+  EXPECT_GT(total.local_writes, 1000u);
+  EXPECT_GT(total.conflicts, 0u);
+  EXPECT_GT(total.resets, 0u);
+  EXPECT_GT(total.partitions, 0u);
+  EXPECT_GT(total.restarts, 0u);
+  EXPECT_GT(total.commit_failures, 0u);
+  EXPECT_GT(total.applies_dropped, 0u);
+  EXPECT_GT(total.messages_dropped, 0u);
+  EXPECT_GT(nodes_with_losers, 0);
+}
+
+// A failed transaction leaves the store exactly as it was.
+TEST(ConvergenceSimHarness, MemStoreWriteIsAllOrNothing) {
+  MemStore store;
+  v1::RecordBody body;
+  body.set_id("vn/quang-ngai/d/1");
+  body.mutable_version()->set_writer("vn/quang-ngai");
+  v1::Record record;
+  record.set_body(body.SerializeAsString());
+  const absl::Status failed = store.Write([&](sync::WriteView& view) -> absl::Status {
+    EXPECT_THAT(view.SetCurrent(body.id(), record), IsOk());
+    EXPECT_THAT(view.AppendLog(record), IsOk());
+    EXPECT_THAT(view.SetAppliedSeq("vn/quang-ngai/c00", 7), IsOk());
+    return absl::AbortedError("roll back");
+  });
+  EXPECT_EQ(failed.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(store.HeadSeq(), 0u);
+  EXPECT_EQ(store.Digest(), "");
+  EXPECT_EQ(*store.AppliedSeq("vn/quang-ngai/c00"), 0u);
+}
+
+// Four batches reach a commune at once (a clogged link); the commit of the
+// first fails and the stream closes. If the three queued behind it are lost
+// with the stream (SimOptions::abandoned_applies_commit = false), the commune
+// later gets all four again. If they still commit, as node/'s
+// GroupCommitWriter lets them, their checkpoint skips the failed batch and its
+// record is never resent: the checker must report that loss.
+TEST(ConvergenceSimHarness, CheckerCatchesABatchSkippedAfterAFailedCommit) {
+  for (bool abandoned_commit : {false, true}) {
+    SCOPED_TRACE(abandoned_commit ? "queued applies still commit" : "queued applies are lost");
+    sync::SessionOptions one_per_batch;
+    one_per_batch.max_batch_records = 1;
+    one_per_batch.window = 4;
+    Sim sim(SimOptions{.seed = 5,
+                       .communes = 2,
+                       .commit_fail_one_in = 0,
+                       .abandoned_applies_commit = abandoned_commit,
+                       .session = one_per_batch});
+    constexpr int kCommune = 1;
+    sim.Partition(500 * kMs, {kCommune}, 1500 * kMs, /*clog=*/true);
+    for (int i = 0; i < 4; ++i) {
+      sim.Write(1 * kSec, WriteSpec{.node = kProvinceNode, .kind = WriteSpec::Kind::kDirective,
+                                    .units = std::vector<int>{kCommune}, .amend = false});
+    }
+    ASSERT_THAT(sim.RunUntil(1500 * kMs), IsOk());
+    sim.FailNextCommitForTest(kCommune);
+    ASSERT_THAT(sim.RunUntilQuiescent(), IsOk()) << sim.Describe();
+    ASSERT_EQ(sim.stats().commit_failures, 1u);
+    const std::vector<std::string> problems = sim.CheckConverged();
+    if (abandoned_commit) {
+      EXPECT_EQ(sim.stats().applies_abandoned, 3u);
+      EXPECT_THAT(problems, ::testing::Contains(::testing::HasSubstr(
+                                "vn/quang-ngai/c00 lost version vn/quang-ngai@")))
+          << Join(problems);
+    } else {
+      EXPECT_TRUE(problems.empty()) << Join(problems);
+    }
+  }
+}
+
+// ---- Named scenarios ------------------------------------------------------------
+
+// Half the communes are cut off while both sides keep writing; nothing crosses
+// the cut until it heals, then everyone converges.
+TEST(ConvergenceSimScenario, PartitionHealsAndBothSidesConverge) {
+  Sim sim(SimOptions{.seed = 7, .communes = 20, .commit_fail_one_in = 0});
+  std::vector<int> cut;
+  for (int c = 1; c <= 10; ++c) cut.push_back(c);
+  sim.Partition(200 * kMs, cut, 20 * kSec, /*clog=*/false);
+  for (int i = 0; i < 40; ++i) {
+    const int64_t at = 1 * kSec + i * 300 * kMs;
+    sim.Write(at, WriteSpec{.node = kProvinceNode, .kind = WriteSpec::Kind::kDirective});
+    sim.Write(at, WriteSpec{.node = 1 + i % 20, .kind = WriteSpec::Kind::kReport});
+    sim.Write(at + 100 * kMs, WriteSpec{.node = i % 2 == 0 ? kProvinceNode : 1 + (i * 7) % 20,
+                                        .kind = WriteSpec::Kind::kShared,
+                                        .shared_key = i % 3});
+  }
+  ASSERT_THAT(sim.RunUntil(19 * kSec), IsOk()) << sim.Describe();
+
+  // Before the heal: the connected side has converged, the cut side has not.
+  for (int c = 1; c <= 20; ++c) {
+    auto oracle = sim.Oracle(c);
+    ASSERT_THAT(oracle, IsOk());
+    if (c <= 10) {
+      EXPECT_NE(sim.store(c).Describe(), (*oracle)->Describe()) << sim.node_id(c) << " saw across the cut";
+      EXPECT_EQ(*sim.store(c).AppliedSeq(kProvince), 0u) << sim.node_id(c);
+    } else {
+      EXPECT_EQ(sim.store(c).Describe(), (*oracle)->Describe()) << sim.node_id(c);
+    }
+  }
+  ASSERT_THAT(sim.RunUntilQuiescent(), IsOk()) << sim.Describe();
+  ExpectConverged(sim);
+}
+
+// A commune catching up on a long backlog restarts in the middle, and so does
+// the province; the catch-up resumes from the durable checkpoint and nothing
+// is lost.
+TEST(ConvergenceSimScenario, RestartMidCatchUpLosesNothing) {
+  sync::SessionOptions small;
+  small.max_batch_records = 5;
+  small.window = 2;
+  Sim sim(SimOptions{.seed = 11, .communes = 3, .commit_fail_one_in = 0, .session = small});
+  constexpr int kCommune = 1;
+  sim.Partition(0, {kCommune}, 10 * kSec, /*clog=*/false);  // it misses the backlog
+  for (int i = 0; i < 200; ++i) {
+    sim.Write(1 * kMs + i * 20 * kMs,
+              WriteSpec{.node = kProvinceNode, .kind = WriteSpec::Kind::kDirective,
+                        .units = std::vector<int>{}, .amend = false});
+  }
+  sim.Write(5 * kSec, WriteSpec{.node = kCommune, .kind = WriteSpec::Kind::kReport});
+  ASSERT_THAT(sim.RunUntil(10 * kSec - 1), IsOk());
+  const uint64_t head = sim.store(kProvinceNode).HeadSeq();
+  ASSERT_EQ(*sim.store(kCommune).AppliedSeq(kProvince), 0u);
+
+  auto run_until_applied = [&](uint64_t seq) {
+    while (*sim.store(kCommune).AppliedSeq(kProvince) < seq) ASSERT_TRUE(sim.Step());
+  };
+  run_until_applied(head / 4);
+  const uint64_t at_first_restart = *sim.store(kCommune).AppliedSeq(kProvince);
+  EXPECT_LT(at_first_restart, head) << "the restart must interrupt the catch-up";
+  sim.Restart(sim.now(), kCommune, 300 * kMs);
+  ASSERT_THAT(sim.RunUntil(sim.now()), IsOk());
+  EXPECT_EQ(*sim.store(kCommune).AppliedSeq(kProvince), at_first_restart)
+      << "a restart keeps the durable checkpoint";
+
+  run_until_applied(head / 2);
+  sim.Restart(sim.now(), kProvinceNode, 300 * kMs);
+  ASSERT_THAT(sim.RunUntilQuiescent(), IsOk()) << sim.Describe();
+
+  ExpectConverged(sim);
+  EXPECT_EQ(sim.stats().restarts, 2u);
+  // The backlog was the province's whole log when the catch-up began; what
+  // came later (the commune's own report) is not addressed to it.
+  EXPECT_GE(*sim.store(kCommune).AppliedSeq(kProvince), head);
+  for (const WrittenVersion& w : sim.written()) {
+    if (w.writer == kProvinceNode) {
+      EXPECT_TRUE(sim.store(kCommune).Current(w.body.id()).has_value()) << w.body.id();
+    }
+  }
+}
+
+// DESIGN.md R1: a write under the province's authority beats a commune's
+// concurrent write of the same record, however strong the commune's other
+// credentials (rank, acting, later legal date, later HLC) and whichever was
+// written first; the commune's version stays visible as a loser on the
+// province and on that commune, and goes nowhere else (it is addressed UP).
+TEST(ConvergenceSimScenario, ConcurrentEditOfSharedRecordIsWonByTheProvince) {
+  for (bool province_first : {true, false}) {
+    SCOPED_TRACE(province_first ? "province writes first" : "commune writes first");
+    Sim sim(SimOptions{.seed = 3, .communes = 3, .commit_fail_one_in = 0});
+    constexpr int kCommune = 2;
+    // Cut the commune off so neither write can see the other.
+    sim.Partition(100 * kMs, {kCommune}, 2 * kSec, /*clog=*/false);
+    v1::Authority weak;
+    weak.set_role_rank(10);
+    v1::Authority strong;
+    strong.set_role_rank(100);
+    strong.set_acting_for_head(true);
+    const int64_t first = 500 * kMs, second = 900 * kMs;
+    sim.Write(province_first ? first : second,
+              WriteSpec{.node = kProvinceNode, .kind = WriteSpec::Kind::kShared,
+                        .units = std::vector<int>{}, .authority = weak,
+                        .legal_date = "2026-03-02"});
+    sim.Write(province_first ? second : first,
+              WriteSpec{.node = kCommune, .kind = WriteSpec::Kind::kShared, .authority = strong,
+                        .legal_date = "2026-03-04"});
+    ASSERT_THAT(sim.RunUntilQuiescent(), IsOk()) << sim.Describe();
+    ExpectConverged(sim);
+
+    const std::string id = std::string(kProvince) + "/shared/0";
+    const WrittenVersion* p = FindWritten(sim, kProvinceNode, id);
+    const WrittenVersion* x = FindWritten(sim, kCommune, id);
+    ASSERT_NE(p, nullptr);
+    ASSERT_NE(x, nullptr);
+    EXPECT_EQ(sync::CompareVectors(p->body.version().vector(), x->body.version().vector()),
+              sync::Causality::kConcurrent);
+    EXPECT_EQ(sync::Decide(x->body, x->record.body(), p->body, p->record.body()).rule,
+              sync::Rule::kR1Level);
+    const std::string p_key = sync::VersionKey(p->body.version());
+    const std::string x_key = sync::VersionKey(x->body.version());
+    for (int n : {kProvinceNode, kCommune}) {
+      SCOPED_TRACE(sim.node_id(n));
+      ASSERT_TRUE(sim.store(n).Current(id).has_value());
+      EXPECT_EQ(KeyOf(*sim.store(n).Current(id)), p_key);
+      EXPECT_EQ(KeysOf(sim.store(n).Losers(id)), std::vector<std::string>{x_key});
+    }
+    for (int n : {1, 3}) {
+      SCOPED_TRACE(sim.node_id(n));
+      ASSERT_TRUE(sim.store(n).Current(id).has_value());
+      EXPECT_EQ(KeyOf(*sim.store(n).Current(id)), p_key);
+      EXPECT_TRUE(sim.store(n).Losers(id).empty());
+    }
+
+    // Arrival order does not matter: both orders give one state.
+    auto apply_in_order = [](const std::vector<const WrittenVersion*>& order) {
+      MemStore store;
+      for (const WrittenVersion* w : order) {
+        EXPECT_THAT(store.Write([&](sync::WriteView& view) -> absl::Status {
+          return sync::ApplyRecords(view, "", {w->record}, 0, AdmitAll, 0).status();
+        }),
+                    IsOk());
+      }
+      return store.Describe();
+    };
+    EXPECT_EQ(apply_in_order({p, x}), apply_in_order({x, p}));
+    EXPECT_EQ(apply_in_order({p, x}), sim.store(kProvinceNode).Describe());
+  }
+}
+
+}  // namespace
+}  // namespace steersync::sim

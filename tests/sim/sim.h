@@ -1,0 +1,238 @@
+#pragma once
+// Deterministic simulation of a province and its communes replicating over
+// sync::Session, in one thread, from one seed (FoundationDB testing.rst;
+// STYLE.md guideline 8).
+//
+// What is real: sync::Session, sync::ApplyRecords, routing, merge, HLC. What
+// is simulated: time (an event queue ordered by (time, insertion order)), the
+// network (one FIFO stream per direction of each parent-child link, with
+// seeded delays), each node's single store writer (applies complete in FIFO
+// order after a seeded delay), and faults (link resets, partitions that cut or
+// clog links, node restarts, failed commits).
+//
+// Every random choice is drawn from one std::mt19937_64 in event order, so a
+// seed replays exactly.
+//
+// Thread safety: not thread-safe.
+// Invariants (checked after every step, see CheckStepInvariants()):
+//   for every live session: acked_seq <= sent_seq <= own log head and
+//   applied_seq <= the peer's log head;
+//   a message or apply of an older link incarnation never reaches a session.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "steersync/v1/record.pb.h"
+#include "steersync/v1/sync.pb.h"
+#include "sync/clock.h"
+#include "sync/hlc.h"
+#include "sync/session.h"
+#include "tests/testutil/mem_store.h"
+
+namespace steersync::sim {
+
+inline constexpr char kProvince[] = "vn/quang-ngai";
+inline constexpr int kProvinceNode = 0;  // communes are nodes 1..communes
+
+struct SimOptions {
+  uint64_t seed = 1;
+  int communes = 20;
+
+  // Random workload (AddRandomWorkload): writes spread over [0, window).
+  int writes = 75;
+  int64_t window_micros = 20'000'000;
+  // Ids "vn/quang-ngai/shared/<k>", k < shared_records, edited concurrently by
+  // the province and the communes.
+  int shared_records = 3;
+
+  // Random faults within the window; HealAll() runs at its end.
+  bool faults = true;
+  // A commit fails (and rolls back) with odds 1 in this; 0: never.
+  int commit_fail_one_in = 40;
+  // When a stream closes while applies of its batches are queued at the node's
+  // writer: false drops them (the brief's model: lost with the stream); true
+  // lets them commit without acknowledging, as node/'s GroupCommitWriter does.
+  bool abandoned_applies_commit = false;
+
+  // Session options are drawn per seed unless set here.
+  std::optional<sync::SessionOptions> session = std::nullopt;
+
+  // RunUntilQuiescent() fails past this many events.
+  uint64_t max_steps = 2'000'000;
+};
+
+// What a run did; used to show that faults and conflicts really happened.
+struct SimStats {
+  uint64_t steps = 0;
+  uint64_t local_writes = 0;
+  uint64_t writes_refused_node_down = 0;
+  uint64_t messages_delivered = 0;
+  uint64_t messages_dropped = 0;  // of a closed link incarnation
+  uint64_t applies = 0;
+  uint64_t applies_dropped = 0;    // lost with their stream or a restart
+  uint64_t applies_abandoned = 0;  // committed after their stream closed
+  uint64_t commit_failures = 0;
+  uint64_t connects = 0;
+  uint64_t resets = 0;
+  uint64_t partitions = 0;
+  uint64_t restarts = 0;
+  uint64_t conflicts = 0;   // versions that joined a frontier as concurrent
+  uint64_t duplicates = 0;  // versions received again (resends)
+  uint64_t stale = 0;
+  uint64_t protocol_errors = 0;
+};
+
+// What one local write writes. Unset fields are drawn from the PRNG.
+struct WriteSpec {
+  enum class Kind { kDirective, kReport, kShared };
+  int node = kProvinceNode;
+  Kind kind = Kind::kDirective;
+  int shared_key = 0;  // kShared: which shared record
+  // DOWN writes: the listed communes (node indices); empty: whole subtree.
+  std::optional<std::vector<int>> units = std::nullopt;
+  std::optional<v1::Authority> authority = std::nullopt;  // unit_depth is always the writer's
+  std::optional<std::string> legal_date = std::nullopt;
+  // kDirective/kReport: amend one of the node's own earlier records (random)
+  // instead of creating one.
+  std::optional<bool> amend = std::nullopt;
+};
+
+// One version some node wrote, with where routing delivers it.
+struct WrittenVersion {
+  int writer = 0;
+  v1::Record record;
+  v1::RecordBody body;
+  std::vector<bool> reaches;  // by node index; true for the writer itself
+};
+
+class Sim {
+ public:
+  explicit Sim(SimOptions options);
+  ~Sim();
+  Sim(const Sim&) = delete;
+  Sim& operator=(const Sim&) = delete;
+
+  // ---- Topology and state ----
+  int node_count() const { return static_cast<int>(nodes_.size()); }
+  const std::string& node_id(int node) const;
+  testing::MemStore& store(int node);
+  const testing::MemStore& store(int node) const;
+  int64_t now() const { return now_; }
+  const SimStats& stats() const { return stats_; }
+  const SimOptions& options() const { return options_; }
+  const sync::SessionOptions& session_options() const { return session_options_; }
+  const std::vector<WrittenVersion>& written() const { return written_; }
+  // "seed N, <options>": for failure messages.
+  std::string Describe() const;
+
+  // ---- Scheduling (at simulated micros `at`, >= now()) ----
+  void Write(int64_t at, WriteSpec spec);
+  void ResetLink(int64_t at, int commune_node);
+  // Cut: the links drop and stay down for `duration`. Clog: they stay up but
+  // deliver nothing sent during `duration` before it ends.
+  void Partition(int64_t at, std::vector<int> commune_nodes, int64_t duration, bool clog);
+  // The node loses its sessions and queued applies, keeps its store, and is
+  // down (no links, no writes) for `downtime`.
+  void Restart(int64_t at, int node, int64_t downtime);
+  // Random writes and, if options.faults, random faults over the window, then
+  // HealAll() at its end.
+  void AddRandomWorkload();
+  // Ends every fault now and stops further random faults.
+  void HealAll();
+  // The node's next store commit fails (and rolls back), whatever the odds.
+  void FailNextCommitForTest(int node) { fail_next_commit_.insert(node); }
+
+  // ---- Running ----
+  // Runs the next event; false when none is left.
+  bool Step();
+  // Runs every event up to and including time `t`, then sets now() to `t`.
+  absl::Status RunUntil(int64_t t);
+  // Runs until no event is left. Fails past options.max_steps events or when
+  // a step invariant broke.
+  absl::Status RunUntilQuiescent();
+
+  // ---- Checks ----
+  // Empty when every node is up and connected, every session has acknowledged
+  // everything, and every node's state equals its oracle's and has lost no
+  // version it should hold. Otherwise one line per problem.
+  std::vector<std::string> CheckConverged() const;
+  // A fresh store holding exactly the versions routed to `node`, applied in
+  // canonical order (record id, then VersionKey).
+  absl::StatusOr<std::unique_ptr<testing::MemStore>> Oracle(int node) const;
+  // Problems seen while stepping (broken step invariants, protocol errors).
+  const std::vector<std::string>& violations() const { return violations_; }
+
+ private:
+  enum Side { kParentSide = 0, kChildSide = 1 };
+  struct Node;
+  struct Link;
+  class NodeClock;
+
+  // Randomness: the only source, drawn in event order.
+  int64_t Uniform(int64_t lo, int64_t hi);  // inclusive
+  bool OneIn(int64_t n);
+  int RandomCommune();
+
+  // Event queue.
+  void Schedule(int64_t at, std::function<void()> fn);
+
+  // Links.
+  Link& LinkOf(int commune_node);
+  std::vector<Link*> LinksOf(int node);
+  sync::Session& SessionAt(Link& link, Side side);
+  int NodeAt(const Link& link, Side side) const;
+  void TryConnect(int commune_node);
+  void Connect(Link& link);
+  void Drop(Link& link);
+  void Fail(Link& link, const std::string& why);
+  void ScheduleReconnect(Link& link);
+  void Flush(Link& link, Side side);
+  void Send(Link& link, Side from, v1::SyncMessage message);
+  void Deliver(int commune_node, uint64_t incarnation, Side to, v1::SyncMessage message);
+
+  // Store writes.
+  absl::Status Commit(int node, const std::function<absl::Status(sync::WriteView&)>& fn);
+  void QueueApply(Link& link, Side side, sync::ApplyRequest request);
+  void CompleteApply(int node, int commune_node, Side side, uint64_t node_epoch,
+                     uint64_t incarnation, const sync::ApplyRequest& request);
+  void OnCommit(int node);
+  void DoWrite(WriteSpec spec);
+  void FillBody(const WriteSpec& spec, uint64_t counter, v1::RecordBody& body);
+  std::vector<bool> Reaches(const v1::RecordBody& body, int writer) const;
+
+  // Faults.
+  void DoRestart(int node, int64_t downtime);
+  void NodeUp(int node);
+  void RandomFault();
+
+  // Checks.
+  void CheckStepInvariants();
+  void CheckSessionsDone(std::vector<std::string>& problems) const;
+  void CheckNodeMatchesOracle(int node, std::vector<std::string>& problems) const;
+
+  const SimOptions options_;
+  std::mt19937_64 rng_;
+  sync::SessionOptions session_options_;
+  int64_t now_ = 0;
+  uint64_t next_order_ = 0;
+  std::map<std::pair<int64_t, uint64_t>, std::function<void()>> queue_;
+  bool faults_enabled_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<std::unique_ptr<Link>> links_;  // links_[i] joins the province and node i + 1
+  std::vector<WrittenVersion> written_;
+  std::vector<std::string> violations_;
+  std::set<int> fail_next_commit_;  // nodes
+  SimStats stats_;
+};
+
+}  // namespace steersync::sim
