@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   prometheus-cpp-dev libtomlplusplus-dev
+  clang libclang-rt-14-dev llvm  # tests/fuzz/: libFuzzer runtime, llvm-symbolizer
 )
 
 missing=()

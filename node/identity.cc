@@ -124,9 +124,15 @@ absl::StatusOr<Verifier::TrustedKey> Verifier::Trust(const std::string& cert_der
     auto it = trusted_.find(cert_der);
     if (it != trusted_.end()) return it->second;
   }
-  const auto* p = reinterpret_cast<const unsigned char*>(cert_der.data());
+  const auto* begin = reinterpret_cast<const unsigned char*>(cert_der.data());
+  const auto* p = begin;
   X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(cert_der.size())));
   if (!cert) return absl::UnauthenticatedError("signer certificate does not parse");
+  if (p != begin + cert_der.size()) {
+    // Trailing bytes would make one certificate look like many (and grow
+    // the cache below without bound).
+    return absl::UnauthenticatedError("signer certificate has trailing bytes");
+  }
   std::unique_ptr<X509_STORE_CTX, StoreCtxDeleter> ctx(X509_STORE_CTX_new());
   if (X509_STORE_CTX_init(ctx.get(), store_.get(), cert.get(), nullptr) != 1) {
     return absl::InternalError("X509_STORE_CTX_init: " + OpenSslError());
@@ -147,6 +153,8 @@ absl::StatusOr<Verifier::TrustedKey> Verifier::Trust(const std::string& cert_der
     return absl::UnauthenticatedError("signer key cannot verify: " + OpenSslError());
   }
   std::lock_guard<std::mutex> lock(mu_);
+  // Bounded: a federation has a few thousand nodes; past that, start over.
+  if (trusted_.size() >= kMaxTrustedCertificates) trusted_.clear();
   trusted_.emplace(cert_der, trusted);
   return trusted;
 }

@@ -93,6 +93,8 @@ class Verifier {
   // Verifies a certificate's chain once; later calls hit the cache.
   absl::StatusOr<TrustedKey> Trust(const std::string& cert_der) const;
 
+  static constexpr size_t kMaxTrustedCertificates = 16384;
+
   X509StorePtr store_;
   const std::string ca_pem_;
   const RevocationSet* revoked_;

@@ -41,7 +41,8 @@ Link::Link(const LinkContext& context, std::string peer_id, Relation relation,
         o.self_id = context.self_id;
         o.peer_id = peer_id_;
         return o;
-      }(), *context.store) {}
+      }(), *context.store),
+      tokens_(context.limits.burst) {}
 
 void Link::Attach(std::function<void()> wake, std::function<void(absl::Status)> close) {
   std::lock_guard<std::mutex> lock(wake_mu_);
@@ -60,15 +61,16 @@ void Link::Wake() {
   if (wake_) wake_();
 }
 
-void Link::Fail(absl::Status status) {
+bool Link::Fail(absl::Status status) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (failed_) return;
+    if (failed_) return false;
     failed_ = true;
   }
   spdlog::warn("link {}: closing: {}", peer_id_, status.ToString());
   std::lock_guard<std::mutex> lock(wake_mu_);
   if (close_) close_(std::move(status));
+  return true;
 }
 
 void Link::Start() {
@@ -100,14 +102,29 @@ void Link::OnMessage(v1::SyncMessage&& message) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (failed_) return;
-    status = session_.OnMessage(std::move(message));
-    if (status.ok()) {
-      requests = DrainSessionLocked();
-      stats_->acked_seq = session_.acked_seq();
+    // Token bucket: refill by elapsed time, spend one per message.
+    const int64_t now = context_.clock->NowMicros();
+    if (tokens_at_micros_ != 0) {
+      tokens_ = std::min(context_.limits.burst,
+                         tokens_ + (now - tokens_at_micros_) * 1e-6 *
+                                       context_.limits.messages_per_second);
+    }
+    tokens_at_micros_ = now;
+    if (tokens_ < 1.0) {
+      status = absl::ResourceExhaustedError(
+          "flood: more than " + std::to_string(static_cast<int>(context_.limits.messages_per_second)) +
+          " messages/s from this peer");
+    } else {
+      tokens_ -= 1.0;
+      status = session_.OnMessage(std::move(message));
+      if (status.ok()) {
+        requests = DrainSessionLocked();
+        stats_->acked_seq = session_.acked_seq();
+      }
     }
   }
   if (!status.ok()) {
-    Fail(status);
+    CloseForProtocolError(status);
     return;
   }
   SubmitApplies(std::move(requests));

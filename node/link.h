@@ -29,6 +29,13 @@ namespace steersync::node {
 
 enum class Relation { kParent, kChild };
 
+// Bounds on what one peer may send on one stream (flood protection).
+struct InboundLimits {
+  // Sustained messages per second and burst size of the token bucket.
+  double messages_per_second = 5000;
+  double burst = 10000;
+};
+
 // What a link needs from its node. All members outlive every link.
 struct LinkContext {
   std::string self_id;
@@ -42,6 +49,7 @@ struct LinkContext {
   RevocationSet* revocations;
   // Called (on the writer thread) when an admitted list revoked something new.
   std::function<void()> on_revocation;
+  InboundLimits limits;
 };
 
 // Full admission of a version that arrived from neighbour `from`: the domain
@@ -60,6 +68,8 @@ struct PeerStats {
   std::atomic<bool> connected{false};
   // notAfter of the certificate the peer presented last, Unix seconds.
   std::atomic<int64_t> cert_not_after{0};
+  // Streams closed for breaking the protocol or flooding.
+  std::atomic<uint64_t> protocol_errors{0};
 };
 
 class Link : public std::enable_shared_from_this<Link> {
@@ -82,6 +92,10 @@ class Link : public std::enable_shared_from_this<Link> {
   void OnMessage(v1::SyncMessage&& message);
   // Our log grew.
   void OnLocalAppend();
+  // Ends the stream because the peer broke the protocol; counted once.
+  void CloseForProtocolError(absl::Status status) {
+    if (Fail(std::move(status))) ++stats_->protocol_errors;
+  }
   // Ends the stream with `status` (the peer will reconnect).
   void Close(absl::Status status) { Fail(std::move(status)); }
   // A newer stream from the same peer took over: close this one.
@@ -95,7 +109,8 @@ class Link : public std::enable_shared_from_this<Link> {
   std::vector<sync::ApplyRequest> DrainSessionLocked();
   // REQUIRES: mu_ not held. Hands apply requests to the store writer.
   void SubmitApplies(std::vector<sync::ApplyRequest> requests);
-  void Fail(absl::Status status);
+  // Returns true when this call failed the link (false if it already was).
+  bool Fail(absl::Status status);
   void Wake();
 
   const LinkContext& context_;
@@ -111,6 +126,8 @@ class Link : public std::enable_shared_from_this<Link> {
   sync::Session session_;                        // guarded by mu_
   std::deque<v1::SyncMessage> outbox_;           // guarded by mu_
   bool failed_ = false;                          // guarded by mu_
+  double tokens_;                                // guarded by mu_; flood bucket
+  int64_t tokens_at_micros_ = 0;                 // guarded by mu_
   uint64_t sent_before_session_ = 0;             // stats_->records_sent at Start()
   // Set (on the writer thread) when an apply of this stream failed; the
   // stream's later applies then write nothing. Shared with queued jobs.

@@ -76,6 +76,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
                                     nullptr,           node->clock_,          &node->hlc_,
                                     runtime.session,   &node->revocations_,
                                     [raw] { raw->CloseAllLinks("the revocation list changed"); }};
+  node->link_context_.limits = runtime.limits;
   node->writer_ = std::make_unique<GroupCommitWriter>(*node->store_, GroupCommitWriter::Options{},
                                                       [raw](uint64_t) { raw->OnCommit(); });
   node->link_context_.writer = node->writer_.get();
@@ -135,7 +136,7 @@ absl::Status Node::Start() {
     grpc::ServerBuilder builder;
     builder.AddListeningPort(options_.listen_address, creds, &sync_port_);
     builder.RegisterService(sync_service_.get());
-    builder.SetMaxReceiveMessageSize(64 << 20);
+    builder.SetMaxReceiveMessageSize(runtime_.max_message_bytes);
     builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
     sync_server_ = builder.BuildAndStart();
@@ -452,6 +453,7 @@ v1::PeersReply Node::ListPeers() const {
     info->set_behind(head > acked ? head - acked : 0);
     info->set_rejected(p.stats->rejected.load());
     info->set_cert_not_after(p.stats->cert_not_after.load());
+    info->set_protocol_errors(p.stats->protocol_errors.load());
   }
   return reply;
 }

@@ -40,6 +40,9 @@ struct NodeRuntimeOptions {
   // Start the admin Unix-socket server (tests may drive the node directly).
   bool serve_admin = true;
   TlsOptions tls;
+  InboundLimits limits;
+  // Largest Sync message accepted; larger frames end the stream.
+  int max_message_bytes = 64 << 20;
 };
 
 class Node {

@@ -26,7 +26,7 @@ QuarantineEntry Quarantined(std::string_view from_peer, std::string record_id, s
 struct Candidate {
   v1::Record record;
   v1::RecordBody body;
-  std::string key;  // VersionKey
+  std::string key;  // LoserKey
 };
 
 // The winner among frontier versions: a tournament over the versions sorted
@@ -69,7 +69,7 @@ absl::StatusOr<Merged> MergeVersion(WriteView& view, Candidate incoming) {
     if (!c.body.ParseFromString(r.body())) {
       return absl::DataLossError("stored version of " + id + " does not parse");
     }
-    c.key = VersionKey(c.body.version());
+    c.key = LoserKey(c.body.version(), r.body());
     c.record = std::move(r);
     frontier.push_back(std::move(c));
     return absl::OkStatus();
@@ -150,7 +150,7 @@ absl::StatusOr<ApplyStats> ApplyRecords(WriteView& view, std::string_view from_p
       continue;
     }
     if (CompareHlc(body.version().hlc(), stats.max_hlc) > 0) stats.max_hlc = body.version().hlc();
-    incoming.key = VersionKey(body.version());
+    incoming.key = LoserKey(body.version(), record.body());
     incoming.record = record;
     SYNC_ASSIGN_OR_RETURN(Merged merged, MergeVersion(view, std::move(incoming)));
     switch (merged) {

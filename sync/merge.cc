@@ -1,6 +1,7 @@
 #include "sync/merge.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "sync/hlc.h"
 #include "sync/version_vector.h"
@@ -34,6 +35,18 @@ int ByActing(const v1::Authority& a, const v1::Authority& b) {
 std::string VersionKey(const v1::Version& v) {
   return v.writer() + "@" + std::to_string(v.hlc().wall_micros()) + "." +
          std::to_string(v.hlc().logical());
+}
+
+std::string LoserKey(const v1::Version& version, std::string_view body_bytes) {
+  // FNV-1a, 64 bit: stable across platforms and builds (unlike std::hash).
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : body_bytes) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
+  return VersionKey(version) + "#" + hex;
 }
 
 std::string_view RuleName(Rule rule) {

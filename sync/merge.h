@@ -16,6 +16,11 @@ enum class Rule { kNone, kCausal, kR1Level, kR2Rank, kR3Acting, kR4Supersession,
 // Version.supersedes.
 std::string VersionKey(const v1::Version& v);
 
+// The key under which a losing version is stored: its VersionKey plus a
+// digest of its exact bytes, so two different versions that claim the same
+// writer and timestamp (an equivocating writer) are both kept.
+std::string LoserKey(const v1::Version& version, std::string_view body_bytes);
+
 // "R1", "R2", ... or "causal".
 std::string_view RuleName(Rule rule);
 

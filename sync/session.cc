@@ -59,7 +59,7 @@ absl::Status Session::HandleBatch(v1::Batch& batch) {
     return absl::InvalidArgumentError("Batch with last_seq < after_seq");
   }
   ++counters_.batches_received;
-  if (!batch_received_ && batch.after_seq() == 0 && received_seq_ > 0) {
+  if (!batch_received_ && batch.after_seq() == 0 && batch.last_seq() > 0 && received_seq_ > 0) {
     // The first Batch restarts the peer's feed from the beginning: its log is
     // shorter than our checkpoint of it (its store was replaced; see the Hello
     // case above). Take its log from the start; applying again is idempotent.

@@ -70,9 +70,9 @@ class WriteView {
   virtual absl::Status SetCurrent(std::string_view id, const v1::Record& record) = 0;
   // Appends `record` to the change log; returns its sequence.
   virtual absl::StatusOr<uint64_t> AppendLog(const v1::Record& record) = 0;
-  // The losing versions of `id`, in VersionKey order (copied out).
+  // The losing versions of `id`, in LoserKey order (copied out).
   virtual absl::StatusOr<std::vector<v1::Record>> Losers(std::string_view id) = 0;
-  // Adds or removes one losing version of `id`, keyed by its VersionKey.
+  // Adds or removes one losing version of `id`, keyed by its LoserKey (merge.h).
   virtual absl::Status PutLoser(std::string_view id, const v1::Record& record) = 0;
   virtual absl::Status DeleteLoser(std::string_view id, std::string_view version_key) = 0;
   virtual absl::Status PutQuarantine(const QuarantineEntry& entry) = 0;

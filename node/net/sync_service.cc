@@ -13,7 +13,7 @@ namespace steersync::node {
 class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::SyncMessage> {
  public:
   SyncServerReactor(SyncService& service, grpc::CallbackServerContext* ctx)
-      : service_(service) {
+      : service_(service), ctx_(ctx) {
     {
       std::lock_guard<std::mutex> lock(service_.mu_);
       ++service_.active_;
@@ -53,8 +53,15 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) {  // the child closed its side or the connection died
-      FinishOnce(grpc::Status::OK);
+    if (!ok) {
+      if (ctx_->IsCancelled()) {  // the child went away or the connection died
+        FinishOnce(grpc::Status::CANCELLED);
+        return;
+      }
+      // Our children never half-close: either the frame did not decode as a
+      // SyncMessage or the peer broke the protocol.
+      link_->CloseForProtocolError(absl::InvalidArgumentError(
+          "the stream ended without a decodable SyncMessage (malformed frame or half-close)"));
       return;
     }
     link_->OnMessage(std::move(in_));
@@ -110,6 +117,7 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
   }
 
   SyncService& service_;
+  grpc::CallbackServerContext* const ctx_;
   std::shared_ptr<node::Link> link_;
   v1::SyncMessage in_;
   v1::SyncMessage out_;

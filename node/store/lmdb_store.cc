@@ -263,7 +263,7 @@ absl::StatusOr<std::vector<v1::Record>> LmdbStore::View::Losers(std::string_view
 absl::Status LmdbStore::View::PutLoser(std::string_view id, const v1::Record& record) {
   v1::RecordBody body;
   if (!body.ParseFromString(record.body())) return absl::InvalidArgumentError("loser does not parse");
-  return txn_.Put(store_.conflicts_, LoserPrefix(id) + sync::VersionKey(body.version()),
+  return txn_.Put(store_.conflicts_, LoserPrefix(id) + sync::LoserKey(body.version(), record.body()),
                   record.SerializeAsString());
 }
 

@@ -3,7 +3,7 @@
 //   records     id -> Record            current version of every record
 //   log         seq(u64 BE) -> Record   the change log, one entry per new current version
 //   checkpoints peer -> seq(u64 BE)     how much of each peer's log is applied here
-//   conflicts   id \0 VersionKey -> Record  losing concurrent versions
+//   conflicts   id \0 LoserKey -> Record    losing concurrent versions
 //   quarantine  seq(u64 BE) -> QuarantineEntry  versions refused by admission
 //   meta        name -> bytes           node-local counters
 //

@@ -3,6 +3,7 @@
 // province node and sends versions it must not be able to get admitted.
 // Each refused version is quarantined with a reason, counted, reported back
 // to the sender, and valid versions in the same batch still go through.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include "node/identity.h"
@@ -263,6 +264,142 @@ TEST_F(HostileInputTest, ProtocolViolationClosesOnlyThatStream) {
   ASSERT_TRUE(honest.Hello(kTinhPhong));
   ASSERT_TRUE(honest.SendBatch(0, 1, {Forger::Signed(forger_.Report(kTinhPhong, 1), kTinhPhong)}));
   EXPECT_TRUE(honest.AwaitAck(1));
+}
+
+}  // namespace
+}  // namespace steersync::node
+
+namespace steersync::node {
+namespace {
+
+// Catalogue cases that need a differently configured province.
+class LimitedProvinceTest : public ::testing::Test {
+ protected:
+  void StartProvince(NodeRuntimeOptions rt) {
+    NodeOptions o;
+    o.id = kProvince;
+    o.data_dir = dir_.Sub("province");
+    o.map_size_mb = 64;
+    o.listen_address = "127.0.0.1:0";
+    o.tls = {CertDir() + "/ca.crt", NodeCert(kProvince), NodeKey(kProvince)};
+    rt.serve_admin = false;
+    auto node = Node::Create(o, rt);
+    ASSERT_THAT(node, IsOk());
+    province_ = std::move(*node);
+    ASSERT_THAT(province_->Start(), IsOk());
+  }
+  uint64_t ProtocolErrors() {
+    const v1::PeersReply peers = province_->ListPeers();
+    for (const auto& p : peers.peers()) {
+      if (p.peer() == kTinhPhong) return p.protocol_errors();
+    }
+    return 0;
+  }
+  // An honest stream still works afterwards.
+  void ExpectHonestStreamWorks() {
+    FakeChild honest(province_->sync_port(), kTinhPhong);
+    ASSERT_TRUE(honest.Hello(kTinhPhong));
+    const uint64_t from = honest.applied_seq();
+    ASSERT_TRUE(honest.SendBatch(from, from + 1, {Forger::Signed(forger_.Report(kTinhPhong, 7), kTinhPhong)}));
+    EXPECT_TRUE(honest.AwaitAck(from + 1));
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Node> province_;
+  Forger forger_;
+};
+
+TEST_F(LimitedProvinceTest, FloodOfFramesClosesTheStreamAndIsCounted) {
+  NodeRuntimeOptions rt;
+  rt.limits.messages_per_second = 50;
+  rt.limits.burst = 100;
+  StartProvince(rt);
+  {
+    FakeChild flooder(province_->sync_port(), kTinhPhong);
+    ASSERT_TRUE(flooder.Hello(kTinhPhong));
+    // 1,000 empty batches as fast as the socket takes them (bounded loop).
+    for (uint64_t i = 0; i < 1000; ++i) {
+      if (!flooder.SendBatch(i, i + 1, {})) break;
+    }
+    grpc::Status s = flooder.Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+    EXPECT_THAT(s.error_message(), ::testing::HasSubstr("flood"));
+  }
+  EXPECT_EQ(ProtocolErrors(), 1u);
+  ExpectHonestStreamWorks();
+}
+
+TEST_F(LimitedProvinceTest, OversizedFrameIsRefused) {
+  NodeRuntimeOptions rt;
+  rt.max_message_bytes = 64 << 10;
+  StartProvince(rt);
+  {
+    FakeChild big(province_->sync_port(), kTinhPhong);
+    ASSERT_TRUE(big.Hello(kTinhPhong));
+    v1::RecordBody b = forger_.Report(kTinhPhong, 1);
+    b.set_payload(std::string(200 << 10, 'x'));  // 200 KiB > 64 KiB limit
+    big.SendBatch(0, 1, {Forger::Signed(b, kTinhPhong)});
+    grpc::Status s = big.Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  }
+  EXPECT_EQ(province_->store().HeadSeq(), 0u);
+  ExpectHonestStreamWorks();
+}
+
+TEST_F(LimitedProvinceTest, ExpiredCertificateIsRefusedAtTheHandshake) {
+  StartProvince({});
+  auto creds = MakeChannelCredentials({CertDir() + "/ca.crt",
+                                       CertDir() + "/expired-vn_quang-ngai_tinh-phong.crt",
+                                       CertDir() + "/expired-vn_quang-ngai_tinh-phong.key"});
+  ASSERT_THAT(creds, IsOk());
+  auto stub = v1::Sync::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(province_->sync_port()), *creds));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto stream = stub->Link(&ctx);
+  v1::SyncMessage m;
+  while (stream->Read(&m)) {
+  }
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(province_->GetStatus().last_refusal(), ::testing::HasSubstr("expired"));
+  ExpectHonestStreamWorks();
+}
+
+TEST_F(LimitedProvinceTest, MalformedProtobufFrameEndsOnlyThatStream) {
+  StartProvince({});
+  auto creds = MakeChannelCredentials({CertDir() + "/ca.crt", NodeCert(kTinhPhong), NodeKey(kTinhPhong)});
+  ASSERT_THAT(creds, IsOk());
+  grpc::GenericStub generic(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(province_->sync_port()), *creds));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::CompletionQueue cq;
+  auto call = generic.PrepareCall(&ctx, "/steersync.v1.Sync/Link", &cq);
+  void* tag;
+  bool ok;
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  const char garbage[] = "\x0a\xff\xff\xff\xff\xff not a SyncMessage";
+  grpc::Slice slice(garbage, sizeof(garbage) - 1);
+  grpc::ByteBuffer frame(&slice, 1);
+  call->Write(frame, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  // Drain what the province sent (its Hello) until it ends the stream.
+  grpc::ByteBuffer incoming;
+  do {
+    call->Read(&incoming, reinterpret_cast<void*>(4));
+  } while (cq.Next(&tag, &ok) && ok);
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(3));
+  while (cq.Next(&tag, &ok) && tag != reinterpret_cast<void*>(3)) {
+  }
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_EQ(province_->store().HeadSeq(), 0u);
+  EXPECT_EQ(ProtocolErrors(), 1u);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  ExpectHonestStreamWorks();
 }
 
 }  // namespace

@@ -86,7 +86,7 @@ class MemStore::View : public sync::WriteView {
     if (!body.ParseFromString(record.body())) {
       return absl::InvalidArgumentError("loser does not parse");
     }
-    loser_changes_[std::string(id)][sync::VersionKey(body.version())] = record;
+    loser_changes_[std::string(id)][sync::LoserKey(body.version(), record.body())] = record;
     return absl::OkStatus();
   }
 
