@@ -2,6 +2,10 @@
 // verifies the writer's signature against the federation CA.
 #include "node/identity.h"
 
+#include <openssl/pem.h>
+
+#include "node/tls.h"
+
 #include "tests/testutil/fixtures.h"
 
 namespace steersync::node {
@@ -87,6 +91,49 @@ TEST_F(IdentityTest, SignerFromAnotherCaIsRejected) {
 TEST_F(IdentityTest, KeyThatDoesNotMatchTheCertificateIsAStartupError) {
   auto mismatched = Signer::Load(NodeCert("vn/quang-ngai"), NodeKey("vn/quang-ngai/tinh-phong"));
   EXPECT_THAT(mismatched, StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace steersync::node
+
+namespace steersync::node {
+namespace {
+
+// A key revoked at time T: versions it stamped before T stay valid (they
+// were signed while it was trusted); versions stamped at or after T are
+// refused.
+TEST(RevokedSignerTest, VersionsStampedAfterTheRevocationAreRefused) {
+  const std::string id = "vn/quang-ngai/tinh-phong";
+  auto signer = Signer::Load(steersync::testing::NodeCert(id), steersync::testing::NodeKey(id));
+  ASSERT_THAT(signer, IsOk());
+  auto pem = ReadFileToString(steersync::testing::NodeCert(id));
+  ASSERT_THAT(pem, IsOk());
+  std::unique_ptr<BIO, void (*)(BIO*)> bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())),
+                                         [](BIO* b) { BIO_free(b); });
+  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  ASSERT_TRUE(cert);
+  RevocationSet revoked;
+  constexpr int64_t kRevokedAt = 1'790'000'000;  // Unix seconds
+  revoked.Merge(ParsedCrl{{{SerialHex(cert.get()), kRevokedAt}}, kRevokedAt});
+  auto verifier = Verifier::Load(CertDir() + "/ca.crt", &revoked);
+  ASSERT_THAT(verifier, IsOk());
+
+  auto version_at = [&](int64_t seconds) {
+    v1::RecordBody body;
+    body.set_id(id + "/r/1");
+    body.mutable_version()->set_writer(id);
+    body.mutable_version()->mutable_hlc()->set_wall_micros(static_cast<uint64_t>(seconds) * 1'000'000);
+    v1::Record record;
+    record.set_body(body.SerializeAsString());
+    EXPECT_THAT((*signer)->Sign(record), IsOk());
+    return std::make_pair(record, body);
+  };
+  auto [before, before_body] = version_at(kRevokedAt - 60);
+  EXPECT_THAT((*verifier)->Verify(before, before_body), IsOk());
+  auto [after, after_body] = version_at(kRevokedAt + 60);
+  auto s = (*verifier)->Verify(after, after_body);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("after its revocation"));
 }
 
 }  // namespace

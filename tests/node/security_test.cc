@@ -182,3 +182,28 @@ TEST_F(SecurityTest, RenewedCertificateTakesEffectWithoutRestart) {
 
 }  // namespace
 }  // namespace steersync::node
+
+namespace steersync::node {
+namespace {
+
+// steerctl status warns about certificates expiring within 30 days: the
+// node's own, and those its parent and children presented.
+TEST_F(SecurityTest, StatusWarnsAboutCertificatesExpiringWithin30Days) {
+  Pki("renew " + pki() + " vn/quang-ngai --days 10");
+  Node& province = Start("vn/quang-ngai");
+  Node& commune = Start("vn/quang-ngai/tinh-phong", &province);
+  auto has_warning = [](const Node& n, const std::string& needle) {
+    const v1::StatusReply status = n.GetStatus();
+    for (const auto& w : status.warnings()) {
+      if (w.find(needle) != std::string::npos) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has_warning(province, "certificate of vn/quang-ngai (this node) expires in"));
+  // The commune learns it from the handshake with its parent.
+  EXPECT_TRUE(WaitUntil([&] { return has_warning(commune, "certificate of vn/quang-ngai expires in"); }));
+  EXPECT_FALSE(has_warning(commune, "vn/quang-ngai/tinh-phong (this node)"));
+}
+
+}  // namespace
+}  // namespace steersync::node
