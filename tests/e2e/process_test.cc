@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <set>
 #include <thread>
 
@@ -38,7 +39,7 @@ class DaemonHarness {
   explicit DaemonHarness(const TempDir& dir) : dir_(dir) {}
 
   std::string WriteConfig(const std::string& id, const std::string& name, int listen_port,
-                          int parent_port) {
+                          int parent_port, const std::string& cert_dir = CertDir()) {
     std::string base = id;
     for (char& c : base) c = c == '/' ? '_' : c;
     const std::string path = dir_.Sub(name + ".toml");
@@ -46,8 +47,8 @@ class DaemonHarness {
     out << "[node]\nid = \"" << id << "\"\ndata_dir = \"data/" << name << "\"\n";
     if (listen_port) out << "[listen]\naddress = \"127.0.0.1:" << listen_port << "\"\n";
     if (parent_port) out << "[parent]\naddress = \"127.0.0.1:" << parent_port << "\"\n";
-    out << "[tls]\nca = \"" << CertDir() << "/ca.crt\"\ncert = \"" << CertDir() << "/" << base
-        << ".crt\"\nkey = \"" << CertDir() << "/" << base << ".key\"\n";
+    out << "[tls]\nca = \"" << cert_dir << "/ca.crt\"\ncert = \"" << cert_dir << "/" << base
+        << ".crt\"\nkey = \"" << cert_dir << "/" << base << ".key\"\n";
     out << "[admin]\nsocket = \"run/" << name << ".sock\"\n";
     return path;
   }
@@ -182,6 +183,120 @@ TEST(ProcessTest, KilledCommuneResumesLargeCatchUpWithEveryRecordExactlyOnce) {
   EXPECT_EQ((*province_store)->HeadSeq(), static_cast<uint64_t>(kDirectives));
   EXPECT_EQ((*commune_store)->HeadSeq(), static_cast<uint64_t>(kDirectives));
   EXPECT_EQ((*commune_store)->AppliedSeq(kProvince).value(), static_cast<uint64_t>(kDirectives));
+}
+
+// Rotation and revocation with the real daemons: the province's certificate
+// is renewed on disk while it runs (no restart, nothing lost), then a
+// commune's certificate is revoked and the CA's list published: that commune
+// is refused from then on while its sibling goes on.
+TEST(ProcessTest, CertificateRotationAndRevocationWithRunningDaemons) {
+  TempDir dir;
+  DaemonHarness h(dir);
+  const std::string pki = dir.Sub("pki");
+  std::filesystem::copy(CertDir(), pki);
+  auto run_pki = [&](const std::string& args) {
+    const std::string cmd =
+        "bash " + std::string(STEERSYNC_SOURCE_DIR) + "/deploy/pki.sh " + args + " >/dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  };
+  const int port = PickFreePort();
+  const char* kBinhSon = "vn/quang-ngai/binh-son";
+  auto province = h.Start(h.WriteConfig(kProvince, "province", port, 0, pki), "province");
+  const std::string tinh_phong_cfg = h.WriteConfig(kCommune, "tinh-phong", 0, port, pki);
+  auto tinh_phong = h.Start(tinh_phong_cfg, "tinh-phong");
+  auto binh_son = h.Start(h.WriteConfig(kBinhSon, "binh-son", 0, port, pki), "binh-son");
+  ASSERT_TRUE(WaitUntil([&] {
+    auto s = h.Status("province");
+    return s.has_value() && s->children_seen_size() == 2;
+  }));
+
+  auto issue = [&](const std::string& number) {
+    auto admin = h.Admin("province");
+    v1::IssueDirectiveRequest req;
+    req.set_number(number);
+    req.set_title("Chỉ thị");
+    v1::IssueDirectiveReply reply;
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(admin->IssueDirective(&ctx, req, &reply).ok());
+    return reply.id();
+  };
+  auto parent_not_after = [&](const std::string& name) -> int64_t {
+    auto admin = h.Admin(name);
+    grpc::ClientContext ctx;
+    v1::PeersReply peers;
+    if (!admin->ListPeers(&ctx, v1::PeersRequest(), &peers).ok()) return 0;
+    for (const auto& p : peers.peers()) {
+      if (p.relation() == "parent" && p.connected()) return p.cert_not_after();
+    }
+    return 0;
+  };
+  auto records = [&](const std::string& name) -> uint64_t {
+    auto s = h.Status(name);
+    return s.has_value() ? s->record_count() : 0;
+  };
+
+  // --- Rotation: renew the province's pair on disk while it runs.
+  ASSERT_TRUE(WaitUntil([&] { return parent_not_after("tinh-phong") != 0; }));
+  const int64_t old_not_after = parent_not_after("tinh-phong");
+  issue("1/CT-BCĐ");
+  run_pki("renew " + pki + " vn/quang-ngai --days 400");
+  issue("2/CT-BCĐ");
+  // A new connection (the commune restarts) sees the renewed certificate
+  // once the province's file watcher has picked it up.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        tinh_phong->Signal(SIGTERM);
+        tinh_phong->Wait();
+        tinh_phong = h.Start(tinh_phong_cfg, "tinh-phong");
+        const bool connected = WaitUntil([&] { return parent_not_after("tinh-phong") != 0; },
+                                         std::chrono::seconds(10));
+        return connected && parent_not_after("tinh-phong") != old_not_after;
+      },
+      std::chrono::seconds(60)));
+  issue("3/CT-BCĐ");
+  ASSERT_TRUE(WaitUntil([&] { return records("tinh-phong") == 3 && records("binh-son") == 3; }))
+      << "directives issued across the rotation were lost";
+
+  // --- Revocation: binh-son's certificate is revoked and the list published.
+  run_pki("revoke " + pki + " " + kBinhSon);
+  {
+    std::ifstream in(pki + "/crl.pem");
+    std::stringstream crl;
+    crl << in.rdbuf();
+    auto admin = h.Admin("province");
+    v1::PublishRevocationListRequest req;
+    req.set_crl(crl.str());
+    v1::PublishRevocationListReply reply;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(admin->PublishRevocationList(&ctx, req, &reply).ok());
+    EXPECT_EQ(reply.revoked(), 1u);
+  }
+  const std::string after_revocation = issue("4/CT-BCĐ");
+  // tinh-phong gets the directive and the list itself; binh-son is refused.
+  ASSERT_TRUE(WaitUntil([&] { return records("tinh-phong") == 5; }));  // 4 directives + the list
+  ASSERT_TRUE(WaitUntil([&] {
+    auto s = h.Status("province");
+    return s.has_value() && s->last_refusal().find("is revoked") != std::string::npos;
+  }));
+  auto has_directive = [&](const std::string& name, const std::string& id) {
+    auto admin = h.Admin(name);
+    grpc::ClientContext ctx;
+    v1::ListDirectivesReply list;
+    EXPECT_TRUE(admin->ListDirectives(&ctx, v1::ListDirectivesRequest(), &list).ok());
+    for (const auto& d : list.directives()) {
+      if (d.id() == id) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has_directive("tinh-phong", after_revocation));
+  EXPECT_FALSE(has_directive("binh-son", after_revocation));
+  EXPECT_EQ(h.Status("tinh-phong")->revoked_certificates(), 1u);
+
+  for (auto* p : {&tinh_phong, &binh_son, &province}) {
+    (*p)->Signal(SIGTERM);
+    const int status = (*p)->Wait();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  }
 }
 
 }  // namespace
