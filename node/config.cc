@@ -77,7 +77,7 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
     msg << origin << ":" << e.source().begin.line << ": " << e.description();
     return absl::InvalidArgumentError(msg.str());
   }
-  if (auto s = CheckKnown(root, "", {"node", "listen", "parent", "tls", "admin"}, origin); !s.ok()) {
+  if (auto s = CheckKnown(root, "", {"node", "listen", "parent", "tls", "admin", "metrics"}, origin); !s.ok()) {
     return s;
   }
   NodeOptions opt;
@@ -131,6 +131,12 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
   if (auto s = CheckKnown(*t, "admin.", {"socket"}, origin); !s.ok()) return s;
   CONFIG_ASSIGN(opt.admin_socket, RequiredString(*t, "admin", "socket", origin));
   opt.admin_socket = Resolve(base_dir, opt.admin_socket);
+
+  CONFIG_ASSIGN(t, Section(root, "metrics", false, origin));
+  if (t != nullptr) {
+    if (auto s = CheckKnown(*t, "metrics.", {"address"}, origin); !s.ok()) return s;
+    CONFIG_ASSIGN(opt.metrics_address, RequiredString(*t, "metrics", "address", origin));
+  }
   return opt;
 }
 

@@ -8,6 +8,7 @@
 //                                    running without the national level)
 //   [tls]    ca, cert, key
 //   [admin]  socket
+//   [metrics] address                optional: host:port for Prometheus /metrics
 //
 // Relative paths are resolved against the config file's directory.
 
@@ -39,6 +40,8 @@ struct NodeOptions {
   TlsFiles tls;
   // Unix socket path of the admin service.
   std::string admin_socket;
+  // host:port serving Prometheus metrics at /metrics; empty: not served.
+  std::string metrics_address;
 };
 
 // Parses TOML text. `base_dir` resolves relative paths; `origin` names the

@@ -170,6 +170,11 @@ absl::Status Node::Start() {
                                            std::move(creds), runtime_.backoff);
     parent_->Start();
   }
+  if (!options_.metrics_address.empty()) {
+    SYNC_ASSIGN_OR_RETURN(metrics_server_, MetricsServer::Start(options_.metrics_address, *this));
+    spdlog::info("{}: metrics on http://{}/metrics (port {})", options_.id,
+                 options_.metrics_address, metrics_server_->port());
+  }
   spdlog::info("{}: started; log head {}", options_.id, store_->HeadSeq());
   return absl::OkStatus();
 }
@@ -177,6 +182,7 @@ absl::Status Node::Start() {
 void Node::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  metrics_server_.reset();
   if (parent_) parent_->Stop();
   if (sync_server_) {
     sync_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
@@ -189,6 +195,8 @@ void Node::Stop() {
   writer_.reset();  // drains queued writes
   spdlog::info("{}: stopped", options_.id);
 }
+
+int Node::metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
 
 void Node::OnCommit() {
   {

@@ -20,6 +20,7 @@
 #include "node/config.h"
 #include "node/identity.h"
 #include "node/link.h"
+#include "node/metrics.h"
 #include "node/tls.h"
 #include "node/net/link_registry.h"
 #include "node/net/parent_link.h"
@@ -59,6 +60,8 @@ class Node {
   const NodeOptions& options() const { return options_; }
   // The port the Sync service listens on (resolves ":0"); 0 if none.
   int sync_port() const { return sync_port_; }
+  // The port serving /metrics; 0 if not served.
+  int metrics_port() const;
 
   // ---- Operations behind the Admin service -------------------------------
   absl::StatusOr<std::string> IssueDirective(const v1::IssueDirectiveRequest& request);
@@ -121,6 +124,7 @@ class Node {
   std::unique_ptr<ParentLink> parent_;
   std::unique_ptr<grpc::Service> admin_service_;
   std::unique_ptr<grpc::Server> admin_server_;
+  std::unique_ptr<MetricsServer> metrics_server_;
   int sync_port_ = 0;
   bool stopped_ = false;
 

@@ -35,6 +35,13 @@ TEST(ConfigTest, ParsesTheDocumentedKeysAndResolvesRelativePaths) {
   EXPECT_EQ(opt->admin_socket, "/run/steersync/tinh-phong.sock");
 }
 
+TEST(ConfigTest, OptionalMetricsAddress) {
+  auto opt = ParseConfig(std::string(kCommune) + "[metrics]\naddress = \"127.0.0.1:9464\"\n", "", "node.toml");
+  ASSERT_THAT(opt, IsOk());
+  EXPECT_EQ(opt->metrics_address, "127.0.0.1:9464");
+  EXPECT_EQ(ParseConfig(kCommune, "", "node.toml")->metrics_address, "");
+}
+
 TEST(ConfigTest, UnknownKeyIsAnErrorNamingIt) {
   std::string text = std::string(kCommune) + "\n[parent2]\nx = 1\n";
   auto opt = ParseConfig(text, "", "node.toml");

@@ -1,5 +1,10 @@
 // An in-process federation: a province and communes as real Nodes, talking
 // real gRPC with mTLS over loopback (port 0), storing in LMDB.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <set>
 
 #include <grpcpp/grpcpp.h>
@@ -224,6 +229,42 @@ TEST_F(FederationTest, CommuneRefusesAParentPresentingAnotherIdentity) {
               ::testing::HasSubstr("'vn/da-nang' is not a peer"));
   EXPECT_EQ(CountKind(*commune, v1::DIRECTIVE), 0u);
   EXPECT_FALSE(commune->GetStatus().parent_connected());
+}
+
+// Plain HTTP GET on loopback (enough for a Prometheus scrape in a test).
+std::string HttpGet(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    const std::string req = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    ::send(fd, req.data(), req.size(), 0);
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;) out.append(buf, n);
+  }
+  ::close(fd);
+  return out;
+}
+
+TEST_F(FederationTest, MetricsShowLinksLagAndQuarantine) {
+  NodeOptions o = Options(kProvince, "");
+  o.metrics_address = "127.0.0.1:0";
+  auto province = StartNode(o);
+  ASSERT_GT(province->metrics_port(), 0);
+  auto commune = StartCommune(kCommunes[0], *province);
+  ASSERT_THAT(province->IssueDirective(DirectiveRequest("01/CT-BCĐ")), IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return CountKind(*commune, v1::DIRECTIVE) == 1; }));
+  ASSERT_TRUE(WaitUntil([&] {
+    const std::string page = HttpGet(province->metrics_port(), "/metrics");
+    return page.find("steersync_peer_connected{peer=\"vn/quang-ngai/tinh-phong\",relation=\"child\"} 1") !=
+               std::string::npos &&
+           page.find("steersync_peer_records_sent_total{peer=\"vn/quang-ngai/tinh-phong\",relation=\"child\"} 1") !=
+               std::string::npos &&
+           page.find("steersync_log_head_seq 1") != std::string::npos;
+  })) << HttpGet(province->metrics_port(), "/metrics");
 }
 
 }  // namespace
