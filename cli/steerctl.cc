@@ -176,6 +176,9 @@ struct GlobalOptions {
   std::string socket;  // Admin socket path; excludes `config`.
   std::string config;  // node.toml to read [admin] socket from.
   bool json = false;   // Print one JSON document instead of tables.
+  // TCP admin listener (host:port) with an admin client certificate.
+  std::string address;
+  std::string ca, cert, key;
 };
 
 // Reads `[admin] socket` from the node config at `config_path`, resolving a
@@ -221,10 +224,15 @@ absl::Status FromGrpc(const grpc::Status& status, const std::string& socket_path
 // A thin client of the node's Admin service. Not thread-safe.
 class AdminClient {
  public:
+  // Over the node's local Unix socket.
   explicit AdminClient(std::string socket_path)
       : socket_path_(std::move(socket_path)),
         stub_(v1::Admin::NewStub(grpc::CreateChannel(
             "unix:" + socket_path_, grpc::experimental::LocalCredentials(UDS)))) {}
+  // Over the node's TCP admin listener, with mutual TLS.
+  AdminClient(std::string address, std::shared_ptr<grpc::ChannelCredentials> creds)
+      : socket_path_(std::move(address)),
+        stub_(v1::Admin::NewStub(grpc::CreateChannel(socket_path_, std::move(creds)))) {}
 
   // Calls one unary Admin method with a deadline of kRpcTimeout.
   // Returns the reply, or the RPC failure converted by FromGrpc.
@@ -664,15 +672,33 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
       app.add_option("--config", options.config, "node.toml to read [admin] socket from");
   socket->excludes(config);
   app.add_flag("--json", options.json, "Print one JSON document instead of tables");
-  app.callback([socket, config] {
-    if (socket->count() == 0 && config->count() == 0) {
-      throw CLI::RequiredError("--socket or --config");
+  CLI::Option* address = app.add_option(
+      "--address", options.address, "TCP admin listener HOST:PORT (needs --ca, --cert, --key)");
+  address->excludes(socket)->excludes(config);
+  CLI::Option* ca = app.add_option("--ca", options.ca, "federation CA (PEM), with --address");
+  CLI::Option* cert = app.add_option("--cert", options.cert, "admin client certificate (PEM), with --address");
+  CLI::Option* key = app.add_option("--key", options.key, "admin client key (PEM), with --address");
+  for (CLI::Option* o : {ca, cert, key}) o->needs(address);
+  app.callback([socket, config, address, ca, cert, key] {
+    if (socket->count() == 0 && config->count() == 0 && address->count() == 0) {
+      throw CLI::RequiredError("--socket, --config or --address");
+    }
+    if (address->count() > 0 && (ca->count() == 0 || cert->count() == 0 || key->count() == 0)) {
+      throw CLI::RequiredError("--address needs --ca, --cert and --key");
     }
   });
 }
 
 // Connects to the node and runs `action`.
 absl::Status Execute(const GlobalOptions& options, const Action& action) {
+  if (!options.address.empty()) {
+    grpc::SslCredentialsOptions tls;
+    SYNC_ASSIGN_OR_RETURN(tls.pem_root_certs, ReadFile(options.ca, "CA certificate"));
+    SYNC_ASSIGN_OR_RETURN(tls.pem_cert_chain, ReadFile(options.cert, "admin certificate"));
+    SYNC_ASSIGN_OR_RETURN(tls.pem_private_key, ReadFile(options.key, "admin key"));
+    AdminClient admin(options.address, grpc::SslCredentials(tls));
+    return action(admin, options.json);
+  }
   SYNC_ASSIGN_OR_RETURN(const std::string socket_path, ResolveSocketPath(options));
   AdminClient admin(socket_path);
   return action(admin, options.json);

@@ -6,6 +6,7 @@
 #
 #   deploy/pki.sh init DIR [--force]
 #   deploy/pki.sh issue DIR NODE_ID [--dns NAME]... [--ip ADDR]... [--days N]
+#   deploy/pki.sh issue-admin DIR NAME
 #   deploy/pki.sh renew DIR NODE_ID [--days N]
 #   deploy/pki.sh revoke DIR NODE_ID
 #   deploy/pki.sh show FILE.crt
@@ -28,6 +29,11 @@ usage:
       subjectAltName URI:urn:steersync:node:NODE_ID, DNS:localhost,
       IP:127.0.0.1 and every --dns/--ip given. Prints the certificate path.
       NODE_ID: segments of a-z, 0-9, '-' joined by '/', e.g. vn/quang-ngai.
+
+  $prog issue-admin DIR NAME
+      Issue an admin client certificate DIR/admin-NAME.crt and .key (URI SAN
+      urn:steersync:admin:NAME) for steerctl --address against a node's TCP
+      admin listener ([admin] tcp_address). NAME: a-z, 0-9, '-'.
 
   $prog renew DIR NODE_ID [--days N]
       Issue a fresh key and certificate for NODE_ID with the same DNS/IP
@@ -194,6 +200,7 @@ cmd_issue() {
     die "no CA in '$dir' (missing ca.crt or ca.key); run: $prog init $dir"
 
   local base="$dir/${id//\//_}"
+  [[ "$URI_KIND" == admin ]] && base="$dir/admin-$id"
   make_tmpdir
   local reqconf="$tmpdir/req.cnf" ext="$tmpdir/ext.cnf"
   # A config file carries the CN, so '/' in the node id needs no escaping.
@@ -213,7 +220,7 @@ EOF
     echo "subjectKeyIdentifier = hash"
     echo "authorityKeyIdentifier = keyid"
     echo "[alt]"
-    echo "URI.1 = urn:steersync:node:$id"
+    echo "URI.1 = urn:steersync:$URI_KIND:$id"
     local i
     for i in "${!dns[@]}"; do echo "DNS.$((i + 1)) = ${dns[$i]}"; done
     for i in "${!ips[@]}"; do echo "IP.$((i + 1)) = ${ips[$i]}"; done
@@ -229,6 +236,15 @@ EOF
   chmod 600 -- "$base.key"
   chmod 644 -- "$base.crt"
   echo "$base.crt"
+}
+
+URI_KIND=node
+
+# An admin client certificate for the TCP admin listener ([admin] tcp_address).
+cmd_issue_admin() {
+  (($# == 2)) || usage_error "issue-admin: expected DIR NAME"
+  URI_KIND=admin
+  cmd_issue "$1" "$2"
 }
 
 cert_path() { echo "$1/${2//\//_}.crt"; }
@@ -310,6 +326,7 @@ shift
 case "$cmd" in
   init) cmd_init "$@" ;;
   issue) cmd_issue "$@" ;;
+  issue-admin) cmd_issue_admin "$@" ;;
   renew) cmd_renew "$@" ;;
   revoke) cmd_revoke "$@" ;;
   show) cmd_show "$@" ;;

@@ -128,8 +128,12 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
   opt.tls.key = Resolve(base_dir, opt.tls.key);
 
   CONFIG_ASSIGN(t, Section(root, "admin", true, origin));
-  if (auto s = CheckKnown(*t, "admin.", {"socket"}, origin); !s.ok()) return s;
+  if (auto s = CheckKnown(*t, "admin.", {"socket", "group", "tcp_address"}, origin); !s.ok()) return s;
   CONFIG_ASSIGN(opt.admin_socket, RequiredString(*t, "admin", "socket", origin));
+  if (t->contains("group")) CONFIG_ASSIGN(opt.admin_group, RequiredString(*t, "admin", "group", origin));
+  if (t->contains("tcp_address")) {
+    CONFIG_ASSIGN(opt.admin_tcp_address, RequiredString(*t, "admin", "tcp_address", origin));
+  }
   opt.admin_socket = Resolve(base_dir, opt.admin_socket);
 
   CONFIG_ASSIGN(t, Section(root, "metrics", false, origin));

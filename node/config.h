@@ -7,7 +7,7 @@
 //   [parent] address                 absent on the top node (root or a province
 //                                    running without the national level)
 //   [tls]    ca, cert, key
-//   [admin]  socket
+//   [admin]  socket, group (optional), tcp_address (optional)
 //   [metrics] address                optional: host:port for Prometheus /metrics
 //
 // Relative paths are resolved against the config file's directory.
@@ -40,6 +40,11 @@ struct NodeOptions {
   TlsFiles tls;
   // Unix socket path of the admin service.
   std::string admin_socket;
+  // Group allowed to use the socket (mode 0660); empty: owner only (0600).
+  std::string admin_group;
+  // Optional host:port of a TCP admin listener requiring an admin client
+  // certificate (URI SAN urn:steersync:admin:<name>) from the federation CA.
+  std::string admin_tcp_address;
   // host:port serving Prometheus metrics at /metrics; empty: not served.
   std::string metrics_address;
 };

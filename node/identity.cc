@@ -43,11 +43,15 @@ absl::StatusOr<X509Ptr> ParsePemCert(const std::string& pem, const std::string& 
 }  // namespace
 
 absl::StatusOr<std::string> CertificateNodeId(X509* cert) {
+  return CertificateUriName(cert, kNodeUriPrefix);
+}
+
+absl::StatusOr<std::string> CertificateUriName(X509* cert, const std::string& uri_prefix) {
   std::unique_ptr<GENERAL_NAMES, void (*)(GENERAL_NAMES*)> names(
       static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)),
       [](GENERAL_NAMES* n) { GENERAL_NAMES_free(n); });
   std::string found;
-  const std::string prefix = kNodeUriPrefix;
+  const std::string& prefix = uri_prefix;
   for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
     if (name->type != GEN_URI) continue;
@@ -55,10 +59,10 @@ absl::StatusOr<std::string> CertificateNodeId(X509* cert) {
     std::string value(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
                       ASN1_STRING_length(uri));
     if (value.rfind(prefix, 0) != 0) continue;
-    if (!found.empty()) return absl::InvalidArgumentError("certificate names two node identities");
+    if (!found.empty()) return absl::InvalidArgumentError("certificate names two identities");
     found = value.substr(prefix.size());
   }
-  if (found.empty()) return absl::InvalidArgumentError("certificate has no urn:steersync:node URI SAN");
+  if (found.empty()) return absl::InvalidArgumentError("certificate has no " + prefix + " URI SAN");
   return found;
 }
 

@@ -40,6 +40,9 @@ using X509StorePtr = std::unique_ptr<X509_STORE, X509StoreDeleter>;
 // error when there is none or more than one.
 absl::StatusOr<std::string> CertificateNodeId(X509* cert);
 
+// The name after `uri_prefix` in the certificate's URI SAN (exactly one).
+absl::StatusOr<std::string> CertificateUriName(X509* cert, const std::string& uri_prefix);
+
 // Signs with this node's private key; carries its certificate.
 class Signer {
  public:

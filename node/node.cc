@@ -1,5 +1,6 @@
 #include "node/node.h"
 
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,7 +158,36 @@ absl::Status Node::Start() {
     builder.RegisterService(admin_service_.get());
     admin_server_ = builder.BuildAndStart();
     if (!admin_server_) return absl::UnavailableError("cannot serve admin socket " + path);
-    ::chmod(path.c_str(), 0600);  // owner only
+    if (options_.admin_group.empty()) {
+      ::chmod(path.c_str(), 0600);  // owner only
+    } else {
+      struct group* g = ::getgrnam(options_.admin_group.c_str());
+      if (g == nullptr) {
+        return absl::InvalidArgumentError("admin.group '" + options_.admin_group +
+                                          "' is not a group on this machine");
+      }
+      if (::chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0) {
+        return absl::PermissionDeniedError("cannot give " + path + " to group " + options_.admin_group);
+      }
+      ::chmod(path.c_str(), 0660);  // owner and the admin group
+    }
+  }
+  if (!options_.admin_tcp_address.empty()) {
+    SYNC_ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(options_.tls.ca));
+    admin_check_ = std::make_shared<PeerCheck>(
+        ca_pem, &revocations_, [](const std::string&) { return true; },
+        options_.id + " (admin over TCP)", kAdminUriPrefix);
+    SYNC_ASSIGN_OR_RETURN(auto creds, MakeServerCredentials(options_.tls, admin_check_, runtime_.tls));
+    if (!admin_service_) admin_service_ = MakeAdminService(*this);
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(options_.admin_tcp_address, creds, &admin_tcp_port_);
+    builder.RegisterService(admin_service_.get());
+    admin_tcp_server_ = builder.BuildAndStart();
+    if (!admin_tcp_server_ || admin_tcp_port_ == 0) {
+      return absl::UnavailableError("cannot serve admin on " + options_.admin_tcp_address);
+    }
+    spdlog::info("{}: admin over mTLS on {} (port {})", options_.id, options_.admin_tcp_address,
+                 admin_tcp_port_);
   }
   if (!options_.parent_address.empty()) {
     SYNC_ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(options_.tls.ca));
@@ -187,6 +217,9 @@ void Node::Stop() {
   if (sync_server_) {
     sync_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     sync_service_->WaitForStreams();
+  }
+  if (admin_tcp_server_) {
+    admin_tcp_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   }
   if (admin_server_) {
     admin_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
@@ -419,7 +452,7 @@ v1::StatusReply Node::GetStatus() const {
   reply.set_quarantined_count(store_->QuarantineCount());
   uint64_t refused = refused_streams();
   std::string last = sync_service_ ? sync_service_->last_refusal() : "";
-  for (const auto& check : {server_check_, client_check_}) {
+  for (const auto& check : {server_check_, client_check_, admin_check_}) {
     if (!check) continue;
     refused += check->refused();
     if (!check->last_refusal().empty()) last = check->last_refusal();

@@ -60,6 +60,8 @@ class Node {
   const NodeOptions& options() const { return options_; }
   // The port the Sync service listens on (resolves ":0"); 0 if none.
   int sync_port() const { return sync_port_; }
+  // The port of the TCP admin listener; 0 if none.
+  int admin_tcp_port() const { return admin_tcp_port_; }
   // The port serving /metrics; 0 if not served.
   int metrics_port() const;
 
@@ -124,6 +126,9 @@ class Node {
   std::unique_ptr<ParentLink> parent_;
   std::unique_ptr<grpc::Service> admin_service_;
   std::unique_ptr<grpc::Server> admin_server_;
+  std::shared_ptr<PeerCheck> admin_check_;
+  std::unique_ptr<grpc::Server> admin_tcp_server_;
+  int admin_tcp_port_ = 0;
   std::unique_ptr<MetricsServer> metrics_server_;
   int sync_port_ = 0;
   bool stopped_ = false;

@@ -66,8 +66,13 @@ class PeerCheckVerifier : public grpc::experimental::ExternalCertificateVerifier
 }  // namespace
 
 PeerCheck::PeerCheck(std::string ca_pem, const RevocationSet* revoked,
-                     std::function<bool(const std::string&)> accept, std::string side)
-    : store_(X509_STORE_new()), revoked_(revoked), accept_(std::move(accept)), side_(std::move(side)) {
+                     std::function<bool(const std::string&)> accept, std::string side,
+                     std::string uri_prefix)
+    : store_(X509_STORE_new()),
+      revoked_(revoked),
+      accept_(std::move(accept)),
+      side_(std::move(side)),
+      uri_prefix_(std::move(uri_prefix)) {
   std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())));
   while (X509* ca = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
     X509_STORE_add_cert(store_.get(), ca);
@@ -111,13 +116,13 @@ grpc::Status PeerCheck::Check(const std::string& peer_chain_pem) {
     ERR_clear_error();
     return Refuse("certificate not accepted by the federation CA: " + reason);
   }
-  auto id = CertificateNodeId(leaf.get());
+  auto id = CertificateUriName(leaf.get(), uri_prefix_);
   if (!id.ok()) return Refuse(std::string(id.status().message()));
   const std::string serial = SerialHex(leaf.get());
   if (revoked_ != nullptr && revoked_->RevokedAt(serial).has_value()) {
-    return Refuse("certificate " + serial + " of node '" + *id + "' is revoked");
+    return Refuse("certificate " + serial + " of '" + *id + "' is revoked");
   }
-  if (!accept_(*id)) return Refuse("node '" + *id + "' is not a peer of this side");
+  if (!accept_(*id)) return Refuse("'" + *id + "' is not a peer of this side");
   return grpc::Status::OK;
 }
 

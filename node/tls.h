@@ -28,6 +28,8 @@
 namespace steersync::node {
 
 inline constexpr char kNodeUriPrefix[] = "urn:steersync:node:";
+// Admin client certificates (TCP admin listener) carry urn:steersync:admin:<name>.
+inline constexpr char kAdminUriPrefix[] = "urn:steersync:admin:";
 
 // Reads a whole file; kNotFound names the path when it is missing.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
@@ -38,8 +40,10 @@ class PeerCheck {
  public:
   // `accept(node_id)` says whether this side talks to that node (a child on
   // the server, the configured parent on the client). `revoked` may be null.
+  // `uri_prefix` selects the identity read from the certificate (node or admin).
   PeerCheck(std::string ca_pem, const RevocationSet* revoked,
-            std::function<bool(const std::string&)> accept, std::string side);
+            std::function<bool(const std::string&)> accept, std::string side,
+            std::string uri_prefix = kNodeUriPrefix);
 
   // OK, or why the peer is refused (also logged and counted).
   // `peer_chain_pem`: the peer's certificate, then any intermediates.
@@ -55,6 +59,7 @@ class PeerCheck {
   const RevocationSet* revoked_;
   const std::function<bool(const std::string&)> accept_;
   const std::string side_;
+  const std::string uri_prefix_;
   std::atomic<uint64_t> refused_{0};
   mutable std::mutex mu_;
   std::string last_refusal_;  // guarded by mu_

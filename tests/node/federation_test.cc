@@ -12,6 +12,7 @@
 #include "node/node.h"
 #include "node/tls.h"
 #include "sync/node_path.h"
+#include "steersync/v1/admin.grpc.pb.h"
 #include "steersync/v1/sync.grpc.pb.h"
 #include "tests/testutil/fixtures.h"
 
@@ -229,6 +230,34 @@ TEST_F(FederationTest, CommuneRefusesAParentPresentingAnotherIdentity) {
               ::testing::HasSubstr("'vn/da-nang' is not a peer"));
   EXPECT_EQ(CountKind(*commune, v1::DIRECTIVE), 0u);
   EXPECT_FALSE(commune->GetStatus().parent_connected());
+}
+
+// The optional TCP admin listener admits only admin client certificates
+// (urn:steersync:admin:<name>) from the federation CA.
+TEST_F(FederationTest, TcpAdminListenerRequiresAnAdminCertificate) {
+  NodeOptions o = Options(kProvince, "");
+  o.admin_tcp_address = "127.0.0.1:0";
+  auto province = StartNode(o);
+  ASSERT_GT(province->admin_tcp_port(), 0);
+  auto status_with = [&](const std::string& cert, const std::string& key, v1::StatusReply* reply) {
+    auto creds = MakeChannelCredentials({steersync::testing::CertDir() + "/ca.crt", cert, key});
+    EXPECT_THAT(creds, IsOk());
+    auto stub = v1::Admin::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(province->admin_tcp_port()), *creds));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return stub->GetStatus(&ctx, v1::StatusRequest(), reply);
+  };
+  v1::StatusReply reply;
+  grpc::Status ok = status_with(steersync::testing::CertDir() + "/admin-ops.crt",
+                                steersync::testing::CertDir() + "/admin-ops.key", &reply);
+  ASSERT_TRUE(ok.ok()) << ok.error_message();
+  EXPECT_EQ(reply.node_id(), kProvince);
+  // A node certificate is not an admin certificate.
+  grpc::Status refused = status_with(NodeCert(kCommunes[0]), NodeKey(kCommunes[0]), &reply);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(province->GetStatus().last_refusal(),
+              ::testing::HasSubstr("no urn:steersync:admin: URI SAN"));
 }
 
 // Plain HTTP GET on loopback (enough for a Prometheus scrape in a test).
