@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
+#include <map>
+
 #include "node/policy.h"
 #include "sync/apply.h"
 
@@ -170,8 +173,11 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
     const std::string peer = peer_id_;
     std::shared_ptr<std::atomic<bool>> failed = apply_failed_;
     auto skipped = std::make_shared<bool>(false);
-    context_.writer->Submit(
-        [shared, result, &ctx, peer, failed, skipped](LmdbStore::View& view) -> absl::Status {
+    // Admission (signatures above all) runs on the verify stage, off the
+    // writer thread; the writer then applies with the verdicts, in order.
+    auto verdicts = std::make_shared<std::map<const v1::Record*, sync::Admission>>();
+    auto apply = [shared, result, verdicts, &ctx, peer, failed, skipped](
+                     LmdbStore::View& view) -> absl::Status {
           // After a failed apply on this stream, later batches must not
           // commit: their checkpoint would skip the failed one for good.
           if (failed->load()) {
@@ -181,15 +187,16 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
           auto stats = sync::ApplyRecords(
               view, peer, shared->records, shared->last_seq,
               [&](std::string_view from, const v1::RecordBody& body, const v1::Record& record) {
-                return AdmitIncoming(ctx, from, body, record);
+                auto it = verdicts->find(&record);
+                return it != verdicts->end() ? it->second : AdmitIncoming(ctx, from, body, record);
               },
               ctx.clock->NowMicros());
           if (!stats.ok()) return stats.status();
           ctx.hlc->Observe(stats->max_hlc);
           *result = std::move(*stats);
           return absl::OkStatus();
-        },
-        [weak, shared, result, failed, skipped](absl::Status status) {
+        };
+    auto done = [weak, shared, result, failed, skipped](absl::Status status) {
           if (!status.ok()) failed->store(true);
           auto self = weak.lock();
           if (!self || *skipped) return;  // the peer resends from our checkpoint
@@ -213,7 +220,33 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
             self->DrainSessionLocked();  // OnApplied yields acks, never apply requests
           }
           self->Wake();
-        });
+        };
+    auto verify_then_apply = [shared, verdicts, &ctx, peer, apply = std::move(apply),
+                              done = std::move(done)]() mutable {
+      // Signature checks dominate; large batches are split over two threads.
+      auto verify_range = [&](size_t begin, size_t end) {
+        std::vector<std::pair<const v1::Record*, sync::Admission>> out;
+        for (size_t i = begin; i < end; ++i) {
+          const v1::Record& record = shared->records[i];
+          v1::RecordBody body;
+          if (!body.ParseFromString(record.body())) continue;  // ApplyRecords quarantines it
+          out.emplace_back(&record, AdmitIncoming(ctx, peer, body, record));
+        }
+        return out;
+      };
+      const size_t n = shared->records.size();
+      const size_t split = n >= 64 ? n / 2 : n;
+      auto second = std::async(split < n ? std::launch::async : std::launch::deferred,
+                               verify_range, split, n);
+      for (auto& [record, verdict] : verify_range(0, split)) (*verdicts)[record] = std::move(verdict);
+      for (auto& [record, verdict] : second.get()) (*verdicts)[record] = std::move(verdict);
+      ctx.writer->Submit(std::move(apply), std::move(done));
+    };
+    if (context_.verify_stage != nullptr) {
+      context_.verify_stage->Post(std::move(verify_then_apply));
+    } else {
+      verify_then_apply();
+    }
   }
 }
 

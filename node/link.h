@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "node/identity.h"
+#include "node/serial_executor.h"
 #include "node/store/group_commit_writer.h"
 #include "node/store/lmdb_store.h"
 #include "steersync/v1/sync.pb.h"
@@ -50,6 +51,8 @@ struct LinkContext {
   // Called (on the writer thread) when an admitted list revoked something new.
   std::function<void()> on_revocation;
   InboundLimits limits;
+  // Where incoming batches are verified before they reach the writer.
+  SerialExecutor* verify_stage = nullptr;
 };
 
 // Full admission of a version that arrived from neighbour `from`: the domain

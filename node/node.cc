@@ -81,6 +81,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   node->writer_ = std::make_unique<GroupCommitWriter>(*node->store_, GroupCommitWriter::Options{},
                                                       [raw](uint64_t) { raw->OnCommit(); });
   node->link_context_.writer = node->writer_.get();
+  node->verify_stage_ = std::make_unique<SerialExecutor>();
+  node->link_context_.verify_stage = node->verify_stage_.get();
   return node;
 }
 
@@ -225,7 +227,8 @@ void Node::Stop() {
     admin_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     ::unlink(options_.admin_socket.c_str());
   }
-  writer_.reset();  // drains queued writes
+  verify_stage_.reset();  // drains verifications into the writer
+  writer_.reset();        // drains queued writes
   spdlog::info("{}: stopped", options_.id);
 }
 

@@ -121,6 +121,8 @@ class Node {
   LinkRegistry registry_;
   LinkContext link_context_;
   std::unique_ptr<GroupCommitWriter> writer_;
+  // Verifies incoming batches before the writer; destroyed before writer_.
+  std::unique_ptr<SerialExecutor> verify_stage_;
   std::unique_ptr<SyncService> sync_service_;
   std::unique_ptr<grpc::Server> sync_server_;
   std::unique_ptr<ParentLink> parent_;
