@@ -241,6 +241,7 @@ class AdminClient {
                                                                       const Request&, Reply*),
                              const Request& request) {
     grpc::ClientContext context;
+    // gRPC takes an absolute deadline on the system clock.
     context.set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
     Reply reply;
     const grpc::Status status = (stub_.get()->*method)(&context, request, &reply);

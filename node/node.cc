@@ -31,6 +31,12 @@ constexpr char kLastHlcKey[] = "last_hlc";
 constexpr char kDefaultCapacity[] = "STAFF";
 constexpr uint32_t kDefaultRank = 10;
 
+// gRPC's API takes absolute deadlines on the system clock; this is transport
+// plumbing, not protocol time (which always comes from the injected Clock).
+std::chrono::system_clock::time_point GrpcDeadline(std::chrono::seconds from_now) {
+  return std::chrono::system_clock::now() + from_now;
+}
+
 }  // namespace
 
 std::string LegalDate(int64_t unix_micros) {
@@ -217,14 +223,14 @@ void Node::Stop() {
   metrics_server_.reset();
   if (parent_) parent_->Stop();
   if (sync_server_) {
-    sync_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    sync_server_->Shutdown(GrpcDeadline(std::chrono::seconds(2)));
     sync_service_->WaitForStreams();
   }
   if (admin_tcp_server_) {
-    admin_tcp_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    admin_tcp_server_->Shutdown(GrpcDeadline(std::chrono::seconds(2)));
   }
   if (admin_server_) {
-    admin_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    admin_server_->Shutdown(GrpcDeadline(std::chrono::seconds(2)));
     ::unlink(options_.admin_socket.c_str());
   }
   verify_stage_.reset();  // drains verifications into the writer

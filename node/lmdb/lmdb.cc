@@ -109,6 +109,11 @@ absl::StatusOr<std::optional<std::string_view>> ReadTxn::Get(Dbi dbi,
   return GetIn(txn_, dbi, key);
 }
 
+absl::Status ReadTxn::Commit() {
+  MDB_txn* t = std::exchange(txn_, nullptr);
+  return MdbToStatus(mdb_txn_commit(t), "mdb_txn_commit(read)");
+}
+
 absl::StatusOr<WriteTxn> WriteTxn::Begin(const Env& env) {
   if (env.read_only()) return absl::FailedPreconditionError("environment is read-only");
   MDB_txn* txn = nullptr;

@@ -75,6 +75,9 @@ class ReadTxn {
 
   // Value for `key`, or nullopt. The view is valid until this txn ends.
   absl::StatusOr<std::optional<std::string_view>> Get(Dbi dbi, std::string_view key) const;
+  // Ends the txn keeping the named-database handles opened in it (an abort
+  // would close them). Only needed after mdb_dbi_open in a read-only env.
+  absl::Status Commit();
   MDB_txn* get() const { return txn_; }
 
  private:

@@ -31,6 +31,7 @@ absl::Status LmdbStore::Init() {
     SYNC_RETURN_IF_ERROR(open("conflicts", conflicts_));
     SYNC_RETURN_IF_ERROR(open("quarantine", quarantine_));
     SYNC_RETURN_IF_ERROR(open("meta", meta_));
+    SYNC_RETURN_IF_ERROR(txn.Commit());
   } else {
     SYNC_ASSIGN_OR_RETURN(lmdb::WriteTxn txn, lmdb::WriteTxn::Begin(*env_));
     SYNC_ASSIGN_OR_RETURN(records_, txn.OpenDbi("records"));

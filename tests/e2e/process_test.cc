@@ -70,7 +70,7 @@ class DaemonHarness {
   std::optional<v1::StatusReply> Status(const std::string& name) {
     auto admin = Admin(name);
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    ctx.set_deadline(steersync::testing::GrpcDeadline(std::chrono::seconds(5)));
     v1::StatusReply reply;
     if (!admin->GetStatus(&ctx, v1::StatusRequest(), &reply).ok()) return std::nullopt;
     return reply;
@@ -160,6 +160,15 @@ TEST(ProcessTest, KilledCommuneResumesLargeCatchUpWithEveryRecordExactlyOnce) {
             << std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::steady_clock::now() - restart).count()
             << " ms\n";
+  // Read-only inspection of a running daemon's store from another process.
+  {
+    node::lmdb::EnvOptions read_only;
+    read_only.read_only = true;
+    auto live = node::LmdbStore::Open(dir.Sub("data/province"), read_only);
+    ASSERT_THAT(live, IsOk());
+    EXPECT_EQ((*live)->HeadSeq(), static_cast<uint64_t>(kDirectives));
+    EXPECT_EQ((*live)->RecordCount(), static_cast<uint64_t>(kDirectives));
+  }
   // Clean stops: SIGTERM, exit code 0.
   commune->Signal(SIGTERM);
   int status = commune->Wait();

@@ -167,7 +167,7 @@ grpc::Status DialSync(int port, std::shared_ptr<grpc::ChannelCredentials> creds)
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port), creds);
   auto stub = v1::Sync::NewStub(channel);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  ctx.set_deadline(steersync::testing::GrpcDeadline(std::chrono::seconds(10)));
   auto stream = stub->Link(&ctx);
   v1::SyncMessage m;
   while (stream->Read(&m)) {
@@ -245,7 +245,7 @@ TEST_F(FederationTest, TcpAdminListenerRequiresAnAdminCertificate) {
     auto stub = v1::Admin::NewStub(
         grpc::CreateChannel("127.0.0.1:" + std::to_string(province->admin_tcp_port()), *creds));
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx.set_deadline(steersync::testing::GrpcDeadline(std::chrono::seconds(10)));
     return stub->GetStatus(&ctx, v1::StatusRequest(), reply);
   };
   v1::StatusReply reply;

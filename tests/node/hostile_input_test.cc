@@ -83,7 +83,7 @@ class FakeChild {
     auto creds = MakeChannelCredentials({CertDir() + "/ca.crt", NodeCert(cert_id), NodeKey(cert_id)});
     EXPECT_THAT(creds, IsOk());
     stub_ = v1::Sync::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port), *creds));
-    ctx_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    ctx_.set_deadline(steersync::testing::GrpcDeadline(std::chrono::seconds(30)));
     stream_ = stub_->Link(&ctx_);
   }
   // Sends our Hello and reads the parent's, which says how much of our log
@@ -355,7 +355,7 @@ TEST_F(LimitedProvinceTest, ExpiredCertificateIsRefusedAtTheHandshake) {
   auto stub = v1::Sync::NewStub(
       grpc::CreateChannel("127.0.0.1:" + std::to_string(province_->sync_port()), *creds));
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  ctx.set_deadline(steersync::testing::GrpcDeadline(std::chrono::seconds(10)));
   auto stream = stub->Link(&ctx);
   v1::SyncMessage m;
   while (stream->Read(&m)) {
@@ -372,7 +372,7 @@ TEST_F(LimitedProvinceTest, MalformedProtobufFrameEndsOnlyThatStream) {
   grpc::GenericStub generic(
       grpc::CreateChannel("127.0.0.1:" + std::to_string(province_->sync_port()), *creds));
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  ctx.set_deadline(steersync::testing::GrpcDeadline(std::chrono::seconds(10)));
   grpc::CompletionQueue cq;
   auto call = generic.PrepareCall(&ctx, "/steersync.v1.Sync/Link", &cq);
   void* tag;

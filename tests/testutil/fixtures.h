@@ -44,6 +44,11 @@ MATCHER_P(StatusIs, code, "has status code " + ::testing::PrintToString(code)) {
 bool WaitUntil(const std::function<bool()>& condition,
                std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// An absolute gRPC deadline (gRPC's API takes system-clock time points).
+inline std::chrono::system_clock::time_point GrpcDeadline(std::chrono::seconds from_now) {
+  return std::chrono::system_clock::now() + from_now;
+}
+
 // A fresh directory under the test's temp dir, removed on destruction.
 class TempDir {
  public:
