@@ -627,6 +627,75 @@ void AddQuarantineCommands(CLI::App& app, Action& action) {
 }
 
 // ---------------------------------------------------------------------------
+// conflicts, why
+
+json VersionToJson(const v1::VersionInfo& v) {
+  return json{{"version", v.version()},       {"writer", v.writer()},
+              {"unit_depth", v.unit_depth()}, {"role_rank", v.role_rank()},
+              {"capacity", v.capacity()},     {"acting_for_head", v.acting_for_head()},
+              {"legal_date", v.legal_date()}, {"outcome", v.outcome()},
+              {"explanation", v.explanation()}};
+}
+
+absl::Status RunConflicts(AdminClient& admin, bool as_json) {
+  SYNC_ASSIGN_OR_RETURN(const v1::ListConflictsReply reply,
+                        admin.Call(&v1::Admin::Stub::ListConflicts, v1::ListConflictsRequest()));
+  if (as_json) {
+    json out = json::array();
+    for (const auto& c : reply.conflicts()) {
+      out.push_back(json{{"record_id", c.record_id()},
+                         {"winner", VersionToJson(c.winner())},
+                         {"loser", VersionToJson(c.loser())},
+                         {"rule", c.loser().outcome()}});
+    }
+    PrintJson(out);
+    return absl::OkStatus();
+  }
+  if (reply.conflicts().empty()) {
+    std::cout << "no conflicts\n";
+    return absl::OkStatus();
+  }
+  for (const auto& c : reply.conflicts()) {
+    std::cout << c.record_id() << "  " << c.loser().outcome() << "  winner " << c.winner().version()
+              << "  loser " << c.loser().version() << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunWhy(const std::string& record_id, AdminClient& admin, bool as_json) {
+  v1::WhyRequest request;
+  request.set_record_id(record_id);
+  SYNC_ASSIGN_OR_RETURN(const v1::WhyReply reply, admin.Call(&v1::Admin::Stub::Why, request));
+  if (as_json) {
+    json versions = json::array();
+    for (const auto& v : reply.versions()) versions.push_back(VersionToJson(v));
+    PrintJson(json{{"record_id", reply.record_id()}, {"kind", reply.kind()}, {"versions", versions}});
+    return absl::OkStatus();
+  }
+  std::cout << reply.record_id() << " (" << reply.kind() << "): " << reply.versions_size()
+            << " version(s)\n";
+  for (const auto& v : reply.versions()) {
+    std::cout << "  " << (v.outcome() == "winner" ? "WINNER " : "lost   ") << v.version() << "\n"
+              << "         unit depth " << v.unit_depth() << ", " << v.capacity() << " (rank "
+              << v.role_rank() << ")" << (v.acting_for_head() ? ", acting for the Head" : "")
+              << ", legal date " << v.legal_date() << "\n"
+              << "         " << v.explanation() << "\n";
+  }
+  return absl::OkStatus();
+}
+
+void AddConflictCommands(CLI::App& app, Action& action) {
+  CLI::App* conflicts = app.add_subcommand("conflicts", "List losing concurrent versions and the deciding rule");
+  conflicts->callback([&action] { action = RunConflicts; });
+  CLI::App* why = app.add_subcommand("why", "Explain every version of a record and which one won");
+  auto id = std::make_shared<std::string>();
+  why->add_option("RECORD_ID", *id, "record id")->required();
+  why->callback([&action, id] {
+    action = [id](AdminClient& admin, bool as_json) { return RunWhy(*id, admin, as_json); };
+  });
+}
+
+// ---------------------------------------------------------------------------
 // revocation publish
 
 absl::Status RunRevocationPublish(const std::string& path, AdminClient& admin, bool as_json) {
@@ -726,6 +795,7 @@ int main(int argc, char** argv) {
   AddReportCommands(app, action);
   AddQuarantineCommands(app, action);
   AddRevocationCommands(app, action);
+  AddConflictCommands(app, action);
   app.require_subcommand(1);
 
   try {

@@ -396,6 +396,8 @@ section "province $PROVINCE: steerctl directive list"
 ctl_or_die "$PROVINCE" directive list
 section "province $PROVINCE: steerctl report list"
 ctl_or_die "$PROVINCE" report list
+section "${COMMUNES[0]}: steerctl why $DIRECTIVE_ID"
+ctl_or_die "${COMMUNES[0]}" why "$DIRECTIVE_ID"
 echo
 
 log "stopping the daemons"

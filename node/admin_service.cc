@@ -1,5 +1,6 @@
 #include "node/admin_service.h"
 
+#include "node/explain.h"
 #include "node/node.h"
 
 namespace steersync::node {
@@ -69,6 +70,20 @@ class AdminService final : public v1::Admin::Service {
                                      const v1::PublishRevocationListRequest* request,
                                      v1::PublishRevocationListReply* reply) override {
     auto r = node_.PublishRevocationList(request->crl());
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
+  grpc::Status ListConflicts(grpc::ServerContext*, const v1::ListConflictsRequest*,
+                             v1::ListConflictsReply* reply) override {
+    auto r = node::ListConflicts(node_.store());
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
+  grpc::Status Why(grpc::ServerContext*, const v1::WhyRequest* request,
+                   v1::WhyReply* reply) override {
+    auto r = ExplainRecord(node_.store(), request->record_id());
     if (!r.ok()) return ToGrpc(r.status());
     *reply = std::move(*r);
     return grpc::Status::OK;

@@ -1,0 +1,102 @@
+#include "node/explain.h"
+
+#include "sync/merge.h"
+
+namespace steersync::node {
+namespace {
+
+std::string RuleText(sync::Rule rule) {
+  switch (rule) {
+    case sync::Rule::kR1Level: return "R1: the higher unit's version wins";
+    case sync::Rule::kR2Rank: return "R2: the higher role rank wins";
+    case sync::Rule::kR3Acting: return "R3: at equal rank, the one acting for the Head wins";
+    case sync::Rule::kR4Supersession: return "R4: the version that explicitly replaces the other wins";
+    case sync::Rule::kR5TieBreak:
+      return "R5: tie-break (later legal date, then later clock, then smaller node id)";
+    default: return "";
+  }
+}
+
+v1::VersionInfo Describe(const v1::RecordBody& body) {
+  v1::VersionInfo info;
+  const auto& v = body.version();
+  info.set_version(sync::VersionKey(v));
+  info.set_writer(v.writer());
+  info.set_unit_depth(v.authority().unit_depth());
+  info.set_role_rank(v.authority().role_rank());
+  info.set_capacity(v.authority().capacity());
+  info.set_acting_for_head(v.authority().acting_for_head());
+  info.set_legal_date(v.legal_date());
+  return info;
+}
+
+struct Decided {
+  v1::VersionInfo winner;
+  v1::VersionInfo loser;
+};
+
+Decided Decide(const v1::Record& winner, const v1::RecordBody& winner_body, const v1::Record& loser,
+               const v1::RecordBody& loser_body) {
+  Decided out{Describe(winner_body), Describe(loser_body)};
+  const sync::MergeDecision d =
+      sync::Decide(winner_body, winner.body(), loser_body, loser.body());
+  out.winner.set_outcome("winner");
+  out.loser.set_outcome(std::string(sync::RuleName(d.rule)));
+  out.loser.set_explanation("lost to " + out.winner.version() + " by " + RuleText(d.rule));
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::WhyReply> ExplainRecord(const LmdbStore& store, const std::string& record_id) {
+  auto current = store.GetRecord(record_id);
+  if (!current.ok()) return current.status();
+  if (!current->has_value()) return absl::NotFoundError("no record '" + record_id + "' on this node");
+  v1::RecordBody winner_body;
+  if (!winner_body.ParseFromString((*current)->body())) {
+    return absl::DataLossError("record '" + record_id + "' does not parse");
+  }
+  v1::WhyReply reply;
+  reply.set_record_id(record_id);
+  reply.set_kind(v1::RecordKind_Name(winner_body.kind()));
+  v1::VersionInfo* winner = reply.add_versions();
+  *winner = Describe(winner_body);
+  winner->set_outcome("winner");
+  auto conflicts = store.ListConflicts();
+  if (!conflicts.ok()) return conflicts.status();
+  int losers = 0;
+  for (const auto& c : *conflicts) {
+    if (c.record_id != record_id) continue;
+    v1::RecordBody loser_body;
+    if (!loser_body.ParseFromString(c.loser.body())) continue;
+    *reply.add_versions() = Decide(**current, winner_body, c.loser, loser_body).loser;
+    ++losers;
+  }
+  winner->set_explanation(losers == 0 ? "the only version held here"
+                                      : "beats " + std::to_string(losers) +
+                                            " concurrent version(s) listed below");
+  return reply;
+}
+
+absl::StatusOr<v1::ListConflictsReply> ListConflicts(const LmdbStore& store) {
+  auto conflicts = store.ListConflicts();
+  if (!conflicts.ok()) return conflicts.status();
+  v1::ListConflictsReply reply;
+  for (const auto& c : *conflicts) {
+    auto current = store.GetRecord(c.record_id);
+    if (!current.ok()) return current.status();
+    v1::RecordBody winner_body, loser_body;
+    if (!current->has_value() || !winner_body.ParseFromString((*current)->body()) ||
+        !loser_body.ParseFromString(c.loser.body())) {
+      return absl::DataLossError("conflict on '" + c.record_id + "' does not parse");
+    }
+    Decided d = Decide(**current, winner_body, c.loser, loser_body);
+    v1::ConflictInfo* info = reply.add_conflicts();
+    info->set_record_id(c.record_id);
+    *info->mutable_winner() = std::move(d.winner);
+    *info->mutable_loser() = std::move(d.loser);
+  }
+  return reply;
+}
+
+}  // namespace steersync::node
