@@ -5,6 +5,7 @@
 #include <future>
 #include <map>
 
+#include "node/audience_gaps.h"
 #include "node/policy.h"
 #include "sync/apply.h"
 
@@ -194,6 +195,14 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
           if (!stats.ok()) return stats.status();
           ctx.hlc->Observe(stats->max_hlc);
           *result = std::move(*stats);
+          // Holes in a writer's numbering reveal versions dropped on the way.
+          for (const auto& [record, verdict] : *verdicts) {
+            if (!verdict.admitted) continue;
+            v1::RecordBody body;
+            if (body.ParseFromString(record->body())) {
+              if (absl::Status s = NoteAudienceSeq(view, body); !s.ok()) return s;
+            }
+          }
           return absl::OkStatus();
         };
     auto done = [weak, shared, result, failed, skipped](absl::Status status) {

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "node/admin_service.h"
+#include "node/audience_gaps.h"
 #include "node/policy.h"
 #include "node/system_clock.h"
 #include "node/tls.h"
@@ -265,6 +266,8 @@ absl::StatusOr<std::string> Node::WriteLocal(BodyMaker make) {
         v1::RecordBody body;
         SYNC_ASSIGN_OR_RETURN(*id, make(counter, view, body));
         body.set_id(*id);
+        SYNC_ASSIGN_OR_RETURN(uint64_t audience_seq, NextAudienceSeq(view, body.audience()));
+        body.set_audience_seq(audience_seq);
         v1::Version* version = body.mutable_version();
         *version->mutable_hlc() = hlc_.Now();
         version->set_writer(options_.id);
@@ -484,6 +487,9 @@ v1::StatusReply Node::GetStatus() const {
     warn(options_.id + " (this node)", Verifier::NotAfter(*own));
   }
   for (const auto& p : registry_.Peers()) warn(p.peer, p.stats->cert_not_after.load());
+  if (auto gaps = DescribeGaps(*store_, 10); gaps.ok()) {
+    for (auto& g : *gaps) reply.add_warnings(std::move(g));
+  }
   return reply;
 }
 

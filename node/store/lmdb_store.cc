@@ -203,6 +203,19 @@ absl::StatusOr<std::optional<std::string>> LmdbStore::MetaGet(std::string_view n
   return std::optional<std::string>(std::string(*value));
 }
 
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LmdbStore::MetaScan(
+    std::string_view prefix) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
+  SYNC_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn.get(), meta_));
+  SYNC_ASSIGN_OR_RETURN(bool found, c.Seek(prefix));
+  while (found && c.key().substr(0, prefix.size()) == prefix) {
+    out.emplace_back(std::string(c.key()), std::string(c.value()));
+    SYNC_ASSIGN_OR_RETURN(found, c.Next());
+  }
+  return out;
+}
+
 uint64_t LmdbStore::RecordCount() const { return CountEntries(records_).value_or(0); }
 uint64_t LmdbStore::QuarantineCount() const { return CountEntries(quarantine_).value_or(0); }
 
@@ -290,6 +303,10 @@ absl::StatusOr<std::optional<std::string>> LmdbStore::View::MetaGet(std::string_
 
 absl::Status LmdbStore::View::MetaPut(std::string_view name, std::string_view value) {
   return txn_.Put(store_.meta_, name, value);
+}
+
+absl::Status LmdbStore::View::MetaDelete(std::string_view name) {
+  return txn_.Delete(store_.meta_, name);
 }
 
 }  // namespace steersync::node

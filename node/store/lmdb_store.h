@@ -50,6 +50,9 @@ class LmdbStore : public sync::LogReader {
   absl::StatusOr<std::vector<sync::QuarantineEntry>> ListQuarantine() const;
   absl::StatusOr<std::vector<sync::ConflictEntry>> ListConflicts() const;
   absl::StatusOr<std::optional<std::string>> MetaGet(std::string_view name) const;
+  // Meta entries whose name starts with `prefix` (name, value), in order.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> MetaScan(
+      std::string_view prefix) const;
   uint64_t RecordCount() const;
   uint64_t QuarantineCount() const;
 
@@ -82,6 +85,7 @@ class LmdbStore::View : public sync::WriteView {
 
   absl::StatusOr<std::optional<std::string>> MetaGet(std::string_view name);
   absl::Status MetaPut(std::string_view name, std::string_view value);
+  absl::Status MetaDelete(std::string_view name);
 
   uint64_t head() const { return head_; }
   uint64_t quarantine_seq() const { return quarantine_seq_; }

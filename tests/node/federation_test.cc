@@ -118,6 +118,9 @@ TEST_F(FederationTest, DirectiveReachesEveryCommuneAndReportsAndAcksReachTheProv
   // Reports go up, never sideways: no commune holds another commune's report.
   for (auto& c : communes) EXPECT_EQ(CountKind(*c, v1::REPORT), 1u);
   EXPECT_EQ(province->store().QuarantineCount(), 0u);
+  // Nothing went missing on the way: no gap (or other) warnings anywhere.
+  EXPECT_EQ(province->GetStatus().warnings_size(), 0);
+  for (auto& c : communes) EXPECT_EQ(c->GetStatus().warnings_size(), 0) << c->options().id;
 }
 
 TEST_F(FederationTest, DirectiveToListedUnitsReachesOnlyThem) {

@@ -404,3 +404,41 @@ TEST_F(LimitedProvinceTest, MalformedProtobufFrameEndsOnlyThatStream) {
 
 }  // namespace
 }  // namespace steersync::node
+
+namespace steersync::node {
+namespace {
+
+// A relay that drops a version leaves a trace: the writer numbers its
+// versions per audience, and the receiver reports the hole until it is filled.
+TEST_F(HostileInputTest, DroppedVersionIsReportedAsAGapUntilItArrives) {
+  auto numbered = [&](int n) {
+    v1::RecordBody b = forger_.Report(kTinhPhong, n);
+    b.set_audience_seq(static_cast<uint64_t>(n));
+    return Forger::Signed(b, kTinhPhong);
+  };
+  auto gap_warnings = [&] {
+    int n = 0;
+    const v1::StatusReply status = province_->GetStatus();
+    for (const auto& w : status.warnings()) n += w.find("never arrived") != std::string::npos;
+    return n;
+  };
+  FakeChild child(province_->sync_port(), kTinhPhong);
+  ASSERT_TRUE(child.Hello(kTinhPhong));
+  ASSERT_TRUE(child.SendBatch(0, 1, {numbered(1)}));
+  ASSERT_TRUE(child.SendBatch(1, 3, {numbered(3)}));  // #2 "dropped" on the way
+  ASSERT_TRUE(child.AwaitAck(3));
+  EXPECT_EQ(gap_warnings(), 1);
+  const v1::StatusReply status = province_->GetStatus();
+  bool named = false;
+  for (const auto& w : status.warnings()) {
+    named |= w.find("version #2 from vn/quang-ngai/tinh-phong") != std::string::npos;
+  }
+  EXPECT_TRUE(named);
+  // The missing version arrives late: the warning goes away.
+  ASSERT_TRUE(child.SendBatch(3, 4, {numbered(2)}));
+  ASSERT_TRUE(child.AwaitAck(4));
+  EXPECT_EQ(gap_warnings(), 0);
+}
+
+}  // namespace
+}  // namespace steersync::node

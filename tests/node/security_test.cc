@@ -95,6 +95,7 @@ TEST_F(SecurityTest, NationalDirectiveIsRelayedAndVerifiedAtEveryHop) {
   // Each hop verified the national signature, not just the TLS peer.
   for (Node* n : {&quang_ngai, &da_nang, &tinh_phong, &hai_chau}) {
     EXPECT_EQ(n->store().QuarantineCount(), 0u) << n->options().id;
+    EXPECT_EQ(n->GetStatus().warnings_size(), 0) << n->options().id;
   }
   ASSERT_THAT(tinh_phong.AckDirective(*id), IsOk());
   ASSERT_THAT(hai_chau.AckDirective(*id), IsOk());
