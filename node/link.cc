@@ -65,12 +65,13 @@ void Link::Wake() {
   if (wake_) wake_();
 }
 
-bool Link::Fail(absl::Status status) {
+bool Link::Fail(absl::Status status, bool protocol_error) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (failed_) return false;
     failed_ = true;
   }
+  if (protocol_error) ++stats_->protocol_errors;
   spdlog::warn("link {}: closing: {}", peer_id_, status.ToString());
   std::lock_guard<std::mutex> lock(wake_mu_);
   if (close_) close_(std::move(status));

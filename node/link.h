@@ -97,7 +97,7 @@ class Link : public std::enable_shared_from_this<Link> {
   void OnLocalAppend();
   // Ends the stream because the peer broke the protocol; counted once.
   void CloseForProtocolError(absl::Status status) {
-    if (Fail(std::move(status))) ++stats_->protocol_errors;
+    Fail(std::move(status), /*protocol_error=*/true);
   }
   // Ends the stream with `status` (the peer will reconnect).
   void Close(absl::Status status) { Fail(std::move(status)); }
@@ -113,7 +113,9 @@ class Link : public std::enable_shared_from_this<Link> {
   // REQUIRES: mu_ not held. Hands apply requests to the store writer.
   void SubmitApplies(std::vector<sync::ApplyRequest> requests);
   // Returns true when this call failed the link (false if it already was).
-  bool Fail(absl::Status status);
+  // A protocol error is counted before the stream is closed, so whoever sees
+  // the stream end also sees the count.
+  bool Fail(absl::Status status, bool protocol_error = false);
   void Wake();
 
   const LinkContext& context_;
