@@ -16,6 +16,12 @@ namespace steersync::fuzz {
 // At most this many frames of one input are fed to the session.
 inline constexpr size_t kMaxFrames = 64;
 
+// The link the fuzzer plays: we are the province, the peer is a commune.
+// The seeds (make_seeds.cc) are signed for exactly this pair and time.
+inline constexpr char kSelf[] = "vn/quang-ngai";
+inline constexpr char kPeer[] = "vn/quang-ngai/tinh-phong";
+inline constexpr int64_t kNow = 1'790'000'000'000'000;
+
 inline std::vector<std::string_view> SplitFrames(const uint8_t* data, size_t size) {
   std::vector<std::string_view> frames;
   size_t pos = 0;

@@ -26,9 +26,6 @@
 namespace steersync::fuzz {
 namespace {
 
-constexpr char kSelf[] = "vn/quang-ngai";
-constexpr char kPeer[] = "vn/quang-ngai/tinh-phong";
-constexpr int64_t kNow = 1'790'000'000'000'000;
 
 std::unique_ptr<node::Signer> LoadSigner(const std::string& file_stem) {
   const std::string dir = STEERSYNC_FUZZ_CERTS;

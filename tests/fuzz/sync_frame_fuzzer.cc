@@ -49,9 +49,6 @@
 namespace steersync::fuzz {
 namespace {
 
-constexpr char kSelf[] = "vn/quang-ngai";
-constexpr char kPeer[] = "vn/quang-ngai/tinh-phong";
-constexpr int64_t kNow = 1'790'000'000'000'000;
 
 [[noreturn]] void Violated(const char* what, const char* file, int line, const std::string& detail) {
   std::fprintf(stderr, "\nINVARIANT VIOLATED at %s:%d: %s\n  %s\n", file, line, what,
