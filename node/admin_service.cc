@@ -10,6 +10,14 @@ grpc::Status ToGrpc(const absl::Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
 }
 
+// Copies an operation's result into the reply, or its error into the status.
+template <typename T>
+grpc::Status Answer(absl::StatusOr<T> result, T* reply) {
+  if (!result.ok()) return ToGrpc(result.status());
+  *reply = std::move(*result);
+  return grpc::Status::OK;
+}
+
 class AdminService final : public v1::Admin::Service {
  public:
   explicit AdminService(Node& node) : node_(node) {}
@@ -40,7 +48,7 @@ class AdminService final : public v1::Admin::Service {
   }
   grpc::Status AckDirective(grpc::ServerContext*, const v1::AckDirectiveRequest* request,
                             v1::AckDirectiveReply* reply) override {
-    auto id = node_.AckDirective(request->directive_id());
+    auto id = node_.AckDirective(*request);
     if (!id.ok()) return ToGrpc(id.status());
     reply->set_id(*id);
     return grpc::Status::OK;
@@ -87,6 +95,42 @@ class AdminService final : public v1::Admin::Service {
     if (!r.ok()) return ToGrpc(r.status());
     *reply = std::move(*r);
     return grpc::Status::OK;
+  }
+  grpc::Status AddUnit(grpc::ServerContext*, const v1::AddUnitRequest* request,
+                       v1::WriteReply* reply) override {
+    return Answer(node_.AddUnit(*request), reply);
+  }
+  grpc::Status AddBody(grpc::ServerContext*, const v1::AddBodyRequest* request,
+                       v1::WriteReply* reply) override {
+    return Answer(node_.AddBody(*request), reply);
+  }
+  grpc::Status AddMember(grpc::ServerContext*, const v1::AddMemberRequest* request,
+                         v1::WriteReply* reply) override {
+    return Answer(node_.AddMember(*request), reply);
+  }
+  grpc::Status EndMember(grpc::ServerContext*, const v1::EndMemberRequest* request,
+                         v1::WriteReply* reply) override {
+    return Answer(node_.EndMember(*request), reply);
+  }
+  grpc::Status SetActing(grpc::ServerContext*, const v1::SetActingRequest* request,
+                         v1::WriteReply* reply) override {
+    return Answer(node_.SetActing(*request), reply);
+  }
+  grpc::Status AddAuthorisation(grpc::ServerContext*, const v1::AddAuthorisationRequest* request,
+                                v1::WriteReply* reply) override {
+    return Answer(node_.AddAuthorisation(*request), reply);
+  }
+  grpc::Status ListRoster(grpc::ServerContext*, const v1::ListRosterRequest* request,
+                          v1::ListRosterReply* reply) override {
+    return Answer(node_.ListRoster(*request), reply);
+  }
+  grpc::Status SetReportStatus(grpc::ServerContext*, const v1::SetReportStatusRequest* request,
+                               v1::WriteReply* reply) override {
+    return Answer(node_.SetReportStatus(*request), reply);
+  }
+  grpc::Status RecallDirective(grpc::ServerContext*, const v1::RecallDirectiveRequest* request,
+                               v1::RecallDirectiveReply* reply) override {
+    return Answer(node_.RecallDirective(*request), reply);
   }
 
  private:

@@ -5,6 +5,7 @@
 #include <future>
 #include <map>
 
+#include "node/act_admission.h"
 #include "node/audience_gaps.h"
 #include "node/policy.h"
 #include "sync/apply.h"
@@ -178,7 +179,10 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
     // Admission (signatures above all) runs on the verify stage, off the
     // writer thread; the writer then applies with the verdicts, in order.
     auto verdicts = std::make_shared<std::map<const v1::Record*, sync::Admission>>();
-    auto apply = [shared, result, verdicts, &ctx, peer, failed, skipped](
+    // Roster records and reports admitted by this batch, for after its commit.
+    auto roster_ids = std::make_shared<std::vector<std::string>>();
+    auto reports = std::make_shared<std::vector<std::string>>();
+    auto apply = [shared, result, verdicts, roster_ids, reports, &ctx, peer, failed, skipped](
                      LmdbStore::View& view) -> absl::Status {
           // After a failed apply on this stream, later batches must not
           // commit: their checkpoint would skip the failed one for good.
@@ -190,7 +194,23 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
               view, peer, shared->records, shared->last_seq,
               [&](std::string_view from, const v1::RecordBody& body, const v1::Record& record) {
                 auto it = verdicts->find(&record);
-                return it != verdicts->end() ? it->second : AdmitIncoming(ctx, from, body, record);
+                sync::Admission a =
+                    it != verdicts->end() ? it->second : AdmitIncoming(ctx, from, body, record);
+                if (!a.admitted || ctx.roster == nullptr) return a;
+                // In batch order, so an act sees the roster records before it.
+                a = ctx.roster->Read([&](const sync::Roster& roster) {
+                  return AdmitAct(roster, view, body, record.body());
+                });
+                if (!a.admitted) return a;
+                if (sync::Roster::IsRosterKind(body.kind())) {
+                  ctx.roster->Put(body);
+                  roster_ids->push_back(body.id());
+                }
+                if (body.kind() == v1::REPORT) reports->push_back(body.id());
+                if (body.kind() == v1::REPORT_STATUS && body.id().size() > 7) {
+                  reports->push_back(body.id().substr(0, body.id().size() - 7));  // "/status"
+                }
+                return a;
               },
               ctx.clock->NowMicros());
           if (!stats.ok()) return stats.status();
@@ -206,8 +226,20 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
           }
           return absl::OkStatus();
         };
-    auto done = [weak, shared, result, failed, skipped](absl::Status status) {
+    auto done = [weak, shared, result, failed, skipped, roster_ids, reports, &ctx](absl::Status status) {
           if (!status.ok()) failed->store(true);
+          if (ctx.roster != nullptr) {
+            if (!status.ok()) {
+              if (absl::Status s = ctx.roster->Load(*ctx.store); !s.ok()) {
+                spdlog::error("reloading the roster after a failed commit: {}", s.ToString());
+              }
+            } else if (!roster_ids->empty()) {
+              ctx.roster->Refresh(*ctx.store, *roster_ids);
+            }
+          }
+          if (status.ok() && !reports->empty() && ctx.on_reports_admitted) {
+            ctx.on_reports_admitted(std::move(*reports));
+          }
           auto self = weak.lock();
           if (!self || *skipped) return;  // the peer resends from our checkpoint
           if (!status.ok()) {

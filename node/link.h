@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "node/identity.h"
+#include "node/roster_cache.h"
 #include "node/serial_executor.h"
 #include "node/store/group_commit_writer.h"
 #include "node/store/lmdb_store.h"
@@ -53,6 +54,12 @@ struct LinkContext {
   InboundLimits limits;
   // Where incoming batches are verified before they reach the writer.
   SerialExecutor* verify_stage = nullptr;
+  // The rosters acts are judged by (node/act_admission.h); null: no roster
+  // checks (tests of the transport alone).
+  RosterCache* roster = nullptr;
+  // Called after a commit with the ids of reports newly admitted from a child
+  // (the node registers them RECEIVED, D30 Art. 21.2c). Must not block.
+  std::function<void(std::vector<std::string>)> on_reports_admitted;
 };
 
 // Full admission of a version that arrived from neighbour `from`: the domain

@@ -25,12 +25,6 @@
 namespace steersync::node {
 namespace {
 
-constexpr char kLocalCounterKey[] = "local_counter";
-constexpr char kLastHlcKey[] = "last_hlc";
-// Capacity used until rosters land: the committee office, rank of STAFF
-// (DOMAIN-MODEL.md §1.6).
-constexpr char kDefaultCapacity[] = "STAFF";
-constexpr uint32_t kDefaultRank = 10;
 
 // gRPC's API takes absolute deadlines on the system clock; this is transport
 // plumbing, not protocol time (which always comes from the injected Clock).
@@ -79,6 +73,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
     if (last.ParseFromString(*hlc)) node->hlc_.Restore(last);
   }
   SYNC_RETURN_IF_ERROR(node->LoadRevocationLists());
+  SYNC_RETURN_IF_ERROR(node->roster_.Load(*node->store_));
   Node* raw = node.get();
   node->link_context_ = LinkContext{node->options_.id, node->verifier_.get(), node->store_.get(),
                                     nullptr,           node->clock_,          &node->hlc_,
@@ -90,6 +85,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   node->link_context_.writer = node->writer_.get();
   node->verify_stage_ = std::make_unique<SerialExecutor>();
   node->link_context_.verify_stage = node->verify_stage_.get();
+  node->link_context_.roster = &node->roster_;
+  node->link_context_.on_reports_admitted = [raw](std::vector<std::string> ids) {
+    raw->ReceiveReports(std::move(ids));
+  };
   return node;
 }
 
@@ -214,6 +213,7 @@ absl::Status Node::Start() {
     spdlog::info("{}: metrics on http://{}/metrics (port {})", options_.id,
                  options_.metrics_address, metrics_server_->port());
   }
+  SYNC_RETURN_IF_ERROR(ReceivePendingReports());
   spdlog::info("{}: started; log head {}", options_.id, store_->HeadSeq());
   return absl::OkStatus();
 }
@@ -235,6 +235,9 @@ void Node::Stop() {
     ::unlink(options_.admin_socket.c_str());
   }
   verify_stage_.reset();  // drains verifications into the writer
+  // Completions run while the writer drains may ask for follow-up writes
+  // (report receipts); from here they are refused, and redone at next Start().
+  local_writes_closed_ = true;
   writer_.reset();        // drains queued writes
   spdlog::info("{}: stopped", options_.id);
 }
@@ -252,189 +255,6 @@ void Node::OnCommit() {
 bool Node::WaitForHead(uint64_t seq, std::chrono::milliseconds timeout) const {
   std::unique_lock<std::mutex> lock(head_mu_);
   return head_cv_.wait_for(lock, timeout, [&] { return store_->HeadSeq() >= seq; });
-}
-
-absl::StatusOr<std::string> Node::WriteLocal(BodyMaker make) {
-  auto id = std::make_shared<std::string>();
-  auto admitted = std::make_shared<sync::Admission>();
-  std::promise<absl::Status> done;
-  auto future = done.get_future();
-  writer_->Submit(
-      [this, make, id, admitted](LmdbStore::View& view) -> absl::Status {
-        SYNC_ASSIGN_OR_RETURN(std::optional<std::string> c, view.MetaGet(kLocalCounterKey));
-        const uint64_t counter = (c.has_value() ? lmdb::DecodeSeq(*c) : 0) + 1;
-        v1::RecordBody body;
-        SYNC_ASSIGN_OR_RETURN(*id, make(counter, view, body));
-        body.set_id(*id);
-        SYNC_ASSIGN_OR_RETURN(uint64_t audience_seq, NextAudienceSeq(view, body.audience()));
-        body.set_audience_seq(audience_seq);
-        v1::Version* version = body.mutable_version();
-        *version->mutable_hlc() = hlc_.Now();
-        version->set_writer(options_.id);
-        version->set_legal_date(LegalDate(clock_->NowMicros()));
-        v1::Authority* authority = version->mutable_authority();
-        authority->set_unit_depth(static_cast<uint32_t>(sync::DepthOf(options_.id)));
-        authority->set_role_rank(kDefaultRank);
-        authority->set_capacity(kDefaultCapacity);
-        SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> existing, view.Get(*id));
-        if (existing.has_value()) {
-          v1::RecordBody previous;
-          if (previous.ParseFromString(existing->body())) {
-            *version->mutable_vector() = previous.version().vector();
-          }
-        }
-        sync::SetCounter(*version->mutable_vector(), options_.id, counter);
-        v1::Record record;
-        record.set_body(body.SerializeAsString());
-        RefreshSignerIfRenewed();
-        SYNC_RETURN_IF_ERROR(signer_->Sign(record));
-        SYNC_ASSIGN_OR_RETURN(
-            sync::ApplyStats stats,
-            sync::ApplyRecords(view, "", {record}, 0,
-                               [&](std::string_view from, const v1::RecordBody& b,
-                                   const v1::Record&) {
-                                 sync::Admission a = Admit(options_.id, from, b);
-                                 *admitted = a;
-                                 return a;
-                               },
-                               clock_->NowMicros()));
-        if (stats.quarantined > 0) {
-          return absl::InvalidArgumentError("refused: " + admitted->reason_code + ": " +
-                                            admitted->detail);
-        }
-        SYNC_RETURN_IF_ERROR(view.MetaPut(kLocalCounterKey, lmdb::EncodeSeq(counter)));
-        return view.MetaPut(kLastHlcKey, version->hlc().SerializeAsString());
-      },
-      [&done](absl::Status s) { done.set_value(std::move(s)); });
-  SYNC_RETURN_IF_ERROR(future.get());
-  return *id;
-}
-
-absl::StatusOr<std::string> Node::IssueDirective(const v1::IssueDirectiveRequest& request) {
-  if (request.number().empty()) return absl::InvalidArgumentError("directive number is required");
-  if (request.title().empty()) return absl::InvalidArgumentError("directive title is required");
-  for (const auto& unit : request.to_units()) {
-    if (!sync::IsValidNodeId(unit) || !sync::IsSelfOrAncestor(options_.id, unit) ||
-        unit == options_.id) {
-      return absl::InvalidArgumentError("'" + unit + "' is not a unit below " + options_.id);
-    }
-  }
-  return WriteLocal([&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
-                        -> absl::StatusOr<std::string> {
-    v1::Directive d;
-    d.set_number(request.number());
-    d.set_title(request.title());
-    d.set_body(request.body());
-    d.set_issuer(options_.id);
-    *d.mutable_to_units() = request.to_units();
-    d.set_issued_date(LegalDate(clock_->NowMicros()));
-    body.set_kind(v1::DIRECTIVE);
-    body.mutable_audience()->set_direction(v1::Audience::DOWN);
-    body.mutable_audience()->set_root(options_.id);
-    *body.mutable_audience()->mutable_units() = request.to_units();
-    body.set_payload(d.SerializeAsString());
-    return options_.id + "/d/" + std::to_string(counter);
-  });
-}
-
-absl::StatusOr<std::string> Node::AckDirective(const std::string& directive_id) {
-  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> record, store_->GetRecord(directive_id));
-  v1::RecordBody target;
-  if (!record.has_value() || !target.ParseFromString(record->body()) ||
-      target.kind() != v1::DIRECTIVE) {
-    return absl::NotFoundError("no directive '" + directive_id + "' on this node");
-  }
-  v1::Directive d;
-  if (!d.ParseFromString(target.payload())) return absl::DataLossError("directive does not parse");
-  if (d.issuer() == options_.id) {
-    return absl::InvalidArgumentError("a unit does not acknowledge its own directive");
-  }
-  const std::string id = options_.id + "/a/" + directive_id;
-  if (auto existing = store_->GetRecord(id); existing.ok() && existing->has_value()) {
-    return id;  // already acknowledged: acknowledging is idempotent
-  }
-  return WriteLocal([&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
-                        -> absl::StatusOr<std::string> {
-    v1::Acknowledgement a;
-    a.set_directive_id(directive_id);
-    a.set_unit(options_.id);
-    a.set_acknowledged_date(LegalDate(clock_->NowMicros()));
-    body.set_kind(v1::ACKNOWLEDGEMENT);
-    body.mutable_audience()->set_direction(v1::Audience::UP);
-    body.mutable_audience()->set_root(d.issuer());
-    body.set_payload(a.SerializeAsString());
-    return id;
-  });
-}
-
-absl::StatusOr<std::string> Node::SubmitReport(const v1::SubmitReportRequest& request) {
-  const std::string parent = sync::ParentOf(options_.id);
-  if (parent.empty()) return absl::FailedPreconditionError("the root node has no parent to report to");
-  if (request.period().empty()) return absl::InvalidArgumentError("report period is required");
-  if (request.title().empty()) return absl::InvalidArgumentError("report title is required");
-  if (!request.in_reply_to().empty()) {
-    SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> r, store_->GetRecord(request.in_reply_to()));
-    if (!r.has_value()) {
-      return absl::NotFoundError("no directive '" + request.in_reply_to() + "' on this node");
-    }
-  }
-  return WriteLocal([&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
-                        -> absl::StatusOr<std::string> {
-    v1::Report r;
-    r.set_period(request.period());
-    r.set_title(request.title());
-    r.set_body(request.body());
-    r.set_from_unit(options_.id);
-    r.set_in_reply_to(request.in_reply_to());
-    body.set_kind(v1::REPORT);
-    body.mutable_audience()->set_direction(v1::Audience::UP);
-    body.mutable_audience()->set_root(parent);
-    body.set_payload(r.SerializeAsString());
-    return options_.id + "/r/" + std::to_string(counter);
-  });
-}
-
-absl::StatusOr<v1::ListDirectivesReply> Node::ListDirectives() const {
-  v1::ListDirectivesReply reply;
-  std::map<std::string, std::set<std::string>> acks;
-  std::map<std::string, v1::DirectiveInfo> directives;
-  SYNC_RETURN_IF_ERROR(store_->ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
-    if (body.kind() == v1::DIRECTIVE) {
-      v1::Directive d;
-      if (!d.ParseFromString(body.payload())) return;
-      v1::DirectiveInfo& info = directives[body.id()];
-      info.set_id(body.id());
-      info.set_number(d.number());
-      info.set_title(d.title());
-      info.set_issuer(d.issuer());
-      *info.mutable_to_units() = d.to_units();
-      info.set_issued_date(d.issued_date());
-    } else if (body.kind() == v1::ACKNOWLEDGEMENT) {
-      v1::Acknowledgement a;
-      if (a.ParseFromString(body.payload())) acks[a.directive_id()].insert(a.unit());
-    }
-  }));
-  for (auto& [id, info] : directives) {
-    for (const auto& unit : acks[id]) info.add_acks(unit);
-    *reply.add_directives() = std::move(info);
-  }
-  return reply;
-}
-
-absl::StatusOr<v1::ListReportsReply> Node::ListReports() const {
-  v1::ListReportsReply reply;
-  SYNC_RETURN_IF_ERROR(store_->ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
-    if (body.kind() != v1::REPORT) return;
-    v1::Report r;
-    if (!r.ParseFromString(body.payload())) return;
-    v1::ReportInfo* info = reply.add_reports();
-    info->set_id(body.id());
-    info->set_from(r.from_unit());
-    info->set_period(r.period());
-    info->set_title(r.title());
-    info->set_in_reply_to(r.in_reply_to());
-  }));
-  return reply;
 }
 
 absl::StatusOr<v1::ListQuarantineReply> Node::ListQuarantine() const {
@@ -521,8 +341,10 @@ namespace steersync::node {
 absl::StatusOr<v1::PublishRevocationListReply> Node::PublishRevocationList(const std::string& crl) {
   SYNC_ASSIGN_OR_RETURN(ParsedCrl parsed, verifier_->VerifyCrl(crl));
   const std::string id = options_.id + "/crl";
-  SYNC_ASSIGN_OR_RETURN(std::string written,
-                        WriteLocal([&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
+  // The CA signs the list; the node's clerk only publishes it.
+  const LocalAct act{sync::Act{sync::Action::kRosterEntry, ""}, v1::ActAs(), std::nullopt};
+  SYNC_ASSIGN_OR_RETURN(Written written,
+                        WriteLocal(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
                                        -> absl::StatusOr<std::string> {
                           v1::RevocationList list;
                           list.set_crl(crl);
@@ -534,7 +356,7 @@ absl::StatusOr<v1::PublishRevocationListReply> Node::PublishRevocationList(const
                         }));
   if (revocations_.Merge(parsed)) CloseAllLinks("the revocation list changed");
   v1::PublishRevocationListReply reply;
-  reply.set_id(written);
+  reply.set_id(written.id);
   reply.set_revoked(revocations_.size());
   return reply;
 }

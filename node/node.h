@@ -6,6 +6,7 @@
 // Thread safety: thread-safe after Start(). Start() and Stop() are called
 // from one thread.
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <condition_variable>
@@ -25,11 +26,13 @@
 #include "node/net/link_registry.h"
 #include "node/net/parent_link.h"
 #include "node/net/sync_service.h"
+#include "node/roster_cache.h"
 #include "node/store/group_commit_writer.h"
 #include "node/store/lmdb_store.h"
 #include "steersync/v1/admin.pb.h"
 #include "sync/clock.h"
 #include "sync/hlc.h"
+#include "sync/roster.h"
 
 namespace steersync::node {
 
@@ -68,6 +71,24 @@ class Node {
   // ---- Operations behind the Admin service -------------------------------
   absl::StatusOr<std::string> IssueDirective(const v1::IssueDirectiveRequest& request);
   absl::StatusOr<std::string> AckDirective(const std::string& directive_id);
+  absl::StatusOr<std::string> AckDirective(const v1::AckDirectiveRequest& request);
+  // Recalls one of this node's directives from every unit it addressed
+  // (D30 Art. 18.4): each unit's receipt becomes RECALLED.
+  absl::StatusOr<v1::RecallDirectiveReply> RecallDirective(const v1::RecallDirectiveRequest& request);
+  // Sets a report's status: WITHDRAWN/SUBMITTED by the reporting unit,
+  // ACCEPTED/RETURNED by the receiving one (§1.10).
+  absl::StatusOr<v1::WriteReply> SetReportStatus(const v1::SetReportStatusRequest& request);
+
+  // ---- Roster (node/node_roster.cc) ----
+  absl::StatusOr<v1::WriteReply> AddUnit(const v1::AddUnitRequest& request);
+  absl::StatusOr<v1::WriteReply> AddBody(const v1::AddBodyRequest& request);
+  absl::StatusOr<v1::WriteReply> AddMember(const v1::AddMemberRequest& request);
+  absl::StatusOr<v1::WriteReply> EndMember(const v1::EndMemberRequest& request);
+  absl::StatusOr<v1::WriteReply> SetActing(const v1::SetActingRequest& request);
+  absl::StatusOr<v1::WriteReply> AddAuthorisation(const v1::AddAuthorisationRequest& request);
+  absl::StatusOr<v1::ListRosterReply> ListRoster(const v1::ListRosterRequest& request) const;
+  // Today's legal date on this node's clock.
+  std::string Today() const;
   absl::StatusOr<std::string> SubmitReport(const v1::SubmitReportRequest& request);
   absl::StatusOr<v1::ListDirectivesReply> ListDirectives() const;
   absl::StatusOr<v1::ListReportsReply> ListReports() const;
@@ -95,13 +116,44 @@ class Node {
   // returns the id; it may read the store through the view.
   using BodyMaker = std::function<absl::StatusOr<std::string>(
       uint64_t counter, LmdbStore::View& view, v1::RecordBody& body)>;
-  absl::StatusOr<std::string> WriteLocal(BodyMaker make);
+  // What a local write does and in which capacity (DOMAIN-MODEL.md §5): the
+  // writer computes its authority from the roster on today's legal date.
+  struct LocalAct {
+    sync::Act act;
+    v1::ActAs as;
+    // The version the edit is based on, when it is not the current one at
+    // write time (`--if-version`): the edit is then concurrent with whatever
+    // was written since, and R1..R5 decide. Unset: the current version.
+    std::optional<v1::Version> base;
+  };
+  struct Written {
+    std::string id;
+    std::string version;
+  };
+  absl::StatusOr<Written> WriteLocal(const LocalAct& act, BodyMaker make);
+  // The same, without waiting: `done` runs on the writer thread.
+  void SubmitLocal(LocalAct act, BodyMaker make, std::function<void(absl::StatusOr<Written>)> done);
+  // Writes one roster record of this node (clerical: it transcribes a decision).
+  absl::StatusOr<v1::WriteReply> WriteRoster(v1::RecordKind kind, std::string id,
+                                             const google::protobuf::Message& payload);
+  // The version `if_version` of record `id` (current, losing, or still in
+  // the recent change log); nullopt when `if_version` is empty.
+  absl::StatusOr<std::optional<v1::Version>> FindBase(const std::string& id,
+                                                      const std::string& if_version) const;
+  // Registers as RECEIVED the reports still SUBMITTED (after a restart).
+  absl::Status ReceivePendingReports();
+  // Registers newly admitted reports from children as RECEIVED.
+  void ReceiveReports(std::vector<std::string> report_ids);
   void OnCommit();
   // REQUIRES: on the writer thread. Reloads signer_ if the files changed.
   void RefreshSignerIfRenewed();
   absl::Status LoadRevocationLists();
   // Closes every live link; peers reconnect and are checked again.
   void CloseAllLinks(const std::string& why);
+
+  // Meta keys of the store.
+  static constexpr char kLastHlcKey[] = "last_hlc";
+  static constexpr char kLocalCounterKey[] = "local_counter";
 
   const NodeOptions options_;
   const NodeRuntimeOptions runtime_;
@@ -110,6 +162,7 @@ class Node {
   sync::HybridClock hlc_;
 
   RevocationSet revocations_;  // before verifier_ and links, which point to it
+  RosterCache roster_;         // likewise
   // Used only on the writer thread; reloaded when the certificate file is
   // renewed on disk (deploy/pki.sh renew), so rotation needs no restart.
   std::unique_ptr<Signer> signer_;
@@ -134,10 +187,15 @@ class Node {
   std::unique_ptr<MetricsServer> metrics_server_;
   int sync_port_ = 0;
   bool stopped_ = false;
+  std::atomic<bool> local_writes_closed_{false};
 
   mutable std::mutex head_mu_;
   mutable std::condition_variable head_cv_;  // notified after every commit
 };
+
+// The directives held in `store` with their receipts and the status their
+// relations give them (EFFECTIVE, SUPERSEDED, ...), whatever the arrival order.
+absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store);
 
 // Today's date in Asia/Ho_Chi_Minh (UTC+7), "YYYY-MM-DD", the legal date of acts.
 std::string LegalDate(int64_t unix_micros);

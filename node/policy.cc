@@ -10,6 +10,100 @@ sync::Admission Refuse(std::string code, std::string detail) {
   return sync::Admission{false, std::move(code), std::move(detail)};
 }
 
+bool OneOf(std::string_view s, std::initializer_list<std::string_view> options) {
+  for (std::string_view o : options) {
+    if (s == o) return true;
+  }
+  return false;
+}
+
+// The part of `id` before the last `marker`, or "".
+std::string Before(std::string_view id, std::string_view marker) {
+  const size_t at = id.rfind(marker);
+  return at == std::string_view::npos || at == 0 ? "" : std::string(id.substr(0, at));
+}
+
+// A roster record flows where the acts judged by it flow: down the subtree
+// of the unit that owns it, or up to the units above it.
+sync::Admission CheckRosterAudience(const v1::RecordBody& body) {
+  const auto& audience = body.audience();
+  const std::string& writer = body.version().writer();
+  if (audience.direction() == v1::Audience::AROUND && audience.root() == writer) return {};
+  return Refuse("WRONG_DIRECTION", "a roster record flows around its owner (its subtree and parent)");
+}
+
+// Checks of one roster record: it parses and names only its writer's bodies.
+sync::Admission CheckRoster(const v1::RecordBody& body) {
+  const std::string& writer = body.version().writer();
+  auto parse = [&](google::protobuf::Message& m, const char* name) {
+    return m.ParseFromString(body.payload()) ? sync::Admission{}
+                                             : Refuse("MALFORMED_PAYLOAD", std::string("not a ") + name);
+  };
+  auto own = [&](v1::RecordKind kind, const std::string& ref, const char* what) {
+    return OwnerOfId(kind, ref) == writer ? sync::Admission{}
+                                  : Refuse("ISSUER_MISMATCH", std::string(what) + " '" + ref +
+                                                                  "' is not one of '" + writer + "''s");
+  };
+  sync::Admission a;
+  switch (body.kind()) {
+    case v1::UNIT: {
+      v1::Unit u;
+      if (a = parse(u, "Unit"); !a.admitted) return a;
+      if (!sync::IsSelfOrAncestor(writer, u.unit())) {
+        return Refuse("ISSUER_MISMATCH", "'" + writer + "' registers only itself and units below it");
+      }
+      break;
+    }
+    case v1::BODY: {
+      v1::Body b;
+      if (a = parse(b, "Body"); !a.admitted) return a;
+      if (b.unit() != writer) return Refuse("ISSUER_MISMATCH", "a body is registered by its own unit");
+      break;
+    }
+    case v1::MEMBERSHIP: {
+      v1::Membership m;
+      if (a = parse(m, "Membership"); !a.admitted) return a;
+      if (a = own(v1::BODY, m.body_id(), "body"); !a.admitted) return a;
+      if (m.role() == v1::ROLE_UNSPECIFIED) return Refuse("MALFORMED_PAYLOAD", "membership without a role");
+      break;
+    }
+    case v1::ACTING_WINDOW: {
+      v1::ActingWindow w;
+      if (a = parse(w, "ActingWindow"); !a.admitted) return a;
+      if (a = own(v1::MEMBERSHIP, w.acting_membership_id(), "membership"); !a.admitted) return a;
+      break;
+    }
+    case v1::SIGNING_AUTHORISATION: {
+      v1::SigningAuthorisation g;
+      if (a = parse(g, "SigningAuthorisation"); !a.admitted) return a;
+      if (a = own(v1::MEMBERSHIP, g.delegate_membership_id(), "membership"); !a.admitted) return a;
+      break;
+    }
+    default:
+      break;
+  }
+  return CheckRosterAudience(body);
+}
+
+// A lifecycle version written by the owning unit flows up to the superior;
+// one written by the superior flows down to the owning unit only.
+sync::Admission CheckLifecycleAudience(const v1::RecordBody& body, const std::string& owner,
+                                       const std::string& superior) {
+  const std::string& writer = body.version().writer();
+  const auto& audience = body.audience();
+  if (writer == owner) {
+    if (audience.direction() != v1::Audience::UP || audience.root() != superior) {
+      return Refuse("WRONG_DIRECTION", "'" + owner + "' sends this up to '" + superior + "'");
+    }
+    return {};
+  }
+  if (audience.direction() != v1::Audience::DOWN || audience.root() != writer ||
+      audience.units_size() != 1 || audience.units(0) != owner) {
+    return Refuse("WRONG_DIRECTION", "'" + writer + "' sends this down to '" + owner + "' only");
+  }
+  return {};
+}
+
 // The unit the payload says wrote it, or an error admission.
 sync::Admission CheckPayload(const v1::RecordBody& body) {
   const std::string& writer = body.version().writer();
@@ -44,10 +138,58 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       if (!a.ParseFromString(body.payload())) {
         return Refuse("MALFORMED_PAYLOAD", "not an Acknowledgement");
       }
-      if (a.unit() != writer) return mismatch(a.unit());
-      if (body.audience().direction() != v1::Audience::UP) {
-        return Refuse("WRONG_DIRECTION", "an acknowledgement only flows up");
+      const std::string owner = LifecycleOwner(body.id());
+      const std::string issuer = DirectiveIssuer(a.directive_id());
+      if (a.unit() != owner || body.id() != owner + "/a/" + a.directive_id()) {
+        return Refuse("ISSUER_MISMATCH", "receipt id '" + body.id() + "' does not match unit '" +
+                                             a.unit() + "' and directive '" + a.directive_id() + "'");
       }
+      if (issuer.empty() || !sync::IsSelfOrAncestor(issuer, owner) || issuer == owner) {
+        return Refuse("ISSUER_MISMATCH", "'" + a.directive_id() + "' is not a directive from above '" + owner + "'");
+      }
+      if (writer == owner) {
+        if (!OneOf(a.state(), {"", "ACKNOWLEDGED", "RETURNED"})) {
+          return Refuse("BAD_STATE", "a unit acknowledges or returns a directive, it does not set " + a.state());
+        }
+      } else if (writer == issuer) {
+        if (a.state() != "RECALLED") return Refuse("BAD_STATE", "the issuer only recalls a directive");
+      } else {
+        return Refuse("ID_NOT_OWNED", "only '" + owner + "' and the directive's issuer write its receipt");
+      }
+      if (sync::Admission c = CheckLifecycleAudience(body, owner, issuer); !c.admitted) return c;
+      return {};
+    }
+    case v1::REPORT_STATUS: {
+      v1::ReportStatus st;
+      if (!st.ParseFromString(body.payload())) return Refuse("MALFORMED_PAYLOAD", "not a ReportStatus");
+      const std::string owner = LifecycleOwner(body.id());
+      const std::string superior = sync::ParentOf(owner);
+      if (owner.empty() || body.id() != st.report_id() + "/status" ||
+          st.report_id().rfind(owner + "/r/", 0) != 0 || superior.empty()) {
+        return Refuse("ISSUER_MISMATCH", "status id '" + body.id() + "' does not match report '" +
+                                             st.report_id() + "'");
+      }
+      if (writer == owner) {
+        if (!OneOf(st.state(), {"SUBMITTED", "WITHDRAWN"})) {
+          return Refuse("BAD_STATE", "the reporting unit sets SUBMITTED or WITHDRAWN, not " + st.state());
+        }
+      } else if (writer == superior) {
+        if (!OneOf(st.state(), {"RECEIVED", "ACCEPTED", "RETURNED", "SUPERSEDED"})) {
+          return Refuse("BAD_STATE", "the receiving unit sets RECEIVED, ACCEPTED, RETURNED or SUPERSEDED, not " +
+                                         st.state());
+        }
+      } else {
+        return Refuse("ID_NOT_OWNED", "only '" + owner + "' and '" + superior + "' write this report's status");
+      }
+      if (sync::Admission c = CheckLifecycleAudience(body, owner, superior); !c.admitted) return c;
+      return {};
+    }
+    case v1::UNIT:
+    case v1::BODY:
+    case v1::MEMBERSHIP:
+    case v1::ACTING_WINDOW:
+    case v1::SIGNING_AUTHORISATION: {
+      if (sync::Admission c = CheckRoster(body); !c.admitted) return c;
       break;
     }
     case v1::REVOCATION_LIST: {
@@ -76,7 +218,11 @@ sync::Admission Admit(std::string_view self, std::string_view from_peer,
                       const v1::RecordBody& body) {
   const std::string& writer = body.version().writer();
   if (!sync::IsValidNodeId(writer)) return Refuse("BAD_WRITER", "writer '" + writer + "'");
-  if (body.id().rfind(writer + "/", 0) != 0) {
+  if (!v1::RecordKind_IsValid(body.kind()) || body.kind() == v1::RECORD_KIND_UNSPECIFIED) {
+    return Refuse("UNKNOWN_KIND", "record kind " + std::to_string(body.kind()));
+  }
+  const bool lifecycle = body.kind() == v1::ACKNOWLEDGEMENT || body.kind() == v1::REPORT_STATUS;
+  if (!lifecycle && OwnerOfId(body.kind(), body.id()) != writer) {
     return Refuse("ID_NOT_OWNED", "id '" + body.id() + "' is not under writer '" + writer + "/'");
   }
   if (sync::Admission a = CheckPayload(body); !a.admitted) return a;
@@ -85,15 +231,17 @@ sync::Admission Admit(std::string_view self, std::string_view from_peer,
     if (writer != self) return Refuse("FOREIGN_WRITER", "a node writes only in its own name");
     return {};
   }
+  const auto direction = body.audience().direction();
   if (from_peer == sync::ParentOf(self)) {
-    if (body.audience().direction() != v1::Audience::DOWN) {
+    if (direction != v1::Audience::DOWN && direction != v1::Audience::AROUND) {
       return Refuse("WRONG_DIRECTION", "only downward records come from the parent");
     }
     if (!sync::IsSelfOrAncestor(writer, from_peer)) {
       return Refuse("FOREIGN_WRITER", "'" + writer + "' is not the parent or above it");
     }
   } else if (sync::ParentOf(from_peer) == self) {
-    if (body.audience().direction() != v1::Audience::UP) {
+    const bool around_from_writer = direction == v1::Audience::AROUND && writer == from_peer;
+    if (direction != v1::Audience::UP && !around_from_writer) {
       return Refuse("WRONG_DIRECTION", "only upward records come from a child");
     }
     if (!sync::IsSelfOrAncestor(from_peer, writer)) {
@@ -107,6 +255,39 @@ sync::Admission Admit(std::string_view self, std::string_view from_peer,
     return Refuse("NOT_ADDRESSED", "the record's audience does not include this node");
   }
   return {};
+}
+
+std::string LifecycleOwner(std::string_view id) {
+  for (std::string_view marker : {"/a/", "/r/"}) {
+    const size_t at = id.find(marker);
+    if (at != std::string_view::npos && at > 0) return std::string(id.substr(0, at));
+  }
+  return "";
+}
+
+std::string OwnerOfId(v1::RecordKind kind, std::string_view id) {
+  switch (kind) {
+    case v1::DIRECTIVE: return Before(id, "/d/");
+    case v1::REPORT: return Before(id, "/r/");
+    case v1::MEMBERSHIP: return Before(id, "/m/");
+    case v1::ACTING_WINDOW: return Before(id, "/acting/");
+    case v1::SIGNING_AUTHORISATION: return Before(id, "/auth/");
+    case v1::UNIT: {
+      const size_t at = id.find("/unit/");
+      return at == std::string_view::npos || at == 0 ? "" : std::string(id.substr(0, at));
+    }
+    case v1::BODY: return sync::ParentOf(id);
+    case v1::REVOCATION_LIST:
+      return id.size() > 4 && id.substr(id.size() - 4) == "/crl" ? std::string(id.substr(0, id.size() - 4)) : "";
+    case v1::ACKNOWLEDGEMENT:
+    case v1::REPORT_STATUS: return LifecycleOwner(id);
+    default: return "";
+  }
+}
+
+std::string DirectiveIssuer(std::string_view directive_id) {
+  const size_t at = directive_id.rfind("/d/");
+  return at == std::string_view::npos || at == 0 ? "" : std::string(directive_id.substr(0, at));
 }
 
 }  // namespace steersync::node

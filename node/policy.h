@@ -12,7 +12,16 @@
 //   FOREIGN_WRITER     writer is not where this link can carry writes from
 //   NOT_ADDRESSED      the audience does not include this node
 //   ISSUER_MISMATCH    the payload names another unit than the writer
-// (node/link.cc adds BAD_SIGNATURE and BAD_REVOCATION_LIST, which need keys.)
+//   BAD_STATE          a lifecycle state this writer may not set
+// (node/link.cc adds BAD_SIGNATURE and BAD_REVOCATION_LIST, which need keys;
+// node/act_admission.h the roster checks CAPACITY_*, POWER_DENIED,
+// DELEGATION_MISSING, AUTHORITY_MISMATCH, IMMUTABLE, WITHDRAWN_AFTER_RECEIPT.)
+//
+// Every record has one owning unit, the prefix of its id (§0.2). Two kinds
+// are lifecycle fields the owner's superior writes too (§6): a directive
+// receipt "<unit>/a/<directive>" (the directive's issuer sets RECALLED) and a
+// report status "<unit>/r/<n>/status" (the parent sets RECEIVED, ACCEPTED,
+// RETURNED, SUPERSEDED).
 
 #include <string>
 #include <string_view>
@@ -26,5 +35,14 @@ namespace steersync::node {
 // (empty for a write made on this node).
 sync::Admission Admit(std::string_view self, std::string_view from_peer,
                       const v1::RecordBody& body);
+
+// The unit owning record `id` of `kind`: ids are "<unit>/d/<n>", "<unit>/r/<n>",
+// "<unit>/m/<n>", "<unit>/acting/<n>", "<unit>/auth/<n>", "<unit>/unit/<unit>",
+// "<unit>/<body>", "<unit>/crl" and the lifecycle ids below; "" if malformed.
+std::string OwnerOfId(v1::RecordKind kind, std::string_view id);
+// The unit owning lifecycle record `id` ("<unit>/a/..." or "<unit>/r/<n>/status").
+std::string LifecycleOwner(std::string_view id);
+// Issuer of directive `directive_id` ("<issuer>/d/<n>"), or "".
+std::string DirectiveIssuer(std::string_view directive_id);
 
 }  // namespace steersync::node

@@ -19,6 +19,11 @@ bool AddressedTo(const v1::RecordBody& body, std::string_view self, std::string_
     }
     case v1::Audience::UP:
       return IsSelfOrAncestor(peer, self) && IsSelfOrAncestor(audience.root(), peer);
+    case v1::Audience::AROUND:
+      if (IsSelfOrAncestor(self, peer)) {
+        return IsSelfOrAncestor(audience.root(), peer) && peer != audience.root();
+      }
+      return self == audience.root() && peer == ParentOf(self);  // one hop up, by the writer
     default:
       return false;
   }

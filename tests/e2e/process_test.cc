@@ -308,5 +308,116 @@ TEST(ProcessTest, CertificateRotationAndRevocationWithRunningDaemons) {
   }
 }
 
+
+// Issue 3, process level (DOMAIN-MODEL.md §6 R1; D30 Art. 18.4, Art. 21.2):
+// while the commune is offline (its daemon stopped) the province recalls a
+// directive from it; while the province is down, the commune, still unaware,
+// acknowledges that directive. Both edit the same shared field (the commune's
+// receipt) concurrently. After reconnection both nodes hold the province's
+// RECALLED as the winner and the commune's ACKNOWLEDGED as a conflict lost by
+// R1: nothing overwritten silently, nothing lost.
+TEST(ProcessTest, OfflineCommuneEditLosesToTheProvinceByR1OnBothNodes) {
+  TempDir dir;
+  DaemonHarness h(dir);
+  const int port = PickFreePort();
+  auto province_cfg = h.WriteConfig(kProvince, "province", port, 0);
+  auto commune_cfg = h.WriteConfig(kCommune, "commune", 0, port);
+  auto start = [&](const std::string& cfg, const std::string& name) {
+    auto p = h.Start(cfg, name);
+    EXPECT_TRUE(WaitUntil([&] { return h.Status(name).has_value(); })) << name << " never answered";
+    return p;
+  };
+  auto stop = [](std::unique_ptr<Subprocess>& p) {
+    p->Signal(SIGTERM);
+    const int status = p->Wait();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    p.reset();
+  };
+  // One unary Admin call on a fresh channel; fails the test on error.
+  auto call = [&](const std::string& name, auto method, const auto& request, auto* reply) {
+    auto admin = h.Admin(name);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(steersync::testing::GrpcDeadline(std::chrono::seconds(10)));
+    const grpc::Status s = ((*admin).*method)(&ctx, request, reply);
+    EXPECT_TRUE(s.ok()) << name << ": " << s.error_message();
+    return s.ok();
+  };
+  auto add_head = [&](const std::string& name, const std::string& person) {
+    v1::AddMemberRequest m;
+    m.set_person_id(person);
+    m.set_full_name(person);
+    m.set_role("HEAD");
+    m.set_valid_from("2026-01-01");
+    m.set_decision("1742/QĐ-UBND");
+    v1::WriteReply w;
+    ASSERT_TRUE(call(name, &v1::Admin::Stub::AddMember, m, &w));
+  };
+  v1::ActAs head;
+  head.set_role("HEAD");
+
+  auto province = start(province_cfg, "province");
+  auto commune = start(commune_cfg, "commune");
+  add_head("province", "dang-van-minh");
+  add_head("commune", "chu-tich-binh-son");
+  v1::IssueDirectiveRequest issue;
+  issue.set_title("Triển khai nền tảng số dùng chung");
+  issue.set_doc_type("CV");
+  issue.add_to_units(kCommune);
+  *issue.mutable_act() = head;
+  v1::IssueDirectiveReply issued;
+  ASSERT_TRUE(call("province", &v1::Admin::Stub::IssueDirective, issue, &issued));
+  auto commune_has = [&](const std::string& id) {
+    v1::WhyRequest q;
+    q.set_record_id(id);
+    v1::WhyReply r;
+    auto admin = h.Admin("commune");
+    grpc::ClientContext ctx;
+    return admin->Why(&ctx, q, &r).ok();
+  };
+  ASSERT_TRUE(WaitUntil([&] { return commune_has(issued.id()); }));
+
+  stop(commune);  // offline
+  v1::RecallDirectiveRequest recall;
+  recall.set_directive_id(issued.id());
+  recall.set_reason("thay thế bằng văn bản khác");
+  *recall.mutable_act() = head;
+  v1::RecallDirectiveReply recalled;
+  ASSERT_TRUE(call("province", &v1::Admin::Stub::RecallDirective, recall, &recalled));
+  ASSERT_EQ(recalled.ids_size(), 1);
+  const std::string receipt = recalled.ids(0);
+  stop(province);
+
+  commune = start(commune_cfg, "commune");  // its parent is down: still offline
+  v1::AckDirectiveRequest ack;
+  ack.set_directive_id(issued.id());
+  *ack.mutable_act() = head;
+  v1::AckDirectiveReply acked;
+  ASSERT_TRUE(call("commune", &v1::Admin::Stub::AckDirective, ack, &acked));
+  ASSERT_EQ(acked.id(), receipt);
+
+  province = start(province_cfg, "province");
+  for (const std::string name : {"province", "commune"}) {
+    v1::WhyRequest q;
+    q.set_record_id(receipt);
+    v1::WhyReply why;
+    ASSERT_TRUE(WaitUntil([&] {
+      auto admin = h.Admin(name);
+      grpc::ClientContext ctx;
+      return admin->Why(&ctx, q, &why).ok() && why.versions_size() == 2;
+    })) << name << " never held both versions of " << receipt;
+    EXPECT_EQ(why.versions(0).writer(), kProvince) << name;
+    EXPECT_EQ(why.versions(0).outcome(), "winner") << name;
+    EXPECT_EQ(why.versions(1).writer(), kCommune) << name;
+    EXPECT_EQ(why.versions(1).outcome(), "R1") << name;
+    v1::ListDirectivesReply listed;
+    ASSERT_TRUE(call(name, &v1::Admin::Stub::ListDirectives, v1::ListDirectivesRequest(), &listed));
+    ASSERT_EQ(listed.directives_size(), 1);
+    EXPECT_EQ(listed.directives(0).status(), "RECALLED") << name;
+    EXPECT_EQ(listed.directives(0).acks_size(), 0) << name << ": the losing ack must not count";
+  }
+  stop(commune);
+  stop(province);
+}
+
 }  // namespace
 }  // namespace steersync

@@ -10,6 +10,7 @@
 #include "node/node.h"
 #include "node/tls.h"
 #include "steersync/v1/sync.grpc.pb.h"
+#include "sync/roster.h"
 #include "sync/version_vector.h"
 #include "tests/testutil/fixtures.h"
 
@@ -70,8 +71,12 @@ class Forger {
   static void Stamp(v1::RecordBody& b, const std::string& writer, int n) {
     b.mutable_version()->set_writer(writer);
     b.mutable_version()->mutable_hlc()->set_wall_micros(1'790'000'000'000'000 + n);
-    b.mutable_version()->mutable_authority()->set_unit_depth(2);
     b.mutable_version()->set_legal_date("2026-11-25");
+    // Honest by default: what the receiver's roster (none yet) gives a clerk.
+    *b.mutable_version()->mutable_authority() =
+        sync::Authorize(sync::Roster(), writer, {}, "2026-11-25",
+                        sync::Act{sync::Action::kSubmitReport, ""})
+            .authority;
     sync::SetCounter(*b.mutable_version()->mutable_vector(), writer, n);
   }
 };
@@ -193,6 +198,36 @@ TEST_F(HostileInputTest, ReportInAnotherCommunesNameIsQuarantined) {
 TEST_F(HostileInputTest, ForgedSignatureIsQuarantined) {
   // Claims to be tinh-phong's, signed with binh-son's key.
   EXPECT_EQ(Refusal(Forger::Signed(forger_.Report(kTinhPhong, 50), kBinhSon)), "BAD_SIGNATURE");
+}
+
+// DOMAIN-MODEL.md §5.2: a commune may not sign itself a Head's rank; the
+// receiver recomputes the authority from the roster it holds.
+TEST_F(HostileInputTest, ForgedAuthorityIsQuarantined) {
+  v1::RecordBody report = forger_.Report(kTinhPhong, 50);
+  report.mutable_version()->mutable_authority()->set_role_rank(100);
+  report.mutable_version()->mutable_authority()->set_capacity("HEAD");
+  EXPECT_EQ(Refusal(Forger::Signed(report, kTinhPhong)), "AUTHORITY_MISMATCH");
+}
+
+// E2 (DOMAIN-MODEL.md §6; §5.1 owner check; P 12.2): a commune user edits a
+// field of the province's own record (here, the province's directive). The
+// edit is not a conflict but an inadmissible write: quarantined, never merged;
+// the commune's recourse is a record it owns (an extension request).
+TEST_F(HostileInputTest, E2_CommuneEditingAProvinceRecordIsQuarantined) {
+  v1::RecordBody edit = forger_.Report(kTinhPhong, 50);
+  edit.set_id(std::string(kProvince) + "/d/1");
+  const std::string code = Refusal(Forger::Signed(edit, kTinhPhong));
+  EXPECT_EQ(code, "ID_NOT_OWNED");
+  auto held = province_->store().GetRecord(std::string(kProvince) + "/d/1");
+  ASSERT_THAT(held, IsOk());
+  EXPECT_FALSE(held->has_value()) << "an inadmissible edit must never be merged";
+}
+
+// §5.2: a capacity the receiver's roster does not hold is refused.
+TEST_F(HostileInputTest, UnknownCapacityIsQuarantined) {
+  v1::RecordBody report = forger_.Report(kTinhPhong, 50);
+  report.mutable_version()->mutable_authority()->set_membership_id(std::string(kTinhPhong) + "/m/999");
+  EXPECT_EQ(Refusal(Forger::Signed(report, kTinhPhong)), "CAPACITY_INVALID");
 }
 
 TEST_F(HostileInputTest, PayloadAlteredAfterSigningIsQuarantined) {

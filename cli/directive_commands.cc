@@ -1,0 +1,239 @@
+// steerctl directive issue | list | ack | return | recall: a directive's
+// lifecycle (DOMAIN-MODEL.md §1.8–§1.9): issued in a capacity, acknowledged or
+// returned by the units it reaches, replaced, amended, corrected or recalled
+// by its issuer.
+#include <iostream>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli/act_options.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "sync/status_macros.h"
+
+namespace steersync::cli {
+namespace {
+
+// ---------------------------------------------------------------------------
+// directive issue
+
+struct IssueOptions {
+  std::string number;    // Empty: the node allocates one from the series.
+  std::string doc_type;  // Empty: the node's default ("CV").
+  std::string title;
+  BodyOptions body;
+  std::vector<std::string> to_units;
+  // Earlier directives of this issuer that the new one affects.
+  std::vector<std::string> replaces, amends, corrects, recalls;
+  ActOptions act;
+};
+
+absl::Status RunDirectiveIssue(const IssueOptions& options, AdminClient& admin, bool as_json) {
+  v1::IssueDirectiveRequest request;
+  request.set_number(options.number);
+  request.set_title(options.title);
+  SYNC_ASSIGN_OR_RETURN(*request.mutable_body(), LoadBody(options.body));
+  for (const std::string& unit : options.to_units) request.add_to_units(unit);
+  *request.mutable_act() = FillActAs(options.act);
+  request.set_doc_type(options.doc_type);
+  const std::pair<const char*, const std::vector<std::string>*> relations[] = {
+      {"REPLACES", &options.replaces},
+      {"AMENDS", &options.amends},
+      {"CORRECTS", &options.corrects},
+      {"RECALLS", &options.recalls},
+  };
+  for (const auto& [kind, targets] : relations) {
+    for (const std::string& target : *targets) request.add_relations(std::string(kind) + ":" + target);
+  }
+  SYNC_ASSIGN_OR_RETURN(const v1::IssueDirectiveReply reply,
+                        admin.Call(&v1::Admin::Stub::IssueDirective, request));
+  PrintId(reply.id(), "issued", as_json);
+  return absl::OkStatus();
+}
+
+void AddDirectiveIssueCommand(CLI::App& parent, Action& action) {
+  CLI::App* cmd = parent.add_subcommand("issue", "Issue a directive to subordinate units");
+  auto options = std::make_shared<IssueOptions>();
+  cmd->add_option("--number", options->number,
+                  "Directive number (default: the next of its series, e.g. 03/KH-BCĐ)");
+  cmd->add_option("--type", options->doc_type,
+                  "Document type code: KH, QĐ, CT, TB, GM, ... (default CV)");
+  cmd->add_option("--title", options->title, "Directive title")->required();
+  AddBodyOptions(*cmd, options->body);
+  cmd->add_option("--to", options->to_units, "Addressed unit (repeatable; default: all)")
+      ->allow_extra_args(false);
+  constexpr char kRelations[] = "Relations to earlier directives of this issuer (repeatable)";
+  cmd->add_option("--replaces", options->replaces, "Replace directive ID")
+      ->allow_extra_args(false)
+      ->group(kRelations);
+  cmd->add_option("--amends", options->amends, "Amend directive ID")
+      ->allow_extra_args(false)
+      ->group(kRelations);
+  cmd->add_option("--corrects", options->corrects, "Correct directive ID")
+      ->allow_extra_args(false)
+      ->group(kRelations);
+  cmd->add_option("--recalls", options->recalls, "Recall directive ID")
+      ->allow_extra_args(false)
+      ->group(kRelations);
+  AddActOptions(*cmd, options->act);
+  cmd->callback([cmd, options, &action] {
+    CheckBodyGiven(*cmd);
+    action = [options](AdminClient& admin, bool as_json) {
+      return RunDirectiveIssue(*options, admin, as_json);
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------
+// directive list
+
+json DirectivesToJson(const v1::ListDirectivesReply& r) {
+  json out = json::array();
+  for (const v1::DirectiveInfo& d : r.directives()) {
+    out.push_back({
+        {"id", d.id()},
+        {"number", d.number()},
+        {"title", d.title()},
+        {"issuer", d.issuer()},
+        {"acks", StringArray(d.acks())},
+        {"to", StringArray(d.to_units())},
+        {"issued_date", StringOrNull(d.issued_date())},
+        {"doc_type", StringOrNull(d.doc_type())},
+        {"identity", StringOrNull(d.identity())},
+        {"signed_as", StringOrNull(d.signed_as())},
+        {"status", d.status()},
+        {"affected_by", StringArray(d.affected_by())},
+        {"returned_by", StringArray(d.returned_by())},
+        {"recalled_from", StringArray(d.recalled_from())},
+    });
+  }
+  return out;
+}
+
+void PrintDirectives(const v1::ListDirectivesReply& r) {
+  Table table({"ID", "NUMBER", "ISSUER", "STATUS", "SIGNED-AS", "ACKS", "TITLE"});
+  for (const v1::DirectiveInfo& d : r.directives()) {
+    table.AddRow({d.id(), d.number(), d.issuer(), OrDash(d.status()), OrDash(d.signed_as()),
+                  std::to_string(d.acks_size()), d.title()});
+  }
+  table.Print(std::cout);
+}
+
+absl::Status RunDirectiveList(AdminClient& admin, bool as_json) {
+  SYNC_ASSIGN_OR_RETURN(
+      const v1::ListDirectivesReply reply,
+      admin.Call(&v1::Admin::Stub::ListDirectives, v1::ListDirectivesRequest()));
+  if (as_json) {
+    PrintJson(DirectivesToJson(reply));
+  } else {
+    PrintDirectives(reply);
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// directive ack | return: the receiving unit's receipt.
+
+struct ReceiptOptions {
+  std::string directive_id;
+  std::string reason;      // Why it is returned (return only).
+  std::string if_version;  // Receipt version this edit is based on; empty: current.
+  ActOptions act;
+};
+
+// `state` is "ACKNOWLEDGED" or "RETURNED"; `verb` starts the text output.
+absl::Status RunReceipt(const ReceiptOptions& options, const std::string& state,
+                        const std::string& verb, AdminClient& admin, bool as_json) {
+  v1::AckDirectiveRequest request;
+  request.set_directive_id(options.directive_id);
+  *request.mutable_act() = FillActAs(options.act);
+  request.set_state(state);
+  request.set_reason(options.reason);
+  request.set_if_version(options.if_version);
+  SYNC_ASSIGN_OR_RETURN(const v1::AckDirectiveReply reply,
+                        admin.Call(&v1::Admin::Stub::AckDirective, request));
+  if (as_json) {
+    PrintJson(json{{"id", reply.id()}});
+  } else {
+    std::cout << verb << " " << options.directive_id << " as " << reply.id() << "\n";
+  }
+  return absl::OkStatus();
+}
+
+// Adds `directive ack` (returning == false) or `directive return`.
+void AddReceiptCommand(CLI::App& parent, Action& action, bool returning) {
+  CLI::App* cmd =
+      returning ? parent.add_subcommand(
+                      "return", "Return a directive to its issuer as misaddressed (D30 Art. 21.2)")
+                : parent.add_subcommand("ack", "Acknowledge a directive");
+  auto options = std::make_shared<ReceiptOptions>();
+  cmd->add_option("ID", options->directive_id, "Directive id")->required();
+  if (returning) cmd->add_option("--reason", options->reason, "Why it is returned")->required();
+  cmd->add_option("--if-version", options->if_version,
+                  "Receipt version this edit is based on (steerctl why <unit>/a/ID)");
+  AddActOptions(*cmd, options->act);
+  cmd->callback([options, returning, &action] {
+    action = [options, returning](AdminClient& admin, bool as_json) {
+      return returning ? RunReceipt(*options, "RETURNED", "returned", admin, as_json)
+                       : RunReceipt(*options, "ACKNOWLEDGED", "acknowledged", admin, as_json);
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------
+// directive recall
+
+struct RecallOptions {
+  std::string directive_id;
+  std::string reason;
+  ActOptions act;
+};
+
+absl::Status RunDirectiveRecall(const RecallOptions& options, AdminClient& admin, bool as_json) {
+  v1::RecallDirectiveRequest request;
+  request.set_directive_id(options.directive_id);
+  request.set_reason(options.reason);
+  *request.mutable_act() = FillActAs(options.act);
+  SYNC_ASSIGN_OR_RETURN(const v1::RecallDirectiveReply reply,
+                        admin.Call(&v1::Admin::Stub::RecallDirective, request));
+  if (as_json) {
+    PrintJson(json{{"directive_id", options.directive_id}, {"ids", StringArray(reply.ids())}});
+    return absl::OkStatus();
+  }
+  std::cout << "recalled " << options.directive_id << " from " << reply.ids_size()
+            << " unit(s)\n";
+  for (const std::string& id : reply.ids()) std::cout << "  receipt " << id << "\n";
+  return absl::OkStatus();
+}
+
+void AddDirectiveRecallCommand(CLI::App& parent, Action& action) {
+  CLI::App* cmd = parent.add_subcommand(
+      "recall", "Recall a directive this node issued from every unit that holds it");
+  auto options = std::make_shared<RecallOptions>();
+  cmd->add_option("ID", options->directive_id, "Directive id")->required();
+  cmd->add_option("--reason", options->reason, "Why it is recalled")->required();
+  AddActOptions(*cmd, options->act);
+  cmd->callback([options, &action] {
+    action = [options](AdminClient& admin, bool as_json) {
+      return RunDirectiveRecall(*options, admin, as_json);
+    };
+  });
+}
+
+}  // namespace
+
+void AddDirectiveCommands(CLI::App& app, Action& action) {
+  CLI::App* cmd =
+      app.add_subcommand("directive", "Issue, list, acknowledge, return and recall directives");
+  cmd->require_subcommand(1);
+  AddDirectiveIssueCommand(*cmd, action);
+  CLI::App* list = cmd->add_subcommand("list", "List directives, their status and receipts");
+  list->callback([&action] { action = RunDirectiveList; });
+  AddReceiptCommand(*cmd, action, /*returning=*/false);
+  AddReceiptCommand(*cmd, action, /*returning=*/true);
+  AddDirectiveRecallCommand(*cmd, action);
+}
+
+}  // namespace steersync::cli

@@ -1,0 +1,264 @@
+// steerctl commands about the node itself: status, peers, quarantine list,
+// revocation publish, conflicts, why.
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "sync/status_macros.h"
+
+namespace steersync::cli {
+namespace {
+
+// ---------------------------------------------------------------------------
+// status
+
+json StatusToJson(const v1::StatusReply& r) {
+  return json{
+      {"node_id", r.node_id()},
+      {"parent", {{"address", r.parent_address()}, {"connected", r.parent_connected()}}},
+      {"head_seq", r.head_seq()},
+      {"children_seen", StringArray(r.children_seen())},
+      {"record_count", r.record_count()},
+      {"quarantined", r.quarantined_count()},
+      {"refused_handshakes", r.refused_handshakes()},
+      {"last_refusal", r.last_refusal().empty() ? json(nullptr) : json(r.last_refusal())},
+      {"revoked_certificates", r.revoked_certificates()},
+      {"warnings", StringArray(r.warnings())},
+  };
+}
+
+void PrintStatus(const v1::StatusReply& r) {
+  const std::string parent =
+      r.parent_address().empty()
+          ? "(none, this is the root)"
+          : r.parent_address() + (r.parent_connected() ? " (connected)" : " (disconnected)");
+  PrintKeyValues({
+      {"node", r.node_id()},
+      {"parent", parent},
+      {"head seq", std::to_string(r.head_seq())},
+      {"children seen", JoinOrDash(r.children_seen())},
+      {"records", std::to_string(r.record_count())},
+      {"quarantined", std::to_string(r.quarantined_count())},
+      {"refused peers", std::to_string(r.refused_handshakes()) +
+                            (r.last_refusal().empty() ? "" : " (last: " + r.last_refusal() + ")")},
+      {"revoked certs", std::to_string(r.revoked_certificates())},
+  });
+  for (const auto& w : r.warnings()) std::cout << "WARNING: " << w << "\n";
+}
+
+absl::Status RunStatus(AdminClient& admin, bool as_json) {
+  SYNC_ASSIGN_OR_RETURN(const v1::StatusReply reply,
+                        admin.Call(&v1::Admin::Stub::GetStatus, v1::StatusRequest()));
+  if (as_json) {
+    PrintJson(StatusToJson(reply));
+  } else {
+    PrintStatus(reply);
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// peers
+
+json PeersToJson(const v1::PeersReply& r) {
+  json out = json::array();
+  for (const v1::PeerInfo& p : r.peers()) {
+    out.push_back({
+        {"peer", p.peer()},
+        {"relation", p.relation()},
+        {"connected", p.connected()},
+        {"last_contact", MicrosToJson(p.last_contact_micros())},
+        {"records_sent", p.records_sent()},
+        {"records_received", p.records_received()},
+        {"acked_seq", p.acked_seq()},
+        {"behind", p.behind()},
+        {"rejected", p.rejected()},
+    });
+  }
+  return out;
+}
+
+void PrintPeers(const v1::PeersReply& r) {
+  Table table({"PEER", "RELATION", "CONNECTED", "LAST-CONTACT", "SENT", "RECEIVED", "BEHIND",
+               "REJECTED"});
+  for (const v1::PeerInfo& p : r.peers()) {
+    table.AddRow({p.peer(), p.relation(), YesNo(p.connected()),
+                  MicrosToText(p.last_contact_micros()), std::to_string(p.records_sent()),
+                  std::to_string(p.records_received()), std::to_string(p.behind()),
+                  std::to_string(p.rejected())});
+  }
+  table.Print(std::cout);
+}
+
+absl::Status RunPeers(AdminClient& admin, bool as_json) {
+  SYNC_ASSIGN_OR_RETURN(const v1::PeersReply reply,
+                        admin.Call(&v1::Admin::Stub::ListPeers, v1::PeersRequest()));
+  if (as_json) {
+    PrintJson(PeersToJson(reply));
+  } else {
+    PrintPeers(reply);
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// quarantine list
+
+json QuarantineToJson(const v1::ListQuarantineReply& r) {
+  json out = json::array();
+  for (const v1::QuarantineInfo& q : r.entries()) {
+    out.push_back({
+        {"record_id", q.record_id()},
+        {"from_peer", q.from_peer()},
+        {"reason_code", q.reason_code()},
+        {"detail", q.detail()},
+        {"received", MicrosToJson(q.received_micros())},
+    });
+  }
+  return out;
+}
+
+void PrintQuarantine(const v1::ListQuarantineReply& r) {
+  Table table({"RECORD", "FROM", "REASON", "RECEIVED", "DETAIL"});
+  for (const v1::QuarantineInfo& q : r.entries()) {
+    table.AddRow({q.record_id(), q.from_peer(), q.reason_code(),
+                  MicrosToText(q.received_micros()), OneLine(q.detail())});
+  }
+  table.Print(std::cout);
+}
+
+absl::Status RunQuarantineList(AdminClient& admin, bool as_json) {
+  SYNC_ASSIGN_OR_RETURN(
+      const v1::ListQuarantineReply reply,
+      admin.Call(&v1::Admin::Stub::ListQuarantine, v1::ListQuarantineRequest()));
+  if (as_json) {
+    PrintJson(QuarantineToJson(reply));
+  } else {
+    PrintQuarantine(reply);
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// conflicts, why
+
+json VersionToJson(const v1::VersionInfo& v) {
+  return json{{"version", v.version()},       {"writer", v.writer()},
+              {"unit_depth", v.unit_depth()}, {"role_rank", v.role_rank()},
+              {"capacity", v.capacity()},     {"acting_for_head", v.acting_for_head()},
+              {"legal_date", v.legal_date()}, {"outcome", v.outcome()},
+              {"explanation", v.explanation()}};
+}
+
+absl::Status RunConflicts(AdminClient& admin, bool as_json) {
+  SYNC_ASSIGN_OR_RETURN(const v1::ListConflictsReply reply,
+                        admin.Call(&v1::Admin::Stub::ListConflicts, v1::ListConflictsRequest()));
+  if (as_json) {
+    json out = json::array();
+    for (const auto& c : reply.conflicts()) {
+      out.push_back(json{{"record_id", c.record_id()},
+                         {"winner", VersionToJson(c.winner())},
+                         {"loser", VersionToJson(c.loser())},
+                         {"rule", c.loser().outcome()}});
+    }
+    PrintJson(out);
+    return absl::OkStatus();
+  }
+  if (reply.conflicts().empty()) {
+    std::cout << "no conflicts\n";
+    return absl::OkStatus();
+  }
+  for (const auto& c : reply.conflicts()) {
+    std::cout << c.record_id() << "  " << c.loser().outcome() << "  winner " << c.winner().version()
+              << "  loser " << c.loser().version() << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunWhy(const std::string& record_id, AdminClient& admin, bool as_json) {
+  v1::WhyRequest request;
+  request.set_record_id(record_id);
+  SYNC_ASSIGN_OR_RETURN(const v1::WhyReply reply, admin.Call(&v1::Admin::Stub::Why, request));
+  if (as_json) {
+    json versions = json::array();
+    for (const auto& v : reply.versions()) versions.push_back(VersionToJson(v));
+    PrintJson(json{{"record_id", reply.record_id()}, {"kind", reply.kind()}, {"versions", versions}});
+    return absl::OkStatus();
+  }
+  std::cout << reply.record_id() << " (" << reply.kind() << "): " << reply.versions_size()
+            << " version(s)\n";
+  for (const auto& v : reply.versions()) {
+    std::cout << "  " << (v.outcome() == "winner" ? "WINNER " : "lost   ") << v.version() << "\n"
+              << "         unit depth " << v.unit_depth() << ", " << v.capacity() << " (rank "
+              << v.role_rank() << ")" << (v.acting_for_head() ? ", acting for the Head" : "")
+              << ", legal date " << v.legal_date() << "\n"
+              << "         " << v.explanation() << "\n";
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// revocation publish
+
+absl::Status RunRevocationPublish(const std::string& path, AdminClient& admin, bool as_json) {
+  SYNC_ASSIGN_OR_RETURN(const std::string crl, ReadFile(path, "revocation list"));
+  v1::PublishRevocationListRequest request;
+  request.set_crl(crl);
+  SYNC_ASSIGN_OR_RETURN(const v1::PublishRevocationListReply reply,
+                        admin.Call(&v1::Admin::Stub::PublishRevocationList, request));
+  if (as_json) {
+    PrintJson(json{{"id", reply.id()}, {"revoked", reply.revoked()}});
+  } else {
+    std::cout << "published " << reply.id() << ": " << reply.revoked()
+              << " revoked certificate(s) now enforced\n";
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddStatusCommand(CLI::App& app, Action& action) {
+  CLI::App* cmd = app.add_subcommand("status", "Show this node's sync status");
+  cmd->callback([&action] { action = RunStatus; });
+}
+
+void AddPeersCommand(CLI::App& app, Action& action) {
+  CLI::App* cmd = app.add_subcommand("peers", "List the parent and children and their sync state");
+  cmd->callback([&action] { action = RunPeers; });
+}
+
+void AddQuarantineCommands(CLI::App& app, Action& action) {
+  CLI::App* cmd = app.add_subcommand("quarantine", "Inspect records rejected by this node");
+  cmd->require_subcommand(1);
+  CLI::App* list = cmd->add_subcommand("list", "List quarantined records");
+  list->callback([&action] { action = RunQuarantineList; });
+}
+
+void AddConflictCommands(CLI::App& app, Action& action) {
+  CLI::App* conflicts = app.add_subcommand("conflicts", "List losing concurrent versions and the deciding rule");
+  conflicts->callback([&action] { action = RunConflicts; });
+  CLI::App* why = app.add_subcommand("why", "Explain every version of a record and which one won");
+  auto id = std::make_shared<std::string>();
+  why->add_option("RECORD_ID", *id, "record id")->required();
+  why->callback([&action, id] {
+    action = [id](AdminClient& admin, bool as_json) { return RunWhy(*id, admin, as_json); };
+  });
+}
+
+void AddRevocationCommands(CLI::App& app, Action& action) {
+  CLI::App* cmd = app.add_subcommand("revocation", "Certificate revocation lists");
+  cmd->require_subcommand(1);
+  CLI::App* publish =
+      cmd->add_subcommand("publish", "Publish a CA-signed CRL (deploy/pki.sh revoke) to this node's subtree");
+  auto path = std::make_shared<std::string>();
+  publish->add_option("CRL_FILE", *path, "CRL file, PEM or DER")->required();
+  publish->callback([&action, path] {
+    action = [path](AdminClient& admin, bool as_json) {
+      return RunRevocationPublish(*path, admin, as_json);
+    };
+  });
+}
+
+}  // namespace steersync::cli

@@ -1,0 +1,172 @@
+// steerctl report submit | list | withdraw | accept | return: a report's
+// lifecycle (DOMAIN-MODEL.md §1.10). The reporting unit submits and may
+// withdraw; the receiving unit (its parent) accepts or returns. Each status
+// edit names the version it was based on (--if-version), so an edit made on
+// stale information is kept as a concurrent version and decided by R1..R5.
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "cli/act_options.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "sync/status_macros.h"
+
+namespace steersync::cli {
+namespace {
+
+// ---------------------------------------------------------------------------
+// report submit
+
+struct SubmitOptions {
+  std::string period;
+  std::string title;
+  BodyOptions body;
+  std::string in_reply_to;
+  std::string supersedes;  // An earlier report of this unit that this one replaces.
+  ActOptions act;
+};
+
+absl::Status RunReportSubmit(const SubmitOptions& options, AdminClient& admin, bool as_json) {
+  v1::SubmitReportRequest request;
+  request.set_period(options.period);
+  request.set_title(options.title);
+  SYNC_ASSIGN_OR_RETURN(*request.mutable_body(), LoadBody(options.body));
+  request.set_in_reply_to(options.in_reply_to);
+  request.set_supersedes_report(options.supersedes);
+  *request.mutable_act() = FillActAs(options.act);
+  SYNC_ASSIGN_OR_RETURN(const v1::SubmitReportReply reply,
+                        admin.Call(&v1::Admin::Stub::SubmitReport, request));
+  PrintId(reply.id(), "submitted", as_json);
+  return absl::OkStatus();
+}
+
+void AddReportSubmitCommand(CLI::App& parent, Action& action) {
+  CLI::App* cmd = parent.add_subcommand("submit", "Submit a report to the parent");
+  auto options = std::make_shared<SubmitOptions>();
+  cmd->add_option("--period", options->period, "Reporting period")->required();
+  cmd->add_option("--title", options->title, "Report title")->required();
+  AddBodyOptions(*cmd, options->body);
+  cmd->add_option("--in-reply-to", options->in_reply_to, "Id of the directive this answers");
+  cmd->add_option("--supersedes", options->supersedes,
+                  "Id of an earlier report of this unit that this one replaces (D30 Art. 18.3)");
+  AddActOptions(*cmd, options->act);
+  cmd->callback([cmd, options, &action] {
+    CheckBodyGiven(*cmd);
+    action = [options](AdminClient& admin, bool as_json) {
+      return RunReportSubmit(*options, admin, as_json);
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------
+// report list
+
+json ReportsToJson(const v1::ListReportsReply& r) {
+  json out = json::array();
+  for (const v1::ReportInfo& report : r.reports()) {
+    out.push_back({
+        {"id", report.id()},
+        {"from", report.from()},
+        {"period", report.period()},
+        {"title", report.title()},
+        {"in_reply_to", StringOrNull(report.in_reply_to())},
+        {"status", report.status()},
+        {"status_reason", StringOrNull(report.status_reason())},
+        {"status_version", StringOrNull(report.status_version())},
+        {"supersedes_report", StringOrNull(report.supersedes_report())},
+        {"signed_as", StringOrNull(report.signed_as())},
+    });
+  }
+  return out;
+}
+
+void PrintReports(const v1::ListReportsReply& r) {
+  Table table({"ID", "FROM", "PERIOD", "STATUS", "IN-REPLY-TO", "TITLE"});
+  for (const v1::ReportInfo& report : r.reports()) {
+    table.AddRow({report.id(), report.from(), report.period(), OrDash(report.status()),
+                  OrDash(report.in_reply_to()), report.title()});
+  }
+  table.Print(std::cout);
+}
+
+absl::Status RunReportList(AdminClient& admin, bool as_json) {
+  SYNC_ASSIGN_OR_RETURN(const v1::ListReportsReply reply,
+                        admin.Call(&v1::Admin::Stub::ListReports, v1::ListReportsRequest()));
+  if (as_json) {
+    PrintJson(ReportsToJson(reply));
+  } else {
+    PrintReports(reply);
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// report withdraw | accept | return
+
+struct StatusOptions {
+  std::string report_id;
+  std::string reason;
+  std::string if_version;  // Status version the edit is based on; empty: current.
+  ActOptions act;
+};
+
+// Sets the report's status to `state` and prints "<done> <id> (version <v>)",
+// `done` being the state in lower case, e.g. "withdrawn".
+absl::Status RunSetReportStatus(const StatusOptions& options, const std::string& state,
+                                const std::string& done, AdminClient& admin, bool as_json) {
+  v1::SetReportStatusRequest request;
+  request.set_report_id(options.report_id);
+  request.set_state(state);
+  request.set_reason(options.reason);
+  *request.mutable_act() = FillActAs(options.act);
+  request.set_if_version(options.if_version);
+  SYNC_ASSIGN_OR_RETURN(const v1::WriteReply reply,
+                        admin.Call(&v1::Admin::Stub::SetReportStatus, request));
+  if (as_json) {
+    PrintJson(json{{"id", reply.id()}, {"version", reply.version()}});
+  } else {
+    std::cout << done << " " << reply.id() << " (version "
+              << reply.version() << ")\n";
+  }
+  return absl::OkStatus();
+}
+
+// Adds `report <name>`, which sets the status `state` (`done` in lower case).
+void AddReportStatusCommand(CLI::App& parent, Action& action, const std::string& name,
+                            const std::string& state, const std::string& done,
+                            const std::string& description, bool reason_required) {
+  CLI::App* cmd = parent.add_subcommand(name, description);
+  auto options = std::make_shared<StatusOptions>();
+  cmd->add_option("ID", options->report_id, "Report id")->required();
+  CLI::Option* reason = cmd->add_option("--reason", options->reason, "Why it is " + done);
+  if (reason_required) reason->required();
+  cmd->add_option("--if-version", options->if_version,
+                  "Status version this edit is based on (steerctl why ID/status; default: the "
+                  "current one)");
+  AddActOptions(*cmd, options->act);
+  cmd->callback([options, state, done, &action] {
+    action = [options, state, done](AdminClient& admin, bool as_json) {
+      return RunSetReportStatus(*options, state, done, admin, as_json);
+    };
+  });
+}
+
+}  // namespace
+
+void AddReportCommands(CLI::App& app, Action& action) {
+  CLI::App* cmd =
+      app.add_subcommand("report", "Submit, list, withdraw, accept and return reports");
+  cmd->require_subcommand(1);
+  AddReportSubmitCommand(*cmd, action);
+  CLI::App* list = cmd->add_subcommand("list", "List reports and their status");
+  list->callback([&action] { action = RunReportList; });
+  AddReportStatusCommand(*cmd, action, "withdraw", "WITHDRAWN", "withdrawn",
+                         "Withdraw a report this unit submitted", /*reason_required=*/false);
+  AddReportStatusCommand(*cmd, action, "accept", "ACCEPTED", "accepted",
+                         "Accept a report from a child unit", /*reason_required=*/false);
+  AddReportStatusCommand(*cmd, action, "return", "RETURNED", "returned",
+                         "Return a report to the child unit that sent it", /*reason_required=*/true);
+}
+
+}  // namespace steersync::cli

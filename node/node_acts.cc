@@ -1,0 +1,682 @@
+// The acts a node makes (DOMAIN-MODEL.md §1.8–§1.10, §5): directives,
+// receipts, reports and report statuses, each in a declared capacity whose
+// authority the roster gives on the act's legal date.
+#include <future>
+#include <map>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "node/act_admission.h"
+#include "node/audience_gaps.h"
+#include "node/node.h"
+#include "node/policy.h"
+#include "sync/merge.h"
+#include "sync/node_path.h"
+#include "sync/status_macros.h"
+#include "sync/version_vector.h"
+
+namespace steersync::node {
+namespace {
+
+// How far back in the change log `--if-version` looks for its base.
+constexpr size_t kBaseSearchEntries = 20000;
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+// The authority of `act` declared as `as` by `self` on `date`.
+absl::StatusOr<sync::AuthorityVerdict> ResolveAuthority(const sync::Roster& roster,
+                                                        const std::string& self,
+                                                        const v1::ActAs& as, const sync::Act& act,
+                                                        const std::string& date) {
+  sync::Capacity capacity{as.body_id(), as.membership_id(), as.formula()};
+  if (capacity.body_id.empty()) capacity.body_id = sync::DefaultBodyOf(self);
+  if (!as.role().empty()) {
+    std::optional<v1::Role> role = sync::ParseRole(as.role());
+    if (!role.has_value()) {
+      return absl::InvalidArgumentError(
+          "unknown role '" + as.role() +
+          "' (HEAD, STANDING_DEPUTY_HEAD, DEPUTY_HEAD, STANDING_AGENCY, MEMBER, SECRETARY, "
+          "TEAM_LEADER, WORKING_GROUP_LEAD, TEAM_MEMBER, STAFF)");
+    }
+    if (capacity.membership_id.empty()) {
+      std::vector<std::string> ids = roster.MembersWithRole(capacity.body_id, *role, date);
+      if (ids.empty()) {
+        return absl::FailedPreconditionError("no " + sync::RoleName(*role) + " of '" + capacity.body_id +
+                                             "' on " + date + " (see `steerctl member list`)");
+      }
+      if (ids.size() > 1) {
+        return absl::FailedPreconditionError("several members are " + sync::RoleName(*role) + " on " +
+                                             date + ": choose one with --member (" + Join(ids) + ")");
+      }
+      capacity.membership_id = ids[0];
+    } else if (const v1::Membership* m = roster.FindMembership(capacity.membership_id);
+               m != nullptr && m->role() != *role) {
+      return absl::InvalidArgumentError("membership '" + capacity.membership_id + "' is " +
+                                        sync::RoleName(m->role()) + ", not " + sync::RoleName(*role));
+    }
+  }
+  sync::AuthorityVerdict verdict = sync::Authorize(roster, self, capacity, date, act);
+  if (!verdict.ok && verdict.reason_code == "POWER_DENIED" && capacity.formula.empty()) {
+    // A Deputy holding a delegation signs the Head's acts as KT. (D30 Art. 13.1).
+    sync::Capacity kt = capacity;
+    kt.formula = "KT";
+    sync::AuthorityVerdict with_kt = sync::Authorize(roster, self, kt, date, act);
+    if (with_kt.ok && with_kt.note.empty()) return with_kt;
+  }
+  if (!verdict.ok) {
+    std::string hint;
+    if (verdict.reason_code == "CAPACITY_REQUIRED") hint = " (add --as ROLE)";
+    return absl::PermissionDeniedError("refused: " + verdict.reason_code + ": " + verdict.detail + hint);
+  }
+  return verdict;
+}
+
+v1::Record CurrentOrEmpty(const absl::StatusOr<std::optional<v1::Record>>& r) {
+  return r.ok() && r->has_value() ? **r : v1::Record();
+}
+
+}  // namespace
+
+std::string Node::Today() const { return LegalDate(clock_->NowMicros()); }
+
+void Node::SubmitLocal(LocalAct act, BodyMaker make,
+                       std::function<void(absl::StatusOr<Written>)> done) {
+  if (local_writes_closed_) {
+    done(absl::UnavailableError(options_.id + " is stopping"));
+    return;
+  }
+  auto result = std::make_shared<absl::StatusOr<Written>>(absl::UnknownError("not run"));
+  auto roster_id = std::make_shared<std::string>();
+  writer_->Submit(
+      [this, act = std::move(act), make = std::move(make), result, roster_id](
+          LmdbStore::View& view) -> absl::Status {
+        // A refused act writes nothing and returns OK: an error here would
+        // abort every other job of the same group commit.
+        auto refuse = [&](absl::Status s) {
+          *result = std::move(s);
+          return absl::OkStatus();
+        };
+        const std::string legal_date = LegalDate(clock_->NowMicros());
+        auto verdict = roster_.Read([&](const sync::Roster& roster) {
+          return ResolveAuthority(roster, options_.id, act.as, act.act, legal_date);
+        });
+        if (!verdict.ok()) return refuse(verdict.status());
+        SYNC_ASSIGN_OR_RETURN(std::optional<std::string> c, view.MetaGet(kLocalCounterKey));
+        const uint64_t counter = (c.has_value() ? lmdb::DecodeSeq(*c) : 0) + 1;
+        v1::RecordBody body;
+        absl::StatusOr<std::string> id = make(counter, view, body);
+        if (!id.ok()) return refuse(id.status());
+        body.set_id(*id);
+        if (!verdict->note.empty()) spdlog::warn("{}: {}: {}", options_.id, *id, verdict->note);
+        v1::Version* version = body.mutable_version();
+        *version->mutable_hlc() = hlc_.Now();
+        version->set_writer(options_.id);
+        version->set_legal_date(legal_date);
+        *version->mutable_authority() = verdict->authority;
+
+        SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> existing, view.Get(*id));
+        v1::RecordBody current;
+        const bool has_current = existing.has_value() && current.ParseFromString(existing->body());
+        const bool based_on_current =
+            !act.base.has_value() ||
+            (has_current && sync::VersionKey(current.version()) == sync::VersionKey(*act.base));
+        if (based_on_current) {
+          if (has_current) *version->mutable_vector() = current.version().vector();
+          sync::SetCounter(*version->mutable_vector(), options_.id, counter);
+        } else {
+          // Based on an older or losing version: concurrent with everything
+          // written since. Its own vector entry (never reused) keeps it from
+          // dominating this node's other versions (see docs/replication.md).
+          *version->mutable_vector() = act.base->vector();
+          sync::SetCounter(*version->mutable_vector(), options_.id + "#" + std::to_string(counter),
+                           counter);
+        }
+        SYNC_ASSIGN_OR_RETURN(uint64_t audience_seq, NextAudienceSeq(view, body.audience()));
+        body.set_audience_seq(audience_seq);
+        v1::Record record;
+        record.set_body(body.SerializeAsString());
+        RefreshSignerIfRenewed();
+        SYNC_RETURN_IF_ERROR(signer_->Sign(record));
+        sync::Admission admitted = Admit(options_.id, "", body);
+        if (admitted.admitted) {
+          admitted = roster_.Read([&](const sync::Roster& roster) {
+            return AdmitAct(roster, view, body, record.body());
+          });
+        }
+        if (!admitted.admitted) {
+          return refuse(absl::FailedPreconditionError("refused: " + admitted.reason_code + ": " +
+                                                      admitted.detail));
+        }
+        SYNC_RETURN_IF_ERROR(sync::ApplyRecords(
+                                 view, "", {record}, 0,
+                                 [](std::string_view, const v1::RecordBody&, const v1::Record&) {
+                                   return sync::Admission{};  // checked above
+                                 },
+                                 clock_->NowMicros())
+                                 .status());
+        if (sync::Roster::IsRosterKind(body.kind())) {
+          roster_.Put(body);
+          *roster_id = body.id();
+        }
+        SYNC_RETURN_IF_ERROR(view.MetaPut(kLocalCounterKey, lmdb::EncodeSeq(counter)));
+        SYNC_RETURN_IF_ERROR(view.MetaPut(kLastHlcKey, version->hlc().SerializeAsString()));
+        *result = Written{*id, sync::VersionKey(*version)};
+        return absl::OkStatus();
+      },
+      [this, result, roster_id, done = std::move(done)](absl::Status status) {
+        if (!roster_id->empty()) {
+          if (status.ok()) {
+            roster_.Refresh(*store_, {*roster_id});
+          } else if (absl::Status s = roster_.Load(*store_); !s.ok()) {
+            spdlog::error("{}: reloading the roster: {}", options_.id, s.ToString());
+          }
+        }
+        done(status.ok() ? std::move(*result) : absl::StatusOr<Written>(status));
+      });
+}
+
+absl::StatusOr<Node::Written> Node::WriteLocal(const LocalAct& act, BodyMaker make) {
+  std::promise<absl::StatusOr<Written>> done;
+  auto future = done.get_future();
+  SubmitLocal(act, std::move(make),
+              [&done](absl::StatusOr<Written> w) { done.set_value(std::move(w)); });
+  return future.get();
+}
+
+// ---- Directives -----------------------------------------------------------
+
+absl::StatusOr<std::string> Node::IssueDirective(const v1::IssueDirectiveRequest& request) {
+  if (request.title().empty()) return absl::InvalidArgumentError("directive title is required");
+  for (const auto& unit : request.to_units()) {
+    if (!sync::IsValidNodeId(unit) || !sync::IsSelfOrAncestor(options_.id, unit) ||
+        unit == options_.id) {
+      return absl::InvalidArgumentError("'" + unit + "' is not a unit below " + options_.id);
+    }
+  }
+  const std::string doc_type = request.doc_type().empty() ? "CV" : request.doc_type();
+  std::vector<v1::DocumentRelation> relations;
+  for (const std::string& r : request.relations()) {
+    const size_t colon = r.find(':');
+    v1::DocumentRelation rel;
+    v1::DocumentRelation::Kind kind;
+    if (colon == std::string::npos ||
+        !v1::DocumentRelation::Kind_Parse(r.substr(0, colon), &kind) ||
+        kind == v1::DocumentRelation::KIND_UNSPECIFIED) {
+      return absl::InvalidArgumentError("relation '" + r +
+                                        "' is not REPLACES:<id>, AMENDS:<id>, CORRECTS:<id> or RECALLS:<id>");
+    }
+    rel.set_kind(kind);
+    rel.set_target(r.substr(colon + 1));
+    SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> target, store_->GetRecord(rel.target()));
+    v1::RecordBody target_body;
+    if (!target.has_value() || !target_body.ParseFromString(target->body()) ||
+        target_body.kind() != v1::DIRECTIVE) {
+      return absl::NotFoundError("no directive '" + rel.target() + "' on this node");
+    }
+    if (target_body.version().writer() != options_.id) {
+      return absl::InvalidArgumentError("'" + rel.target() + "' was issued by " +
+                                        target_body.version().writer() +
+                                        ": only its issuer replaces, amends, corrects or recalls it");
+    }
+    relations.push_back(std::move(rel));
+  }
+  LocalAct act{sync::Act{sync::Action::kIssueDirective, doc_type}, request.act(), std::nullopt};
+  SYNC_ASSIGN_OR_RETURN(
+      Written w,
+      WriteLocal(act, [&](uint64_t counter, LmdbStore::View& view, v1::RecordBody& body)
+                     -> absl::StatusOr<std::string> {
+        const std::string today = LegalDate(clock_->NowMicros());
+        const std::string issuer_body =
+            request.act().body_id().empty() ? sync::DefaultBodyOf(options_.id) : request.act().body_id();
+        const uint32_t year = static_cast<uint32_t>(std::stoi(today.substr(0, 4)));
+        // D30 Art. 15: numbers run per issuer, series and year, from 1.
+        const std::string serial_key = "serial/" + issuer_body + "/" + std::to_string(year) + "/" + doc_type;
+        SYNC_ASSIGN_OR_RETURN(std::optional<std::string> last, view.MetaGet(serial_key));
+        const uint64_t serial = (last.has_value() ? lmdb::DecodeSeq(*last) : 0) + 1;
+        SYNC_RETURN_IF_ERROR(view.MetaPut(serial_key, lmdb::EncodeSeq(serial)));
+        v1::Directive d;
+        if (request.number().empty()) {
+          char number[64];
+          std::snprintf(number, sizeof(number), "%02llu/%s-BCĐ",
+                        static_cast<unsigned long long>(serial), doc_type.c_str());
+          d.set_number(number);
+        } else {
+          d.set_number(request.number());
+        }
+        d.set_title(request.title());
+        d.set_body(request.body());
+        d.set_issuer(options_.id);
+        *d.mutable_to_units() = request.to_units();
+        d.set_issued_date(today);
+        d.set_doc_type(doc_type);
+        d.set_issuer_body(issuer_body);
+        d.set_year(year);
+        d.set_series(doc_type);
+        d.set_serial(static_cast<uint32_t>(serial));
+        for (const auto& rel : relations) *d.add_relations() = rel;
+        body.set_kind(v1::DIRECTIVE);
+        body.mutable_audience()->set_direction(v1::Audience::DOWN);
+        body.mutable_audience()->set_root(options_.id);
+        *body.mutable_audience()->mutable_units() = request.to_units();
+        body.set_payload(d.SerializeAsString());
+        // R4 between versions of one record; between documents, the
+        // relations above decide which is in force (ListDirectives).
+        for (const auto& rel : relations) body.mutable_version()->add_supersedes(rel.target());
+        return options_.id + "/d/" + std::to_string(counter);
+      }));
+  return w.id;
+}
+
+absl::StatusOr<std::string> Node::AckDirective(const std::string& directive_id) {
+  v1::AckDirectiveRequest request;
+  request.set_directive_id(directive_id);
+  return AckDirective(request);
+}
+
+absl::StatusOr<std::string> Node::AckDirective(const v1::AckDirectiveRequest& request) {
+  const std::string& directive_id = request.directive_id();
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> record, store_->GetRecord(directive_id));
+  v1::RecordBody target;
+  if (!record.has_value() || !target.ParseFromString(record->body()) ||
+      target.kind() != v1::DIRECTIVE) {
+    return absl::NotFoundError("no directive '" + directive_id + "' on this node");
+  }
+  v1::Directive d;
+  if (!d.ParseFromString(target.payload())) return absl::DataLossError("directive does not parse");
+  if (d.issuer() == options_.id) {
+    return absl::InvalidArgumentError("a unit does not acknowledge its own directive");
+  }
+  const std::string state = request.state().empty() ? "ACKNOWLEDGED" : request.state();
+  if (state != "ACKNOWLEDGED" && state != "RETURNED") {
+    return absl::InvalidArgumentError("a unit acknowledges (ACKNOWLEDGED) or returns (RETURNED) a directive");
+  }
+  const std::string id = options_.id + "/a/" + directive_id;
+  v1::RecordBody current;
+  const v1::Record existing = CurrentOrEmpty(store_->GetRecord(id));
+  if (!existing.body().empty() && current.ParseFromString(existing.body()) &&
+      request.if_version().empty()) {
+    v1::Acknowledgement held;
+    held.ParseFromString(current.payload());
+    const std::string held_state = held.state().empty() ? "ACKNOWLEDGED" : held.state();
+    if (held_state == state && current.version().writer() == options_.id) return id;  // idempotent
+  }
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Version> base, FindBase(id, request.if_version()));
+  LocalAct act{sync::Act{sync::Action::kReceipt, ""}, request.act(), base};
+  SYNC_ASSIGN_OR_RETURN(
+      Written w, WriteLocal(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
+                                     -> absl::StatusOr<std::string> {
+        v1::Acknowledgement a;
+        a.set_directive_id(directive_id);
+        a.set_unit(options_.id);
+        a.set_acknowledged_date(LegalDate(clock_->NowMicros()));
+        a.set_state(state);
+        a.set_reason(request.reason());
+        body.set_kind(v1::ACKNOWLEDGEMENT);
+        body.mutable_audience()->set_direction(v1::Audience::UP);
+        body.mutable_audience()->set_root(d.issuer());
+        body.set_payload(a.SerializeAsString());
+        return id;
+      }));
+  return w.id;
+}
+
+absl::StatusOr<v1::RecallDirectiveReply> Node::RecallDirective(const v1::RecallDirectiveRequest& request) {
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> record, store_->GetRecord(request.directive_id()));
+  v1::RecordBody target;
+  v1::Directive d;
+  if (!record.has_value() || !target.ParseFromString(record->body()) ||
+      target.kind() != v1::DIRECTIVE || !d.ParseFromString(target.payload())) {
+    return absl::NotFoundError("no directive '" + request.directive_id() + "' on this node");
+  }
+  if (d.issuer() != options_.id) {
+    return absl::PermissionDeniedError("only its issuer " + d.issuer() + " recalls '" +
+                                       request.directive_id() + "'");
+  }
+  // Addressed units; for a directive to the whole subtree, every child that
+  // holds it (has linked or acknowledged).
+  std::set<std::string> units(d.to_units().begin(), d.to_units().end());
+  if (units.empty()) {
+    for (const auto& p : registry_.Peers()) {
+      if (p.relation == Relation::kChild) units.insert(p.peer);
+    }
+    SYNC_RETURN_IF_ERROR(store_->ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
+      v1::Acknowledgement a;
+      if (body.kind() == v1::ACKNOWLEDGEMENT && a.ParseFromString(body.payload()) &&
+          a.directive_id() == request.directive_id()) {
+        units.insert(a.unit());
+      }
+    }));
+  }
+  if (units.empty()) return absl::FailedPreconditionError("no unit is known to hold '" + request.directive_id() + "'");
+  v1::RecallDirectiveReply reply;
+  for (const std::string& unit : units) {
+    const std::string id = unit + "/a/" + request.directive_id();
+    LocalAct act{sync::Act{sync::Action::kRecallDirective, d.doc_type()}, request.act(), std::nullopt};
+    SYNC_ASSIGN_OR_RETURN(
+        Written w, WriteLocal(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
+                                       -> absl::StatusOr<std::string> {
+          v1::Acknowledgement a;
+          a.set_directive_id(request.directive_id());
+          a.set_unit(unit);
+          a.set_acknowledged_date(LegalDate(clock_->NowMicros()));
+          a.set_state("RECALLED");
+          a.set_reason(request.reason());
+          body.set_kind(v1::ACKNOWLEDGEMENT);
+          body.mutable_audience()->set_direction(v1::Audience::DOWN);
+          body.mutable_audience()->set_root(options_.id);
+          body.mutable_audience()->add_units(unit);
+          body.set_payload(a.SerializeAsString());
+          return id;
+        }));
+    reply.add_ids(w.id);
+  }
+  return reply;
+}
+
+// ---- Reports -----------------------------------------------------------------
+
+absl::StatusOr<std::string> Node::SubmitReport(const v1::SubmitReportRequest& request) {
+  const std::string parent = sync::ParentOf(options_.id);
+  if (parent.empty()) return absl::FailedPreconditionError("the root node has no parent to report to");
+  if (request.period().empty()) return absl::InvalidArgumentError("report period is required");
+  if (request.title().empty()) return absl::InvalidArgumentError("report title is required");
+  if (!request.in_reply_to().empty()) {
+    SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> r, store_->GetRecord(request.in_reply_to()));
+    if (!r.has_value()) {
+      return absl::NotFoundError("no directive '" + request.in_reply_to() + "' on this node");
+    }
+  }
+  if (!request.supersedes_report().empty()) {
+    SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> old, store_->GetRecord(request.supersedes_report()));
+    if (request.supersedes_report().rfind(options_.id + "/r/", 0) != 0 || !old.has_value()) {
+      return absl::InvalidArgumentError("'" + request.supersedes_report() +
+                                        "' is not an earlier report of " + options_.id);
+    }
+  }
+  LocalAct act{sync::Act{sync::Action::kSubmitReport, ""}, request.act(), std::nullopt};
+  SYNC_ASSIGN_OR_RETURN(
+      Written w, WriteLocal(act, [&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
+                                     -> absl::StatusOr<std::string> {
+        v1::Report r;
+        r.set_period(request.period());
+        r.set_title(request.title());
+        r.set_body(request.body());
+        r.set_from_unit(options_.id);
+        r.set_in_reply_to(request.in_reply_to());
+        r.set_supersedes_report(request.supersedes_report());
+        body.set_kind(v1::REPORT);
+        body.mutable_audience()->set_direction(v1::Audience::UP);
+        body.mutable_audience()->set_root(parent);
+        body.set_payload(r.SerializeAsString());
+        return options_.id + "/r/" + std::to_string(counter);
+      }));
+  // The report's status starts SUBMITTED, in the same capacity (§1.10).
+  v1::SetReportStatusRequest submitted;
+  submitted.set_report_id(w.id);
+  submitted.set_state("SUBMITTED");
+  *submitted.mutable_act() = request.act();
+  if (auto s = SetReportStatus(submitted); !s.ok()) {
+    spdlog::warn("{}: marking {} SUBMITTED: {}", options_.id, w.id, s.status().ToString());
+  }
+  return w.id;
+}
+
+absl::StatusOr<v1::WriteReply> Node::SetReportStatus(const v1::SetReportStatusRequest& request) {
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> record, store_->GetRecord(request.report_id()));
+  v1::RecordBody report_body;
+  v1::Report report;
+  if (!record.has_value() || !report_body.ParseFromString(record->body()) ||
+      report_body.kind() != v1::REPORT || !report.ParseFromString(report_body.payload())) {
+    return absl::NotFoundError("no report '" + request.report_id() + "' on this node");
+  }
+  const std::string& owner = report.from_unit();
+  const std::string superior = sync::ParentOf(owner);
+  const std::string& state = request.state();
+  sync::Action action;
+  if (options_.id == owner) {
+    if (state != "WITHDRAWN" && state != "SUBMITTED") {
+      return absl::InvalidArgumentError("the reporting unit sets WITHDRAWN (or SUBMITTED), not '" + state + "'");
+    }
+    action = state == "WITHDRAWN" ? sync::Action::kWithdrawReport : sync::Action::kSubmitReport;
+  } else if (options_.id == superior) {
+    if (state != "ACCEPTED" && state != "RETURNED" && state != "RECEIVED" && state != "SUPERSEDED") {
+      return absl::InvalidArgumentError("the receiving unit sets ACCEPTED or RETURNED, not '" + state + "'");
+    }
+    action = (state == "ACCEPTED" || state == "RETURNED") ? sync::Action::kReviewReport
+                                                          : sync::Action::kReceiveReport;
+  } else {
+    return absl::PermissionDeniedError("only " + owner + " and " + superior + " set this report's status");
+  }
+  const std::string id = request.report_id() + "/status";
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Version> base, FindBase(id, request.if_version()));
+  LocalAct act{sync::Act{action, ""}, request.act(), base};
+  SYNC_ASSIGN_OR_RETURN(
+      Written w, WriteLocal(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
+                                     -> absl::StatusOr<std::string> {
+        v1::ReportStatus st;
+        st.set_report_id(request.report_id());
+        st.set_state(state);
+        st.set_reason(request.reason());
+        body.set_kind(v1::REPORT_STATUS);
+        if (options_.id == owner) {
+          body.mutable_audience()->set_direction(v1::Audience::UP);
+          body.mutable_audience()->set_root(superior);
+        } else {
+          body.mutable_audience()->set_direction(v1::Audience::DOWN);
+          body.mutable_audience()->set_root(options_.id);
+          body.mutable_audience()->add_units(owner);
+        }
+        body.set_payload(st.SerializeAsString());
+        return id;
+      }));
+  if (state == "ACCEPTED" && !report.supersedes_report().empty()) {
+    // D30 Art. 18.3: the replaced report is SUPERSEDED once its replacement is accepted.
+    v1::SetReportStatusRequest superseded;
+    superseded.set_report_id(report.supersedes_report());
+    superseded.set_state("SUPERSEDED");
+    superseded.set_reason("replaced by " + request.report_id());
+    if (auto s = SetReportStatus(superseded); !s.ok()) {
+      spdlog::warn("{}: marking {} SUPERSEDED: {}", options_.id, report.supersedes_report(),
+                   s.status().ToString());
+    }
+  }
+  v1::WriteReply reply;
+  reply.set_id(w.id);
+  reply.set_version(w.version);
+  return reply;
+}
+
+void Node::ReceiveReports(std::vector<std::string> report_ids) {
+  for (std::string& report_id : report_ids) {
+    const std::string id = report_id + "/status";
+    LocalAct act{sync::Act{sync::Action::kReceiveReport, ""}, v1::ActAs(), std::nullopt};
+    SubmitLocal(
+        act,
+        [this, report_id, id](uint64_t, LmdbStore::View& view, v1::RecordBody& body)
+            -> absl::StatusOr<std::string> {
+          // Registered once, over SUBMITTED only: never over a withdrawal
+          // already held, nor twice.
+          SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> held, view.Get(id));
+          v1::RecordBody held_body;
+          v1::ReportStatus held_status;
+          // The receipt follows the unit's SUBMITTED (it arrives right after
+          // the report and triggers this again), so it descends from it.
+          if (!held.has_value() || !held_body.ParseFromString(held->body()) ||
+              !held_status.ParseFromString(held_body.payload())) {
+            return absl::AlreadyExistsError("no status yet");
+          }
+          if (held_status.state() != "SUBMITTED" || held_body.version().writer() == options_.id) {
+            return absl::AlreadyExistsError("status already " + held_status.state());
+          }
+          SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> report, view.Get(report_id));
+          v1::RecordBody rb;
+          if (!report.has_value() || !rb.ParseFromString(report->body())) {
+            return absl::NotFoundError("report gone");
+          }
+          v1::ReportStatus st;
+          st.set_report_id(report_id);
+          st.set_state("RECEIVED");
+          body.set_kind(v1::REPORT_STATUS);
+          body.mutable_audience()->set_direction(v1::Audience::DOWN);
+          body.mutable_audience()->set_root(options_.id);
+          body.mutable_audience()->add_units(rb.version().writer());
+          body.set_payload(st.SerializeAsString());
+          return id;
+        },
+        [this, report_id](absl::StatusOr<Written> w) {
+          if (!w.ok() && !absl::IsAlreadyExists(w.status()) && !absl::IsUnavailable(w.status())) {
+            spdlog::warn("{}: registering {} as RECEIVED: {}", options_.id, report_id,
+                         w.status().ToString());
+          }
+        });
+  }
+}
+
+absl::Status Node::ReceivePendingReports() {
+  std::vector<std::string> pending;
+  SYNC_RETURN_IF_ERROR(store_->ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
+    v1::ReportStatus st;
+    if (body.kind() == v1::REPORT_STATUS && st.ParseFromString(body.payload()) &&
+        st.state() == "SUBMITTED" && sync::ParentOf(body.version().writer()) == options_.id) {
+      pending.push_back(st.report_id());
+    }
+  }));
+  if (!pending.empty()) ReceiveReports(std::move(pending));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<v1::Version>> Node::FindBase(const std::string& id,
+                                                          const std::string& if_version) const {
+  if (if_version.empty()) return std::optional<v1::Version>();
+  auto matches = [&](const v1::Record& r) -> std::optional<v1::Version> {
+    v1::RecordBody b;
+    if (b.ParseFromString(r.body()) && b.id() == id && sync::VersionKey(b.version()) == if_version) {
+      return b.version();
+    }
+    return std::nullopt;
+  };
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> current, store_->GetRecord(id));
+  if (!current.has_value()) return absl::NotFoundError("no record '" + id + "' on this node");
+  if (auto v = matches(*current)) return v;
+  SYNC_ASSIGN_OR_RETURN(std::vector<sync::ConflictEntry> conflicts, store_->ListConflicts());
+  for (const auto& c : conflicts) {
+    if (c.record_id != id) continue;
+    if (auto v = matches(c.loser)) return v;
+  }
+  const uint64_t head = store_->HeadSeq();
+  uint64_t after = head > kBaseSearchEntries ? head - kBaseSearchEntries : 0;
+  while (after < head) {
+    SYNC_ASSIGN_OR_RETURN(std::vector<sync::LogEntry> entries, store_->ReadLog(after, 1000, 64 << 20));
+    if (entries.empty()) break;
+    for (const auto& e : entries) {
+      if (auto v = matches(e.record)) return v;
+    }
+    after = entries.back().seq;
+  }
+  return absl::NotFoundError("version " + if_version + " of '" + id +
+                             "' is not one this node holds (see `steerctl why " + id + "`)");
+}
+
+// ---- Listings ------------------------------------------------------------------
+
+absl::StatusOr<v1::ListDirectivesReply> Node::ListDirectives() const { return ListDirectivesIn(*store_); }
+
+absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store) {
+  const LmdbStore* store_ = &store;
+  v1::ListDirectivesReply reply;
+  std::map<std::string, v1::DirectiveInfo> directives;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> affected;  // target -> (kind, by)
+  SYNC_RETURN_IF_ERROR(store_->ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
+    if (body.kind() == v1::DIRECTIVE) {
+      v1::Directive d;
+      if (!d.ParseFromString(body.payload())) return;
+      v1::DirectiveInfo& info = directives[body.id()];
+      info.set_id(body.id());
+      info.set_number(d.number());
+      info.set_title(d.title());
+      info.set_issuer(d.issuer());
+      *info.mutable_to_units() = d.to_units();
+      info.set_issued_date(d.issued_date());
+      info.set_doc_type(d.doc_type());
+      if (d.serial() != 0) {
+        info.set_identity(d.issuer_body() + " " + std::to_string(d.year()) + " " + d.series() + " " +
+                          std::to_string(d.serial()));
+      }
+      const v1::Authority& a = body.version().authority();
+      info.set_signed_as((a.formula().empty() ? "" : a.formula() + ". ") + a.capacity() +
+                         (a.officer().empty() ? "" : " " + a.officer()));
+      for (const auto& rel : d.relations()) {
+        affected[rel.target()].emplace_back(v1::DocumentRelation::Kind_Name(rel.kind()), body.id());
+      }
+    }
+  }));
+  SYNC_RETURN_IF_ERROR(store_->ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
+    v1::Acknowledgement a;
+    if (body.kind() != v1::ACKNOWLEDGEMENT || !a.ParseFromString(body.payload())) return;
+    auto it = directives.find(a.directive_id());
+    if (it == directives.end()) return;
+    if (a.state() == "RECALLED") {
+      it->second.add_recalled_from(a.unit());
+    } else if (a.state() == "RETURNED") {
+      it->second.add_returned_by(a.unit());
+    } else {
+      it->second.add_acks(a.unit());
+    }
+  }));
+  for (auto& [id, info] : directives) {
+    // Derived from every relation held, so the arrival order never matters (E6).
+    std::string status = "EFFECTIVE";
+    for (const auto& [kind, by] : affected[id]) {
+      info.add_affected_by(kind + " by " + by);
+      if (kind == "RECALLS") status = "RECALLED";
+      else if (kind == "REPLACES" && status != "RECALLED") status = "SUPERSEDED";
+      else if (kind == "AMENDS" && status == "EFFECTIVE") status = "AMENDED";
+      else if (kind == "CORRECTS" && status == "EFFECTIVE") status = "CORRECTED";
+    }
+    if (status == "EFFECTIVE" && info.recalled_from_size() > 0) status = "RECALLED";
+    info.set_status(status);
+    *reply.add_directives() = std::move(info);
+  }
+  return reply;
+}
+
+absl::StatusOr<v1::ListReportsReply> Node::ListReports() const {
+  v1::ListReportsReply reply;
+  std::map<std::string, v1::RecordBody> statuses;
+  std::vector<std::pair<std::string, v1::RecordBody>> reports;
+  SYNC_RETURN_IF_ERROR(store_->ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
+    if (body.kind() == v1::REPORT) reports.emplace_back(body.id(), body);
+    if (body.kind() == v1::REPORT_STATUS) statuses[body.id()] = body;
+  }));
+  for (const auto& [id, body] : reports) {
+    v1::Report r;
+    if (!r.ParseFromString(body.payload())) continue;
+    v1::ReportInfo* info = reply.add_reports();
+    info->set_id(id);
+    info->set_from(r.from_unit());
+    info->set_period(r.period());
+    info->set_title(r.title());
+    info->set_in_reply_to(r.in_reply_to());
+    info->set_supersedes_report(r.supersedes_report());
+    const v1::Authority& a = body.version().authority();
+    info->set_signed_as((a.formula().empty() ? "" : a.formula() + ". ") + a.capacity() +
+                        (a.officer().empty() ? "" : " " + a.officer()));
+    info->set_status("SUBMITTED");
+    if (auto it = statuses.find(id + "/status"); it != statuses.end()) {
+      v1::ReportStatus st;
+      if (st.ParseFromString(it->second.payload())) {
+        info->set_status(st.state());
+        info->set_status_reason(st.reason());
+        info->set_status_version(sync::VersionKey(it->second.version()));
+      }
+    }
+  }
+  return reply;
+}
+
+}  // namespace steersync::node

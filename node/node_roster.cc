@@ -1,0 +1,297 @@
+// Keeping a node's roster (DOMAIN-MODEL.md §1.1–§1.7): units, bodies,
+// memberships, acting windows and signing authorisations. Each is a record
+// owned by this node that flows AROUND it (its subtree and its parent), so
+// every node that judges this node's acts holds the roster they were made
+// under. Entries transcribe external decisions (S17) and must cite them.
+#include <spdlog/spdlog.h>
+
+#include "node/node.h"
+#include "sync/node_path.h"
+#include "sync/status_macros.h"
+
+namespace steersync::node {
+namespace {
+
+absl::Status CheckDate(const std::string& date, const std::string& what, bool required) {
+  if (date.empty() && !required) return absl::OkStatus();
+  if (!sync::IsDate(date)) return absl::InvalidArgumentError(what + " '" + date + "' is not a date YYYY-MM-DD");
+  return absl::OkStatus();
+}
+
+absl::Status CheckWindow(const std::string& from, const std::string& to) {
+  SYNC_RETURN_IF_ERROR(CheckDate(from, "from", true));
+  SYNC_RETURN_IF_ERROR(CheckDate(to, "to", false));
+  if (!to.empty() && to < from) return absl::InvalidArgumentError("window ends (" + to + ") before it starts (" + from + ")");
+  return absl::OkStatus();
+}
+
+v1::WriteReply Reply(const std::string& id, const std::string& version) {
+  v1::WriteReply r;
+  r.set_id(id);
+  r.set_version(version);
+  return r;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::WriteReply> Node::WriteRoster(v1::RecordKind kind, std::string id,
+                                                 const google::protobuf::Message& payload) {
+  LocalAct act{sync::Act{sync::Action::kRosterEntry, ""}, v1::ActAs(), std::nullopt};
+  const std::string bytes = payload.SerializeAsString();
+  SYNC_ASSIGN_OR_RETURN(
+      Written w, WriteLocal(act, [&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
+                                     -> absl::StatusOr<std::string> {
+        body.set_kind(kind);
+        body.mutable_audience()->set_direction(v1::Audience::AROUND);
+        body.mutable_audience()->set_root(options_.id);
+        body.set_payload(bytes);
+        // "<node>/<kind>/#" ids take this write's counter.
+        if (!id.empty() && id.back() == '#') return id.substr(0, id.size() - 1) + std::to_string(counter);
+        return id;
+      }));
+  return Reply(w.id, w.version);
+}
+
+absl::StatusOr<v1::WriteReply> Node::AddUnit(const v1::AddUnitRequest& request) {
+  if (!sync::IsValidNodeId(request.unit()) || !sync::IsSelfOrAncestor(options_.id, request.unit())) {
+    return absl::InvalidArgumentError("'" + request.unit() + "' is not this unit or a unit below " + options_.id);
+  }
+  if (request.name().empty()) return absl::InvalidArgumentError("unit name is required");
+  SYNC_RETURN_IF_ERROR(CheckDate(request.valid_from(), "valid from", false));
+  v1::Unit u;
+  u.set_unit(request.unit());
+  u.set_name(request.name());
+  u.set_level(request.level().empty() ? (sync::DepthOf(request.unit()) <= 1 ? "PROVINCE" : "COMMUNE")
+                                      : request.level());
+  u.set_commune_kind(request.commune_kind());
+  u.set_admin_code(request.admin_code());
+  u.set_valid_from(request.valid_from());
+  *u.mutable_predecessors() = request.predecessors();
+  return WriteRoster(v1::UNIT, options_.id + "/unit/" + request.unit(), u);
+}
+
+absl::StatusOr<v1::WriteReply> Node::AddBody(const v1::AddBodyRequest& request) {
+  if (request.slug().empty() || request.slug().find('/') != std::string::npos) {
+    return absl::InvalidArgumentError("body slug must be a non-empty name without '/'");
+  }
+  SYNC_RETURN_IF_ERROR(CheckDate(request.valid_from(), "valid from", false));
+  v1::Body b;
+  b.set_unit(options_.id);
+  b.set_kind(request.kind().empty() ? "COMMITTEE" : request.kind());
+  b.set_name(request.name().empty() ? request.slug() : request.name());
+  b.set_abbrev(request.abbrev().empty() ? "BCĐ" : request.abbrev());
+  b.set_established_by(request.established_by());
+  b.set_valid_from(request.valid_from());
+  return WriteRoster(v1::BODY, options_.id + "/" + request.slug(), b);
+}
+
+absl::StatusOr<v1::WriteReply> Node::AddMember(const v1::AddMemberRequest& request) {
+  std::optional<v1::Role> role = sync::ParseRole(request.role());
+  if (!role.has_value() || *role == v1::SYS_ADMIN) {
+    return absl::InvalidArgumentError("unknown role '" + request.role() + "'");
+  }
+  if (request.person_id().empty() || request.full_name().empty()) {
+    return absl::InvalidArgumentError("a member needs a person id and a full name");
+  }
+  if (request.decision().empty()) {
+    return absl::InvalidArgumentError("cite the appointing decision (--decision), e.g. 1742/QĐ-UBND (S17)");
+  }
+  SYNC_RETURN_IF_ERROR(CheckWindow(request.valid_from(), request.valid_to()));
+  const std::string body_id = request.body_id().empty() ? sync::DefaultBodyOf(options_.id) : request.body_id();
+  if (body_id.rfind(options_.id + "/", 0) != 0) {
+    return absl::InvalidArgumentError("body '" + body_id + "' is not hosted by " + options_.id);
+  }
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> body_record, store_->GetRecord(body_id));
+  if (!body_record.has_value()) {
+    if (body_id != sync::DefaultBodyOf(options_.id)) {
+      return absl::NotFoundError("no body '" + body_id + "' (add it with `steerctl body add`)");
+    }
+    v1::AddBodyRequest committee;
+    committee.set_slug("committee");
+    committee.set_name("Steering Committee on Digital Transformation of " + options_.id);
+    SYNC_RETURN_IF_ERROR(AddBody(committee).status());
+  }
+  v1::Membership m;
+  m.set_person_id(request.person_id());
+  m.set_full_name(request.full_name());
+  m.set_body_id(body_id);
+  m.set_role(*role);
+  m.set_order_in_decision(request.order_in_decision());
+  m.set_valid_from(request.valid_from());
+  m.set_valid_to(request.valid_to());
+  m.set_appointed_by_doc(request.decision());
+  return WriteRoster(v1::MEMBERSHIP, options_.id + "/m/#", m);
+}
+
+absl::StatusOr<v1::WriteReply> Node::EndMember(const v1::EndMemberRequest& request) {
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> record, store_->GetRecord(request.membership_id()));
+  v1::RecordBody body;
+  v1::Membership m;
+  if (!record.has_value() || !body.ParseFromString(record->body()) || body.kind() != v1::MEMBERSHIP ||
+      !m.ParseFromString(body.payload())) {
+    return absl::NotFoundError("no membership '" + request.membership_id() + "'");
+  }
+  if (body.version().writer() != options_.id) {
+    return absl::PermissionDeniedError("membership '" + request.membership_id() + "' is kept by " +
+                                       body.version().writer());
+  }
+  SYNC_RETURN_IF_ERROR(CheckWindow(m.valid_from(), request.valid_to()));
+  if (request.valid_to().empty()) return absl::InvalidArgumentError("give the last day (--to)");
+  m.set_valid_to(request.valid_to());
+  if (!request.decision().empty()) m.set_appointed_by_doc(m.appointed_by_doc() + "; ended by " + request.decision());
+  return WriteRoster(v1::MEMBERSHIP, request.membership_id(), m);
+}
+
+absl::StatusOr<v1::WriteReply> Node::SetActing(const v1::SetActingRequest& request) {
+  SYNC_RETURN_IF_ERROR(CheckWindow(request.from(), request.to()));
+  if (request.to().empty()) return absl::InvalidArgumentError("an acting window ends (--to)");
+  auto checked = roster_.Read([&](const sync::Roster& roster) -> absl::StatusOr<v1::ActingWindow> {
+    const v1::Membership* m = roster.FindMembership(request.acting_membership_id());
+    if (m == nullptr || m->body_id().rfind(options_.id + "/", 0) != 0) {
+      return absl::NotFoundError("no membership '" + request.acting_membership_id() + "' on " + options_.id);
+    }
+    if (m->role() != v1::STANDING_DEPUTY_HEAD && m->role() != v1::DEPUTY_HEAD) {
+      return absl::InvalidArgumentError(m->full_name() + " is " + sync::RoleName(m->role()) +
+                                        ": only a Deputy Head acts for the Head (P 4.2, C 4.1)");
+    }
+    // §1.7: at most one acting window per body per day.
+    for (const auto& [id, record] : roster.records()) {
+      v1::ActingWindow other;
+      if (record.kind() != v1::ACTING_WINDOW || !other.ParseFromString(record.payload())) continue;
+      if (other.body_id() != m->body_id()) continue;
+      if (other.from() <= request.to() && request.from() <= other.to()) {
+        return absl::FailedPreconditionError("acting window " + id + " (" + other.from() + ".." +
+                                             other.to() + ") already covers part of these days");
+      }
+    }
+    v1::ActingWindow w;
+    w.set_acting_membership_id(request.acting_membership_id());
+    w.set_body_id(m->body_id());
+    w.set_from(request.from());
+    w.set_to(request.to());
+    w.set_reason(request.reason());
+    std::string basis = request.basis();
+    if (basis.empty()) {
+      if (m->role() == v1::STANDING_DEPUTY_HEAD) basis = "AUTO_P4_2";
+      else if (sync::DepthOf(options_.id) >= 2) basis = "AUTO_C4_1";
+      else basis = "DESIGNATED";
+    }
+    w.set_basis(basis);
+    return w;
+  });
+  if (!checked.ok()) return checked.status();
+  return WriteRoster(v1::ACTING_WINDOW, options_.id + "/acting/#", *checked);
+}
+
+absl::StatusOr<v1::WriteReply> Node::AddAuthorisation(const v1::AddAuthorisationRequest& request) {
+  if (request.formula() != "KT" && request.formula() != "TUQ" && request.formula() != "TL") {
+    return absl::InvalidArgumentError("formula must be KT, TUQ or TL");
+  }
+  if (request.granted_by_doc().empty()) {
+    return absl::InvalidArgumentError("cite the document granting it (--decision), D30 Art. 13.3");
+  }
+  SYNC_RETURN_IF_ERROR(CheckWindow(request.from(), request.to()));
+  const std::string body_id = roster_.Read([&](const sync::Roster& roster) {
+    const v1::Membership* m = roster.FindMembership(request.delegate_membership_id());
+    return m == nullptr ? std::string() : m->body_id();
+  });
+  if (body_id.rfind(options_.id + "/", 0) != 0) {
+    return absl::NotFoundError("no membership '" + request.delegate_membership_id() + "' on " + options_.id);
+  }
+  v1::SigningAuthorisation g;
+  g.set_delegate_membership_id(request.delegate_membership_id());
+  g.set_body_id(body_id);
+  g.set_formula(request.formula());
+  *g.mutable_scope() = request.scope();
+  g.set_from(request.from());
+  g.set_to(request.to());
+  g.set_granted_by_doc(request.granted_by_doc());
+  return WriteRoster(v1::SIGNING_AUTHORISATION, options_.id + "/auth/#", g);
+}
+
+absl::StatusOr<v1::ListRosterReply> Node::ListRoster(const v1::ListRosterRequest& request) const {
+  v1::ListRosterReply reply;
+  roster_.Read([&](const sync::Roster& roster) {
+    for (const auto& [id, body] : roster.records()) {
+      v1::RosterEntry entry;
+      entry.set_id(id);
+      entry.set_owner(body.version().writer());
+      auto& f = *entry.mutable_fields();
+      switch (body.kind()) {
+        case v1::UNIT: {
+          v1::Unit u;
+          u.ParseFromString(body.payload());
+          entry.set_kind("unit");
+          f["unit"] = u.unit();
+          f["name"] = u.name();
+          f["level"] = u.level();
+          f["commune_kind"] = u.commune_kind();
+          f["admin_code"] = u.admin_code();
+          f["valid_from"] = u.valid_from();
+          break;
+        }
+        case v1::BODY: {
+          v1::Body b;
+          b.ParseFromString(body.payload());
+          entry.set_kind("body");
+          f["unit"] = b.unit();
+          f["kind"] = b.kind();
+          f["name"] = b.name();
+          f["abbrev"] = b.abbrev();
+          break;
+        }
+        case v1::MEMBERSHIP: {
+          v1::Membership m;
+          m.ParseFromString(body.payload());
+          entry.set_kind("member");
+          f["person_id"] = m.person_id();
+          f["full_name"] = m.full_name();
+          f["body"] = m.body_id();
+          f["role"] = sync::RoleName(m.role());
+          f["rank"] = std::to_string(sync::RankOf(m.role()));
+          f["valid_from"] = m.valid_from();
+          f["valid_to"] = m.valid_to();
+          f["decision"] = m.appointed_by_doc();
+          break;
+        }
+        case v1::ACTING_WINDOW: {
+          v1::ActingWindow w;
+          w.ParseFromString(body.payload());
+          entry.set_kind("acting");
+          f["member"] = w.acting_membership_id();
+          if (const v1::Membership* m = roster.FindMembership(w.acting_membership_id())) {
+            f["full_name"] = m->full_name();
+          }
+          f["body"] = w.body_id();
+          f["from"] = w.from();
+          f["to"] = w.to();
+          f["basis"] = w.basis();
+          f["reason"] = w.reason();
+          break;
+        }
+        case v1::SIGNING_AUTHORISATION: {
+          v1::SigningAuthorisation g;
+          g.ParseFromString(body.payload());
+          entry.set_kind("authorisation");
+          f["member"] = g.delegate_membership_id();
+          f["formula"] = g.formula();
+          std::string scope;
+          for (const auto& s : g.scope()) scope += (scope.empty() ? "" : ",") + s;
+          f["scope"] = scope.empty() ? "*" : scope;
+          f["from"] = g.from();
+          f["to"] = g.to();
+          f["decision"] = g.granted_by_doc();
+          break;
+        }
+        default:
+          continue;
+      }
+      if (!request.kind().empty() && request.kind() != entry.kind()) continue;
+      *reply.add_entries() = std::move(entry);
+    }
+    return 0;
+  });
+  return reply;
+}
+
+}  // namespace steersync::node

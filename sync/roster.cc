@@ -1,0 +1,323 @@
+#include "sync/roster.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+#include "sync/node_path.h"
+
+namespace steersync::sync {
+namespace {
+
+struct RoleInfo {
+  v1::Role role;
+  const char* name;
+  uint32_t rank;
+};
+
+// DOMAIN-MODEL.md §1.6.
+constexpr RoleInfo kRoles[] = {
+    {v1::HEAD, "HEAD", 100},
+    {v1::STANDING_DEPUTY_HEAD, "STANDING_DEPUTY_HEAD", 90},
+    {v1::DEPUTY_HEAD, "DEPUTY_HEAD", 80},
+    {v1::STANDING_AGENCY, "STANDING_AGENCY", 70},
+    {v1::MEMBER, "MEMBER", 60},
+    {v1::SECRETARY, "SECRETARY", 55},
+    {v1::TEAM_LEADER, "TEAM_LEADER", 50},
+    {v1::WORKING_GROUP_LEAD, "WORKING_GROUP_LEAD", 45},
+    {v1::TEAM_MEMBER, "TEAM_MEMBER", 40},
+    {v1::STAFF, "STAFF", 10},
+    {v1::SYS_ADMIN, "SYS_ADMIN", 0},
+};
+
+bool IsDeputy(v1::Role role) {
+  return role == v1::STANDING_DEPUTY_HEAD || role == v1::DEPUTY_HEAD;
+}
+
+// Roles that may make `act` in their own capacity (§4).
+bool OwnPower(v1::Role role, const Act& act) {
+  switch (act.action) {
+    case Action::kIssueDirective:
+    case Action::kRecallDirective:
+      // Head-only (P 3.1, S14); invitations also by the Standing Agency (S14).
+      return role == v1::HEAD || (role == v1::STANDING_AGENCY && act.doc_type == "GM");
+    case Action::kSubmitReport:
+    case Action::kWithdrawReport:
+      return role == v1::HEAD;  // S18: deputies sign as KT.
+    case Action::kReviewReport:
+      return role == v1::HEAD || IsDeputy(role) || role == v1::STANDING_AGENCY;
+    case Action::kConveneMeeting:
+      return role == v1::HEAD || IsDeputy(role);
+    case Action::kSetWorkingGroup:
+      return role == v1::HEAD || role == v1::DEPUTY_HEAD || role == v1::TEAM_LEADER;
+    case Action::kReceiveReport:
+    case Action::kReceipt:
+    case Action::kRosterEntry:
+      return role != v1::SYS_ADMIN && role != v1::ROLE_UNSPECIFIED;
+  }
+  return false;
+}
+
+// Acts a clerk of the node makes without a committee capacity.
+bool Clerical(Action action) {
+  return action == Action::kReceiveReport || action == Action::kRosterEntry;
+}
+
+AuthorityVerdict Refuse(std::string code, std::string detail) {
+  AuthorityVerdict v;
+  v.reason_code = std::move(code);
+  v.detail = std::move(detail);
+  return v;
+}
+
+}  // namespace
+
+uint32_t RankOf(v1::Role role) {
+  for (const auto& r : kRoles) {
+    if (r.role == role) return r.rank;
+  }
+  return 0;
+}
+
+std::string RoleName(v1::Role role) {
+  for (const auto& r : kRoles) {
+    if (r.role == role) return r.name;
+  }
+  return "UNSPECIFIED";
+}
+
+std::optional<v1::Role> ParseRole(std::string_view name) {
+  std::string upper(name);
+  for (char& c : upper) c = (c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const auto& r : kRoles) {
+    if (upper == r.name) return r.role;
+  }
+  return std::nullopt;
+}
+
+bool IsDate(std::string_view date) {
+  if (date.size() != 10 || date[4] != '-' || date[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (!std::isdigit(static_cast<unsigned char>(date[i]))) return false;
+  }
+  using namespace std::chrono;
+  const int y = std::stoi(std::string(date.substr(0, 4)));
+  const unsigned m = static_cast<unsigned>(std::stoi(std::string(date.substr(5, 2))));
+  const unsigned d = static_cast<unsigned>(std::stoi(std::string(date.substr(8, 2))));
+  return year_month_day{year{y}, month{m}, day{d}}.ok();
+}
+
+bool InWindow(std::string_view date, std::string_view from, std::string_view to) {
+  return (from.empty() || date >= from) && (to.empty() || date <= to);
+}
+
+std::string DefaultBodyOf(std::string_view node_id) { return std::string(node_id) + "/committee"; }
+
+std::string_view ActionName(Action action) {
+  switch (action) {
+    case Action::kIssueDirective: return "issue a directive";
+    case Action::kRecallDirective: return "recall a directive";
+    case Action::kSubmitReport: return "submit a report";
+    case Action::kWithdrawReport: return "withdraw a report";
+    case Action::kReceiveReport: return "register a report as received";
+    case Action::kReviewReport: return "accept or return a report";
+    case Action::kReceipt: return "acknowledge or return a directive";
+    case Action::kConveneMeeting: return "convene an extraordinary meeting";
+    case Action::kSetWorkingGroup: return "set a working group";
+    case Action::kRosterEntry: return "record a roster entry";
+  }
+  return "act";
+}
+
+bool Roster::IsRosterKind(v1::RecordKind kind) {
+  return kind == v1::UNIT || kind == v1::BODY || kind == v1::MEMBERSHIP ||
+         kind == v1::ACTING_WINDOW || kind == v1::SIGNING_AUTHORISATION;
+}
+
+void Roster::Put(const v1::RecordBody& body) {
+  if (!IsRosterKind(body.kind())) return;
+  const std::string& id = body.id();
+  if (auto it = memberships_.find(id); it != memberships_.end()) {
+    --members_per_body_[it->second.body_id()];
+    memberships_.erase(it);
+  }
+  acting_.erase(id);
+  authorisations_.erase(id);
+  records_[id] = body;
+  if (body.tombstone()) return;
+  switch (body.kind()) {
+    case v1::MEMBERSHIP: {
+      v1::Membership m;
+      if (!m.ParseFromString(body.payload())) return;
+      ++members_per_body_[m.body_id()];
+      memberships_[id] = std::move(m);
+      break;
+    }
+    case v1::ACTING_WINDOW: {
+      v1::ActingWindow a;
+      if (a.ParseFromString(body.payload())) acting_[id] = std::move(a);
+      break;
+    }
+    case v1::SIGNING_AUTHORISATION: {
+      v1::SigningAuthorisation a;
+      if (a.ParseFromString(body.payload())) authorisations_[id] = std::move(a);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+bool Roster::HasMembers(std::string_view body_id) const {
+  auto it = members_per_body_.find(body_id);
+  return it != members_per_body_.end() && it->second > 0;
+}
+
+const v1::Membership* Roster::FindMembership(std::string_view membership_id) const {
+  auto it = memberships_.find(membership_id);
+  return it == memberships_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> Roster::MembersWithRole(std::string_view body_id, v1::Role role,
+                                                 std::string_view date) const {
+  std::vector<std::string> ids;
+  for (const auto& [id, m] : memberships_) {
+    if (m.body_id() == body_id && m.role() == role && InWindow(date, m.valid_from(), m.valid_to())) {
+      ids.push_back(id);
+    }
+  }
+  return ids;
+}
+
+std::string Roster::ActingWindowFor(std::string_view membership_id, std::string_view date) const {
+  for (const auto& [id, a] : acting_) {  // by id: the same answer on every node
+    if (a.acting_membership_id() == membership_id && InWindow(date, a.from(), a.to())) return id;
+  }
+  return "";
+}
+
+std::string Roster::AuthorisationFor(std::string_view membership_id, std::string_view formula,
+                                     std::string_view doc_type, std::string_view date) const {
+  for (const auto& [id, a] : authorisations_) {
+    if (a.delegate_membership_id() != membership_id || a.formula() != formula) continue;
+    if (!InWindow(date, a.from(), a.to())) continue;
+    if (!a.scope().empty() &&
+        std::find(a.scope().begin(), a.scope().end(), doc_type) == a.scope().end()) {
+      continue;
+    }
+    return id;
+  }
+  return "";
+}
+
+AuthorityVerdict Authorize(const Roster& roster, std::string_view writer, const Capacity& capacity,
+                           std::string_view legal_date, const Act& act) {
+  const std::string body_id = capacity.body_id.empty() ? DefaultBodyOf(writer) : capacity.body_id;
+  // Bodies are "<node>/<name>": a prefix test would let a province act in
+  // its communes' bodies.
+  if (ParentOf(body_id) != writer) {
+    return Refuse("CAPACITY_INVALID", "body '" + body_id + "' is not hosted by '" +
+                                          std::string(writer) + "': acts are made only in its own bodies");
+  }
+  if (!IsDate(legal_date)) return Refuse("CAPACITY_INVALID", "legal date '" + std::string(legal_date) + "'");
+  AuthorityVerdict v;
+  v1::Authority& a = v.authority;
+  a.set_unit_depth(static_cast<uint32_t>(DepthOf(writer)));
+  a.set_body_id(body_id);
+
+  if (capacity.membership_id.empty()) {
+    // Once the unit's committee (or the named body) has a roster, every act
+    // but a clerk's declares a capacity: naming another body is no way round.
+    const std::string committee = DefaultBodyOf(writer);
+    if (!Clerical(act.action) && (roster.HasMembers(body_id) || roster.HasMembers(committee))) {
+      return Refuse("CAPACITY_REQUIRED",
+                    "body '" + (roster.HasMembers(body_id) ? body_id : committee) +
+                        "' has a roster: the act must declare the capacity it is made in");
+    }
+    if (!capacity.formula.empty()) {
+      return Refuse("DELEGATION_MISSING", "formula " + capacity.formula + " needs a declared capacity");
+    }
+    // Before a body's roster exists (and for clerical acts) the act is the
+    // node's clerk's: the lowest rank that still counts (§1.6 STAFF).
+    a.set_role_rank(RankOf(v1::STAFF));
+    a.set_capacity("STAFF");
+    v.ok = true;
+    if (!Clerical(act.action)) v.note = "unrostered: body '" + body_id + "' has no roster yet";
+    return v;
+  }
+
+  const v1::Membership* m = roster.FindMembership(capacity.membership_id);
+  if (m == nullptr) {
+    return Refuse("CAPACITY_INVALID", "no membership '" + capacity.membership_id + "' in the roster");
+  }
+  if (m->body_id() != body_id) {
+    return Refuse("CAPACITY_INVALID", "membership '" + capacity.membership_id + "' is in body '" +
+                                          m->body_id() + "', not '" + body_id + "'");
+  }
+  if (!InWindow(legal_date, m->valid_from(), m->valid_to())) {
+    return Refuse("CAPACITY_INVALID",
+                  m->full_name() + " was not " + RoleName(m->role()) + " of '" + body_id + "' on " +
+                      std::string(legal_date) + " (membership valid " + m->valid_from() + ".." +
+                      (m->valid_to().empty() ? "" : m->valid_to()) + ")");
+  }
+  a.set_role_rank(RankOf(m->role()));
+  a.set_capacity(RoleName(m->role()));
+  a.set_officer(m->full_name());
+  a.set_membership_id(capacity.membership_id);
+  a.set_formula(capacity.formula);
+  const std::string acting = roster.ActingWindowFor(capacity.membership_id, legal_date);
+  const bool own_power = OwnPower(m->role(), act);
+
+  if (capacity.formula.empty()) {
+    if (!own_power) {
+      std::string hint = IsDeputy(m->role()) ? " (a Deputy signs the Head's acts as KT., with a delegation)" : "";
+      return Refuse("POWER_DENIED", RoleName(m->role()) + " may not " + std::string(ActionName(act.action)) + hint);
+    }
+    a.set_acting_for_head(!acting.empty());
+    a.set_delegation_ref(acting);
+    v.ok = true;
+    return v;
+  }
+
+  if (capacity.formula != "KT" && capacity.formula != "TUQ" && capacity.formula != "TL") {
+    return Refuse("POWER_DENIED", "unknown signature formula '" + capacity.formula + "'");
+  }
+  if (capacity.formula == "KT" && !IsDeputy(m->role())) {
+    return Refuse("POWER_DENIED", "only a Deputy Head signs KT. (for the Head), not " + RoleName(m->role()));
+  }
+  // KT. rests on an acting window or a KT. authorisation; TUQ./TL. only on a
+  // written authorisation (D30 Art. 13, S16).
+  std::string delegation = capacity.formula == "KT" ? acting : "";
+  if (delegation.empty()) {
+    delegation = roster.AuthorisationFor(capacity.membership_id, capacity.formula, act.doc_type, legal_date);
+  }
+  if (delegation.empty()) {
+    if (own_power) {
+      a.set_acting_for_head(false);
+      v.ok = true;
+      v.note = capacity.formula + ". without a delegation covering " + std::string(legal_date) +
+               ": admitted in the signer's own capacity";
+      return v;
+    }
+    return Refuse("DELEGATION_MISSING",
+                  m->full_name() + " signs " + capacity.formula + ". on " + std::string(legal_date) +
+                      " but no acting window or signing authorisation covers that date" +
+                      (act.doc_type.empty() ? "" : " and type " + act.doc_type) + ", and " +
+                      RoleName(m->role()) + " may not " + std::string(ActionName(act.action)) +
+                      " in their own capacity");
+  }
+  a.set_delegation_ref(delegation);
+  a.set_acting_for_head(capacity.formula == "KT" || !acting.empty());
+  v.ok = true;
+  return v;
+}
+
+bool SameAuthority(const v1::Authority& claimed, const v1::Authority& computed) {
+  return claimed.SerializeAsString() == computed.SerializeAsString();
+}
+
+Capacity CapacityOf(const v1::Authority& authority) {
+  return Capacity{authority.body_id(), authority.membership_id(), authority.formula()};
+}
+
+}  // namespace steersync::sync

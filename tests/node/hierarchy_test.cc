@@ -1,0 +1,298 @@
+// The hierarchy end to end, in process: rosters replicated around their
+// owners, every act judged by the roster on its legal date (DOMAIN-MODEL.md
+// §5), and concurrent writes to the fields both levels share decided by
+// R1..R5 on every node alike (§6). Real Nodes, real mTLS gRPC, real LMDB.
+#include <set>
+
+#include "node/explain.h"
+#include "node/node.h"
+#include "sync/apply.h"
+#include "sync/merge.h"
+#include "sync/node_path.h"
+#include "tests/testutil/fixtures.h"
+
+namespace steersync::node {
+namespace {
+
+using steersync::testing::IsOk;
+using steersync::testing::NodeCert;
+using steersync::testing::NodeKey;
+using steersync::testing::StatusIs;
+using steersync::testing::TempDir;
+using steersync::testing::WaitUntil;
+
+constexpr char kProvince[] = "vn/quang-ngai";
+constexpr char kCommune[] = "vn/quang-ngai/binh-son";
+
+class HierarchyTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Node> StartNode(const std::string& id, const std::string& parent_address) {
+    NodeOptions o;
+    o.id = id;
+    o.data_dir = dir_.Sub("data/" + id);
+    o.map_size_mb = 64;
+    o.tls = {steersync::testing::CertDir() + "/ca.crt", NodeCert(id), NodeKey(id)};
+    o.parent_address = parent_address;
+    if (sync::DepthOf(id) < 2) o.listen_address = "127.0.0.1:0";
+    NodeRuntimeOptions rt;
+    rt.serve_admin = false;
+    rt.backoff.initial_ms = 20;
+    rt.backoff.max_ms = 200;
+    auto node = Node::Create(std::move(o), rt);
+    EXPECT_THAT(node, IsOk());
+    EXPECT_THAT((*node)->Start(), IsOk());
+    return std::move(*node);
+  }
+
+  void SetUp() override {
+    province_ = StartNode(kProvince, "");
+    commune_ = StartNode(kCommune, "127.0.0.1:" + std::to_string(province_->sync_port()));
+  }
+
+  // Records a member valid from 2026-01-01 and returns the membership id.
+  static std::string AddMember(Node& node, const std::string& person, const std::string& role) {
+    v1::AddMemberRequest r;
+    r.set_person_id(person);
+    r.set_full_name(person);
+    r.set_role(role);
+    r.set_valid_from("2026-01-01");
+    r.set_decision("1742/QĐ-UBND");
+    auto w = node.AddMember(r);
+    EXPECT_THAT(w, IsOk());
+    return w.ok() ? w->id() : "";
+  }
+
+  static v1::ActAs As(const std::string& role, const std::string& member = "") {
+    v1::ActAs as;
+    as.set_role(role);
+    as.set_membership_id(member);
+    return as;
+  }
+
+  static size_t RosterSize(const Node& node, const std::string& owner) {
+    auto roster = node.ListRoster(v1::ListRosterRequest());
+    size_t n = 0;
+    for (const auto& e : roster->entries()) n += e.owner() == owner;
+    return n;
+  }
+
+  static std::optional<v1::RecordBody> Current(const Node& node, const std::string& id) {
+    auto r = node.store().GetRecord(id);
+    v1::RecordBody body;
+    if (!r.ok() || !r->has_value() || !body.ParseFromString((*r)->body())) return std::nullopt;
+    return body;
+  }
+
+  static std::string ReportState(const Node& node, const std::string& report_id) {
+    auto reports = node.ListReports();
+    for (const auto& r : reports->reports()) {
+      if (r.id() == report_id) return r.status();
+    }
+    return "";
+  }
+
+  // Every version of `id` at `node`, winner first, as "writer:outcome".
+  static std::vector<std::string> Outcomes(const Node& node, const std::string& id) {
+    std::vector<std::string> out;
+    auto why = ExplainRecord(node.store(), id);
+    if (!why.ok()) return out;
+    for (const auto& v : why->versions()) out.push_back(v.writer() + ":" + v.outcome());
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Node> province_;
+  std::unique_ptr<Node> commune_;
+};
+
+// §1.3: the province's roster flows down (communes judge its directives by
+// it) and the commune's flows up (the province judges its reports by it).
+TEST_F(HierarchyTest, RostersFlowAroundTheirOwners) {
+  AddMember(*province_, "dang-van-minh", "HEAD");
+  AddMember(*commune_, "nguyen-van-a", "HEAD");
+  // committee body + member, each side
+  ASSERT_TRUE(WaitUntil([&] { return RosterSize(*commune_, kProvince) == 2; }));
+  ASSERT_TRUE(WaitUntil([&] { return RosterSize(*province_, kCommune) == 2; }));
+}
+
+// §5.2–§5.4 at the writer: once the committee has a roster, every act declares
+// a capacity the roster gives it power for (P 3.1: the Head issues plans; a
+// Deputy only as KT. under an acting window, P 4.2, D30 Art. 13.1).
+TEST_F(HierarchyTest, ActsNeedACapacityWithThePowerForThem) {
+  v1::IssueDirectiveRequest plan;
+  plan.set_title("Kế hoạch chuyển đổi số năm 2026");
+  plan.set_doc_type("KH");
+  // Before any roster: the clerk issues at STAFF rank (bootstrap).
+  ASSERT_THAT(province_->IssueDirective(plan), IsOk());
+
+  const std::string head = AddMember(*province_, "dang-van-minh", "HEAD");
+  const std::string deputy = AddMember(*province_, "tran-phuoc-hien", "STANDING_DEPUTY_HEAD");
+  AddMember(*province_, "member-1", "MEMBER");
+  EXPECT_THAT(province_->IssueDirective(plan), StatusIs(absl::StatusCode::kPermissionDenied));
+  *plan.mutable_act() = As("MEMBER");
+  auto refused = province_->IssueDirective(plan);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_NE(refused.status().message().find("POWER_DENIED"), std::string::npos) << refused.status();
+  *plan.mutable_act() = As("STANDING_DEPUTY_HEAD");
+  EXPECT_THAT(province_->IssueDirective(plan), StatusIs(absl::StatusCode::kPermissionDenied));
+
+  // The Head is absent today: the Standing Deputy acts (P 4.2) and signs KT.
+  v1::SetActingRequest acting;
+  acting.set_acting_membership_id(deputy);
+  acting.set_from(province_->Today());
+  acting.set_to(province_->Today());
+  ASSERT_THAT(province_->SetActing(acting), IsOk());
+  auto kt = province_->IssueDirective(plan);
+  ASSERT_THAT(kt, IsOk());
+  const auto body = Current(*province_, *kt);
+  ASSERT_TRUE(body.has_value());
+  EXPECT_EQ(body->version().authority().formula(), "KT");
+  EXPECT_TRUE(body->version().authority().acting_for_head());
+  EXPECT_EQ(body->version().authority().role_rank(), 90u);
+  EXPECT_EQ(body->version().authority().membership_id(), deputy);
+
+  // The commune judges it by the province's roster it holds, and admits it.
+  ASSERT_TRUE(WaitUntil([&] { return Current(*commune_, *kt).has_value(); }));
+  *plan.mutable_act() = As("HEAD");
+  auto by_head = province_->IssueDirective(plan);
+  ASSERT_THAT(by_head, IsOk());
+  EXPECT_EQ(Current(*province_, *by_head)->version().authority().membership_id(), head);
+  ASSERT_TRUE(WaitUntil([&] { return Current(*commune_, *by_head).has_value(); }));
+  auto q = commune_->ListQuarantine();
+  EXPECT_EQ(q->entries_size(), 0);
+}
+
+// E1 (DOMAIN-MODEL.md §6, R1; §1.10; D30 Art. 21.2c, P 6.1, P 8.3, P 12.1–12.2):
+// the commune withdraws its report on the version it submitted, concurrently
+// with the province returning it. Both are admitted (the withdrawal did not
+// follow the receipt); the province's RETURNED wins by R1 on both nodes and
+// the withdrawal is kept as a listed loser.
+TEST_F(HierarchyTest, E1_ProvinceReturnBeatsConcurrentCommuneWithdrawal) {
+  AddMember(*province_, "sa", "STANDING_AGENCY");
+  AddMember(*commune_, "commune-head", "HEAD");
+  ASSERT_TRUE(WaitUntil([&] { return RosterSize(*province_, kCommune) == 2; }));
+  v1::SubmitReportRequest report;
+  report.set_period("2026-Q2");
+  report.set_title("Báo cáo quý II");
+  *report.mutable_act() = As("HEAD");
+  auto id = commune_->SubmitReport(report);
+  ASSERT_THAT(id, IsOk());
+  const std::string status_id = *id + "/status";
+  const std::string submitted = sync::VersionKey(Current(*commune_, status_id)->version());
+  // Auto-RECEIVED on verification at the province, back at the commune.
+  ASSERT_TRUE(WaitUntil([&] { return ReportState(*commune_, *id) == "RECEIVED"; }));
+
+  v1::SetReportStatusRequest ret;
+  ret.set_report_id(*id);
+  ret.set_state("RETURNED");
+  ret.set_reason("missing DTI data");
+  *ret.mutable_act() = As("STANDING_AGENCY");
+  ASSERT_THAT(province_->SetReportStatus(ret), IsOk());
+
+  // A withdrawal that follows the receipt is refused (§1.10, S18)...
+  v1::SetReportStatusRequest withdraw;
+  withdraw.set_report_id(*id);
+  withdraw.set_state("WITHDRAWN");
+  *withdraw.mutable_act() = As("HEAD");
+  auto late = commune_->SetReportStatus(withdraw);
+  EXPECT_THAT(late, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_NE(late.status().message().find("WITHDRAWN_AFTER_RECEIPT"), std::string::npos) << late.status();
+  // ...one made on the submitted version, before the receipt, is not.
+  withdraw.set_if_version(submitted);
+  ASSERT_THAT(commune_->SetReportStatus(withdraw), IsOk());
+
+  for (const Node* node : {province_.get(), commune_.get()}) {
+    ASSERT_TRUE(WaitUntil([&] { return Outcomes(*node, status_id).size() == 2; }))
+        << node->options().id;
+    EXPECT_EQ(ReportState(*node, *id), "RETURNED") << node->options().id;
+    EXPECT_EQ(Outcomes(*node, status_id),
+              (std::vector<std::string>{std::string(kProvince) + ":winner", std::string(kCommune) + ":R1"}))
+        << node->options().id;
+  }
+}
+
+// §6 at one node (--if-version): the Standing Agency accepts the report while
+// the Head, editing the same base, returns it. The edits are concurrent; R2
+// (HEAD 100 > STANDING_AGENCY 70, P 2.1) decides, not the order they landed in.
+TEST_F(HierarchyTest, TwoOperatorsOnOneBaseAreDecidedByRankNotOrder) {
+  AddMember(*province_, "head", "HEAD");
+  AddMember(*province_, "sa", "STANDING_AGENCY");
+  v1::SubmitReportRequest report;
+  report.set_period("2026-Q3");
+  report.set_title("Báo cáo quý III");
+  auto id = commune_->SubmitReport(report);
+  ASSERT_THAT(id, IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return ReportState(*province_, *id) == "RECEIVED"; }));
+  const std::string base = sync::VersionKey(Current(*province_, *id + "/status")->version());
+
+  v1::SetReportStatusRequest by_head;
+  by_head.set_report_id(*id);
+  by_head.set_state("RETURNED");
+  by_head.set_reason("the Head wants the DTI annex");
+  *by_head.mutable_act() = As("HEAD");
+  by_head.set_if_version(base);
+  v1::SetReportStatusRequest by_agency = by_head;
+  by_agency.set_state("ACCEPTED");
+  *by_agency.mutable_act() = As("STANDING_AGENCY");
+  // The Head's edit lands first; the agency's, based on the same version, after.
+  ASSERT_THAT(province_->SetReportStatus(by_head), IsOk());
+  ASSERT_THAT(province_->SetReportStatus(by_agency), IsOk());
+  EXPECT_EQ(ReportState(*province_, *id), "RETURNED");
+  const auto outcomes = Outcomes(*province_, *id + "/status");
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[1], std::string(kProvince) + ":R2");
+  ASSERT_TRUE(WaitUntil([&] { return Outcomes(*commune_, *id + "/status") == outcomes; }));
+  EXPECT_EQ(ReportState(*commune_, *id), "RETURNED");
+}
+
+// E6 (§6 R4; PD Art. 2; D30 Art. 18.3): 09/KH-BCĐ replaces 05/KH-BCĐ. A
+// commune offline for days may receive 09 first; either way 09 is in force
+// and 05 SUPERSEDED.
+TEST_F(HierarchyTest, E6_ReplacementIsInForceWhateverTheArrivalOrder) {
+  AddMember(*province_, "head", "HEAD");
+  v1::IssueDirectiveRequest plan;
+  plan.set_title("Kế hoạch công tác năm 2026");
+  plan.set_doc_type("KH");
+  *plan.mutable_act() = As("HEAD");
+  auto first = province_->IssueDirective(plan);
+  ASSERT_THAT(first, IsOk());
+  plan.add_relations("REPLACES:" + *first);
+  auto second = province_->IssueDirective(plan);
+  ASSERT_THAT(second, IsOk());
+
+  std::vector<v1::Record> in_log_order;
+  for (const std::string& id : {*first, *second}) {
+    auto r = province_->store().GetRecord(id);
+    ASSERT_TRUE(r.ok() && r->has_value());
+    in_log_order.push_back(**r);
+  }
+  // Two fresh stores, fed in opposite orders, list the same statuses.
+  for (bool reversed : {false, true}) {
+    std::vector<v1::Record> records = in_log_order;
+    if (reversed) std::swap(records[0], records[1]);
+    auto store = LmdbStore::Open(dir_.Sub(reversed ? "reversed" : "in-order"), {});
+    ASSERT_THAT(store, IsOk());
+    ASSERT_THAT((*store)->Write([&](LmdbStore::View& view) {
+      return sync::ApplyRecords(view, "", records, 0,
+                                [](auto, const auto&, const auto&) { return sync::Admission{}; }, 0)
+          .status();
+    }), IsOk());
+    auto listed = ListDirectivesIn(**store);
+    ASSERT_THAT(listed, IsOk());
+    std::map<std::string, std::string> status;
+    for (const auto& d : listed->directives()) status[d.id()] = d.status();
+    EXPECT_EQ(status[*first], "SUPERSEDED") << (reversed ? "09 arrived first" : "05 arrived first");
+    EXPECT_EQ(status[*second], "EFFECTIVE");
+  }
+  // The commune node itself receives them over the link in log order.
+  ASSERT_TRUE(WaitUntil([&] { return Current(*commune_, *second).has_value(); }));
+  auto listed = commune_->ListDirectives();
+  ASSERT_THAT(listed, IsOk());
+  std::map<std::string, std::string> status;
+  for (const auto& d : listed->directives()) status[d.id()] = d.status();
+  EXPECT_EQ(status[*first], "SUPERSEDED");
+  EXPECT_EQ(status[*second], "EFFECTIVE");
+}
+
+}  // namespace
+}  // namespace steersync::node
