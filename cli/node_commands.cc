@@ -115,16 +115,20 @@ json QuarantineToJson(const v1::ListQuarantineReply& r) {
         {"reason_code", q.reason_code()},
         {"detail", q.detail()},
         {"received", MicrosToJson(q.received_micros())},
+        {"returned_by", q.returned_by().empty() ? json(nullptr) : json(q.returned_by())},
     });
   }
   return out;
 }
 
 void PrintQuarantine(const v1::ListQuarantineReply& r) {
+  // Refused here (FROM the peer that sent it), or sent from here and
+  // RETURNED BY the peer that refused it.
   Table table({"RECORD", "FROM", "REASON", "RECEIVED", "DETAIL"});
   for (const v1::QuarantineInfo& q : r.entries()) {
-    table.AddRow({q.record_id(), q.from_peer(), q.reason_code(),
-                  MicrosToText(q.received_micros()), OneLine(q.detail())});
+    const std::string from = q.returned_by().empty() ? OrDash(q.from_peer()) : "returned by " + q.returned_by();
+    table.AddRow({q.record_id(), from, q.reason_code(), MicrosToText(q.received_micros()),
+                  OneLine(q.detail())});
   }
   table.Print(std::cout);
 }
@@ -149,7 +153,9 @@ json VersionToJson(const v1::VersionInfo& v) {
               {"unit_depth", v.unit_depth()}, {"role_rank", v.role_rank()},
               {"capacity", v.capacity()},     {"acting_for_head", v.acting_for_head()},
               {"legal_date", v.legal_date()}, {"outcome", v.outcome()},
-              {"explanation", v.explanation()}};
+              {"explanation", v.explanation()}, {"officer", v.officer()},
+              {"membership_id", v.membership_id()}, {"formula", v.formula()},
+              {"delegation_ref", v.delegation_ref()}, {"content", v.content()}};
 }
 
 absl::Status RunConflicts(AdminClient& admin, bool as_json) {
@@ -190,9 +196,13 @@ absl::Status RunWhy(const std::string& record_id, AdminClient& admin, bool as_js
   std::cout << reply.record_id() << " (" << reply.kind() << "): " << reply.versions_size()
             << " version(s)\n";
   for (const auto& v : reply.versions()) {
-    std::cout << "  " << (v.outcome() == "winner" ? "WINNER " : "lost   ") << v.version() << "\n"
-              << "         unit depth " << v.unit_depth() << ", " << v.capacity() << " (rank "
-              << v.role_rank() << ")" << (v.acting_for_head() ? ", acting for the Head" : "")
+    std::cout << "  " << (v.outcome() == "winner" ? "WINNER " : "lost   ") << v.version() << "\n";
+    if (!v.content().empty()) std::cout << "         says: " << v.content() << "\n";
+    std::cout << "         unit depth " << v.unit_depth() << ", "
+              << (v.formula().empty() ? "" : v.formula() + ". ") << v.capacity()
+              << (v.officer().empty() ? "" : " " + v.officer()) << " (rank " << v.role_rank() << ")"
+              << (v.acting_for_head() ? ", acting for the Head" : "")
+              << (v.delegation_ref().empty() ? "" : " under " + v.delegation_ref())
               << ", legal date " << v.legal_date() << "\n"
               << "         " << v.explanation() << "\n";
   }

@@ -274,6 +274,17 @@ reports_from_all() {
   done
 }
 
+# report_field NODE_ID REPORT_ID KEY: that report's KEY in the node's report list.
+report_field() {
+  local out obj
+  out=$(ctl "$1" report list --json) || return 1
+  obj=$(json_objects <<<"$out" | grep -E "$(json_field_re id "$2")") || return 1
+  json_string "$3" <<<"$obj"
+}
+
+# report_in_state NODE_ID REPORT_ID STATE: the node shows the report in STATE.
+report_in_state() { [[ "$(report_field "$1" "$2" status)" == "$3" ]]; }
+
 port_in_use() {
   local port=$1
   if command -v ss >/dev/null 2>&1; then
@@ -353,8 +364,20 @@ for id in "$PROVINCE" "${COMMUNES[@]}"; do
 done
 log "all four nodes are up"
 
-out=$(ctl_or_die "$PROVINCE" directive issue \
-  --number "01/CT-BCĐ" \
+# The committees' rosters (DOMAIN-MODEL.md §1.5), transcribing the decisions
+# that appointed them. From now on every act declares the capacity it is made
+# in, and every node judges it by the roster on the act's legal date.
+ctl_or_die "$PROVINCE" member add --person dang-van-minh --name "Đặng Văn Minh" --role HEAD \
+  --from 2026-01-01 --decision "1742/QĐ-UBND" >/dev/null
+ctl_or_die "$PROVINCE" member add --person so-khcn --name "Sở Khoa học và Công nghệ" \
+  --role STANDING_AGENCY --from 2026-01-01 --decision "1742/QĐ-UBND" >/dev/null
+for c in "${COMMUNES[@]}"; do
+  ctl_or_die "$c" member add --person "chu-tich-$(short "$c")" --name "Chủ tịch UBND xã $(short "$c")" \
+    --role HEAD --from 2026-01-01 --decision "01/QĐ-UBND" >/dev/null
+done
+log "rosters recorded: the province Head and Standing Agency, each commune's Head"
+
+out=$(ctl_or_die "$PROVINCE" directive issue --as HEAD --type CT \
   --title "Triển khai Đề án 06 năm 2026" \
   --body "Các xã triển khai Đề án 06 về phát triển ứng dụng dữ liệu dân cư, định danh và xác thực điện tử; báo cáo kết quả quý IV năm 2026 về Ủy ban nhân dân tỉnh." \
   --json) || exit 1
@@ -368,25 +391,41 @@ done
 log "directive $DIRECTIVE_ID reached all three communes"
 
 for c in "${COMMUNES[@]}"; do
-  ctl_or_die "$c" directive ack "$DIRECTIVE_ID" >/dev/null
+  ctl_or_die "$c" directive ack "$DIRECTIVE_ID" --as HEAD >/dev/null
   log "$c acknowledged $DIRECTIVE_ID"
 done
 wait_until "the province sees acks of $DIRECTIVE_ID from all three communes" 30 \
   acked_by_all "$DIRECTIVE_ID"
 log "province has all three acks"
 
+REPORTS=()
 for c in "${COMMUNES[@]}"; do
   name=$(short "$c")
-  ctl_or_die "$c" report submit \
+  out=$(ctl_or_die "$c" report submit --as HEAD \
     --period "$PERIOD" \
     --title "Báo cáo quý IV của $name" \
     --body "Xã $name báo cáo kết quả triển khai Đề án 06 trong quý IV năm 2026: đã hoàn thành các chỉ tiêu được giao." \
-    --in-reply-to "$DIRECTIVE_ID" >/dev/null
-  log "$c submitted its $PERIOD report"
+    --in-reply-to "$DIRECTIVE_ID" --json) || exit 1
+  REPORTS+=("$(json_string id <<<"$out")")
+  log "$c submitted its $PERIOD report ${REPORTS[-1]}"
 done
 wait_until "the province has the $PERIOD reports of all three communes" 30 \
   reports_from_all "$DIRECTIVE_ID"
-log "province has all three reports"
+for r in "${REPORTS[@]}"; do
+  wait_until "the province has registered $r as RECEIVED" 30 report_in_state "$PROVINCE" "$r" RECEIVED
+done
+log "province has all three reports, registered RECEIVED"
+
+# Two operators at the province review the same report from the same base:
+# the Standing Agency accepts it, the Head returns it. Neither overwrites the
+# other: the edits are concurrent and the hierarchy decides (R2, P 2.1).
+R0=${REPORTS[0]}
+BASE=$(report_field "$PROVINCE" "$R0" status_version) || die "no status version for $R0"
+ctl_or_die "$PROVINCE" report accept "$R0" --as STANDING_AGENCY --if-version "$BASE" >/dev/null
+ctl_or_die "$PROVINCE" report return "$R0" --as HEAD --if-version "$BASE" \
+  --reason "Bổ sung số liệu chỉ số chuyển đổi số (DTI)" >/dev/null
+wait_until "${COMMUNES[0]} sees its report $R0 RETURNED" 30 report_in_state "${COMMUNES[0]}" "$R0" RETURNED
+log "concurrent review of $R0: the Head's RETURNED won over the Standing Agency's ACCEPTED (R2)"
 
 section "province $PROVINCE: steerctl status"
 ctl_or_die "$PROVINCE" status
@@ -396,8 +435,12 @@ section "province $PROVINCE: steerctl directive list"
 ctl_or_die "$PROVINCE" directive list
 section "province $PROVINCE: steerctl report list"
 ctl_or_die "$PROVINCE" report list
-section "${COMMUNES[0]}: steerctl why $DIRECTIVE_ID"
-ctl_or_die "${COMMUNES[0]}" why "$DIRECTIVE_ID"
+section "${COMMUNES[0]}: steerctl member list (its own roster and the province's)"
+ctl_or_die "${COMMUNES[0]}" member list
+section "province $PROVINCE: steerctl conflicts"
+ctl_or_die "$PROVINCE" conflicts
+section "${COMMUNES[0]}: steerctl why $R0/status"
+ctl_or_die "${COMMUNES[0]}" why "$R0/status"
 echo
 
 log "stopping the daemons"
@@ -407,4 +450,4 @@ if ((${#STOP_PROBLEMS[@]} > 0)); then
   die "not every daemon stopped cleanly"
 fi
 
-echo "demo: OK — directive $DIRECTIVE_ID reached ${#COMMUNES[@]} communes, all acknowledged it, and the province received their ${#COMMUNES[@]} $PERIOD reports (work dir: $W)"
+echo "demo: OK — directive $DIRECTIVE_ID reached ${#COMMUNES[@]} communes, all acknowledged it, the province received their ${#COMMUNES[@]} $PERIOD reports, and a concurrent review of $R0 was decided by rank on both nodes (work dir: $W)"

@@ -1,5 +1,7 @@
 #include "node/explain.h"
 
+#include "sync/roster.h"
+
 #include "sync/merge.h"
 
 namespace steersync::node {
@@ -17,8 +19,51 @@ std::string RuleText(sync::Rule rule) {
   }
 }
 
+// What one version says, in a line.
+std::string Content(const v1::RecordBody& body) {
+  switch (body.kind()) {
+    case v1::DIRECTIVE: {
+      v1::Directive d;
+      if (!d.ParseFromString(body.payload())) break;
+      std::string relations;
+      for (const auto& r : d.relations()) {
+        relations += " " + v1::DocumentRelation::Kind_Name(r.kind()) + " " + r.target();
+      }
+      return d.number() + " " + d.title() + relations;
+    }
+    case v1::REPORT: {
+      v1::Report r;
+      if (!r.ParseFromString(body.payload())) break;
+      return r.period() + " " + r.title();
+    }
+    case v1::REPORT_STATUS: {
+      v1::ReportStatus st;
+      if (!st.ParseFromString(body.payload())) break;
+      return st.state() + (st.reason().empty() ? "" : ": " + st.reason());
+    }
+    case v1::ACKNOWLEDGEMENT: {
+      v1::Acknowledgement a;
+      if (!a.ParseFromString(body.payload())) break;
+      return (a.state().empty() ? "ACKNOWLEDGED" : a.state()) + (a.reason().empty() ? "" : ": " + a.reason());
+    }
+    case v1::MEMBERSHIP: {
+      v1::Membership m;
+      if (!m.ParseFromString(body.payload())) break;
+      return m.full_name() + " " + sync::RoleName(m.role()) + " " + m.valid_from() + ".." + m.valid_to();
+    }
+    default:
+      break;
+  }
+  return body.tombstone() ? "deleted" : "";
+}
+
 v1::VersionInfo Describe(const v1::RecordBody& body) {
   v1::VersionInfo info;
+  info.set_officer(body.version().authority().officer());
+  info.set_membership_id(body.version().authority().membership_id());
+  info.set_formula(body.version().authority().formula());
+  info.set_delegation_ref(body.version().authority().delegation_ref());
+  info.set_content(Content(body));
   const auto& v = body.version();
   info.set_version(sync::VersionKey(v));
   info.set_writer(v.writer());

@@ -102,6 +102,16 @@ void Link::OnMessage(v1::SyncMessage&& message) {
     const auto& r = message.rejection();
     spdlog::warn("link {}: peer refused record {}: {} ({})", peer_id_, r.record_id(),
                  r.reason_code(), r.detail());
+    // Kept for `steerctl quarantine list`: the origin learns its version was
+    // returned, and why (DOMAIN-MODEL.md §5, "a RETURNED notice").
+    const std::string key = std::string(kReturnedPrefix) + peer_id_ + "\n" + r.record_id();
+    const int64_t at = context_.clock->NowMicros();
+    context_.writer->Submit(
+        [key, value = std::to_string(at) + "\n" + r.reason_code() + "\n" + r.detail()](
+            LmdbStore::View& view) { return view.MetaPut(key, value); },
+        [key](absl::Status s) {
+          if (!s.ok()) spdlog::error("recording returned notice {}: {}", key, s.ToString());
+        });
   }
   absl::Status status;
   std::vector<sync::ApplyRequest> requests;

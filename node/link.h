@@ -39,6 +39,10 @@ struct InboundLimits {
 };
 
 // What a link needs from its node. All members outlive every link.
+// Meta-key prefix of the notices peers sent back for versions they refused:
+// "returned/<peer>\n<record id>" -> "<micros>\n<reason code>\n<detail>".
+inline constexpr char kReturnedPrefix[] = "returned/";
+
 struct LinkContext {
   std::string self_id;
   const Verifier* verifier;

@@ -268,6 +268,20 @@ absl::StatusOr<v1::ListQuarantineReply> Node::ListQuarantine() const {
     info->set_detail(q.detail);
     info->set_received_micros(static_cast<uint64_t>(q.received_micros));
   }
+  SYNC_ASSIGN_OR_RETURN(auto returned, store_->MetaScan(kReturnedPrefix));
+  for (const auto& [key, value] : returned) {
+    const std::string rest = key.substr(std::string(kReturnedPrefix).size());
+    const size_t nl = rest.find('\n');
+    const size_t v1_end = value.find('\n');
+    const size_t v2_end = value.find('\n', v1_end + 1);
+    if (nl == std::string::npos || v1_end == std::string::npos || v2_end == std::string::npos) continue;
+    v1::QuarantineInfo* info = reply.add_entries();
+    info->set_returned_by(rest.substr(0, nl));
+    info->set_record_id(rest.substr(nl + 1));
+    info->set_received_micros(std::strtoull(value.substr(0, v1_end).c_str(), nullptr, 10));
+    info->set_reason_code(value.substr(v1_end + 1, v2_end - v1_end - 1));
+    info->set_detail(value.substr(v2_end + 1));
+  }
   return reply;
 }
 

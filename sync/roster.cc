@@ -196,6 +196,24 @@ std::string Roster::ActingWindowFor(std::string_view membership_id, std::string_
   return "";
 }
 
+bool Roster::ActingWindowCovers(std::string_view id, std::string_view membership_id,
+                                std::string_view date) const {
+  auto it = acting_.find(id);
+  return it != acting_.end() && it->second.acting_membership_id() == membership_id &&
+         InWindow(date, it->second.from(), it->second.to());
+}
+
+bool Roster::AuthorisationCovers(std::string_view id, std::string_view membership_id,
+                                 std::string_view formula, std::string_view doc_type,
+                                 std::string_view date) const {
+  auto it = authorisations_.find(id);
+  if (it == authorisations_.end()) return false;
+  const v1::SigningAuthorisation& a = it->second;
+  return a.delegate_membership_id() == membership_id && a.formula() == formula &&
+         InWindow(date, a.from(), a.to()) &&
+         (a.scope().empty() || std::find(a.scope().begin(), a.scope().end(), doc_type) != a.scope().end());
+}
+
 std::string Roster::AuthorisationFor(std::string_view membership_id, std::string_view formula,
                                      std::string_view doc_type, std::string_view date) const {
   for (const auto& [id, a] : authorisations_) {
@@ -265,7 +283,27 @@ AuthorityVerdict Authorize(const Roster& roster, std::string_view writer, const 
   a.set_officer(m->full_name());
   a.set_membership_id(capacity.membership_id);
   a.set_formula(capacity.formula);
-  const std::string acting = roster.ActingWindowFor(capacity.membership_id, legal_date);
+  // The delegations the act may rely on: found (writer) or as claimed (receiver).
+  std::string acting;
+  std::string authorisation;
+  if (!capacity.delegation_ref.has_value()) {
+    acting = roster.ActingWindowFor(capacity.membership_id, legal_date);
+    if (!capacity.formula.empty()) {
+      authorisation = roster.AuthorisationFor(capacity.membership_id, capacity.formula, act.doc_type, legal_date);
+    }
+  } else if (!capacity.delegation_ref->empty()) {
+    const std::string& ref = *capacity.delegation_ref;
+    if (roster.ActingWindowCovers(ref, capacity.membership_id, legal_date)) {
+      acting = ref;
+    } else if (roster.AuthorisationCovers(ref, capacity.membership_id, capacity.formula, act.doc_type,
+                                          legal_date)) {
+      authorisation = ref;
+    } else {
+      return Refuse("DELEGATION_MISSING", "'" + ref + "' does not cover " + m->full_name() + " on " +
+                                              std::string(legal_date) +
+                                              (act.doc_type.empty() ? "" : " for type " + act.doc_type));
+    }
+  }
   const bool own_power = OwnPower(m->role(), act);
 
   if (capacity.formula.empty()) {
@@ -287,10 +325,7 @@ AuthorityVerdict Authorize(const Roster& roster, std::string_view writer, const 
   }
   // KT. rests on an acting window or a KT. authorisation; TUQ./TL. only on a
   // written authorisation (D30 Art. 13, S16).
-  std::string delegation = capacity.formula == "KT" ? acting : "";
-  if (delegation.empty()) {
-    delegation = roster.AuthorisationFor(capacity.membership_id, capacity.formula, act.doc_type, legal_date);
-  }
+  const std::string delegation = capacity.formula == "KT" && !acting.empty() ? acting : authorisation;
   if (delegation.empty()) {
     if (own_power) {
       a.set_acting_for_head(false);
@@ -307,7 +342,9 @@ AuthorityVerdict Authorize(const Roster& roster, std::string_view writer, const 
                       " in their own capacity");
   }
   a.set_delegation_ref(delegation);
-  a.set_acting_for_head(capacity.formula == "KT" || !acting.empty());
+  // R3: a KT. signature, or any act under an acting window (judged only by
+  // the delegation named, so later roster records never change it).
+  a.set_acting_for_head(capacity.formula == "KT" || delegation == acting);
   v.ok = true;
   return v;
 }
@@ -317,7 +354,8 @@ bool SameAuthority(const v1::Authority& claimed, const v1::Authority& computed) 
 }
 
 Capacity CapacityOf(const v1::Authority& authority) {
-  return Capacity{authority.body_id(), authority.membership_id(), authority.formula()};
+  return Capacity{authority.body_id(), authority.membership_id(), authority.formula(),
+                  authority.delegation_ref()};
 }
 
 }  // namespace steersync::sync

@@ -73,6 +73,13 @@ class Roster {
                                            std::string_view date) const;
   // The acting window covering `date` for `membership_id`, or "".
   std::string ActingWindowFor(std::string_view membership_id, std::string_view date) const;
+  // Whether record `id` is an acting window / signing authorisation that
+  // covers this act (a receiver checks the one the act names).
+  bool ActingWindowCovers(std::string_view id, std::string_view membership_id,
+                          std::string_view date) const;
+  bool AuthorisationCovers(std::string_view id, std::string_view membership_id,
+                           std::string_view formula, std::string_view doc_type,
+                           std::string_view date) const;
   // A signing authorisation with `formula` for `membership_id` covering
   // `date` and `doc_type`, or "".
   std::string AuthorisationFor(std::string_view membership_id, std::string_view formula,
@@ -93,6 +100,11 @@ struct Capacity {
   std::string body_id;        // "" = DefaultBodyOf(writer)
   std::string membership_id;  // "" = unrostered (allowed only while the body has no roster)
   std::string formula;        // "" or "KT" / "TUQ" / "TL"
+  // The acting window or authorisation the act relies on. Unset (the writer):
+  // found in the roster. Set (a receiver, from the signed version): only that
+  // record is checked, "" meaning none, so roster records added after the act
+  // never change the verdict on it.
+  std::optional<std::string> delegation_ref;
 };
 
 struct AuthorityVerdict {

@@ -1,9 +1,12 @@
 // Deterministic multi-node simulation of the replication core (STYLE.md
-// guideline 8): a province and its communes write, conflict, lose links,
-// partition and restart; after healing, every node must hold exactly what
-// routing says it should, merged as one canonical application of that set
-// would merge it. Every failure prints its seed; a seed replays exactly.
+// guideline 8): a province and its communes write random rosters, act under
+// them, conflict, lose links, partition and restart; after healing, every
+// node must hold exactly what routing says it should, merged as one canonical
+// application of that set would merge it, and every forged act must have
+// been quarantined everywhere else. Every failure prints its seed; a seed
+// replays exactly.
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "sync/apply.h"
@@ -42,6 +45,23 @@ std::vector<std::string> KeysOf(const std::vector<v1::Record>& records) {
   return keys;
 }
 
+// A capacity in `membership_id` of the writer's own committee.
+sync::Capacity Capacity(std::string membership_id, std::string formula = "") {
+  sync::Capacity c;
+  c.membership_id = std::move(membership_id);
+  c.formula = std::move(formula);
+  return c;
+}
+
+// The line of MemStore::Describe() output `described` about record `id`.
+std::string LineOf(const std::string& described, const std::string& id) {
+  std::istringstream in(described);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(id + " ", 0) == 0) return line + "\n";
+  }
+  return "";
+}
+
 // The first version `writer` wrote of `id`.
 const WrittenVersion* FindWritten(const Sim& sim, int writer, const std::string& id) {
   for (const WrittenVersion& w : sim.written()) {
@@ -59,6 +79,12 @@ void ExpectConverged(const Sim& sim) {
 
 class ConvergenceSim : public ::testing::TestWithParam<int> {};
 
+// Issue 3's property: for random rosters and random concurrent writes on a
+// province and 20 communes, whatever the delivery order, duplication or
+// partitions, every replica ends with the state its oracle has (byte-identical
+// where two should hold the same versions); no admitted version is lost; every
+// forged version is quarantined by every other node it reaches, and nothing
+// else is.
 TEST_P(ConvergenceSim, RandomWorkloadWithFaultsConverges) {
   const uint64_t seed = static_cast<uint64_t>(GetParam());
   Sim sim(SimOptions{.seed = seed});
@@ -98,6 +124,7 @@ TEST(ConvergenceSimHarness, SameSeedReplaysExactly) {
 TEST(ConvergenceSimHarness, FaultsAndConflictsReallyHappen) {
   SimStats total;
   int nodes_with_losers = 0;
+  std::map<std::string, int> decided_by;  // rule -> losers it decided, over all nodes
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     Sim sim(SimOptions{.seed = seed});
     sim.AddRandomWorkload();
@@ -115,13 +142,28 @@ TEST(ConvergenceSimHarness, FaultsAndConflictsReallyHappen) {
     total.commit_failures += s.commit_failures;
     total.applies_dropped += s.applies_dropped;
     total.messages_dropped += s.messages_dropped;
+    total.roster_writes += s.roster_writes;
+    total.forged_writes += s.forged_writes;
+    total.forged_quarantined += s.forged_quarantined;
+    total.writes_refused_authority += s.writes_refused_authority;
+    for (const auto& [reason, n] : s.refused_by_reason) total.refused_by_reason[reason] += n;
     for (int n = 0; n < sim.node_count(); ++n) {
+      bool has_losers = false;
       for (const std::string& id : sim.store(n).RecordIds()) {
-        if (!sim.store(n).Losers(id).empty()) {
-          ++nodes_with_losers;
-          break;
+        const std::vector<v1::Record> losers = sim.store(n).Losers(id);
+        if (losers.empty()) continue;
+        has_losers = true;
+        const v1::Record winner = *sim.store(n).Current(id);
+        v1::RecordBody w;
+        ASSERT_TRUE(w.ParseFromString(winner.body()));
+        for (const v1::Record& loser : losers) {
+          v1::RecordBody l;
+          ASSERT_TRUE(l.ParseFromString(loser.body()));
+          ++decided_by[std::string(sync::RuleName(
+              sync::Decide(l, loser.body(), w, winner.body()).rule))];
         }
       }
+      if (has_losers) ++nodes_with_losers;
     }
   }
   std::cout << "20 seeds: " << total.steps << " events, " << total.local_writes << " writes, "
@@ -129,8 +171,16 @@ TEST(ConvergenceSimHarness, FaultsAndConflictsReallyHappen) {
             << total.conflicts << " conflicts, " << total.resets << " resets, "
             << total.partitions << " partitions, " << total.restarts << " restarts, "
             << total.commit_failures << " failed commits, " << total.applies_dropped
-            << " applies lost, " << nodes_with_losers << " nodes with losers\n";
-  EXPECT_GT(total.local_writes, 1000u);
+            << " applies lost, " << nodes_with_losers << " nodes with losers\n"
+            << "  rosters: " << total.roster_writes << " roster records, "
+            << total.writes_refused_authority << " acts refused at their writer (";
+  for (const auto& [reason, n] : total.refused_by_reason) std::cout << reason << " " << n << " ";
+  std::cout << "), "
+            << total.forged_writes << " forged, " << total.forged_quarantined
+            << " forged versions quarantined at receivers\n  losers decided by:";
+  for (const auto& [rule, n] : decided_by) std::cout << " " << rule << "=" << n;
+  std::cout << "\n";
+  EXPECT_GT(total.local_writes - total.roster_writes, 1000u);  // acts
   EXPECT_GT(total.conflicts, 0u);
   EXPECT_GT(total.resets, 0u);
   EXPECT_GT(total.partitions, 0u);
@@ -139,6 +189,16 @@ TEST(ConvergenceSimHarness, FaultsAndConflictsReallyHappen) {
   EXPECT_GT(total.applies_dropped, 0u);
   EXPECT_GT(total.messages_dropped, 0u);
   EXPECT_GT(nodes_with_losers, 0);
+  EXPECT_GT(total.roster_writes, 20u * 21u * 3u);
+  EXPECT_GT(total.writes_refused_authority, 0u);
+  EXPECT_GT(total.forged_writes, 0u);
+  EXPECT_GT(total.forged_quarantined, total.forged_writes);
+  // Authorities from real rosters decide real conflicts by level, by rank, by
+  // acting for the Head, and otherwise by the tie-break.
+  EXPECT_GT(decided_by["R1"], 0);
+  EXPECT_GT(decided_by["R2"], 0);
+  EXPECT_GT(decided_by["R3"], 0);
+  EXPECT_GT(decided_by["R5"], 0);
 }
 
 // A failed transaction leaves the store exactly as it was.
@@ -283,28 +343,29 @@ TEST(ConvergenceSimScenario, RestartMidCatchUpLosesNothing) {
 
 // DESIGN.md R1: a write under the province's authority beats a commune's
 // concurrent write of the same record, however strong the commune's other
-// credentials (rank, acting, later legal date, later HLC) and whichever was
-// written first; the commune's version stays visible as a loser on the
-// province and on that commune, and goes nowhere else (it is addressed UP).
+// credentials (rank, later legal date, later HLC) and whichever was written
+// first; the commune's version stays visible as a loser on the province and
+// on that commune, and goes nowhere else (it is addressed UP). Both
+// authorities come from the rosters: a province Deputy Head (80) against the
+// commune's Head (100).
 TEST(ConvergenceSimScenario, ConcurrentEditOfSharedRecordIsWonByTheProvince) {
   for (bool province_first : {true, false}) {
     SCOPED_TRACE(province_first ? "province writes first" : "commune writes first");
     Sim sim(SimOptions{.seed = 3, .communes = 3, .commit_fail_one_in = 0});
     constexpr int kCommune = 2;
+    const std::string deputy = sim.AddMembership(0, kProvinceNode, v1::DEPUTY_HEAD);
+    const std::string head = sim.AddMembership(0, kCommune, v1::HEAD, "2026-03-01");
     // Cut the commune off so neither write can see the other.
     sim.Partition(100 * kMs, {kCommune}, 2 * kSec, /*clog=*/false);
-    v1::Authority weak;
-    weak.set_role_rank(10);
-    v1::Authority strong;
-    strong.set_role_rank(100);
-    strong.set_acting_for_head(true);
     const int64_t first = 500 * kMs, second = 900 * kMs;
     sim.Write(province_first ? first : second,
               WriteSpec{.node = kProvinceNode, .kind = WriteSpec::Kind::kShared,
-                        .units = std::vector<int>{}, .authority = weak,
+                        .units = std::vector<int>{},
+                        .capacity = Capacity(deputy),
                         .legal_date = "2026-03-02"});
     sim.Write(province_first ? second : first,
-              WriteSpec{.node = kCommune, .kind = WriteSpec::Kind::kShared, .authority = strong,
+              WriteSpec{.node = kCommune, .kind = WriteSpec::Kind::kShared,
+                        .capacity = Capacity(head),
                         .legal_date = "2026-03-04"});
     ASSERT_THAT(sim.RunUntilQuiescent(), IsOk()) << sim.Describe();
     ExpectConverged(sim);
@@ -314,6 +375,10 @@ TEST(ConvergenceSimScenario, ConcurrentEditOfSharedRecordIsWonByTheProvince) {
     const WrittenVersion* x = FindWritten(sim, kCommune, id);
     ASSERT_NE(p, nullptr);
     ASSERT_NE(x, nullptr);
+    EXPECT_EQ(p->body.version().authority().capacity(), "DEPUTY_HEAD");
+    EXPECT_EQ(p->body.version().authority().role_rank(), 80u);
+    EXPECT_EQ(x->body.version().authority().capacity(), "HEAD");
+    EXPECT_EQ(x->body.version().authority().role_rank(), 100u);
     EXPECT_EQ(sync::CompareVectors(p->body.version().vector(), x->body.version().vector()),
               sync::Causality::kConcurrent);
     EXPECT_EQ(sync::Decide(x->body, x->record.body(), p->body, p->record.body()).rule,
@@ -345,7 +410,70 @@ TEST(ConvergenceSimScenario, ConcurrentEditOfSharedRecordIsWonByTheProvince) {
       return store.Describe();
     };
     EXPECT_EQ(apply_in_order({p, x}), apply_in_order({x, p}));
-    EXPECT_EQ(apply_in_order({p, x}), sim.store(kProvinceNode).Describe());
+    EXPECT_EQ(apply_in_order({p, x}), LineOf(sim.store(kProvinceNode).Describe(), id));
+  }
+}
+
+// The roster decides what a writer may write and what receivers admit: the
+// Head only within the term, a Member not at all, a Deputy for the Head (KT.)
+// only once an acting window covers the date, written later in the run; a
+// forged directive reaches every commune and is quarantined by each; a
+// commune with no roster yet acts as its clerk (STAFF).
+TEST(ConvergenceSimScenario, TheRosterDecidesWhatIsWrittenAndWhatIsQuarantined) {
+  Sim sim(SimOptions{.seed = 13, .communes = 3, .commit_fail_one_in = 0});
+  const std::string head = sim.AddMembership(0, kProvinceNode, v1::HEAD, "2026-03-02", "2026-03-04");
+  const std::string deputy = sim.AddMembership(0, kProvinceNode, v1::STANDING_DEPUTY_HEAD);
+  const std::string member = sim.AddMembership(0, kProvinceNode, v1::MEMBER);
+  auto directive = [&](int64_t at, const std::string& membership, const std::string& formula,
+                       const std::string& date, bool forge = false) {
+    sim.Write(at, WriteSpec{.node = kProvinceNode, .kind = WriteSpec::Kind::kDirective,
+                            .units = std::vector<int>{},
+                            .capacity = Capacity(membership, formula),
+                            .doc_type = "CT", .legal_date = date, .amend = false, .forge = forge});
+  };
+  directive(1 * kSec, head, "", "2026-03-03");      // the Head, in office
+  directive(1 * kSec, head, "", "2026-03-05");      // refused: the term ended 03-04
+  directive(1 * kSec, member, "", "2026-03-03");    // refused: a Member issues no directive
+  directive(1 * kSec, deputy, "KT", "2026-03-05");  // refused: nobody acts for the Head yet
+  const std::string acting =
+      sim.AddActingWindow(2 * kSec, kProvinceNode, deputy, "2026-03-05", "2026-03-06");
+  directive(3 * kSec, deputy, "KT", "2026-03-05");  // acting for the Head
+  directive(3 * kSec, head, "", "2026-03-03", /*forge=*/true);
+  sim.Write(3 * kSec, WriteSpec{.node = 1, .kind = WriteSpec::Kind::kReport, .amend = false});
+  ASSERT_THAT(sim.RunUntilQuiescent(), IsOk()) << sim.Describe();
+  ExpectConverged(sim);
+
+  EXPECT_EQ(sim.stats().roster_writes, 4u);
+  EXPECT_EQ(sim.stats().writes_refused_authority, 3u);
+  EXPECT_EQ(sim.stats().forged_writes, 1u);
+  EXPECT_EQ(sim.stats().forged_quarantined, 3u);
+  std::vector<const WrittenVersion*> directives;
+  const WrittenVersion* report = nullptr;
+  for (const WrittenVersion& w : sim.written()) {
+    if (w.body.kind() == v1::DIRECTIVE && !w.forged) directives.push_back(&w);
+    if (w.body.kind() == v1::REPORT) report = &w;
+  }
+  ASSERT_EQ(directives.size(), 2u);
+  const v1::Authority& by_head = directives[0]->body.version().authority();
+  EXPECT_EQ(by_head.membership_id(), head);
+  EXPECT_EQ(by_head.role_rank(), 100u);
+  EXPECT_FALSE(by_head.acting_for_head());
+  const v1::Authority& by_deputy = directives[1]->body.version().authority();
+  EXPECT_EQ(by_deputy.membership_id(), deputy);
+  EXPECT_EQ(by_deputy.role_rank(), 90u);
+  EXPECT_EQ(by_deputy.formula(), "KT");
+  EXPECT_TRUE(by_deputy.acting_for_head());
+  EXPECT_EQ(by_deputy.delegation_ref(), acting);
+  ASSERT_NE(report, nullptr);
+  EXPECT_EQ(report->body.version().authority().capacity(), "STAFF");
+  for (int c = 1; c <= 3; ++c) {
+    SCOPED_TRACE(sim.node_id(c));
+    EXPECT_NE(sim.roster(c).FindMembership(head), nullptr) << "the province's roster flows down";
+    for (const WrittenVersion* d : directives) {
+      EXPECT_TRUE(sim.store(c).Current(d->body.id()).has_value()) << d->body.id();
+    }
+    ASSERT_EQ(sim.store(c).quarantine().size(), 1u);
+    EXPECT_EQ(sim.store(c).quarantine()[0].reason_code, "AUTHORITY_MISMATCH");
   }
 }
 

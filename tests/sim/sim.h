@@ -13,11 +13,23 @@
 // Every random choice is drawn from one std::mt19937_64 in event order, so a
 // seed replays exactly.
 //
+// Authority comes from rosters (sync/roster.h): each node writes its own
+// committee's roster as MEMBERSHIP / ACTING_WINDOW / SIGNING_AUTHORISATION
+// records (a province's flow down, a commune's up), keeps a sync::Roster of
+// the roster records in its store, signs into each act the authority
+// sync::Authorize computes for the capacity it declares (and does not write
+// an act it refuses), and at every receiver the admission check recomputes
+// that authority from the receiver's roster and quarantines a version whose
+// claim is refused or does not match. A few acts are forged (signed with an
+// authority that does not match): they must be quarantined everywhere else.
+//
 // Thread safety: not thread-safe.
 // Invariants (checked after every step, see CheckStepInvariants()):
 //   for every live session: acked_seq <= sent_seq <= own log head and
 //   applied_seq <= the peer's log head;
 //   a message or apply of an older link incarnation never reaches a session.
+// And after every apply (CompleteApply()): a receiver quarantines only forged
+// versions, i.e. it always holds the roster an admitted act was made under.
 
 #include <cstdint>
 #include <functional>
@@ -34,8 +46,10 @@
 #include "absl/status/statusor.h"
 #include "steersync/v1/record.pb.h"
 #include "steersync/v1/sync.pb.h"
+#include "sync/apply.h"
 #include "sync/clock.h"
 #include "sync/hlc.h"
+#include "sync/roster.h"
 #include "sync/session.h"
 #include "tests/testutil/mem_store.h"
 
@@ -48,12 +62,19 @@ struct SimOptions {
   uint64_t seed = 1;
   int communes = 20;
 
-  // Random workload (AddRandomWorkload): writes spread over [0, window).
-  int writes = 75;
+  // Random workload (AddRandomWorkload): acts attempted over [0, window)
+  // (about half are refused by the writer's roster and never written).
+  int writes = 130;
   int64_t window_micros = 20'000'000;
   // Ids "vn/quang-ngai/shared/<k>", k < shared_records, edited concurrently by
   // the province and the communes.
   int shared_records = 3;
+  // Of the random workload's new directives and reports, 1 in this is forged;
+  // 0: none.
+  int forge_one_in = 15;
+  // Roster records (acting windows, signing authorisations) the random
+  // workload writes during the window, after the rosters written at its start.
+  int late_roster_writes = 6;
 
   // Random faults within the window; HealAll() runs at its end.
   bool faults = true;
@@ -74,8 +95,13 @@ struct SimOptions {
 // What a run did; used to show that faults and conflicts really happened.
 struct SimStats {
   uint64_t steps = 0;
-  uint64_t local_writes = 0;
+  uint64_t local_writes = 0;  // every local write, roster records included
+  uint64_t roster_writes = 0;  // of local_writes: roster records
+  uint64_t forged_writes = 0;  // of local_writes: forged acts
   uint64_t writes_refused_node_down = 0;
+  uint64_t writes_refused_authority = 0;  // sync::Authorize refused the act at its writer
+  uint64_t forged_quarantined = 0;        // forged versions quarantined at receivers
+  std::map<std::string, uint64_t> refused_by_reason;  // writes_refused_authority by reason code
   uint64_t messages_delivered = 0;
   uint64_t messages_dropped = 0;  // of a closed link incarnation
   uint64_t applies = 0;
@@ -94,17 +120,30 @@ struct SimStats {
 
 // What one local write writes. Unset fields are drawn from the PRNG.
 struct WriteSpec {
-  enum class Kind { kDirective, kReport, kShared };
+  // kDirective: an act of the province (sync::Action::kIssueDirective);
+  // kReport: of a commune (kSubmitReport); kShared: of either, on a record
+  // both edit (kConveneMeeting); kRoster: a roster record (clerical).
+  enum class Kind { kDirective, kReport, kShared, kRoster };
   int node = kProvinceNode;
   Kind kind = Kind::kDirective;
   int shared_key = 0;  // kShared: which shared record
   // DOWN writes: the listed communes (node indices); empty: whole subtree.
   std::optional<std::vector<int>> units = std::nullopt;
-  std::optional<v1::Authority> authority = std::nullopt;  // unit_depth is always the writer's
+  // The capacity the act declares; unset: drawn from the memberships of the
+  // writer's body (or none).
+  std::optional<sync::Capacity> capacity = std::nullopt;
+  // kDirective: the document type (sync::Act::doc_type); unset: drawn.
+  std::optional<std::string> doc_type = std::nullopt;
   std::optional<std::string> legal_date = std::nullopt;
   // kDirective/kReport: amend one of the node's own earlier records (random)
   // instead of creating one.
   std::optional<bool> amend = std::nullopt;
+  // kDirective/kReport: sign an authority that does not match the roster (a
+  // forgery), written as a new record. Unset: false.
+  std::optional<bool> forge = std::nullopt;
+  // kRoster: id, kind and payload of the record (audience, version and
+  // authority are filled by the writer).
+  std::optional<v1::RecordBody> roster_record = std::nullopt;
 };
 
 // One version some node wrote, with where routing delivers it.
@@ -113,7 +152,27 @@ struct WrittenVersion {
   v1::Record record;
   v1::RecordBody body;
   std::vector<bool> reaches;  // by node index; true for the writer itself
+  // Signed with an authority that does not match the writer's roster: only
+  // its writer holds it; every other node it reaches quarantines it.
+  bool forged = false;
+
+  // True when `node` should hold this version (current, loser or replaced by
+  // a causally newer one).
+  bool ShouldHold(int node) const {
+    return reaches[node] && (!forged || node == writer);
+  }
 };
+
+// The act a record is, as every node derives it from the record alone:
+// "<province>/shared/*" convenes a meeting, a DIRECTIVE issues a document of
+// its doc_type, a REPORT submits a report, a roster record is clerical.
+sync::Act SimActOf(const v1::RecordBody& body);
+
+// The sim's admission check: a roster record is admitted when its id is under
+// its writer (clerical, written by its owner); any other version when
+// sync::Authorize, run on `roster`, admits its declared capacity and computes
+// exactly the authority it claims ("AUTHORITY_MISMATCH" otherwise).
+sync::Admission JudgeAuthority(const sync::Roster& roster, const v1::RecordBody& body);
 
 class Sim {
  public:
@@ -135,8 +194,26 @@ class Sim {
   // "seed N, <options>": for failure messages.
   std::string Describe() const;
 
+  // The node's roster: the roster records current in its store.
+  const sync::Roster& roster(int node) const;
+
   // ---- Scheduling (at simulated micros `at`, >= now()) ----
   void Write(int64_t at, WriteSpec spec);
+  // Roster records of `node`'s committee (body sync::DefaultBodyOf(node id)).
+  // Each returns the record's id ("<node>/m/<n>", "<node>/acting/<n>",
+  // "<node>/sa/<n>"), chosen now; the write happens at `at` (and may fail).
+  // Dates are YYYY-MM-DD, inclusive; "" is open.
+  std::string AddMembership(int64_t at, int node, v1::Role role, std::string valid_from = "",
+                            std::string valid_to = "");
+  std::string AddActingWindow(int64_t at, int node, std::string membership_id, std::string from,
+                              std::string to);
+  std::string AddSigningAuthorisation(int64_t at, int node, std::string membership_id,
+                                      std::string formula, std::vector<std::string> scope,
+                                      std::string from, std::string to);
+  // A random roster for every node, written at time 0: 3 to 8 memberships
+  // with random roles and validity windows over the legal dates, acting
+  // windows for deputies, sometimes a signing authorisation.
+  void AddRandomRosters();
   void ResetLink(int64_t at, int commune_node);
   // Cut: the links drop and stay down for `duration`. Clog: they stay up but
   // deliver nothing sent during `duration` before it ends.
@@ -144,8 +221,8 @@ class Sim {
   // The node loses its sessions and queued applies, keeps its store, and is
   // down (no links, no writes) for `downtime`.
   void Restart(int64_t at, int node, int64_t downtime);
-  // Random writes and, if options.faults, random faults over the window, then
-  // HealAll() at its end.
+  // Random rosters (AddRandomRosters()), random writes and, if
+  // options.faults, random faults over the window, then HealAll() at its end.
   void AddRandomWorkload();
   // Ends every fault now and stops further random faults.
   void HealAll();
@@ -163,11 +240,16 @@ class Sim {
 
   // ---- Checks ----
   // Empty when every node is up and connected, every session has acknowledged
-  // everything, and every node's state equals its oracle's and has lost no
-  // version it should hold. Otherwise one line per problem.
+  // everything, every node's state equals its oracle's (record by record, so
+  // nodes that should hold the same versions of a record hold byte-identical
+  // state for it) and has lost no version it should hold, every forged
+  // version was quarantined exactly once by every other node it reached (and
+  // nothing else was), and every node's roster is the one its store holds.
+  // Otherwise one line per problem.
   std::vector<std::string> CheckConverged() const;
-  // A fresh store holding exactly the versions routed to `node`, applied in
-  // canonical order (record id, then VersionKey).
+  // A fresh store holding exactly the versions `node` should hold
+  // (WrittenVersion::ShouldHold), applied in canonical order (record id, then
+  // VersionKey).
   absl::StatusOr<std::unique_ptr<testing::MemStore>> Oracle(int node) const;
   // Problems seen while stepping (broken step invariants, protocol errors).
   const std::vector<std::string>& violations() const { return violations_; }
@@ -207,7 +289,19 @@ class Sim {
                      uint64_t incarnation, const sync::ApplyRequest& request);
   void OnCommit(int node);
   void DoWrite(WriteSpec spec);
-  void FillBody(const WriteSpec& spec, uint64_t counter, v1::RecordBody& body);
+  void FillBody(const WriteSpec& spec, uint64_t counter, bool amend, v1::RecordBody& body);
+  void FillRosterBody(const WriteSpec& spec, v1::RecordBody& body);
+  // "<node>/<prefix>/<n>" with the node's next n for `prefix`.
+  std::string NextRosterId(int node, const char* prefix);
+  void WriteRoster(int64_t at, int node, std::string id, v1::RecordKind kind, std::string payload);
+  // Dates among the legal dates, from <= to; with `open_ends` either may be "".
+  std::pair<std::string, std::string> RandomWindow(bool open_ends);
+  sync::Capacity RandomCapacity(int node, std::string_view legal_date);
+  void RandomLateRosterWrite();
+  v1::Authority Forge(int node, const sync::Capacity& capacity,
+                      const sync::AuthorityVerdict& verdict);
+  void RebuildRoster(int node);
+  void UndoRosterPuts(int node, const std::vector<std::string>& ids);
   std::vector<bool> Reaches(const v1::RecordBody& body, int writer) const;
 
   // Faults.
@@ -218,7 +312,12 @@ class Sim {
   // Checks.
   void CheckStepInvariants();
   void CheckSessionsDone(std::vector<std::string>& problems) const;
-  void CheckNodeMatchesOracle(int node, std::vector<std::string>& problems) const;
+  void CheckAgainstOracles(std::vector<std::string>& problems) const;
+  void CheckKept(const testing::MemStore& store, const std::string& where, const std::string& id,
+                 const std::vector<const WrittenVersion*>& held,
+                 std::vector<std::string>& problems) const;
+  void CheckQuarantine(int node, std::vector<std::string>& problems) const;
+  void CheckRosterMatchesStore(int node, std::vector<std::string>& problems) const;
 
   const SimOptions options_;
   std::mt19937_64 rng_;
@@ -230,6 +329,7 @@ class Sim {
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::unique_ptr<Link>> links_;  // links_[i] joins the province and node i + 1
   std::vector<WrittenVersion> written_;
+  std::set<std::string> forged_bodies_;  // exact body bytes of forged versions
   std::vector<std::string> violations_;
   std::set<int> fail_next_commit_;  // nodes
   SimStats stats_;

@@ -467,6 +467,28 @@ TEST_F(ProvinceRoster, SignedAuthorityMustMatchTheRecomputedOne) {
   EXPECT_FALSE(SameAuthority(inflated, again.authority));
 }
 
+// Principle 4 (authority is judged at act time): a receiver checks the
+// delegation the version names, so an acting window recorded after the act,
+// covering its date, changes neither the verdict nor the authority. A named
+// delegation that does not cover the act is refused.
+TEST_F(ProvinceRoster, LaterRosterRecordsNeverChangeTheVerdictOnAnEarlierAct) {
+  AuthorityVerdict v = As("vn/quang-ngai/m/d1", "2026-06-05", Act{Action::kConveneMeeting, ""});
+  ASSERT_TRUE(v.ok);
+  ASSERT_FALSE(v.authority.acting_for_head());
+  roster_.Put(ActingRecord("vn/quang-ngai/acting/late", "vn/quang-ngai/m/d1", "vn/quang-ngai/committee", "2026-06-01", "2026-06-30", "DESIGNATED"));
+  AuthorityVerdict again =
+      Authorize(roster_, kProvince, CapacityOf(v.authority), "2026-06-05", Act{Action::kConveneMeeting, ""});
+  ASSERT_TRUE(again.ok) << again.detail;
+  EXPECT_TRUE(SameAuthority(v.authority, again.authority));
+
+  v1::Authority claims_window = v.authority;
+  claims_window.set_delegation_ref("vn/quang-ngai/acting/late");
+  AuthorityVerdict on_other_day =
+      Authorize(roster_, kProvince, CapacityOf(claims_window), "2026-07-05", Act{Action::kConveneMeeting, ""});
+  EXPECT_FALSE(on_other_day.ok);
+  EXPECT_EQ(on_other_day.reason_code, "DELEGATION_MISSING");
+}
+
 // ---- Worked examples (DOMAIN-MODEL.md §6) ------------------------------------
 
 // One write of a contested record: who wrote it, under which vector key (two
