@@ -81,15 +81,16 @@ bool Link::Fail(absl::Status status, bool protocol_error) {
 
 void Link::Start() {
   absl::StatusOr<uint64_t> applied = context_.store->AppliedSeq(peer_id_);
-  if (!applied.ok()) {
-    Fail(applied.status());
+  absl::StatusOr<uint64_t> epoch = context_.store->AppliedEpoch(peer_id_);
+  if (!applied.ok() || !epoch.ok()) {
+    Fail(!applied.ok() ? applied.status() : epoch.status());
     return;
   }
   stats_->connected = true;
   sent_before_session_ = stats_->records_sent;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    session_.Start(*applied);
+    session_.Start(*applied, *epoch);
     DrainSessionLocked();
   }
   spdlog::info("link {}: up, resuming its log after seq {}", peer_id_, *applied);
@@ -224,6 +225,10 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
               },
               ctx.clock->NowMicros());
           if (!stats.ok()) return stats.status();
+          if (shared->last_seq != 0 && shared->peer_epoch != 0) {
+            // The checkpoint and the log incarnation it counts in, together.
+            if (absl::Status s = view.SetAppliedEpoch(peer, shared->peer_epoch); !s.ok()) return s;
+          }
           ctx.hlc->Observe(stats->max_hlc);
           *result = std::move(*stats);
           // Holes in a writer's numbering reveal versions dropped on the way.

@@ -8,7 +8,7 @@ namespace steersync::sync {
 Session::Session(SessionOptions options, const LogReader& log)
     : options_(std::move(options)), log_(log) {}
 
-void Session::Start(uint64_t applied_seq) {
+void Session::Start(uint64_t applied_seq, uint64_t applied_epoch) {
   started_ = true;
   applied_seq_ = applied_seq;
   received_seq_ = applied_seq;
@@ -16,6 +16,8 @@ void Session::Start(uint64_t applied_seq) {
   m.mutable_hello()->set_node_id(options_.self_id);
   m.mutable_hello()->set_applied_seq(applied_seq);
   m.mutable_hello()->set_protocol_version(1);
+  m.mutable_hello()->set_applied_epoch(applied_epoch);
+  m.mutable_hello()->set_log_epoch(log_.LogEpoch());
   outgoing_.push_back(std::move(m));
 }
 
@@ -30,9 +32,13 @@ absl::Status Session::OnMessage(v1::SyncMessage message) {
                                            "' on the link authenticated as '" +
                                            options_.peer_id + "'");
       }
-      if (hello.applied_seq() > log_.HeadSeq()) {
-        // The peer claims more of our log than exists: our store was reset or
-        // replaced. Resending everything is safe (apply is idempotent).
+      peer_epoch_ = hello.log_epoch();
+      const bool other_epoch = hello.applied_epoch() != 0 && log_.LogEpoch() != 0 &&
+                               hello.applied_epoch() != log_.LogEpoch();
+      if (hello.applied_seq() > log_.HeadSeq() || other_epoch) {
+        // The peer's checkpoint counts in a log we no longer have: our store
+        // was reset or replaced (a shorter log, or a new epoch). Resending
+        // everything is safe (apply is idempotent).
         sent_seq_ = acked_seq_ = 0;
       } else {
         sent_seq_ = acked_seq_ = hello.applied_seq();
@@ -86,6 +92,7 @@ absl::Status Session::HandleBatch(v1::Batch& batch) {
   pending_acks_.push_back({batch.last_seq(), false});
   ApplyRequest request;
   request.last_seq = batch.last_seq();
+  request.peer_epoch = peer_epoch_;
   request.records.reserve(batch.records_size());
   for (v1::Record& r : *batch.mutable_records()) request.records.push_back(std::move(r));
   apply_requests_.push_back(std::move(request));

@@ -45,6 +45,8 @@ struct SessionOptions {
 // checkpoint `last_seq`, before the session may acknowledge it.
 struct ApplyRequest {
   uint64_t last_seq = 0;
+  // The epoch of the peer's log (its Hello); store it with the checkpoint.
+  uint64_t peer_epoch = 0;
   std::vector<v1::Record> records;
 };
 
@@ -60,8 +62,9 @@ class Session {
   // `log` must outlive the session.
   Session(SessionOptions options, const LogReader& log);
 
-  // Queues our Hello. `applied_seq` is the checkpoint of the peer's log we hold.
-  void Start(uint64_t applied_seq);
+  // Queues our Hello. `applied_seq` is the checkpoint of the peer's log we
+  // hold, counted in the peer's log epoch `applied_epoch` (0: unknown).
+  void Start(uint64_t applied_seq, uint64_t applied_epoch = 0);
 
   // Handles one message from the peer. Errors mean the peer broke the
   // protocol (kInvalidArgument / kFailedPrecondition) or the log could not be
@@ -97,6 +100,7 @@ class Session {
 
   bool started_ = false;
   bool peer_started_ = false;
+  uint64_t peer_epoch_ = 0;  // from the peer's Hello
   // Outgoing feed.
   uint64_t sent_seq_ = 0;
   uint64_t acked_seq_ = 0;

@@ -33,6 +33,11 @@ class LogReader {
                                                         size_t max_bytes) const = 0;
   // Highest sequence of `peer`'s log durably applied here; 0 if none.
   virtual absl::StatusOr<uint64_t> AppliedSeq(std::string_view peer) const = 0;
+  // A random number fixed when the log was created: a store replaced by a
+  // fresh one has another. 0: the store does not keep one.
+  virtual uint64_t LogEpoch() const { return 0; }
+  // The epoch of `peer`'s log that AppliedSeq(peer) counts in; 0 if unknown.
+  virtual absl::StatusOr<uint64_t> AppliedEpoch(std::string_view) const { return 0; }
 };
 
 // A losing concurrent version, kept visible. Which version beat it, and by
@@ -80,6 +85,8 @@ class WriteView {
   // decreases for one peer, except after the peer's log was replaced by a
   // shorter one (Session then takes it again from the start).
   virtual absl::Status SetAppliedSeq(std::string_view peer, uint64_t seq) = 0;
+  // Records the epoch of `peer`'s log that the applied sequence counts in.
+  virtual absl::Status SetAppliedEpoch(std::string_view, uint64_t) { return absl::OkStatus(); }
 };
 
 }  // namespace steersync::sync

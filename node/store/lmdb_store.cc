@@ -1,5 +1,7 @@
 #include "node/store/lmdb_store.h"
 
+#include <random>
+
 #include "steersync/v1/admin.pb.h"
 #include "sync/merge.h"
 #include "sync/status_macros.h"
@@ -40,9 +42,19 @@ absl::Status LmdbStore::Init() {
     SYNC_ASSIGN_OR_RETURN(conflicts_, txn.OpenDbi("conflicts"));
     SYNC_ASSIGN_OR_RETURN(quarantine_, txn.OpenDbi("quarantine"));
     SYNC_ASSIGN_OR_RETURN(meta_, txn.OpenDbi("meta"));
+    SYNC_ASSIGN_OR_RETURN(auto epoch, txn.Get(meta_, kLogEpochKey));
+    if (!epoch.has_value()) {
+      // A new log: a random epoch tells its peers it is not the log their
+      // checkpoints count in, even once it grows past them.
+      std::random_device rd;
+      const uint64_t fresh = (static_cast<uint64_t>(rd()) << 32 | rd()) | 1;
+      SYNC_RETURN_IF_ERROR(txn.Put(meta_, kLogEpochKey, EncodeSeq(fresh)));
+    }
     SYNC_RETURN_IF_ERROR(txn.Commit());
   }
   SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
+  SYNC_ASSIGN_OR_RETURN(auto epoch, txn.Get(meta_, kLogEpochKey));
+  log_epoch_ = epoch.has_value() ? DecodeSeq(*epoch) : 0;
   auto last_key = [&](lmdb::Dbi dbi) -> absl::StatusOr<uint64_t> {
     SYNC_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn.get(), dbi));
     SYNC_ASSIGN_OR_RETURN(bool found, c.Last());
@@ -79,6 +91,12 @@ absl::StatusOr<std::vector<sync::LogEntry>> LmdbStore::ReadLog(uint64_t after_se
 absl::StatusOr<uint64_t> LmdbStore::AppliedSeq(std::string_view peer) const {
   SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
   SYNC_ASSIGN_OR_RETURN(auto value, txn.Get(checkpoints_, peer));
+  return value.has_value() ? DecodeSeq(*value) : 0;
+}
+
+absl::StatusOr<uint64_t> LmdbStore::AppliedEpoch(std::string_view peer) const {
+  SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
+  SYNC_ASSIGN_OR_RETURN(auto value, txn.Get(meta_, std::string(kAppliedEpochPrefix) + std::string(peer)));
   return value.has_value() ? DecodeSeq(*value) : 0;
 }
 
@@ -293,6 +311,10 @@ absl::Status LmdbStore::View::PutQuarantine(const sync::QuarantineEntry& entry) 
 
 absl::Status LmdbStore::View::SetAppliedSeq(std::string_view peer, uint64_t seq) {
   return txn_.Put(store_.checkpoints_, peer, EncodeSeq(seq));
+}
+
+absl::Status LmdbStore::View::SetAppliedEpoch(std::string_view peer, uint64_t epoch) {
+  return txn_.Put(store_.meta_, std::string(kAppliedEpochPrefix) + std::string(peer), EncodeSeq(epoch));
 }
 
 absl::StatusOr<std::optional<std::string>> LmdbStore::View::MetaGet(std::string_view name) {

@@ -36,6 +36,8 @@ class LmdbStore : public sync::LogReader {
   absl::StatusOr<std::vector<sync::LogEntry>> ReadLog(uint64_t after_seq, size_t max_entries,
                                                       size_t max_bytes) const override;
   absl::StatusOr<uint64_t> AppliedSeq(std::string_view peer) const override;
+  uint64_t LogEpoch() const override { return log_epoch_; }
+  absl::StatusOr<uint64_t> AppliedEpoch(std::string_view peer) const override;
 
   // Runs `fn` in one write transaction and commits durably if it returns OK;
   // aborts everything it wrote otherwise. Meta values are read and written
@@ -65,6 +67,10 @@ class LmdbStore : public sync::LogReader {
   lmdb::Dbi records_, log_, checkpoints_, conflicts_, quarantine_, meta_;
   // Mirrors of the committed state, updated after each commit.
   std::atomic<uint64_t> head_seq_{0};
+  uint64_t log_epoch_ = 0;  // fixed at Init()
+  // Meta keys: this log's epoch; the epoch of each peer's log we applied.
+  static constexpr char kLogEpochKey[] = "log_epoch";
+  static constexpr char kAppliedEpochPrefix[] = "applied_epoch/";
   std::atomic<uint64_t> quarantine_seq_{0};
 };
 
@@ -82,6 +88,7 @@ class LmdbStore::View : public sync::WriteView {
   absl::Status DeleteLoser(std::string_view id, std::string_view version_key) override;
   absl::Status PutQuarantine(const sync::QuarantineEntry& entry) override;
   absl::Status SetAppliedSeq(std::string_view peer, uint64_t seq) override;
+  absl::Status SetAppliedEpoch(std::string_view peer, uint64_t epoch) override;
 
   absl::StatusOr<std::optional<std::string>> MetaGet(std::string_view name);
   absl::Status MetaPut(std::string_view name, std::string_view value);

@@ -2,6 +2,7 @@
 // owners, every act judged by the roster on its legal date (DOMAIN-MODEL.md
 // §5), and concurrent writes to the fields both levels share decided by
 // R1..R5 on every node alike (§6). Real Nodes, real mTLS gRPC, real LMDB.
+#include <filesystem>
 #include <set>
 
 #include "node/explain.h"
@@ -292,6 +293,41 @@ TEST_F(HierarchyTest, E6_ReplacementIsInForceWhateverTheArrivalOrder) {
   for (const auto& d : listed->directives()) status[d.id()] = d.status();
   EXPECT_EQ(status[*first], "SUPERSEDED");
   EXPECT_EQ(status[*second], "EFFECTIVE");
+}
+
+// §5 "a RETURNED notice goes to the origin": a commune restored on an empty
+// disk reuses a report id with other content. Its province refuses the new
+// version (a signed report never changes, D30 Art. 18.3) and the commune
+// lists the refusal as returned, with the reason, in its own quarantine list.
+TEST_F(HierarchyTest, RefusedVersionIsReportedBackToItsWriter) {
+  v1::SubmitReportRequest report;
+  report.set_period("2026-Q4");
+  report.set_title("Báo cáo quý IV");
+  auto original = commune_->SubmitReport(report);
+  ASSERT_THAT(original, IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return Current(*province_, *original).has_value(); }));
+
+  commune_->Stop();
+  commune_.reset();
+  std::filesystem::remove_all(dir_.Sub("data/" + std::string(kCommune)));
+  commune_ = StartNode(kCommune, "127.0.0.1:" + std::to_string(province_->sync_port()));
+  report.set_title("Báo cáo quý IV (nhập lại)");
+  auto reused = commune_->SubmitReport(report);
+  ASSERT_THAT(reused, IsOk());
+  ASSERT_EQ(*reused, *original) << "the restored node should reuse the id for this test";
+
+  auto returned = [&] {
+    auto q = commune_->ListQuarantine();
+    for (const auto& e : q->entries()) {
+      if (e.record_id() == *original && e.returned_by() == kProvince) return e.reason_code();
+    }
+    return std::string();
+  };
+  ASSERT_TRUE(WaitUntil([&] { return !returned().empty(); }));
+  EXPECT_EQ(returned(), "IMMUTABLE");
+  v1::Report held;
+  ASSERT_TRUE(held.ParseFromString(Current(*province_, *original)->payload()));
+  EXPECT_EQ(held.title(), "Báo cáo quý IV") << "the refused version must not replace the original";
 }
 
 }  // namespace
