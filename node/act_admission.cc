@@ -1,5 +1,8 @@
 #include "node/act_admission.h"
 
+#include <algorithm>
+
+#include "node/node.h"
 #include "sync/version_vector.h"
 
 namespace steersync::node {
@@ -14,10 +17,23 @@ std::string StateOf(const v1::RecordBody& body) {
   return body.kind() == v1::REPORT_STATUS && st.ParseFromString(body.payload()) ? st.state() : "";
 }
 
-// §1.10: the reporting unit may withdraw only before RECEIVED. A withdrawal
-// that causally follows a receipt (its author had seen it) is refused; one
-// made concurrently is admitted and loses by R1.
-sync::Admission CheckWithdrawal(sync::WriteView& view, const v1::RecordBody& body) {
+// §1.10: the report status moves forward only. A version whose author had
+// seen one of `after` (it descends from it) may not set `state`: WITHDRAWN
+// only before RECEIVED (S18); RECEIVED once, before any review. A concurrent
+// one is admitted and the hierarchy decides (E1).
+sync::Admission CheckStatusOrder(sync::WriteView& view, const v1::RecordBody& body,
+                                 const std::string& state) {
+  std::vector<std::string> after;
+  std::string code;
+  if (state == "WITHDRAWN") {
+    after = {"RECEIVED", "ACCEPTED", "RETURNED"};
+    code = "WITHDRAWN_AFTER_RECEIPT";
+  } else if (state == "RECEIVED") {
+    after = {"RECEIVED", "ACCEPTED", "RETURNED", "SUPERSEDED"};
+    code = "BAD_STATE";
+  } else {
+    return {};
+  }
   auto current = view.Get(body.id());
   if (!current.ok() || !current->has_value()) return {};
   std::vector<v1::Record> held{**current};
@@ -27,16 +43,48 @@ sync::Admission CheckWithdrawal(sync::WriteView& view, const v1::RecordBody& bod
   for (const v1::Record& r : held) {
     v1::RecordBody seen;
     if (!seen.ParseFromString(r.body())) continue;
-    const std::string state = StateOf(seen);
-    if (state != "RECEIVED" && state != "ACCEPTED" && state != "RETURNED") continue;
+    const std::string seen_state = StateOf(seen);
+    if (std::find(after.begin(), after.end(), seen_state) == after.end()) continue;
     if (sync::CompareVectors(seen.version().vector(), body.version().vector()) ==
         sync::Causality::kBefore) {
-      return Refuse("WITHDRAWN_AFTER_RECEIPT",
-                    "the report was already " + state + " by " + seen.version().writer() +
-                        " when it was withdrawn: submit a replacement report instead (D30 Art. 18.3)");
+      return Refuse(code, state == "WITHDRAWN"
+                              ? "the report was already " + seen_state + " by " + seen.version().writer() +
+                                    " when it was withdrawn: submit a replacement report instead (D30 Art. 18.3)"
+                              : "RECEIVED is set once, on verification, not after " + seen_state);
     }
   }
   return {};
+}
+
+// The fields in which a claimed authority differs from the computed one.
+std::string AuthorityDiff(const v1::Authority& claimed, const v1::Authority& computed) {
+  std::string out;
+  auto field = [&](const char* name, const std::string& a, const std::string& b) {
+    if (a != b) out += std::string(out.empty() ? "" : ", ") + name + " '" + a + "' (roster: '" + b + "')";
+  };
+  field("unit depth", std::to_string(claimed.unit_depth()), std::to_string(computed.unit_depth()));
+  field("capacity", claimed.capacity(), computed.capacity());
+  field("rank", std::to_string(claimed.role_rank()), std::to_string(computed.role_rank()));
+  field("acting for the Head", claimed.acting_for_head() ? "yes" : "no", computed.acting_for_head() ? "yes" : "no");
+  field("officer", claimed.officer(), computed.officer());
+  field("membership", claimed.membership_id(), computed.membership_id());
+  field("formula", claimed.formula(), computed.formula());
+  field("delegation", claimed.delegation_ref(), computed.delegation_ref());
+  field("body", claimed.body_id(), computed.body_id());
+  return out;
+}
+
+// True when exactly these bytes are a version of `id` held here.
+bool Held(sync::WriteView& view, const std::string& id, std::string_view bytes) {
+  auto current = view.Get(id);
+  if (!current.ok() || !current->has_value()) return false;
+  if ((*current)->body() == bytes) return true;
+  auto losers = view.Losers(id);
+  if (!losers.ok()) return false;
+  for (const v1::Record& r : *losers) {
+    if (r.body() == bytes) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -55,8 +103,8 @@ std::optional<sync::Act> ActOf(const v1::RecordBody& body) {
       const std::string state = StateOf(body);
       if (state == "SUBMITTED") return sync::Act{Action::kSubmitReport, ""};
       if (state == "WITHDRAWN") return sync::Act{Action::kWithdrawReport, ""};
-      if (state == "ACCEPTED" || state == "RETURNED") return sync::Act{Action::kReviewReport, ""};
-      return sync::Act{Action::kReceiveReport, ""};  // RECEIVED, SUPERSEDED: the registry's
+      if (state == "RECEIVED") return sync::Act{Action::kReceiveReport, ""};  // the registry's
+      return sync::Act{Action::kReviewReport, ""};  // ACCEPTED, RETURNED, SUPERSEDED
     }
     case v1::ACKNOWLEDGEMENT: {
       v1::Acknowledgement a;
@@ -77,22 +125,39 @@ std::optional<sync::Act> ActOf(const v1::RecordBody& body) {
 
 sync::Admission AdmitAct(const sync::Roster& roster, sync::WriteView& view,
                          const v1::RecordBody& body, std::string_view body_bytes) {
+  // One id, one kind: a version may not turn a report into a membership.
+  if (auto current = view.Get(body.id()); current.ok() && current->has_value()) {
+    v1::RecordBody held;
+    if (held.ParseFromString((*current)->body()) && held.kind() != body.kind()) {
+      return Refuse("ID_NOT_OWNED", "'" + body.id() + "' is a " + v1::RecordKind_Name(held.kind()) +
+                                        ", not a " + v1::RecordKind_Name(body.kind()));
+    }
+  }
   const std::optional<sync::Act> act = ActOf(body);
   if (!act.has_value()) return {};
+  // A version already held was judged when it first came; judging it again
+  // against the roster as it is now could refuse what was rightly admitted
+  // (a resent log replays acts made before their body had a roster).
+  if (Held(view, body.id(), body_bytes)) return {};
+  // The legal date is the signing day of the version's own clock (±1 day for
+  // clocks near midnight): an act cannot be backdated into an expired
+  // delegation (E8) nor dated ahead to win R5.
+  const int64_t wall = static_cast<int64_t>(body.version().hlc().wall_micros());
+  constexpr int64_t kDay = 86'400'000'000;
+  const std::string& date = body.version().legal_date();
+  if (date != LegalDate(wall) && date != LegalDate(wall - kDay) && date != LegalDate(wall + kDay)) {
+    return Refuse("BAD_LEGAL_DATE", "legal date " + date + " is not the signing day " + LegalDate(wall) +
+                                        " of the version's clock");
+  }
   const v1::Version& version = body.version();
   const sync::AuthorityVerdict verdict =
       sync::Authorize(roster, version.writer(), sync::CapacityOf(version.authority()),
                       version.legal_date(), *act);
   if (!verdict.ok) return Refuse(verdict.reason_code, verdict.detail);
   if (!sync::SameAuthority(version.authority(), verdict.authority)) {
-    return Refuse("AUTHORITY_MISMATCH",
-                  "the version claims " + version.authority().capacity() + " rank " +
-                      std::to_string(version.authority().role_rank()) +
-                      (version.authority().acting_for_head() ? " acting for the Head" : "") +
-                      " but the roster gives " + verdict.authority.capacity() + " rank " +
-                      std::to_string(verdict.authority.role_rank()) +
-                      (verdict.authority.acting_for_head() ? " acting for the Head" : "") + " on " +
-                      version.legal_date());
+    return Refuse("AUTHORITY_MISMATCH", "the version claims " +
+                                            AuthorityDiff(version.authority(), verdict.authority) +
+                                            " on " + version.legal_date());
   }
   if (body.kind() == v1::DIRECTIVE || body.kind() == v1::REPORT) {
     auto current = view.Get(body.id());
@@ -102,8 +167,7 @@ sync::Admission AdmitAct(const sync::Roster& roster, sync::WriteView& view,
                                      "amends or corrects it (D30 Art. 18.3)");
     }
   }
-  if (StateOf(body) == "WITHDRAWN") return CheckWithdrawal(view, body);
-  return {};
+  return CheckStatusOrder(view, body, StateOf(body));
 }
 
 }  // namespace steersync::node

@@ -13,6 +13,9 @@
 //                            or report: change it by a new one that replaces it
 //   WITHDRAWN_AFTER_RECEIPT  a withdrawal written after its author saw the
 //                            report received (§1.10, S18)
+//   BAD_STATE                a report registered RECEIVED after its review
+//   BAD_LEGAL_DATE           a legal date that is not the version's signing day
+//   ID_NOT_OWNED             a version of another kind than the record held
 
 #include <string_view>
 

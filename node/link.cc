@@ -99,21 +99,8 @@ void Link::Start() {
 
 void Link::OnMessage(v1::SyncMessage&& message) {
   stats_->last_contact_micros = context_.clock->NowMicros();
-  if (message.has_rejection()) {
-    const auto& r = message.rejection();
-    spdlog::warn("link {}: peer refused record {}: {} ({})", peer_id_, r.record_id(),
-                 r.reason_code(), r.detail());
-    // Kept for `steerctl quarantine list`: the origin learns its version was
-    // returned, and why (DOMAIN-MODEL.md §5, "a RETURNED notice").
-    const std::string key = std::string(kReturnedPrefix) + peer_id_ + "\n" + r.record_id();
-    const int64_t at = context_.clock->NowMicros();
-    context_.writer->Submit(
-        [key, value = std::to_string(at) + "\n" + r.reason_code() + "\n" + r.detail()](
-            LmdbStore::View& view) { return view.MetaPut(key, value); },
-        [key](absl::Status s) {
-          if (!s.ok()) spdlog::error("recording returned notice {}: {}", key, s.ToString());
-        });
-  }
+  std::optional<v1::Rejection> rejection;
+  if (message.has_rejection()) rejection = message.rejection();
   absl::Status status;
   std::vector<sync::ApplyRequest> requests;
   {
@@ -144,8 +131,26 @@ void Link::OnMessage(v1::SyncMessage&& message) {
     CloseForProtocolError(status);
     return;
   }
+  if (rejection.has_value()) RecordReturned(*rejection);
   SubmitApplies(std::move(requests));
   Wake();
+}
+
+void Link::RecordReturned(const v1::Rejection& r) {
+  // Within the flood limit only, and bounded: the peer chooses these bytes.
+  constexpr size_t kMaxField = 1024;
+  if (r.record_id().empty() || r.record_id().size() > kMaxField) return;
+  spdlog::warn("link {}: peer refused record {}: {} ({})", peer_id_, r.record_id(),
+               r.reason_code().substr(0, kMaxField), r.detail().substr(0, kMaxField));
+  // Kept for `steerctl quarantine list`: the origin learns its version was
+  // returned, and why (DOMAIN-MODEL.md §5, "a RETURNED notice").
+  const std::string key = std::string(kReturnedPrefix) + peer_id_ + "\n" + r.record_id();
+  const std::string value = std::to_string(context_.clock->NowMicros()) + "\n" +
+                            r.reason_code().substr(0, kMaxField) + "\n" + r.detail().substr(0, kMaxField);
+  context_.writer->Submit([key, value](LmdbStore::View& view) { return view.MetaPut(key, value); },
+                          [key](absl::Status s) {
+                            if (!s.ok()) spdlog::error("recording returned notice {}: {}", key, s.ToString());
+                          });
 }
 
 void Link::OnLocalAppend() {
@@ -201,9 +206,23 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
             *skipped = true;
             return absl::OkStatus();
           }
+          // The cache takes each roster record's merge winner (read back from
+          // the view) before the next record of the batch is judged.
+          size_t roster_synced = 0;
+          auto sync_roster = [&] {
+            if (ctx.roster == nullptr) return;
+            for (; roster_synced < roster_ids->size(); ++roster_synced) {
+              auto current = view.Get((*roster_ids)[roster_synced]);
+              v1::RecordBody winner;
+              if (current.ok() && current->has_value() && winner.ParseFromString((*current)->body())) {
+                ctx.roster->Put(winner);
+              }
+            }
+          };
           auto stats = sync::ApplyRecords(
               view, peer, shared->records, shared->last_seq,
               [&](std::string_view from, const v1::RecordBody& body, const v1::Record& record) {
+                sync_roster();
                 auto it = verdicts->find(&record);
                 sync::Admission a =
                     it != verdicts->end() ? it->second : AdmitIncoming(ctx, from, body, record);
@@ -213,10 +232,7 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
                   return AdmitAct(roster, view, body, record.body());
                 });
                 if (!a.admitted) return a;
-                if (sync::Roster::IsRosterKind(body.kind())) {
-                  ctx.roster->Put(body);
-                  roster_ids->push_back(body.id());
-                }
+                if (sync::Roster::IsRosterKind(body.kind())) roster_ids->push_back(body.id());
                 if (body.kind() == v1::REPORT) reports->push_back(body.id());
                 if (body.kind() == v1::REPORT_STATUS && body.id().size() > 7) {
                   reports->push_back(body.id().substr(0, body.id().size() - 7));  // "/status"
@@ -225,6 +241,7 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
               },
               ctx.clock->NowMicros());
           if (!stats.ok()) return stats.status();
+          sync_roster();
           if (shared->last_seq != 0 && shared->peer_epoch != 0) {
             // The checkpoint and the log incarnation it counts in, together.
             if (absl::Status s = view.SetAppliedEpoch(peer, shared->peer_epoch); !s.ok()) return s;

@@ -118,6 +118,8 @@ class Link : public std::enable_shared_from_this<Link> {
   bool TakeNext(v1::SyncMessage* out);
 
  private:
+  // Keeps a peer's refusal of a version we sent, for `steerctl quarantine list`.
+  void RecordReturned(const v1::Rejection& rejection);
   // REQUIRES: mu_ held. Moves session output into the outbox and returns
   // the apply requests, to be submitted once mu_ is released.
   std::vector<sync::ApplyRequest> DrainSessionLocked();

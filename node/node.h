@@ -188,6 +188,7 @@ class Node {
   int sync_port_ = 0;
   bool stopped_ = false;
   std::atomic<bool> local_writes_closed_{false};
+  std::atomic<bool> unrostered_warned_{false};
 
   mutable std::mutex head_mu_;
   mutable std::condition_variable head_cv_;  // notified after every commit

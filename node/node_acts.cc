@@ -112,7 +112,15 @@ void Node::SubmitLocal(LocalAct act, BodyMaker make,
         absl::StatusOr<std::string> id = make(counter, view, body);
         if (!id.ok()) return refuse(id.status());
         body.set_id(*id);
-        if (!verdict->note.empty()) spdlog::warn("{}: {}: {}", options_.id, *id, verdict->note);
+        if (verdict->note.rfind("unrostered", 0) == 0) {
+          // Bootstrap mode: said once, not for every act.
+          if (!unrostered_warned_.exchange(true)) {
+            spdlog::warn("{}: {} (acts are made at STAFF rank until `steerctl member add`)",
+                         options_.id, verdict->note);
+          }
+        } else if (!verdict->note.empty()) {
+          spdlog::warn("{}: {}: {}", options_.id, *id, verdict->note);
+        }
         v1::Version* version = body.mutable_version();
         *version->mutable_hlc() = hlc_.Now();
         version->set_writer(options_.id);
@@ -160,7 +168,9 @@ void Node::SubmitLocal(LocalAct act, BodyMaker make,
                                  clock_->NowMicros())
                                  .status());
         if (sync::Roster::IsRosterKind(body.kind())) {
-          roster_.Put(body);
+          SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> winner, view.Get(body.id()));
+          v1::RecordBody winner_body;
+          if (winner.has_value() && winner_body.ParseFromString(winner->body())) roster_.Put(winner_body);
           *roster_id = body.id();
         }
         SYNC_RETURN_IF_ERROR(view.MetaPut(kLocalCounterKey, lmdb::EncodeSeq(counter)));
@@ -356,7 +366,9 @@ absl::StatusOr<v1::RecallDirectiveReply> Node::RecallDirective(const v1::RecallD
   v1::RecallDirectiveReply reply;
   for (const std::string& unit : units) {
     const std::string id = unit + "/a/" + request.directive_id();
-    LocalAct act{sync::Act{sync::Action::kRecallDirective, d.doc_type()}, request.act(), std::nullopt};
+    // Judged without the document type, as every receiver does (the receipt
+    // does not carry it): recalling is the Head's, or a KT. deputy's.
+    LocalAct act{sync::Act{sync::Action::kRecallDirective, ""}, request.act(), std::nullopt};
     SYNC_ASSIGN_OR_RETURN(
         Written w, WriteLocal(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
                                        -> absl::StatusOr<std::string> {
@@ -444,11 +456,12 @@ absl::StatusOr<v1::WriteReply> Node::SetReportStatus(const v1::SetReportStatusRe
     }
     action = state == "WITHDRAWN" ? sync::Action::kWithdrawReport : sync::Action::kSubmitReport;
   } else if (options_.id == superior) {
-    if (state != "ACCEPTED" && state != "RETURNED" && state != "RECEIVED" && state != "SUPERSEDED") {
+    // RECEIVED is set by the node on verification; SUPERSEDED when the
+    // replacement is accepted (below), in the accepting act's capacity.
+    if (state != "ACCEPTED" && state != "RETURNED" && state != "SUPERSEDED") {
       return absl::InvalidArgumentError("the receiving unit sets ACCEPTED or RETURNED, not '" + state + "'");
     }
-    action = (state == "ACCEPTED" || state == "RETURNED") ? sync::Action::kReviewReport
-                                                          : sync::Action::kReceiveReport;
+    action = sync::Action::kReviewReport;
   } else {
     return absl::PermissionDeniedError("only " + owner + " and " + superior + " set this report's status");
   }
@@ -480,6 +493,7 @@ absl::StatusOr<v1::WriteReply> Node::SetReportStatus(const v1::SetReportStatusRe
     superseded.set_report_id(report.supersedes_report());
     superseded.set_state("SUPERSEDED");
     superseded.set_reason("replaced by " + request.report_id());
+    *superseded.mutable_act() = request.act();
     if (auto s = SetReportStatus(superseded); !s.ok()) {
       spdlog::warn("{}: marking {} SUPERSEDED: {}", options_.id, report.supersedes_report(),
                    s.status().ToString());

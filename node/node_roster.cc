@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "node/node.h"
+#include "node/policy.h"
 #include "sync/node_path.h"
 #include "sync/status_macros.h"
 
@@ -71,8 +72,10 @@ absl::StatusOr<v1::WriteReply> Node::AddUnit(const v1::AddUnitRequest& request) 
 }
 
 absl::StatusOr<v1::WriteReply> Node::AddBody(const v1::AddBodyRequest& request) {
-  if (request.slug().empty() || request.slug().find('/') != std::string::npos) {
-    return absl::InvalidArgumentError("body slug must be a non-empty name without '/'");
+  if (request.slug().empty() || request.slug().find('/') != std::string::npos ||
+      IsReservedSlug(request.slug())) {
+    return absl::InvalidArgumentError("body slug must be a name without '/' other than d, r, a, m, "
+                                      "acting, auth, unit, crl, status");
   }
   SYNC_RETURN_IF_ERROR(CheckDate(request.valid_from(), "valid from", false));
   v1::Body b;

@@ -17,10 +17,14 @@ bool OneOf(std::string_view s, std::initializer_list<std::string_view> options) 
   return false;
 }
 
-// The part of `id` before the last `marker`, or "".
+// The part of `id` before `marker` when exactly one non-empty segment
+// follows it ("<unit><marker><n>"), or "".
 std::string Before(std::string_view id, std::string_view marker) {
   const size_t at = id.rfind(marker);
-  return at == std::string_view::npos || at == 0 ? "" : std::string(id.substr(0, at));
+  if (at == std::string_view::npos || at == 0) return "";
+  const std::string_view rest = id.substr(at + marker.size());
+  if (rest.empty() || rest.find('/') != std::string_view::npos) return "";
+  return std::string(id.substr(0, at));
 }
 
 // A roster record flows where the acts judged by it flow: down the subtree
@@ -122,6 +126,12 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       if (body.audience().root() != writer) {
         return Refuse("NOT_ADDRESSED", "a directive addresses only its issuer's subtree");
       }
+      for (const auto& rel : d.relations()) {
+        if (DirectiveIssuer(rel.target()) != writer) {
+          return Refuse("ISSUER_MISMATCH", "only its issuer replaces, amends, corrects or recalls '" +
+                                               rel.target() + "'");
+        }
+      }
       break;
     }
     case v1::REPORT: {
@@ -130,6 +140,9 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       if (r.from_unit() != writer) return mismatch(r.from_unit());
       if (body.audience().direction() != v1::Audience::UP) {
         return Refuse("WRONG_DIRECTION", "a report only flows up");
+      }
+      if (!r.supersedes_report().empty() && OwnerOfId(v1::REPORT, r.supersedes_report()) != writer) {
+        return Refuse("ISSUER_MISMATCH", "a report replaces only an earlier report of its own unit");
       }
       break;
     }
@@ -240,7 +253,8 @@ sync::Admission Admit(std::string_view self, std::string_view from_peer,
       return Refuse("FOREIGN_WRITER", "'" + writer + "' is not the parent or above it");
     }
   } else if (sync::ParentOf(from_peer) == self) {
-    const bool around_from_writer = direction == v1::Audience::AROUND && writer == from_peer;
+    const bool around_from_writer =
+        direction == v1::Audience::AROUND && sync::IsSelfOrAncestor(from_peer, writer);
     if (direction != v1::Audience::UP && !around_from_writer) {
       return Refuse("WRONG_DIRECTION", "only upward records come from a child");
     }
@@ -265,6 +279,13 @@ std::string LifecycleOwner(std::string_view id) {
   return "";
 }
 
+bool IsReservedSlug(std::string_view slug) {
+  for (std::string_view reserved : {"d", "r", "a", "m", "acting", "auth", "unit", "crl", "status"}) {
+    if (slug == reserved) return true;
+  }
+  return slug.empty();
+}
+
 std::string OwnerOfId(v1::RecordKind kind, std::string_view id) {
   switch (kind) {
     case v1::DIRECTIVE: return Before(id, "/d/");
@@ -276,7 +297,12 @@ std::string OwnerOfId(v1::RecordKind kind, std::string_view id) {
       const size_t at = id.find("/unit/");
       return at == std::string_view::npos || at == 0 ? "" : std::string(id.substr(0, at));
     }
-    case v1::BODY: return sync::ParentOf(id);
+    case v1::BODY: {
+      // "<unit>/<slug>", the slug never one of the id markers above.
+      const std::string unit = sync::ParentOf(id);
+      const std::string_view slug = id.substr(std::min(id.size(), unit.size() + 1));
+      return IsReservedSlug(slug) ? "" : unit;
+    }
     case v1::REVOCATION_LIST:
       return id.size() > 4 && id.substr(id.size() - 4) == "/crl" ? std::string(id.substr(0, id.size() - 4)) : "";
     case v1::ACKNOWLEDGEMENT:

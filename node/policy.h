@@ -40,6 +40,8 @@ sync::Admission Admit(std::string_view self, std::string_view from_peer,
 // "<unit>/m/<n>", "<unit>/acting/<n>", "<unit>/auth/<n>", "<unit>/unit/<unit>",
 // "<unit>/<body>", "<unit>/crl" and the lifecycle ids below; "" if malformed.
 std::string OwnerOfId(v1::RecordKind kind, std::string_view id);
+// True for names a body may not take: the id markers ("d", "r", "m", ...).
+bool IsReservedSlug(std::string_view slug);
 // The unit owning lifecycle record `id` ("<unit>/a/..." or "<unit>/r/<n>/status").
 std::string LifecycleOwner(std::string_view id);
 // Issuer of directive `directive_id` ("<issuer>/d/<n>"), or "".

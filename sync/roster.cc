@@ -350,7 +350,12 @@ AuthorityVerdict Authorize(const Roster& roster, std::string_view writer, const 
 }
 
 bool SameAuthority(const v1::Authority& claimed, const v1::Authority& computed) {
-  return claimed.SerializeAsString() == computed.SerializeAsString();
+  // Field by field: fields a newer writer adds (unknown here) do not count.
+  return claimed.unit_depth() == computed.unit_depth() && claimed.role_rank() == computed.role_rank() &&
+         claimed.acting_for_head() == computed.acting_for_head() &&
+         claimed.capacity() == computed.capacity() && claimed.officer() == computed.officer() &&
+         claimed.membership_id() == computed.membership_id() && claimed.formula() == computed.formula() &&
+         claimed.delegation_ref() == computed.delegation_ref() && claimed.body_id() == computed.body_id();
 }
 
 Capacity CapacityOf(const v1::Authority& authority) {

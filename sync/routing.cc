@@ -23,7 +23,8 @@ bool AddressedTo(const v1::RecordBody& body, std::string_view self, std::string_
       if (IsSelfOrAncestor(self, peer)) {
         return IsSelfOrAncestor(audience.root(), peer) && peer != audience.root();
       }
-      return self == audience.root() && peer == ParentOf(self);  // one hop up, by the writer
+      // Up every ancestor of the writer: all of them may judge its acts.
+      return IsSelfOrAncestor(self, audience.root()) && peer == ParentOf(self);
     default:
       return false;
   }

@@ -12,8 +12,8 @@ namespace steersync::sync {
 //  - DOWN records go to a child inside the subtree of audience.root and, when
 //    audience.units is non-empty, on the path to at least one listed unit;
 //  - UP records go to the parent while the parent is at or below audience.root;
-//  - AROUND records go down like DOWN (whole subtree of audience.root) and,
-//    from audience.root itself, to its parent.
+//  - AROUND records go down like DOWN (whole subtree of audience.root) and
+//    up through every ancestor of audience.root.
 bool AddressedTo(const v1::RecordBody& body, std::string_view self, std::string_view peer);
 
 }  // namespace steersync::sync

@@ -71,10 +71,11 @@ class Forger {
   static void Stamp(v1::RecordBody& b, const std::string& writer, int n) {
     b.mutable_version()->set_writer(writer);
     b.mutable_version()->mutable_hlc()->set_wall_micros(1'790'000'000'000'000 + n);
-    b.mutable_version()->set_legal_date("2026-11-25");
-    // Honest by default: what the receiver's roster (none yet) gives a clerk.
+    // Honest by default: the signing day of the version's clock, and what the
+    // receiver's roster (none yet) gives a clerk.
+    b.mutable_version()->set_legal_date(LegalDate(b.version().hlc().wall_micros()));
     *b.mutable_version()->mutable_authority() =
-        sync::Authorize(sync::Roster(), writer, {}, "2026-11-25",
+        sync::Authorize(sync::Roster(), writer, {}, b.version().legal_date(),
                         sync::Act{sync::Action::kSubmitReport, ""})
             .authority;
     sync::SetCounter(*b.mutable_version()->mutable_vector(), writer, n);
@@ -221,6 +222,15 @@ TEST_F(HostileInputTest, E2_CommuneEditingAProvinceRecordIsQuarantined) {
   auto held = province_->store().GetRecord(std::string(kProvince) + "/d/1");
   ASSERT_THAT(held, IsOk());
   EXPECT_FALSE(held->has_value()) << "an inadmissible edit must never be merged";
+}
+
+// Principle 4: authority is judged on the act's legal date, which is the
+// signing day of its own clock; a backdated one is refused (it could reach an
+// expired delegation, E8).
+TEST_F(HostileInputTest, BackdatedLegalDateIsQuarantined) {
+  v1::RecordBody report = forger_.Report(kTinhPhong, 50);
+  report.mutable_version()->set_legal_date("2026-06-07");
+  EXPECT_EQ(Refusal(Forger::Signed(report, kTinhPhong)), "BAD_LEGAL_DATE");
 }
 
 // §5.2: a capacity the receiver's roster does not hold is refused.

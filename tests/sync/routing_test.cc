@@ -21,6 +21,27 @@ v1::RecordBody Up(const std::string& root) {
   return b;
 }
 
+v1::RecordBody Around(const std::string& root) {
+  v1::RecordBody b;
+  b.mutable_audience()->set_direction(v1::Audience::AROUND);
+  b.mutable_audience()->set_root(root);
+  return b;
+}
+
+// Rosters (DOMAIN-MODEL.md §1.3): a unit's roster reaches every node that may
+// judge its acts: its subtree and every unit above it, never a sibling.
+TEST(RoutingTest, RosterGoesAroundItsOwner) {
+  auto province = Around("vn/quang-ngai");
+  EXPECT_TRUE(AddressedTo(province, "vn/quang-ngai", "vn/quang-ngai/tinh-phong"));
+  EXPECT_TRUE(AddressedTo(province, "vn/quang-ngai", "vn"));
+  EXPECT_FALSE(AddressedTo(province, "vn", "vn/da-nang"));
+  auto commune = Around("vn/quang-ngai/tinh-phong");
+  EXPECT_TRUE(AddressedTo(commune, "vn/quang-ngai/tinh-phong", "vn/quang-ngai"));
+  EXPECT_TRUE(AddressedTo(commune, "vn/quang-ngai", "vn"));  // relayed up to the national level
+  EXPECT_FALSE(AddressedTo(commune, "vn/quang-ngai", "vn/quang-ngai/binh-son"));
+  EXPECT_FALSE(AddressedTo(commune, "vn", "vn/quang-ngai"));  // never back down towards its writer
+}
+
 TEST(NodePathTest, AncestryIsBySegmentNotByPrefix) {
   EXPECT_TRUE(IsSelfOrAncestor("vn/quang-ngai", "vn/quang-ngai/tinh-phong"));
   EXPECT_TRUE(IsSelfOrAncestor("vn", "vn"));
