@@ -252,6 +252,48 @@ void AddActingCommands(CLI::App& app, Action& action) {
 }
 
 // ---------------------------------------------------------------------------
+// absence set | list
+
+absl::Status RunAbsenceSet(const v1::SetAbsenceRequest& request, AdminClient& admin, bool as_json) {
+  SYNC_ASSIGN_OR_RETURN(const v1::SetAbsenceReply reply, admin.Call(&v1::Admin::Stub::SetAbsence, request));
+  if (as_json) {
+    PrintJson(json{{"id", reply.id()},
+                   {"version", reply.version()},
+                   {"acting_id", reply.acting_id().empty() ? json(nullptr) : json(reply.acting_id())},
+                   {"acting_member",
+                    reply.acting_membership_id().empty() ? json(nullptr) : json(reply.acting_membership_id())},
+                   {"warning", reply.warning().empty() ? json(nullptr) : json(reply.warning())}});
+    return absl::OkStatus();
+  }
+  std::cout << "set " << reply.id() << "\n";
+  if (!reply.acting_id().empty()) {
+    std::cout << "acting for the Head: " << reply.acting_membership_id() << " (" << reply.acting_id() << ")\n";
+  }
+  if (!reply.warning().empty()) std::cout << "warning: " << reply.warning() << "\n";
+  return absl::OkStatus();
+}
+
+void AddAbsenceCommands(CLI::App& app, Action& action) {
+  CLI::App* group = app.add_subcommand("absence", "Members' absences; a Head's makes a Deputy act");
+  group->require_subcommand(1);
+  CLI::App* set = group->add_subcommand(
+      "set", "Record an absence; for the Head, the Deputy the regulations name acts (P 4.2, C 4.1)");
+  auto request = std::make_shared<v1::SetAbsenceRequest>();
+  set->add_option("MEMBERSHIP_ID", *request->mutable_membership_id(), "Membership of the absent member")
+      ->required();
+  set->add_option("--from", *request->mutable_from(), "First day YYYY-MM-DD")->required();
+  set->add_option("--to", *request->mutable_to(), "Last day YYYY-MM-DD")->required();
+  set->add_option("--reason", *request->mutable_reason(), "Why");
+  set->callback([request, &action] {
+    action = [request](AdminClient& admin, bool as_json) { return RunAbsenceSet(*request, admin, as_json); };
+  });
+  AddListCommand(*group, action, "absence",
+                 {{"ID", "id"}, {"MEMBER", "member"}, {"NAME", "full_name"}, {"FROM", "from"}, {"TO", "to"},
+                  {"REASON", "reason"}},
+                 "List absences");
+}
+
+// ---------------------------------------------------------------------------
 // authorisation add | list
 
 void AddAuthorisationCommands(CLI::App& app, Action& action) {
@@ -298,6 +340,7 @@ void AddRosterCommands(CLI::App& app, Action& action) {
   AddBodyCommands(app, action);
   AddMemberCommands(app, action);
   AddActingCommands(app, action);
+  AddAbsenceCommands(app, action);
   AddAuthorisationCommands(app, action);
 }
 

@@ -117,6 +117,7 @@ std::optional<sync::Act> ActOf(const v1::RecordBody& body) {
     case v1::MEMBERSHIP:
     case v1::ACTING_WINDOW:
     case v1::SIGNING_AUTHORISATION:
+    case v1::ABSENCE_WINDOW:
       return sync::Act{Action::kRosterEntry, ""};
     default:
       return std::nullopt;

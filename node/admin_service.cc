@@ -116,6 +116,10 @@ class AdminService final : public v1::Admin::Service {
                          v1::WriteReply* reply) override {
     return Answer(node_.SetActing(*request), reply);
   }
+  grpc::Status SetAbsence(grpc::ServerContext*, const v1::SetAbsenceRequest* request,
+                          v1::SetAbsenceReply* reply) override {
+    return Answer(node_.SetAbsence(*request), reply);
+  }
   grpc::Status AddAuthorisation(grpc::ServerContext*, const v1::AddAuthorisationRequest* request,
                                 v1::WriteReply* reply) override {
     return Answer(node_.AddAuthorisation(*request), reply);

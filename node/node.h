@@ -85,6 +85,7 @@ class Node {
   absl::StatusOr<v1::WriteReply> AddMember(const v1::AddMemberRequest& request);
   absl::StatusOr<v1::WriteReply> EndMember(const v1::EndMemberRequest& request);
   absl::StatusOr<v1::WriteReply> SetActing(const v1::SetActingRequest& request);
+  absl::StatusOr<v1::SetAbsenceReply> SetAbsence(const v1::SetAbsenceRequest& request);
   absl::StatusOr<v1::WriteReply> AddAuthorisation(const v1::AddAuthorisationRequest& request);
   absl::StatusOr<v1::ListRosterReply> ListRoster(const v1::ListRosterRequest& request) const;
   // Today's legal date on this node's clock.

@@ -3,6 +3,10 @@
 // owned by this node that flows AROUND it (its subtree and its parent), so
 // every node that judges this node's acts holds the roster they were made
 // under. Entries transcribe external decisions (S17) and must cite them.
+#include <algorithm>
+#include <map>
+#include <tuple>
+
 #include <spdlog/spdlog.h>
 
 #include "node/node.h"
@@ -186,6 +190,84 @@ absl::StatusOr<v1::WriteReply> Node::SetActing(const v1::SetActingRequest& reque
   return WriteRoster(v1::ACTING_WINDOW, options_.id + "/acting/#", *checked);
 }
 
+absl::StatusOr<v1::SetAbsenceReply> Node::SetAbsence(const v1::SetAbsenceRequest& request) {
+  SYNC_RETURN_IF_ERROR(CheckWindow(request.from(), request.to()));
+  if (request.to().empty()) return absl::InvalidArgumentError("an absence ends (--to)");
+  // The absent member, and who acts if it is the Head: at the province the
+  // Standing Deputy (P 4.2, S2), at a commune the Deputy (C 4.1); then the
+  // other Deputies by their order in the decision (S1, S25), skipping any
+  // absent on those days too.
+  struct Plan {
+    v1::Membership absent;
+    std::string acting;
+    std::string acting_name;
+  };
+  auto plan = roster_.Read([&](const sync::Roster& roster) -> absl::StatusOr<Plan> {
+    const v1::Membership* m = roster.FindMembership(request.membership_id());
+    if (m == nullptr || OwnerOfId(v1::MEMBERSHIP, request.membership_id()) != options_.id) {
+      return absl::NotFoundError("no membership '" + request.membership_id() + "' on " + options_.id);
+    }
+    Plan p{*m, "", ""};
+    if (m->role() != v1::HEAD) return p;
+    std::vector<std::pair<std::tuple<int, uint32_t, std::string>, const v1::Membership*>> deputies;
+    std::map<std::string, v1::Membership> by_id;
+    for (const auto& [id, record] : roster.records()) {
+      const v1::Membership* d = roster.FindMembership(id);
+      if (d == nullptr || d->body_id() != m->body_id()) continue;
+      if (d->role() != v1::STANDING_DEPUTY_HEAD && d->role() != v1::DEPUTY_HEAD) continue;
+      if (!sync::InWindow(request.from(), d->valid_from(), d->valid_to())) continue;
+      bool away = false;
+      for (const auto& [aid, arecord] : roster.records()) {
+        v1::AbsenceWindow w;
+        if (arecord.kind() != v1::ABSENCE_WINDOW || !w.ParseFromString(arecord.payload())) continue;
+        away |= w.membership_id() == id && w.from() <= request.to() && request.from() <= w.to();
+      }
+      if (away) continue;
+      const int standing_first = d->role() == v1::STANDING_DEPUTY_HEAD ? 0 : 1;
+      deputies.push_back({{standing_first, d->order_in_decision(), id}, d});
+    }
+    std::sort(deputies.begin(), deputies.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (!deputies.empty()) {
+      p.acting = std::get<2>(deputies.front().first);
+      p.acting_name = deputies.front().second->full_name();
+    }
+    return p;
+  });
+  if (!plan.ok()) return plan.status();
+  v1::AbsenceWindow w;
+  w.set_membership_id(request.membership_id());
+  w.set_body_id(plan->absent.body_id());
+  w.set_from(request.from());
+  w.set_to(request.to());
+  w.set_reason(request.reason());
+  SYNC_ASSIGN_OR_RETURN(v1::WriteReply written, WriteRoster(v1::ABSENCE_WINDOW, options_.id + "/absence/#", w));
+  v1::SetAbsenceReply reply;
+  reply.set_id(written.id());
+  reply.set_version(written.version());
+  if (plan->absent.role() != v1::HEAD) return reply;
+  if (plan->acting.empty()) {
+    reply.set_warning("no Deputy Head can act for the Head from " + request.from() + " to " + request.to() +
+                      ": the Head's acts are blocked until one is designated (`steerctl acting set`, S1)");
+    return reply;
+  }
+  v1::SetActingRequest acting;
+  acting.set_acting_membership_id(plan->acting);
+  acting.set_from(request.from());
+  acting.set_to(request.to());
+  acting.set_reason("the Head " + plan->absent.full_name() + " is absent" +
+                    (request.reason().empty() ? "" : ": " + request.reason()));
+  auto set = SetActing(acting);
+  if (!set.ok()) {
+    reply.set_warning("the absence is recorded, but " + plan->acting_name + " was not made acting: " +
+                      std::string(set.status().message()));
+    return reply;
+  }
+  reply.set_acting_id(set->id());
+  reply.set_acting_membership_id(plan->acting);
+  return reply;
+}
+
 absl::StatusOr<v1::WriteReply> Node::AddAuthorisation(const v1::AddAuthorisationRequest& request) {
   if (request.formula() != "KT" && request.formula() != "TUQ" && request.formula() != "TL") {
     return absl::InvalidArgumentError("formula must be KT, TUQ or TL");
@@ -269,6 +351,19 @@ absl::StatusOr<v1::ListRosterReply> Node::ListRoster(const v1::ListRosterRequest
           f["from"] = w.from();
           f["to"] = w.to();
           f["basis"] = w.basis();
+          f["reason"] = w.reason();
+          break;
+        }
+        case v1::ABSENCE_WINDOW: {
+          v1::AbsenceWindow w;
+          w.ParseFromString(body.payload());
+          entry.set_kind("absence");
+          f["member"] = w.membership_id();
+          if (const v1::Membership* m = roster.FindMembership(w.membership_id())) {
+            f["full_name"] = m->full_name();
+          }
+          f["from"] = w.from();
+          f["to"] = w.to();
           f["reason"] = w.reason();
           break;
         }

@@ -77,6 +77,12 @@ sync::Admission CheckRoster(const v1::RecordBody& body) {
       if (a = own(v1::MEMBERSHIP, w.acting_membership_id(), "membership"); !a.admitted) return a;
       break;
     }
+    case v1::ABSENCE_WINDOW: {
+      v1::AbsenceWindow w;
+      if (a = parse(w, "AbsenceWindow"); !a.admitted) return a;
+      if (a = own(v1::MEMBERSHIP, w.membership_id(), "membership"); !a.admitted) return a;
+      break;
+    }
     case v1::SIGNING_AUTHORISATION: {
       v1::SigningAuthorisation g;
       if (a = parse(g, "SigningAuthorisation"); !a.admitted) return a;
@@ -201,7 +207,8 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
     case v1::BODY:
     case v1::MEMBERSHIP:
     case v1::ACTING_WINDOW:
-    case v1::SIGNING_AUTHORISATION: {
+    case v1::SIGNING_AUTHORISATION:
+    case v1::ABSENCE_WINDOW: {
       if (sync::Admission c = CheckRoster(body); !c.admitted) return c;
       break;
     }
@@ -280,7 +287,7 @@ std::string LifecycleOwner(std::string_view id) {
 }
 
 bool IsReservedSlug(std::string_view slug) {
-  for (std::string_view reserved : {"d", "r", "a", "m", "acting", "auth", "unit", "crl", "status"}) {
+  for (std::string_view reserved : {"d", "r", "a", "m", "acting", "auth", "absence", "unit", "crl", "status"}) {
     if (slug == reserved) return true;
   }
   return slug.empty();
@@ -293,6 +300,7 @@ std::string OwnerOfId(v1::RecordKind kind, std::string_view id) {
     case v1::MEMBERSHIP: return Before(id, "/m/");
     case v1::ACTING_WINDOW: return Before(id, "/acting/");
     case v1::SIGNING_AUTHORISATION: return Before(id, "/auth/");
+    case v1::ABSENCE_WINDOW: return Before(id, "/absence/");
     case v1::UNIT: {
       const size_t at = id.find("/unit/");
       return at == std::string_view::npos || at == 0 ? "" : std::string(id.substr(0, at));

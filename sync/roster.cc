@@ -131,7 +131,8 @@ std::string_view ActionName(Action action) {
 
 bool Roster::IsRosterKind(v1::RecordKind kind) {
   return kind == v1::UNIT || kind == v1::BODY || kind == v1::MEMBERSHIP ||
-         kind == v1::ACTING_WINDOW || kind == v1::SIGNING_AUTHORISATION;
+         kind == v1::ACTING_WINDOW || kind == v1::SIGNING_AUTHORISATION ||
+         kind == v1::ABSENCE_WINDOW;
 }
 
 void Roster::Put(const v1::RecordBody& body) {

@@ -163,6 +163,42 @@ TEST_F(HierarchyTest, ActsNeedACapacityWithThePowerForThem) {
   EXPECT_EQ(q->entries_size(), 0);
 }
 
+// §1.7, P 4.2, S2: the Head's absence makes the Standing Deputy act (not an
+// ordinary Deputy listed first), who then signs the Head's plans as KT.
+// (D30 Art. 13.1); after the absence ends, the same act is refused (E8).
+TEST_F(HierarchyTest, HeadsAbsenceMakesTheStandingDeputyAct) {
+  const std::string head = AddMember(*province_, "dang-van-minh", "HEAD");
+  AddMember(*province_, "deputy", "DEPUTY_HEAD");
+  const std::string standing = AddMember(*province_, "standing-deputy", "STANDING_DEPUTY_HEAD");
+  v1::SetAbsenceRequest absence;
+  absence.set_membership_id(head);
+  absence.set_from(province_->Today());
+  absence.set_to(province_->Today());
+  absence.set_reason("công tác nước ngoài");
+  auto set = province_->SetAbsence(absence);
+  ASSERT_THAT(set, IsOk());
+  EXPECT_EQ(set->acting_membership_id(), standing);
+  EXPECT_TRUE(set->warning().empty()) << set->warning();
+
+  v1::IssueDirectiveRequest plan;
+  plan.set_title("Kế hoạch kiểm tra năm 2026");
+  plan.set_doc_type("KH");
+  *plan.mutable_act() = As("STANDING_DEPUTY_HEAD");
+  auto issued = province_->IssueDirective(plan);
+  ASSERT_THAT(issued, IsOk());
+  const auto body = Current(*province_, *issued);
+  EXPECT_EQ(body->version().authority().formula(), "KT");
+  EXPECT_EQ(body->version().authority().delegation_ref(), set->acting_id());
+  // The commune admits it by the province's roster (absence and acting window included).
+  ASSERT_TRUE(WaitUntil([&] { return Current(*commune_, *issued).has_value(); }));
+  EXPECT_EQ(commune_->ListQuarantine()->entries_size(), 0);
+
+  // A second absence over the same days cannot make a second acting window (§1.7).
+  auto again = province_->SetAbsence(absence);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_FALSE(again->warning().empty());
+}
+
 // E1 (DOMAIN-MODEL.md §6, R1; §1.10; D30 Art. 21.2c, P 6.1, P 8.3, P 12.1–12.2):
 // the commune withdraws its report on the version it submitted, concurrently
 // with the province returning it. Both are admitted (the withdrawal did not
