@@ -80,20 +80,20 @@ bool Link::Fail(absl::Status status, bool protocol_error) {
 }
 
 void Link::Start() {
-  absl::StatusOr<uint64_t> applied = context_.store->AppliedSeq(peer_id_);
-  absl::StatusOr<uint64_t> epoch = context_.store->AppliedEpoch(peer_id_);
-  if (!applied.ok() || !epoch.ok()) {
-    Fail(!applied.ok() ? applied.status() : epoch.status());
+  // The checkpoint and the epoch it counts in, from one snapshot.
+  absl::StatusOr<LmdbStore::Checkpoint> checkpoint = context_.store->CheckpointOf(peer_id_);
+  if (!checkpoint.ok()) {
+    Fail(checkpoint.status());
     return;
   }
   stats_->connected = true;
   sent_before_session_ = stats_->records_sent;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    session_.Start(*applied, *epoch);
+    session_.Start(checkpoint->seq, checkpoint->epoch);
     DrainSessionLocked();
   }
-  spdlog::info("link {}: up, resuming its log after seq {}", peer_id_, *applied);
+  spdlog::info("link {}: up, resuming its log after seq {}", peer_id_, checkpoint->seq);
   Wake();
 }
 

@@ -94,6 +94,13 @@ absl::StatusOr<uint64_t> LmdbStore::AppliedSeq(std::string_view peer) const {
   return value.has_value() ? DecodeSeq(*value) : 0;
 }
 
+absl::StatusOr<LmdbStore::Checkpoint> LmdbStore::CheckpointOf(std::string_view peer) const {
+  SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
+  SYNC_ASSIGN_OR_RETURN(auto seq, txn.Get(checkpoints_, peer));
+  SYNC_ASSIGN_OR_RETURN(auto epoch, txn.Get(meta_, std::string(kAppliedEpochPrefix) + std::string(peer)));
+  return Checkpoint{seq.has_value() ? DecodeSeq(*seq) : 0, epoch.has_value() ? DecodeSeq(*epoch) : 0};
+}
+
 absl::StatusOr<uint64_t> LmdbStore::AppliedEpoch(std::string_view peer) const {
   SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
   SYNC_ASSIGN_OR_RETURN(auto value, txn.Get(meta_, std::string(kAppliedEpochPrefix) + std::string(peer)));

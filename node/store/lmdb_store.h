@@ -38,6 +38,12 @@ class LmdbStore : public sync::LogReader {
   absl::StatusOr<uint64_t> AppliedSeq(std::string_view peer) const override;
   uint64_t LogEpoch() const override { return log_epoch_; }
   absl::StatusOr<uint64_t> AppliedEpoch(std::string_view peer) const override;
+  // AppliedSeq and AppliedEpoch of `peer`, read in one transaction.
+  struct Checkpoint {
+    uint64_t seq = 0;
+    uint64_t epoch = 0;
+  };
+  absl::StatusOr<Checkpoint> CheckpointOf(std::string_view peer) const;
 
   // Runs `fn` in one write transaction and commits durably if it returns OK;
   // aborts everything it wrote otherwise. Meta values are read and written
