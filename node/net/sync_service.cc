@@ -35,7 +35,9 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
         service_.last_refusal_ = refusal;
       }
       spdlog::warn("refused sync stream from {}: {}", ctx->peer(), refusal);
-      Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, refusal));
+      // Through FinishOnce: a cancellation of the refused stream (OnCancel)
+      // must not Finish it a second time, which gRPC aborts on.
+      FinishOnce(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, refusal));
       return;
     }
     auto stats = service_.registry_.StatsFor(*peer, Relation::kChild);
