@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "node/net/grpc_deadline.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "steersync/v1/admin.grpc.pb.h"
@@ -52,8 +53,7 @@ class AdminClient {
                                                                       const Request&, Reply*),
                              const Request& request) {
     grpc::ClientContext context;
-    // gRPC takes an absolute deadline on the system clock.
-    context.set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
+    context.set_deadline(node::GrpcDeadline(kRpcTimeout));
     Reply reply;
     const grpc::Status status = (stub_.get()->*method)(&context, request, &reply);
     if (!status.ok()) return FromGrpc(status);

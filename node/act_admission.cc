@@ -74,19 +74,6 @@ std::string AuthorityDiff(const v1::Authority& claimed, const v1::Authority& com
   return out;
 }
 
-// True when exactly these bytes are a version of `id` held here.
-bool Held(sync::WriteView& view, const std::string& id, std::string_view bytes) {
-  auto current = view.Get(id);
-  if (!current.ok() || !current->has_value()) return false;
-  if ((*current)->body() == bytes) return true;
-  auto losers = view.Losers(id);
-  if (!losers.ok()) return false;
-  for (const v1::Record& r : *losers) {
-    if (r.body() == bytes) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 std::optional<sync::Act> ActOf(const v1::RecordBody& body) {
@@ -126,20 +113,18 @@ std::optional<sync::Act> ActOf(const v1::RecordBody& body) {
 
 sync::Admission AdmitAct(const sync::Roster& roster, sync::WriteView& view,
                          const v1::RecordBody& body, std::string_view body_bytes) {
+  // The version held now, read once. (A version held byte for byte never gets
+  // here: ApplyRecords counts it a duplicate without judging it again.)
+  auto current = view.Get(body.id());
+  const bool has_current = current.ok() && current->has_value();
+  v1::RecordBody held;
   // One id, one kind: a version may not turn a report into a membership.
-  if (auto current = view.Get(body.id()); current.ok() && current->has_value()) {
-    v1::RecordBody held;
-    if (held.ParseFromString((*current)->body()) && held.kind() != body.kind()) {
-      return Refuse("ID_NOT_OWNED", "'" + body.id() + "' is a " + v1::RecordKind_Name(held.kind()) +
-                                        ", not a " + v1::RecordKind_Name(body.kind()));
-    }
+  if (has_current && held.ParseFromString((*current)->body()) && held.kind() != body.kind()) {
+    return Refuse("ID_NOT_OWNED", "'" + body.id() + "' is a " + v1::RecordKind_Name(held.kind()) +
+                                      ", not a " + v1::RecordKind_Name(body.kind()));
   }
   const std::optional<sync::Act> act = ActOf(body);
   if (!act.has_value()) return {};
-  // A version already held was judged when it first came; judging it again
-  // against the roster as it is now could refuse what was rightly admitted
-  // (a resent log replays acts made before their body had a roster).
-  if (Held(view, body.id(), body_bytes)) return {};
   // The legal date is the signing day of the version's own clock (±1 day for
   // clocks near midnight): an act cannot be backdated into an expired
   // delegation (E8) nor dated ahead to win R5.
@@ -161,8 +146,7 @@ sync::Admission AdmitAct(const sync::Roster& roster, sync::WriteView& view,
                                             " on " + version.legal_date());
   }
   if (body.kind() == v1::DIRECTIVE || body.kind() == v1::REPORT) {
-    auto current = view.Get(body.id());
-    if (current.ok() && current->has_value() && (*current)->body() != body_bytes) {
+    if (has_current && (*current)->body() != body_bytes) {
       return Refuse("IMMUTABLE", "'" + body.id() +
                                      "' is signed and cannot change: issue a new one that replaces, "
                                      "amends or corrects it (D30 Art. 18.3)");

@@ -212,11 +212,7 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
           auto sync_roster = [&] {
             if (ctx.roster == nullptr) return;
             for (; roster_synced < roster_ids->size(); ++roster_synced) {
-              auto current = view.Get((*roster_ids)[roster_synced]);
-              v1::RecordBody winner;
-              if (current.ok() && current->has_value() && winner.ParseFromString((*current)->body())) {
-                ctx.roster->Put(winner);
-              }
+              ctx.roster->PutCurrent(view, (*roster_ids)[roster_synced]);
             }
           };
           auto stats = sync::ApplyRecords(

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "node/admin_service.h"
+#include "node/net/grpc_deadline.h"
 #include "node/audience_gaps.h"
 #include "node/policy.h"
 #include "node/system_clock.h"
@@ -25,12 +26,6 @@
 namespace steersync::node {
 namespace {
 
-
-// gRPC's API takes absolute deadlines on the system clock; this is transport
-// plumbing, not protocol time (which always comes from the injected Clock).
-std::chrono::system_clock::time_point GrpcDeadline(std::chrono::seconds from_now) {
-  return std::chrono::system_clock::now() + from_now;
-}
 
 }  // namespace
 

@@ -76,6 +76,12 @@ absl::StatusOr<sync::AuthorityVerdict> ResolveAuthority(const sync::Roster& rost
   return verdict;
 }
 
+// "KT. DEPUTY_HEAD Trần Phước Hiền": how an act was signed, for listings.
+std::string SignedAs(const v1::Authority& a) {
+  return (a.formula().empty() ? "" : a.formula() + ". ") + a.capacity() +
+         (a.officer().empty() ? "" : " " + a.officer());
+}
+
 v1::Record CurrentOrEmpty(const absl::StatusOr<std::optional<v1::Record>>& r) {
   return r.ok() && r->has_value() ? **r : v1::Record();
 }
@@ -168,9 +174,7 @@ void Node::SubmitLocal(LocalAct act, BodyMaker make,
                                  clock_->NowMicros())
                                  .status());
         if (sync::Roster::IsRosterKind(body.kind())) {
-          SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> winner, view.Get(body.id()));
-          v1::RecordBody winner_body;
-          if (winner.has_value() && winner_body.ParseFromString(winner->body())) roster_.Put(winner_body);
+          roster_.PutCurrent(view, body.id());
           *roster_id = body.id();
         }
         SYNC_RETURN_IF_ERROR(view.MetaPut(kLocalCounterKey, lmdb::EncodeSeq(counter)));
@@ -601,12 +605,15 @@ absl::StatusOr<std::optional<v1::Version>> Node::FindBase(const std::string& id,
 absl::StatusOr<v1::ListDirectivesReply> Node::ListDirectives() const { return ListDirectivesIn(*store_); }
 
 absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store) {
-  const LmdbStore* store_ = &store;
   v1::ListDirectivesReply reply;
   std::map<std::string, v1::DirectiveInfo> directives;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> affected;  // target -> (kind, by)
-  SYNC_RETURN_IF_ERROR(store_->ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
-    if (body.kind() == v1::DIRECTIVE) {
+  std::vector<v1::Acknowledgement> receipts;
+  SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
+    if (body.kind() == v1::ACKNOWLEDGEMENT) {
+      v1::Acknowledgement a;
+      if (a.ParseFromString(body.payload())) receipts.push_back(std::move(a));
+    } else if (body.kind() == v1::DIRECTIVE) {
       v1::Directive d;
       if (!d.ParseFromString(body.payload())) return;
       v1::DirectiveInfo& info = directives[body.id()];
@@ -621,19 +628,15 @@ absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store)
         info.set_identity(d.issuer_body() + " " + std::to_string(d.year()) + " " + d.series() + " " +
                           std::to_string(d.serial()));
       }
-      const v1::Authority& a = body.version().authority();
-      info.set_signed_as((a.formula().empty() ? "" : a.formula() + ". ") + a.capacity() +
-                         (a.officer().empty() ? "" : " " + a.officer()));
+      info.set_signed_as(SignedAs(body.version().authority()));
       for (const auto& rel : d.relations()) {
         affected[rel.target()].emplace_back(v1::DocumentRelation::Kind_Name(rel.kind()), body.id());
       }
     }
   }));
-  SYNC_RETURN_IF_ERROR(store_->ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
-    v1::Acknowledgement a;
-    if (body.kind() != v1::ACKNOWLEDGEMENT || !a.ParseFromString(body.payload())) return;
+  for (const v1::Acknowledgement& a : receipts) {
     auto it = directives.find(a.directive_id());
-    if (it == directives.end()) return;
+    if (it == directives.end()) continue;
     if (a.state() == "RECALLED") {
       it->second.add_recalled_from(a.unit());
     } else if (a.state() == "RETURNED") {
@@ -641,7 +644,7 @@ absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store)
     } else {
       it->second.add_acks(a.unit());
     }
-  }));
+  }
   for (auto& [id, info] : directives) {
     // Derived from every relation held, so the arrival order never matters (E6).
     std::string status = "EFFECTIVE";
@@ -677,9 +680,7 @@ absl::StatusOr<v1::ListReportsReply> Node::ListReports() const {
     info->set_title(r.title());
     info->set_in_reply_to(r.in_reply_to());
     info->set_supersedes_report(r.supersedes_report());
-    const v1::Authority& a = body.version().authority();
-    info->set_signed_as((a.formula().empty() ? "" : a.formula() + ". ") + a.capacity() +
-                        (a.officer().empty() ? "" : " " + a.officer()));
+    info->set_signed_as(SignedAs(body.version().authority()));
     info->set_status("SUBMITTED");
     if (auto it = statuses.find(id + "/status"); it != statuses.end()) {
       v1::ReportStatus st;

@@ -18,6 +18,12 @@ void RosterCache::Put(const v1::RecordBody& body) {
   roster_.Put(body);
 }
 
+void RosterCache::PutCurrent(sync::WriteView& view, const std::string& id) {
+  auto current = view.Get(id);
+  v1::RecordBody body;
+  if (current.ok() && current->has_value() && body.ParseFromString((*current)->body())) Put(body);
+}
+
 void RosterCache::Refresh(const LmdbStore& store, const std::vector<std::string>& ids) {
   for (const std::string& id : ids) {
     auto record = store.GetRecord(id);

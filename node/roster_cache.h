@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "node/store/lmdb_store.h"
 #include "sync/roster.h"
+#include "sync/store.h"
 
 namespace steersync::node {
 
@@ -20,8 +21,11 @@ class RosterCache {
  public:
   // Replaces the cache with the roster records current in `store`.
   absl::Status Load(const LmdbStore& store);
-  // Applies one admitted roster version (writer thread, inside a transaction).
+  // Applies one roster version (writer thread, inside a transaction).
   void Put(const v1::RecordBody& body);
+  // Takes the current version of roster record `id` in `view`, the merge
+  // winner, after a version of it was merged there (writer thread).
+  void PutCurrent(sync::WriteView& view, const std::string& id);
   // Re-reads records `ids` from the committed store (writer thread).
   void Refresh(const LmdbStore& store, const std::vector<std::string>& ids);
 

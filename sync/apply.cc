@@ -48,21 +48,18 @@ size_t PickWinner(const std::vector<Candidate>& frontier) {
   return best;
 }
 
-enum class Merged { kNew, kDuplicate, kStale, kConflict };
+enum class Merged { kNew, kStale, kConflict };
 
 // Merges admitted version `incoming` of a record into the frontier held by
 // `view`. Every version that joins the frontier is appended to the change
 // log, winner or loser, so that every replica learns every version.
-absl::StatusOr<Merged> MergeVersion(WriteView& view, Candidate incoming) {
-  const std::string& id = incoming.body.id();
-  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> current, view.Get(id));
-  if (!current.has_value()) {
-    SYNC_RETURN_IF_ERROR(view.SetCurrent(id, incoming.record));
-    SYNC_RETURN_IF_ERROR(view.AppendLog(incoming.record).status());
-    return Merged::kNew;
-  }
-  SYNC_ASSIGN_OR_RETURN(std::vector<v1::Record> losers, view.Losers(id));
+// The frontier of record `id` held in `view`: the current version first, then
+// the losers; empty for a record not held.
+absl::StatusOr<std::vector<Candidate>> LoadFrontier(WriteView& view, const std::string& id) {
   std::vector<Candidate> frontier;
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> current, view.Get(id));
+  if (!current.has_value()) return frontier;
+  SYNC_ASSIGN_OR_RETURN(std::vector<v1::Record> losers, view.Losers(id));
   frontier.reserve(losers.size() + 2);
   auto add = [&](v1::Record r) -> absl::Status {
     Candidate c;
@@ -76,11 +73,30 @@ absl::StatusOr<Merged> MergeVersion(WriteView& view, Candidate incoming) {
   };
   SYNC_RETURN_IF_ERROR(add(std::move(*current)));
   for (auto& l : losers) SYNC_RETURN_IF_ERROR(add(std::move(l)));
+  return frontier;
+}
+
+bool Holds(const std::vector<Candidate>& frontier, const std::string& body_bytes) {
+  for (const Candidate& c : frontier) {
+    if (c.record.body() == body_bytes) return true;
+  }
+  return false;
+}
+
+// REQUIRES: `frontier` is LoadFrontier() of the incoming record's id and does
+// not hold the incoming version's exact bytes.
+absl::StatusOr<Merged> MergeVersion(WriteView& view, std::vector<Candidate> frontier,
+                                    Candidate incoming) {
+  const std::string& id = incoming.body.id();
+  if (frontier.empty()) {
+    SYNC_RETURN_IF_ERROR(view.SetCurrent(id, incoming.record));
+    SYNC_RETURN_IF_ERROR(view.AppendLog(incoming.record).status());
+    return Merged::kNew;
+  }
   const size_t old_winner = 0;
 
-  // Duplicate or causally older than a version we hold: nothing changes.
+  // Causally older than a version we hold: nothing changes.
   for (const Candidate& c : frontier) {
-    if (c.record.body() == incoming.record.body()) return Merged::kDuplicate;
     if (CompareVectors(incoming.body.version().vector(), c.body.version().vector()) ==
         Causality::kBefore) {
       return Merged::kStale;
@@ -143,6 +159,14 @@ absl::StatusOr<ApplyStats> ApplyRecords(WriteView& view, std::string_view from_p
                                                   record, now_micros)));
       continue;
     }
+    // Already held exactly: a duplicate. It was judged when it first came;
+    // judging it again against today's state (a roster grown since) could
+    // refuse what was rightly admitted.
+    SYNC_ASSIGN_OR_RETURN(std::vector<Candidate> frontier, LoadFrontier(view, body.id()));
+    if (Holds(frontier, record.body())) {
+      ++stats.duplicates;
+      continue;
+    }
     Admission verdict = admit(from_peer, body, record);
     if (!verdict.admitted) {
       SYNC_RETURN_IF_ERROR(quarantine(Quarantined(from_peer, body.id(), verdict.reason_code,
@@ -152,10 +176,9 @@ absl::StatusOr<ApplyStats> ApplyRecords(WriteView& view, std::string_view from_p
     if (CompareHlc(body.version().hlc(), stats.max_hlc) > 0) stats.max_hlc = body.version().hlc();
     incoming.key = LoserKey(body.version(), record.body());
     incoming.record = record;
-    SYNC_ASSIGN_OR_RETURN(Merged merged, MergeVersion(view, std::move(incoming)));
+    SYNC_ASSIGN_OR_RETURN(Merged merged, MergeVersion(view, std::move(frontier), std::move(incoming)));
     switch (merged) {
       case Merged::kNew: ++stats.applied; break;
-      case Merged::kDuplicate: ++stats.duplicates; break;
       case Merged::kStale: ++stats.stale; break;
       case Merged::kConflict: ++stats.applied; ++stats.conflicts; break;
     }

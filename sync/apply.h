@@ -1,6 +1,7 @@
 #pragma once
 // Applying versions to a store: admission, then merge. Idempotent: applying
-// the same versions again, in any order, changes nothing further.
+// the same versions again, in any order, changes nothing further. A version
+// already held byte for byte is a duplicate and is not judged again.
 
 #include <functional>
 #include <string>
@@ -20,7 +21,7 @@ struct Admission {
   std::string detail;
 };
 
-// Called once per incoming version with its parsed body. `from_peer` is empty
+// Called once per incoming version not already held, with its parsed body. `from_peer` is empty
 // for a local write.
 using AdmissionCheck =
     std::function<Admission(std::string_view from_peer, const v1::RecordBody& body,

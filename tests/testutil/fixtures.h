@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "node/net/grpc_deadline.h"
 #include "sync/clock.h"
 
 namespace steersync::testing {
@@ -44,10 +45,8 @@ MATCHER_P(StatusIs, code, "has status code " + ::testing::PrintToString(code)) {
 bool WaitUntil(const std::function<bool()>& condition,
                std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
-// An absolute gRPC deadline (gRPC's API takes system-clock time points).
-inline std::chrono::system_clock::time_point GrpcDeadline(std::chrono::seconds from_now) {
-  return std::chrono::system_clock::now() + from_now;
-}
+// An absolute gRPC deadline (see node/net/grpc_deadline.h).
+using node::GrpcDeadline;
 
 // A fresh directory under the test's temp dir, removed on destruction.
 class TempDir {
