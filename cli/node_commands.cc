@@ -75,6 +75,8 @@ json PeersToJson(const v1::PeersReply& r) {
         {"acked_seq", p.acked_seq()},
         {"behind", p.behind()},
         {"rejected", p.rejected()},
+        {"protocol_errors", p.protocol_errors()},
+        {"bad_notices", p.bad_notices()},
     });
   }
   return out;
@@ -82,12 +84,13 @@ json PeersToJson(const v1::PeersReply& r) {
 
 void PrintPeers(const v1::PeersReply& r) {
   Table table({"PEER", "RELATION", "CONNECTED", "LAST-CONTACT", "SENT", "RECEIVED", "BEHIND",
-               "REJECTED"});
+               "REJECTED", "PROTOCOL-ERRORS"});
   for (const v1::PeerInfo& p : r.peers()) {
     table.AddRow({p.peer(), p.relation(), YesNo(p.connected()),
                   MicrosToText(p.last_contact_micros()), std::to_string(p.records_sent()),
                   std::to_string(p.records_received()), std::to_string(p.behind()),
-                  std::to_string(p.rejected())});
+                  std::to_string(p.rejected()),
+                  std::to_string(p.protocol_errors() + p.bad_notices())});
   }
   table.Print(std::cout);
 }

@@ -84,7 +84,7 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
   const toml::table* t = nullptr;
 
   CONFIG_ASSIGN(t, Section(root, "node", true, origin));
-  if (auto s = CheckKnown(*t, "node.", {"id", "data_dir", "map_size_mb"}, origin); !s.ok()) return s;
+  if (auto s = CheckKnown(*t, "node.", {"id", "data_dir", "map_size_mb", "max_clock_skew_seconds"}, origin); !s.ok()) return s;
   CONFIG_ASSIGN(opt.id, RequiredString(*t, "node", "id", origin));
   if (!sync::IsValidNodeId(opt.id)) {
     return absl::InvalidArgumentError(origin + ": 'node.id' = '" + opt.id +
@@ -98,6 +98,14 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
       return absl::InvalidArgumentError(origin + ": 'node.map_size_mb' must be an integer >= 16");
     }
     opt.map_size_mb = static_cast<uint64_t>(i->get());
+  }
+  if (const toml::node* n = t->get("max_clock_skew_seconds")) {
+    const auto* i = n->as_integer();
+    if (i == nullptr || i->get() < 1 || i->get() > 86'400) {
+      return absl::InvalidArgumentError(origin +
+                                        ": 'node.max_clock_skew_seconds' must be an integer in 1..86400");
+    }
+    opt.max_clock_skew_seconds = i->get();
   }
 
   CONFIG_ASSIGN(t, Section(root, "listen", false, origin));

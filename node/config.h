@@ -2,7 +2,8 @@
 // steersyncd's configuration: a TOML file parsed once into typed options.
 // Unknown keys and missing required keys are startup errors naming the key.
 //
-//   [node]   id, data_dir, map_size_mb (optional, default 8192)
+//   [node]   id, data_dir, map_size_mb (optional, default 8192),
+//            max_clock_skew_seconds (optional, default 300)
 //   [listen] address                 only on nodes that have children
 //   [parent] address                 absent on the top node (root or a province
 //                                    running without the national level)
@@ -33,6 +34,9 @@ struct NodeOptions {
   std::string data_dir;
   // Upper bound of the LMDB map, in MiB.
   uint64_t map_size_mb = 8192;
+  // A peer's version stamped further ahead of this node's clock is refused
+  // (CLOCK_AHEAD) and never moves this node's clock.
+  int64_t max_clock_skew_seconds = 300;
   // host:port to serve children on; empty when the node has no children.
   std::string listen_address;
   // host:port of the parent; empty on the root.

@@ -1,6 +1,6 @@
 #include "node/explain.h"
 
-#include "sync/roster.h"
+#include "node/domain/roster.h"
 
 #include "sync/merge.h"
 
@@ -49,7 +49,7 @@ std::string Content(const v1::RecordBody& body) {
     case v1::MEMBERSHIP: {
       v1::Membership m;
       if (!m.ParseFromString(body.payload())) break;
-      return m.full_name() + " " + sync::RoleName(m.role()) + " " + m.valid_from() + ".." + m.valid_to();
+      return m.full_name() + " " + domain::RoleName(m.role()) + " " + m.valid_from() + ".." + m.valid_to();
     }
     default:
       break;

@@ -5,35 +5,11 @@
 #include <future>
 #include <map>
 
-#include "node/act_admission.h"
-#include "node/audience_gaps.h"
-#include "node/policy.h"
-#include "sync/apply.h"
+#include "sync/node_path.h"
+#include "sync/status_macros.h"
+#include "sync/text.h"
 
 namespace steersync::node {
-
-sync::Admission AdmitIncoming(const LinkContext& ctx, std::string_view from,
-                              const v1::RecordBody& body, const v1::Record& record) {
-  sync::Admission a = Admit(ctx.self_id, from, body);
-  if (!a.admitted) return a;
-  if (absl::Status s = ctx.verifier->Verify(record, body); !s.ok()) {
-    return sync::Admission{false, "BAD_SIGNATURE", std::string(s.message())};
-  }
-  if (body.kind() == v1::REVOCATION_LIST) {
-    v1::RevocationList list;
-    list.ParseFromString(body.payload());  // well-formed: checked by Admit
-    auto crl = ctx.verifier->VerifyCrl(list.crl());
-    if (!crl.ok()) {
-      return sync::Admission{false, "BAD_REVOCATION_LIST", std::string(crl.status().message())};
-    }
-    if (ctx.revocations->Merge(*crl)) {
-      spdlog::warn("revocation list from {}: now {} revoked certificates", body.version().writer(),
-                   ctx.revocations->size());
-      if (ctx.on_revocation) ctx.on_revocation();
-    }
-  }
-  return a;
-}
 
 Link::Link(const LinkContext& context, std::string peer_id, Relation relation,
            std::shared_ptr<PeerStats> stats)
@@ -138,15 +114,22 @@ void Link::OnMessage(v1::SyncMessage&& message) {
 
 void Link::RecordReturned(const v1::Rejection& r) {
   // Within the flood limit only, and bounded: the peer chooses these bytes.
-  constexpr size_t kMaxField = 1024;
-  if (r.record_id().empty() || r.record_id().size() > kMaxField) return;
-  spdlog::warn("link {}: peer refused record {}: {} ({})", peer_id_, r.record_id(),
-               r.reason_code().substr(0, kMaxField), r.detail().substr(0, kMaxField));
+  // The id becomes part of a store key, so it must be one this node could
+  // hold; the text is kept printable.
+  if (!sync::IsValidRecordId(r.record_id())) {
+    ++stats_->bad_notices;
+    spdlog::warn("link {}: ignored a refusal notice for a malformed record id '{}'", peer_id_,
+                 sync::Printable(r.record_id(), 64));
+    return;
+  }
+  constexpr size_t kMaxField = 512;
+  const std::string code = sync::Printable(r.reason_code(), 64);
+  const std::string detail = sync::Printable(r.detail(), kMaxField);
+  spdlog::warn("link {}: peer refused record {}: {} ({})", peer_id_, r.record_id(), code, detail);
   // Kept for `steerctl quarantine list`: the origin learns its version was
   // returned, and why (DOMAIN-MODEL.md §5, "a RETURNED notice").
   const std::string key = std::string(kReturnedPrefix) + peer_id_ + "\n" + r.record_id();
-  const std::string value = std::to_string(context_.clock->NowMicros()) + "\n" +
-                            r.reason_code().substr(0, kMaxField) + "\n" + r.detail().substr(0, kMaxField);
+  const std::string value = std::to_string(context_.clock->NowMicros()) + "\n" + code + "\n" + detail;
   context_.writer->Submit([key, value](LmdbStore::View& view) { return view.MetaPut(key, value); },
                           [key](absl::Status s) {
                             if (!s.ok()) spdlog::error("recording returned notice {}: {}", key, s.ToString());
@@ -182,140 +165,109 @@ std::vector<sync::ApplyRequest> Link::DrainSessionLocked() {
   return session_.TakeApplyRequests();
 }
 
+// One batch from the peer on its way to the store: checked on the verify
+// stage, applied on the writer, acknowledged when durable.
+struct Link::PendingApply {
+  sync::ApplyRequest request;
+  sync::AloneVerdicts alone;  // by index in request.records
+  sync::ApplyStats result;    // valid once applied
+  bool skipped = false;       // not applied: an earlier batch of the stream failed
+};
+
+void Link::CheckBatch(const LinkContext& ctx, const std::string& peer, PendingApply& batch) {
+  // Signature checks dominate; large batches are split over two threads.
+  const std::vector<v1::Record>& records = batch.request.records;
+  const size_t n = records.size();
+  if (n < 64) {
+    batch.alone = ctx.replica->CheckAlone(peer, records);
+    return;
+  }
+  const size_t split = n / 2;
+  const std::vector<v1::Record> first(records.begin(), records.begin() + static_cast<ptrdiff_t>(split));
+  const std::vector<v1::Record> second(records.begin() + static_cast<ptrdiff_t>(split), records.end());
+  auto later = std::async(std::launch::async, [&] { return ctx.replica->CheckAlone(peer, second); });
+  batch.alone = ctx.replica->CheckAlone(peer, first);
+  sync::AloneVerdicts rest = later.get();
+  batch.alone.insert(batch.alone.end(), std::make_move_iterator(rest.begin()),
+                     std::make_move_iterator(rest.end()));
+}
+
+absl::Status Link::ApplyBatch(const LinkContext& ctx, const std::string& peer,
+                              const std::atomic<bool>& stream_failed, PendingApply& batch,
+                              LmdbStore::View& view) {
+  // After a failed apply on this stream, later batches must not commit:
+  // their checkpoint would skip the failed one for good.
+  if (stream_failed.load()) {
+    batch.skipped = true;
+    return absl::OkStatus();
+  }
+  SYNC_ASSIGN_OR_RETURN(batch.result, ctx.replica->ApplyFromPeer(view, peer, batch.request, &batch.alone));
+  return absl::OkStatus();
+}
+
+void Link::OnBatchApplied(PendingApply& batch, absl::Status status) {
+  if (batch.skipped) return;  // the peer resends from our checkpoint
+  if (!status.ok()) {
+    Fail(absl::UnavailableError("applying a batch failed: " + status.ToString()));
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& q : batch.result.rejections) {
+      spdlog::warn("link {}: quarantined record '{}': {} ({})", peer_id_, sync::Printable(q.record_id, 80),
+                   q.reason_code, sync::Printable(q.detail, 300));
+      v1::SyncMessage m;
+      m.mutable_rejection()->set_record_id(q.record_id);
+      m.mutable_rejection()->set_reason_code(q.reason_code);
+      m.mutable_rejection()->set_detail(q.detail);
+      outbox_.push_back(std::move(m));
+    }
+    stats_->rejected += batch.result.quarantined;
+    session_.OnApplied(batch.request.last_seq);
+    DrainSessionLocked();  // OnApplied yields acks, never apply requests
+  }
+  Wake();
+}
+
+// Reports newly admitted from a child: their own record or their status.
+static std::vector<std::string> ReportsAdmitted(const sync::ApplyStats& result) {
+  std::vector<std::string> reports;
+  constexpr std::string_view kStatus = "/status";
+  for (const auto& [id, kind] : result.admitted_ids) {
+    if (kind == v1::REPORT) reports.push_back(id);
+    if (kind == v1::REPORT_STATUS && id.size() > kStatus.size()) {
+      reports.push_back(id.substr(0, id.size() - kStatus.size()));
+    }
+  }
+  return reports;
+}
+
 void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
   for (sync::ApplyRequest& request : requests) {
     stats_->records_received += request.records.size();
-    auto shared = std::make_shared<sync::ApplyRequest>(std::move(request));
-    auto result = std::make_shared<sync::ApplyStats>();
-    std::weak_ptr<Link> weak = weak_from_this();
+    auto batch = std::make_shared<PendingApply>();
+    batch->request = std::move(request);
     const LinkContext& ctx = context_;
-    const std::string peer = peer_id_;
-    std::shared_ptr<std::atomic<bool>> failed = apply_failed_;
-    auto skipped = std::make_shared<bool>(false);
-    // Admission (signatures above all) runs on the verify stage, off the
-    // writer thread; the writer then applies with the verdicts, in order.
-    auto verdicts = std::make_shared<std::map<const v1::Record*, sync::Admission>>();
-    // Roster records and reports admitted by this batch, for after its commit.
-    auto roster_ids = std::make_shared<std::vector<std::string>>();
-    auto reports = std::make_shared<std::vector<std::string>>();
-    auto apply = [shared, result, verdicts, roster_ids, reports, &ctx, peer, failed, skipped](
-                     LmdbStore::View& view) -> absl::Status {
-          // After a failed apply on this stream, later batches must not
-          // commit: their checkpoint would skip the failed one for good.
-          if (failed->load()) {
-            *skipped = true;
-            return absl::OkStatus();
-          }
-          // The cache takes each roster record's merge winner (read back from
-          // the view) before the next record of the batch is judged.
-          size_t roster_synced = 0;
-          auto sync_roster = [&] {
-            if (ctx.roster == nullptr) return;
-            for (; roster_synced < roster_ids->size(); ++roster_synced) {
-              ctx.roster->PutCurrent(view, (*roster_ids)[roster_synced]);
+    std::weak_ptr<Link> weak = weak_from_this();
+    auto check_then_apply = [batch, &ctx, weak, peer = peer_id_, failed = apply_failed_] {
+      CheckBatch(ctx, peer, *batch);
+      ctx.writer->Submit(
+          [batch, &ctx, peer, failed](LmdbStore::View& view) {
+            return ApplyBatch(ctx, peer, *failed, *batch, view);
+          },
+          [batch, &ctx, weak, failed](absl::Status status) {
+            if (!status.ok()) failed->store(true);
+            if (status.ok() && !batch->skipped && ctx.on_reports_admitted) {
+              std::vector<std::string> reports = ReportsAdmitted(batch->result);
+              if (!reports.empty()) ctx.on_reports_admitted(std::move(reports));
             }
-          };
-          auto stats = sync::ApplyRecords(
-              view, peer, shared->records, shared->last_seq,
-              [&](std::string_view from, const v1::RecordBody& body, const v1::Record& record) {
-                sync_roster();
-                auto it = verdicts->find(&record);
-                sync::Admission a =
-                    it != verdicts->end() ? it->second : AdmitIncoming(ctx, from, body, record);
-                if (!a.admitted || ctx.roster == nullptr) return a;
-                // In batch order, so an act sees the roster records before it.
-                a = ctx.roster->Read([&](const sync::Roster& roster) {
-                  return AdmitAct(roster, view, body, record.body());
-                });
-                if (!a.admitted) return a;
-                if (sync::Roster::IsRosterKind(body.kind())) roster_ids->push_back(body.id());
-                if (body.kind() == v1::REPORT) reports->push_back(body.id());
-                if (body.kind() == v1::REPORT_STATUS && body.id().size() > 7) {
-                  reports->push_back(body.id().substr(0, body.id().size() - 7));  // "/status"
-                }
-                return a;
-              },
-              ctx.clock->NowMicros());
-          if (!stats.ok()) return stats.status();
-          sync_roster();
-          if (shared->last_seq != 0 && shared->peer_epoch != 0) {
-            // The checkpoint and the log incarnation it counts in, together.
-            if (absl::Status s = view.SetAppliedEpoch(peer, shared->peer_epoch); !s.ok()) return s;
-          }
-          ctx.hlc->Observe(stats->max_hlc);
-          *result = std::move(*stats);
-          // Holes in a writer's numbering reveal versions dropped on the way.
-          for (const auto& [record, verdict] : *verdicts) {
-            if (!verdict.admitted) continue;
-            v1::RecordBody body;
-            if (body.ParseFromString(record->body())) {
-              if (absl::Status s = NoteAudienceSeq(view, body); !s.ok()) return s;
-            }
-          }
-          return absl::OkStatus();
-        };
-    auto done = [weak, shared, result, failed, skipped, roster_ids, reports, &ctx](absl::Status status) {
-          if (!status.ok()) failed->store(true);
-          if (ctx.roster != nullptr) {
-            if (!status.ok()) {
-              if (absl::Status s = ctx.roster->Load(*ctx.store); !s.ok()) {
-                spdlog::error("reloading the roster after a failed commit: {}", s.ToString());
-              }
-            } else if (!roster_ids->empty()) {
-              ctx.roster->Refresh(*ctx.store, *roster_ids);
-            }
-          }
-          if (status.ok() && !reports->empty() && ctx.on_reports_admitted) {
-            ctx.on_reports_admitted(std::move(*reports));
-          }
-          auto self = weak.lock();
-          if (!self || *skipped) return;  // the peer resends from our checkpoint
-          if (!status.ok()) {
-            self->Fail(absl::UnavailableError("applying a batch failed: " + status.ToString()));
-            return;
-          }
-          {
-            std::lock_guard<std::mutex> lock(self->mu_);
-            for (const auto& q : result->rejections) {
-              spdlog::warn("link {}: quarantined record '{}': {} ({})", self->peer_id_,
-                           q.record_id, q.reason_code, q.detail);
-              v1::SyncMessage m;
-              m.mutable_rejection()->set_record_id(q.record_id);
-              m.mutable_rejection()->set_reason_code(q.reason_code);
-              m.mutable_rejection()->set_detail(q.detail);
-              self->outbox_.push_back(std::move(m));
-            }
-            self->stats_->rejected += result->quarantined;
-            self->session_.OnApplied(shared->last_seq);
-            self->DrainSessionLocked();  // OnApplied yields acks, never apply requests
-          }
-          self->Wake();
-        };
-    auto verify_then_apply = [shared, verdicts, &ctx, peer, apply = std::move(apply),
-                              done = std::move(done)]() mutable {
-      // Signature checks dominate; large batches are split over two threads.
-      auto verify_range = [&](size_t begin, size_t end) {
-        std::vector<std::pair<const v1::Record*, sync::Admission>> out;
-        for (size_t i = begin; i < end; ++i) {
-          const v1::Record& record = shared->records[i];
-          v1::RecordBody body;
-          if (!body.ParseFromString(record.body())) continue;  // ApplyRecords quarantines it
-          out.emplace_back(&record, AdmitIncoming(ctx, peer, body, record));
-        }
-        return out;
-      };
-      const size_t n = shared->records.size();
-      const size_t split = n >= 64 ? n / 2 : n;
-      auto second = std::async(split < n ? std::launch::async : std::launch::deferred,
-                               verify_range, split, n);
-      for (auto& [record, verdict] : verify_range(0, split)) (*verdicts)[record] = std::move(verdict);
-      for (auto& [record, verdict] : second.get()) (*verdicts)[record] = std::move(verdict);
-      ctx.writer->Submit(std::move(apply), std::move(done));
+            if (auto self = weak.lock()) self->OnBatchApplied(*batch, std::move(status));
+          });
     };
     if (context_.verify_stage != nullptr) {
-      context_.verify_stage->Post(std::move(verify_then_apply));
+      context_.verify_stage->Post(std::move(check_then_apply));
     } else {
-      verify_then_apply();
+      check_then_apply();
     }
   }
 }

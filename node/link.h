@@ -16,15 +16,13 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "node/identity.h"
-#include "node/roster_cache.h"
+#include "node/revocation.h"
 #include "node/serial_executor.h"
 #include "node/store/group_commit_writer.h"
 #include "node/store/lmdb_store.h"
 #include "steersync/v1/sync.pb.h"
 #include "sync/clock.h"
-#include "sync/apply.h"
-#include "sync/hlc.h"
+#include "sync/replica.h"
 #include "sync/session.h"
 
 namespace steersync::node {
@@ -38,39 +36,29 @@ struct InboundLimits {
   double burst = 10000;
 };
 
-// What a link needs from its node. All members outlive every link.
 // Meta-key prefix of the notices peers sent back for versions they refused:
 // "returned/<peer>\n<record id>" -> "<micros>\n<reason code>\n<detail>".
 inline constexpr char kReturnedPrefix[] = "returned/";
 
+// What a link needs from its node. All members outlive every link.
 struct LinkContext {
   std::string self_id;
-  const Verifier* verifier;
-  LmdbStore* store;
-  GroupCommitWriter* writer;
-  const sync::Clock* clock;
-  sync::HybridClock* hlc;
+  LmdbStore* store = nullptr;
+  GroupCommitWriter* writer = nullptr;
+  const sync::Clock* clock = nullptr;
+  // The one path by which a peer's versions become state (sync/replica.h).
+  sync::Replica* replica = nullptr;
   sync::SessionOptions session_defaults;
-  // Revocation lists admitted so far (merged on admission).
-  RevocationSet* revocations;
-  // Called (on the writer thread) when an admitted list revoked something new.
-  std::function<void()> on_revocation;
+  // Revocation lists admitted so far: the transports refuse revoked peers.
+  const RevocationSet* revocations = nullptr;
   InboundLimits limits;
-  // Where incoming batches are verified before they reach the writer.
+  // Where incoming batches are checked (signatures above all) before they
+  // reach the writer; null: on the calling thread.
   SerialExecutor* verify_stage = nullptr;
-  // The rosters acts are judged by (node/act_admission.h); null: no roster
-  // checks (tests of the transport alone).
-  RosterCache* roster = nullptr;
   // Called after a commit with the ids of reports newly admitted from a child
   // (the node registers them RECEIVED, D30 Art. 21.2c). Must not block.
   std::function<void(std::vector<std::string>)> on_reports_admitted;
 };
-
-// Full admission of a version that arrived from neighbour `from`: the domain
-// policy (node/policy.h), the writer's signature, and for a revocation list
-// the CA's signature (an admitted list is merged into ctx.revocations).
-sync::Admission AdmitIncoming(const LinkContext& ctx, std::string_view from,
-                              const v1::RecordBody& body, const v1::Record& record);
 
 // Counters that outlive a single stream (kept per peer by the node).
 struct PeerStats {
@@ -84,6 +72,8 @@ struct PeerStats {
   std::atomic<int64_t> cert_not_after{0};
   // Streams closed for breaking the protocol or flooding.
   std::atomic<uint64_t> protocol_errors{0};
+  // Refusal notices ignored because they named no valid record id.
+  std::atomic<uint64_t> bad_notices{0};
 };
 
 class Link : public std::enable_shared_from_this<Link> {
@@ -123,8 +113,18 @@ class Link : public std::enable_shared_from_this<Link> {
   // REQUIRES: mu_ held. Moves session output into the outbox and returns
   // the apply requests, to be submitted once mu_ is released.
   std::vector<sync::ApplyRequest> DrainSessionLocked();
-  // REQUIRES: mu_ not held. Hands apply requests to the store writer.
+  struct PendingApply;
+  // REQUIRES: mu_ not held. Hands apply requests to the verify stage, then
+  // to the store writer.
   void SubmitApplies(std::vector<sync::ApplyRequest> requests);
+  // The stages of one batch (see PendingApply): static, because they run
+  // when the link may already be gone.
+  static void CheckBatch(const LinkContext& ctx, const std::string& peer, PendingApply& batch);
+  static absl::Status ApplyBatch(const LinkContext& ctx, const std::string& peer,
+                                 const std::atomic<bool>& stream_failed, PendingApply& batch,
+                                 LmdbStore::View& view);
+  // On the writer thread, after the batch's transaction ended.
+  void OnBatchApplied(PendingApply& batch, absl::Status status);
   // Returns true when this call failed the link (false if it already was).
   // A protocol error is counted before the stream is closed, so whoever sees
   // the stream end also sees the count.

@@ -15,10 +15,9 @@
 #include "node/admin_service.h"
 #include "node/net/grpc_deadline.h"
 #include "node/audience_gaps.h"
-#include "node/policy.h"
 #include "node/system_clock.h"
 #include "node/tls.h"
-#include "sync/apply.h"
+#include "sync/meta_keys.h"
 #include "sync/node_path.h"
 #include "sync/status_macros.h"
 #include "sync/version_vector.h"
@@ -29,62 +28,94 @@ namespace {
 
 }  // namespace
 
-std::string LegalDate(int64_t unix_micros) {
-  using namespace std::chrono;
-  const auto local = sys_seconds(seconds(unix_micros / 1'000'000)) + hours(7);
-  const year_month_day ymd{floor<days>(local)};
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return buf;
-}
-
 Node::Node(NodeOptions options, NodeRuntimeOptions runtime)
     : options_(std::move(options)),
       runtime_(runtime),
       owned_clock_(runtime.clock ? nullptr : std::make_unique<SystemClock>()),
       clock_(runtime.clock ? runtime.clock : owned_clock_.get()),
-      hlc_(*clock_) {}
+      hlc_(*clock_),
+      admission_(options_.id) {}
+
+namespace {
+
+// Keeps the committee's rosters in step with the writer's transactions.
+class RosterFollowsTxns : public GroupCommitWriter::TxnObserver {
+ public:
+  explicit RosterFollowsTxns(domain::CommitteeAdmission& admission) : admission_(admission) {}
+  size_t Savepoint() const override { return admission_.Savepoint(); }
+  void RollbackTo(size_t savepoint) override { admission_.RollbackTo(savepoint); }
+  void Commit() override { admission_.Commit(); }
+
+ private:
+  domain::CommitteeAdmission& admission_;
+};
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
                                                    NodeRuntimeOptions runtime) {
   std::unique_ptr<Node> node(new Node(std::move(options), runtime));
-  SYNC_ASSIGN_OR_RETURN(node->signer_, Signer::Load(node->options_.tls.cert, node->options_.tls.key));
-  if (node->signer_->node_id() != node->options_.id) {
-    return absl::InvalidArgumentError("certificate " + node->options_.tls.cert + " is for node '" +
-                                      node->signer_->node_id() + "' but node.id is '" +
-                                      node->options_.id + "'");
-  }
-  std::error_code ec;
-  node->signer_cert_mtime_ = std::filesystem::last_write_time(node->options_.tls.cert, ec);
+  Node* raw = node.get();
+  SYNC_ASSIGN_OR_RETURN(node->signer_, RenewingSigner::Load(node->options_.id, node->options_.tls.cert,
+                                                            node->options_.tls.key));
   SYNC_ASSIGN_OR_RETURN(node->verifier_,
                         Verifier::Load(node->options_.tls.ca, &node->revocations_));
+  node->signatures_ = std::make_unique<NodeSignatureCheck>(
+      *node->verifier_, node->revocations_, [raw] {
+        spdlog::warn("{}: a revocation list from above: now {} revoked certificates", raw->options_.id,
+                     raw->revocations_.size());
+        raw->CloseAllLinks("the revocation list changed");
+      });
+  sync::ReplicaOptions replica_options;
+  replica_options.self_id = node->options_.id;
+  replica_options.max_clock_skew_micros = node->options_.max_clock_skew_seconds * 1'000'000;
+  node->replica_ = std::make_unique<sync::Replica>(replica_options, node->admission_, *node->signatures_,
+                                                   node->hlc_, *node->clock_);
   lmdb::EnvOptions env;
   env.map_size = static_cast<size_t>(node->options_.map_size_mb) << 20;
   SYNC_ASSIGN_OR_RETURN(node->store_, LmdbStore::Open(node->options_.data_dir, env));
-  SYNC_ASSIGN_OR_RETURN(std::optional<std::string> hlc, node->store_->MetaGet(kLastHlcKey));
-  if (hlc.has_value()) {
-    v1::Hlc last;
-    if (last.ParseFromString(*hlc)) node->hlc_.Restore(last);
-  }
+  SYNC_RETURN_IF_ERROR(node->LoadRosterAndClock());
   SYNC_RETURN_IF_ERROR(node->LoadRevocationLists());
-  SYNC_RETURN_IF_ERROR(node->roster_.Load(*node->store_));
-  Node* raw = node.get();
-  node->link_context_ = LinkContext{node->options_.id, node->verifier_.get(), node->store_.get(),
-                                    nullptr,           node->clock_,          &node->hlc_,
-                                    runtime.session,   &node->revocations_,
-                                    [raw] { raw->CloseAllLinks("the revocation list changed"); }};
+  node->link_context_.self_id = node->options_.id;
+  node->link_context_.store = node->store_.get();
+  node->link_context_.clock = node->clock_;
+  node->link_context_.replica = node->replica_.get();
+  node->link_context_.session_defaults = runtime.session;
+  node->link_context_.revocations = &node->revocations_;
   node->link_context_.limits = runtime.limits;
-  node->writer_ = std::make_unique<GroupCommitWriter>(*node->store_, GroupCommitWriter::Options{},
+  node->txn_observer_ = std::make_unique<RosterFollowsTxns>(node->admission_);
+  GroupCommitWriter::Options writer_options;
+  writer_options.observer = node->txn_observer_.get();
+  node->writer_ = std::make_unique<GroupCommitWriter>(*node->store_, writer_options,
                                                       [raw](uint64_t) { raw->OnCommit(); });
   node->link_context_.writer = node->writer_.get();
   node->verify_stage_ = std::make_unique<SerialExecutor>();
   node->link_context_.verify_stage = node->verify_stage_.get();
-  node->link_context_.roster = &node->roster_;
   node->link_context_.on_reports_admitted = [raw](std::vector<std::string> ids) {
     raw->ReceiveReports(std::move(ids));
   };
   return node;
+}
+
+absl::Status Node::LoadRosterAndClock() {
+  domain::Roster roster;
+  SYNC_RETURN_IF_ERROR(store_->ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
+    if (domain::Roster::IsRosterKind(body.kind())) roster.Put(body);
+  }));
+  admission_.Reset(std::move(roster));
+  SYNC_ASSIGN_OR_RETURN(std::optional<std::string> hlc, store_->MetaGet(sync::meta::kLastHlc));
+  if (hlc.has_value()) {
+    v1::Hlc last;
+    if (!last.ParseFromString(*hlc)) return absl::DataLossError("meta value last_hlc does not parse");
+    const int64_t ahead = static_cast<int64_t>(last.wall_micros()) - clock_->NowMicros();
+    if (ahead > options_.max_clock_skew_seconds * 1'000'000) {
+      spdlog::warn("{}: the last local timestamp is {} s ahead of this machine's clock: is the clock "
+                   "right? (new versions are stamped after it)",
+                   options_.id, ahead / 1'000'000);
+    }
+    hlc_.Restore(last);
+  }
+  return absl::OkStatus();
 }
 
 Node::~Node() { Stop(); }
@@ -105,23 +136,6 @@ absl::Status Node::LoadRevocationLists() {
     spdlog::info("{}: {} revoked certificates on record", options_.id, revocations_.size());
   }
   return absl::OkStatus();
-}
-
-void Node::RefreshSignerIfRenewed() {
-  std::error_code ec;
-  const auto mtime = std::filesystem::last_write_time(options_.tls.cert, ec);
-  if (ec || mtime == signer_cert_mtime_) return;
-  auto renewed = Signer::Load(options_.tls.cert, options_.tls.key);
-  if (!renewed.ok() || (*renewed)->node_id() != options_.id) {
-    // Mid-rotation (key written, certificate not yet) or a bad file: keep
-    // signing with the current pair and look again on the next write.
-    spdlog::warn("{}: renewed certificate not usable yet: {}", options_.id,
-                 renewed.ok() ? "it names another node" : renewed.status().ToString());
-    return;
-  }
-  signer_ = std::move(*renewed);
-  signer_cert_mtime_ = mtime;
-  spdlog::info("{}: signing with the renewed certificate {}", options_.id, options_.tls.cert);
 }
 
 void Node::CloseAllLinks(const std::string& why) {
@@ -339,6 +353,7 @@ v1::PeersReply Node::ListPeers() const {
     info->set_rejected(p.stats->rejected.load());
     info->set_cert_not_after(p.stats->cert_not_after.load());
     info->set_protocol_errors(p.stats->protocol_errors.load());
+    info->set_bad_notices(p.stats->bad_notices.load());
   }
   return reply;
 }
@@ -351,7 +366,7 @@ absl::StatusOr<v1::PublishRevocationListReply> Node::PublishRevocationList(const
   SYNC_ASSIGN_OR_RETURN(ParsedCrl parsed, verifier_->VerifyCrl(crl));
   const std::string id = options_.id + "/crl";
   // The CA signs the list; the node's clerk only publishes it.
-  const LocalAct act{sync::Act{sync::Action::kRosterEntry, ""}, v1::ActAs(), std::nullopt};
+  const LocalAct act{domain::Act{domain::Action::kRosterEntry, ""}, v1::ActAs(), std::nullopt};
   SYNC_ASSIGN_OR_RETURN(Written written,
                         WriteLocal(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
                                        -> absl::StatusOr<std::string> {

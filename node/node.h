@@ -26,13 +26,16 @@
 #include "node/net/link_registry.h"
 #include "node/net/parent_link.h"
 #include "node/net/sync_service.h"
-#include "node/roster_cache.h"
+#include "node/domain/admission.h"
+#include "node/renewing_signer.h"
+#include "node/version_signatures.h"
 #include "node/store/group_commit_writer.h"
 #include "node/store/lmdb_store.h"
 #include "steersync/v1/admin.pb.h"
 #include "sync/clock.h"
 #include "sync/hlc.h"
-#include "sync/roster.h"
+#include "node/domain/legal_date.h"
+#include "node/domain/roster.h"
 
 namespace steersync::node {
 
@@ -120,7 +123,7 @@ class Node {
   // What a local write does and in which capacity (DOMAIN-MODEL.md §5): the
   // writer computes its authority from the roster on today's legal date.
   struct LocalAct {
-    sync::Act act;
+    domain::Act act;
     v1::ActAs as;
     // The version the edit is based on, when it is not the current one at
     // write time (`--if-version`): the edit is then concurrent with whatever
@@ -146,15 +149,11 @@ class Node {
   // Registers newly admitted reports from children as RECEIVED.
   void ReceiveReports(std::vector<std::string> report_ids);
   void OnCommit();
-  // REQUIRES: on the writer thread. Reloads signer_ if the files changed.
-  void RefreshSignerIfRenewed();
   absl::Status LoadRevocationLists();
+  // Loads the rosters and the clock from the store (start-up).
+  absl::Status LoadRosterAndClock();
   // Closes every live link; peers reconnect and are checked again.
   void CloseAllLinks(const std::string& why);
-
-  // Meta keys of the store.
-  static constexpr char kLastHlcKey[] = "last_hlc";
-  static constexpr char kLocalCounterKey[] = "local_counter";
 
   const NodeOptions options_;
   const NodeRuntimeOptions runtime_;
@@ -163,17 +162,20 @@ class Node {
   sync::HybridClock hlc_;
 
   RevocationSet revocations_;  // before verifier_ and links, which point to it
-  RosterCache roster_;         // likewise
-  // Used only on the writer thread; reloaded when the certificate file is
-  // renewed on disk (deploy/pki.sh renew), so rotation needs no restart.
-  std::unique_ptr<Signer> signer_;
-  std::filesystem::file_time_type signer_cert_mtime_;
+  // The committee's admission and rosters (node/domain/admission.h).
+  domain::CommitteeAdmission admission_;
+  std::unique_ptr<RenewingSigner> signer_;
   std::unique_ptr<Verifier> verifier_;
+  std::unique_ptr<NodeSignatureCheck> signatures_;
+  // The one path by which versions become state; used on the writer thread
+  // (and CheckAlone on the verify stage).
+  std::unique_ptr<sync::Replica> replica_;
   std::shared_ptr<PeerCheck> server_check_;
   std::shared_ptr<PeerCheck> client_check_;
   std::unique_ptr<LmdbStore> store_;
   LinkRegistry registry_;
   LinkContext link_context_;
+  std::unique_ptr<GroupCommitWriter::TxnObserver> txn_observer_;  // outlives writer_
   std::unique_ptr<GroupCommitWriter> writer_;
   // Verifies incoming batches before the writer; destroyed before writer_.
   std::unique_ptr<SerialExecutor> verify_stage_;
@@ -199,7 +201,6 @@ class Node {
 // relations give them (EFFECTIVE, SUPERSEDED, ...), whatever the arrival order.
 absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store);
 
-// Today's date in Asia/Ho_Chi_Minh (UTC+7), "YYYY-MM-DD", the legal date of acts.
-std::string LegalDate(int64_t unix_micros);
+using domain::LegalDate;
 
 }  // namespace steersync::node

@@ -7,10 +7,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "node/act_admission.h"
+#include "node/domain/act_checks.h"
 #include "node/audience_gaps.h"
 #include "node/node.h"
-#include "node/policy.h"
+#include "node/domain/record_checks.h"
 #include "sync/merge.h"
 #include "sync/node_path.h"
 #include "sync/status_macros.h"
@@ -29,14 +29,14 @@ std::string Join(const std::vector<std::string>& items) {
 }
 
 // The authority of `act` declared as `as` by `self` on `date`.
-absl::StatusOr<sync::AuthorityVerdict> ResolveAuthority(const sync::Roster& roster,
+absl::StatusOr<domain::AuthorityVerdict> ResolveAuthority(const domain::Roster& roster,
                                                         const std::string& self,
-                                                        const v1::ActAs& as, const sync::Act& act,
+                                                        const v1::ActAs& as, const domain::Act& act,
                                                         const std::string& date) {
-  sync::Capacity capacity{as.body_id(), as.membership_id(), as.formula()};
-  if (capacity.body_id.empty()) capacity.body_id = sync::DefaultBodyOf(self);
+  domain::Capacity capacity{as.body_id(), as.membership_id(), as.formula(), std::nullopt};
+  if (capacity.body_id.empty()) capacity.body_id = domain::DefaultBodyOf(self);
   if (!as.role().empty()) {
-    std::optional<v1::Role> role = sync::ParseRole(as.role());
+    std::optional<v1::Role> role = domain::ParseRole(as.role());
     if (!role.has_value()) {
       return absl::InvalidArgumentError(
           "unknown role '" + as.role() +
@@ -46,26 +46,26 @@ absl::StatusOr<sync::AuthorityVerdict> ResolveAuthority(const sync::Roster& rost
     if (capacity.membership_id.empty()) {
       std::vector<std::string> ids = roster.MembersWithRole(capacity.body_id, *role, date);
       if (ids.empty()) {
-        return absl::FailedPreconditionError("no " + sync::RoleName(*role) + " of '" + capacity.body_id +
+        return absl::FailedPreconditionError("no " + domain::RoleName(*role) + " of '" + capacity.body_id +
                                              "' on " + date + " (see `steerctl member list`)");
       }
       if (ids.size() > 1) {
-        return absl::FailedPreconditionError("several members are " + sync::RoleName(*role) + " on " +
+        return absl::FailedPreconditionError("several members are " + domain::RoleName(*role) + " on " +
                                              date + ": choose one with --member (" + Join(ids) + ")");
       }
       capacity.membership_id = ids[0];
     } else if (const v1::Membership* m = roster.FindMembership(capacity.membership_id);
                m != nullptr && m->role() != *role) {
       return absl::InvalidArgumentError("membership '" + capacity.membership_id + "' is " +
-                                        sync::RoleName(m->role()) + ", not " + sync::RoleName(*role));
+                                        domain::RoleName(m->role()) + ", not " + domain::RoleName(*role));
     }
   }
-  sync::AuthorityVerdict verdict = sync::Authorize(roster, self, capacity, date, act);
+  domain::AuthorityVerdict verdict = domain::Authorize(roster, self, capacity, date, act);
   if (!verdict.ok && verdict.reason_code == "POWER_DENIED" && capacity.formula.empty()) {
     // A Deputy holding a delegation signs the Head's acts as KT. (D30 Art. 13.1).
-    sync::Capacity kt = capacity;
+    domain::Capacity kt = capacity;
     kt.formula = "KT";
-    sync::AuthorityVerdict with_kt = sync::Authorize(roster, self, kt, date, act);
+    domain::AuthorityVerdict with_kt = domain::Authorize(roster, self, kt, date, act);
     if (with_kt.ok && with_kt.note.empty()) return with_kt;
   }
   if (!verdict.ok) {
@@ -96,101 +96,37 @@ void Node::SubmitLocal(LocalAct act, BodyMaker make,
     done(absl::UnavailableError(options_.id + " is stopping"));
     return;
   }
-  auto result = std::make_shared<absl::StatusOr<Written>>(absl::UnknownError("not run"));
-  auto roster_id = std::make_shared<std::string>();
+  auto result = std::make_shared<Written>();
   writer_->Submit(
-      [this, act = std::move(act), make = std::move(make), result, roster_id](
-          LmdbStore::View& view) -> absl::Status {
-        // A refused act writes nothing and returns OK: an error here would
-        // abort every other job of the same group commit.
-        auto refuse = [&](absl::Status s) {
-          *result = std::move(s);
-          return absl::OkStatus();
-        };
+      [this, act = std::move(act), make = std::move(make), result](LmdbStore::View& view) -> absl::Status {
         const std::string legal_date = LegalDate(clock_->NowMicros());
-        auto verdict = roster_.Read([&](const sync::Roster& roster) {
+        SYNC_ASSIGN_OR_RETURN(domain::AuthorityVerdict verdict, admission_.ReadRoster([&](const domain::Roster& roster) {
           return ResolveAuthority(roster, options_.id, act.as, act.act, legal_date);
-        });
-        if (!verdict.ok()) return refuse(verdict.status());
-        SYNC_ASSIGN_OR_RETURN(std::optional<std::string> c, view.MetaGet(kLocalCounterKey));
-        const uint64_t counter = (c.has_value() ? lmdb::DecodeSeq(*c) : 0) + 1;
+        }));
+        SYNC_ASSIGN_OR_RETURN(uint64_t counter, replica_->NextCounter(view));
         v1::RecordBody body;
-        absl::StatusOr<std::string> id = make(counter, view, body);
-        if (!id.ok()) return refuse(id.status());
-        body.set_id(*id);
-        if (verdict->note.rfind("unrostered", 0) == 0) {
+        SYNC_ASSIGN_OR_RETURN(std::string id, make(counter, view, body));
+        body.set_id(id);
+        if (verdict.note.rfind("unrostered", 0) == 0) {
           // Bootstrap mode: said once, not for every act.
           if (!unrostered_warned_.exchange(true)) {
             spdlog::warn("{}: {} (acts are made at STAFF rank until `steerctl member add`)",
-                         options_.id, verdict->note);
+                         options_.id, verdict.note);
           }
-        } else if (!verdict->note.empty()) {
-          spdlog::warn("{}: {}: {}", options_.id, *id, verdict->note);
+        } else if (!verdict.note.empty()) {
+          spdlog::warn("{}: {}: {}", options_.id, id, verdict.note);
         }
-        v1::Version* version = body.mutable_version();
-        *version->mutable_hlc() = hlc_.Now();
-        version->set_writer(options_.id);
-        version->set_legal_date(legal_date);
-        *version->mutable_authority() = verdict->authority;
-
-        SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> existing, view.Get(*id));
-        v1::RecordBody current;
-        const bool has_current = existing.has_value() && current.ParseFromString(existing->body());
-        const bool based_on_current =
-            !act.base.has_value() ||
-            (has_current && sync::VersionKey(current.version()) == sync::VersionKey(*act.base));
-        if (based_on_current) {
-          if (has_current) *version->mutable_vector() = current.version().vector();
-          sync::SetCounter(*version->mutable_vector(), options_.id, counter);
-        } else {
-          // Based on an older or losing version: concurrent with everything
-          // written since. Its own vector entry (never reused) keeps it from
-          // dominating this node's other versions (see docs/replication.md).
-          *version->mutable_vector() = act.base->vector();
-          sync::SetCounter(*version->mutable_vector(), options_.id + "#" + std::to_string(counter),
-                           counter);
-        }
-        SYNC_ASSIGN_OR_RETURN(uint64_t audience_seq, NextAudienceSeq(view, body.audience()));
-        body.set_audience_seq(audience_seq);
-        v1::Record record;
-        record.set_body(body.SerializeAsString());
-        RefreshSignerIfRenewed();
-        SYNC_RETURN_IF_ERROR(signer_->Sign(record));
-        sync::Admission admitted = Admit(options_.id, "", body);
-        if (admitted.admitted) {
-          admitted = roster_.Read([&](const sync::Roster& roster) {
-            return AdmitAct(roster, view, body, record.body());
-          });
-        }
-        if (!admitted.admitted) {
-          return refuse(absl::FailedPreconditionError("refused: " + admitted.reason_code + ": " +
-                                                      admitted.detail));
-        }
-        SYNC_RETURN_IF_ERROR(sync::ApplyRecords(
-                                 view, "", {record}, 0,
-                                 [](std::string_view, const v1::RecordBody&, const v1::Record&) {
-                                   return sync::Admission{};  // checked above
-                                 },
-                                 clock_->NowMicros())
-                                 .status());
-        if (sync::Roster::IsRosterKind(body.kind())) {
-          roster_.PutCurrent(view, body.id());
-          *roster_id = body.id();
-        }
-        SYNC_RETURN_IF_ERROR(view.MetaPut(kLocalCounterKey, lmdb::EncodeSeq(counter)));
-        SYNC_RETURN_IF_ERROR(view.MetaPut(kLastHlcKey, version->hlc().SerializeAsString()));
-        *result = Written{*id, sync::VersionKey(*version)};
+        body.mutable_version()->set_legal_date(legal_date);
+        *body.mutable_version()->mutable_authority() = verdict.authority;
+        SYNC_ASSIGN_OR_RETURN(sync::LocalWrite written,
+                              replica_->WriteLocal(view, counter, std::move(body), act.base, *signer_));
+        *result = Written{id, written.version_key};
         return absl::OkStatus();
       },
-      [this, result, roster_id, done = std::move(done)](absl::Status status) {
-        if (!roster_id->empty()) {
-          if (status.ok()) {
-            roster_.Refresh(*store_, {*roster_id});
-          } else if (absl::Status s = roster_.Load(*store_); !s.ok()) {
-            spdlog::error("{}: reloading the roster: {}", options_.id, s.ToString());
-          }
-        }
-        done(status.ok() ? std::move(*result) : absl::StatusOr<Written>(status));
+      [result, done = std::move(done)](absl::Status status) {
+        // A refused act (or any failed job) wrote nothing: its nested
+        // transaction was dropped without touching the other jobs.
+        done(status.ok() ? absl::StatusOr<Written>(*result) : absl::StatusOr<Written>(status));
       });
 }
 
@@ -239,14 +175,14 @@ absl::StatusOr<std::string> Node::IssueDirective(const v1::IssueDirectiveRequest
     }
     relations.push_back(std::move(rel));
   }
-  LocalAct act{sync::Act{sync::Action::kIssueDirective, doc_type}, request.act(), std::nullopt};
+  LocalAct act{domain::Act{domain::Action::kIssueDirective, doc_type}, request.act(), std::nullopt};
   SYNC_ASSIGN_OR_RETURN(
       Written w,
       WriteLocal(act, [&](uint64_t counter, LmdbStore::View& view, v1::RecordBody& body)
                      -> absl::StatusOr<std::string> {
         const std::string today = LegalDate(clock_->NowMicros());
         const std::string issuer_body =
-            request.act().body_id().empty() ? sync::DefaultBodyOf(options_.id) : request.act().body_id();
+            request.act().body_id().empty() ? domain::DefaultBodyOf(options_.id) : request.act().body_id();
         const uint32_t year = static_cast<uint32_t>(std::stoi(today.substr(0, 4)));
         // D30 Art. 15: numbers run per issuer, series and year, from 1.
         const std::string serial_key = "serial/" + issuer_body + "/" + std::to_string(year) + "/" + doc_type;
@@ -320,7 +256,7 @@ absl::StatusOr<std::string> Node::AckDirective(const v1::AckDirectiveRequest& re
     if (held_state == state && current.version().writer() == options_.id) return id;  // idempotent
   }
   SYNC_ASSIGN_OR_RETURN(std::optional<v1::Version> base, FindBase(id, request.if_version()));
-  LocalAct act{sync::Act{sync::Action::kReceipt, ""}, request.act(), base};
+  LocalAct act{domain::Act{domain::Action::kReceipt, ""}, request.act(), base};
   SYNC_ASSIGN_OR_RETURN(
       Written w, WriteLocal(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
                                      -> absl::StatusOr<std::string> {
@@ -370,9 +306,9 @@ absl::StatusOr<v1::RecallDirectiveReply> Node::RecallDirective(const v1::RecallD
   v1::RecallDirectiveReply reply;
   for (const std::string& unit : units) {
     const std::string id = unit + "/a/" + request.directive_id();
-    // Judged without the document type, as every receiver does (the receipt
-    // does not carry it): recalling is the Head's, or a KT. deputy's.
-    LocalAct act{sync::Act{sync::Action::kRecallDirective, ""}, request.act(), std::nullopt};
+    // Recalling a document takes the power to issue its type (§4): every
+    // receiver looks the type up in the directive it holds (act_checks.cc).
+    LocalAct act{domain::Act{domain::Action::kRecallDirective, d.doc_type()}, request.act(), std::nullopt};
     SYNC_ASSIGN_OR_RETURN(
         Written w, WriteLocal(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
                                        -> absl::StatusOr<std::string> {
@@ -414,7 +350,7 @@ absl::StatusOr<std::string> Node::SubmitReport(const v1::SubmitReportRequest& re
                                         "' is not an earlier report of " + options_.id);
     }
   }
-  LocalAct act{sync::Act{sync::Action::kSubmitReport, ""}, request.act(), std::nullopt};
+  LocalAct act{domain::Act{domain::Action::kSubmitReport, ""}, request.act(), std::nullopt};
   SYNC_ASSIGN_OR_RETURN(
       Written w, WriteLocal(act, [&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
                                      -> absl::StatusOr<std::string> {
@@ -453,25 +389,25 @@ absl::StatusOr<v1::WriteReply> Node::SetReportStatus(const v1::SetReportStatusRe
   const std::string& owner = report.from_unit();
   const std::string superior = sync::ParentOf(owner);
   const std::string& state = request.state();
-  sync::Action action;
+  domain::Action action;
   if (options_.id == owner) {
     if (state != "WITHDRAWN" && state != "SUBMITTED") {
       return absl::InvalidArgumentError("the reporting unit sets WITHDRAWN (or SUBMITTED), not '" + state + "'");
     }
-    action = state == "WITHDRAWN" ? sync::Action::kWithdrawReport : sync::Action::kSubmitReport;
+    action = state == "WITHDRAWN" ? domain::Action::kWithdrawReport : domain::Action::kSubmitReport;
   } else if (options_.id == superior) {
     // RECEIVED is set by the node on verification; SUPERSEDED when the
     // replacement is accepted (below), in the accepting act's capacity.
     if (state != "ACCEPTED" && state != "RETURNED" && state != "SUPERSEDED") {
       return absl::InvalidArgumentError("the receiving unit sets ACCEPTED or RETURNED, not '" + state + "'");
     }
-    action = sync::Action::kReviewReport;
+    action = domain::Action::kReviewReport;
   } else {
     return absl::PermissionDeniedError("only " + owner + " and " + superior + " set this report's status");
   }
   const std::string id = request.report_id() + "/status";
   SYNC_ASSIGN_OR_RETURN(std::optional<v1::Version> base, FindBase(id, request.if_version()));
-  LocalAct act{sync::Act{action, ""}, request.act(), base};
+  LocalAct act{domain::Act{action, ""}, request.act(), base};
   SYNC_ASSIGN_OR_RETURN(
       Written w, WriteLocal(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
                                      -> absl::StatusOr<std::string> {
@@ -512,7 +448,7 @@ absl::StatusOr<v1::WriteReply> Node::SetReportStatus(const v1::SetReportStatusRe
 void Node::ReceiveReports(std::vector<std::string> report_ids) {
   for (std::string& report_id : report_ids) {
     const std::string id = report_id + "/status";
-    LocalAct act{sync::Act{sync::Action::kReceiveReport, ""}, v1::ActAs(), std::nullopt};
+    LocalAct act{domain::Act{domain::Action::kReceiveReport, ""}, v1::ActAs(), std::nullopt};
     SubmitLocal(
         act,
         [this, report_id, id](uint64_t, LmdbStore::View& view, v1::RecordBody& body)

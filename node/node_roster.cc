@@ -10,7 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "node/node.h"
-#include "node/policy.h"
+#include "node/domain/record_checks.h"
 #include "sync/node_path.h"
 #include "sync/status_macros.h"
 
@@ -19,7 +19,7 @@ namespace {
 
 absl::Status CheckDate(const std::string& date, const std::string& what, bool required) {
   if (date.empty() && !required) return absl::OkStatus();
-  if (!sync::IsDate(date)) return absl::InvalidArgumentError(what + " '" + date + "' is not a date YYYY-MM-DD");
+  if (!domain::IsDate(date)) return absl::InvalidArgumentError(what + " '" + date + "' is not a date YYYY-MM-DD");
   return absl::OkStatus();
 }
 
@@ -41,7 +41,7 @@ v1::WriteReply Reply(const std::string& id, const std::string& version) {
 
 absl::StatusOr<v1::WriteReply> Node::WriteRoster(v1::RecordKind kind, std::string id,
                                                  const google::protobuf::Message& payload) {
-  LocalAct act{sync::Act{sync::Action::kRosterEntry, ""}, v1::ActAs(), std::nullopt};
+  LocalAct act{domain::Act{domain::Action::kRosterEntry, ""}, v1::ActAs(), std::nullopt};
   const std::string bytes = payload.SerializeAsString();
   SYNC_ASSIGN_OR_RETURN(
       Written w, WriteLocal(act, [&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
@@ -77,7 +77,7 @@ absl::StatusOr<v1::WriteReply> Node::AddUnit(const v1::AddUnitRequest& request) 
 
 absl::StatusOr<v1::WriteReply> Node::AddBody(const v1::AddBodyRequest& request) {
   if (request.slug().empty() || request.slug().find('/') != std::string::npos ||
-      IsReservedSlug(request.slug())) {
+      domain::IsReservedSlug(request.slug())) {
     return absl::InvalidArgumentError("body slug must be a name without '/' other than d, r, a, m, "
                                       "acting, auth, unit, crl, status");
   }
@@ -93,7 +93,7 @@ absl::StatusOr<v1::WriteReply> Node::AddBody(const v1::AddBodyRequest& request) 
 }
 
 absl::StatusOr<v1::WriteReply> Node::AddMember(const v1::AddMemberRequest& request) {
-  std::optional<v1::Role> role = sync::ParseRole(request.role());
+  std::optional<v1::Role> role = domain::ParseRole(request.role());
   if (!role.has_value() || *role == v1::SYS_ADMIN) {
     return absl::InvalidArgumentError("unknown role '" + request.role() + "'");
   }
@@ -104,13 +104,13 @@ absl::StatusOr<v1::WriteReply> Node::AddMember(const v1::AddMemberRequest& reque
     return absl::InvalidArgumentError("cite the appointing decision (--decision), e.g. 1742/QĐ-UBND (S17)");
   }
   SYNC_RETURN_IF_ERROR(CheckWindow(request.valid_from(), request.valid_to()));
-  const std::string body_id = request.body_id().empty() ? sync::DefaultBodyOf(options_.id) : request.body_id();
+  const std::string body_id = request.body_id().empty() ? domain::DefaultBodyOf(options_.id) : request.body_id();
   if (body_id.rfind(options_.id + "/", 0) != 0) {
     return absl::InvalidArgumentError("body '" + body_id + "' is not hosted by " + options_.id);
   }
   SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> body_record, store_->GetRecord(body_id));
   if (!body_record.has_value()) {
-    if (body_id != sync::DefaultBodyOf(options_.id)) {
+    if (body_id != domain::DefaultBodyOf(options_.id)) {
       return absl::NotFoundError("no body '" + body_id + "' (add it with `steerctl body add`)");
     }
     v1::AddBodyRequest committee;
@@ -152,13 +152,13 @@ absl::StatusOr<v1::WriteReply> Node::EndMember(const v1::EndMemberRequest& reque
 absl::StatusOr<v1::WriteReply> Node::SetActing(const v1::SetActingRequest& request) {
   SYNC_RETURN_IF_ERROR(CheckWindow(request.from(), request.to()));
   if (request.to().empty()) return absl::InvalidArgumentError("an acting window ends (--to)");
-  auto checked = roster_.Read([&](const sync::Roster& roster) -> absl::StatusOr<v1::ActingWindow> {
+  auto checked = admission_.ReadRoster([&](const domain::Roster& roster) -> absl::StatusOr<v1::ActingWindow> {
     const v1::Membership* m = roster.FindMembership(request.acting_membership_id());
     if (m == nullptr || m->body_id().rfind(options_.id + "/", 0) != 0) {
       return absl::NotFoundError("no membership '" + request.acting_membership_id() + "' on " + options_.id);
     }
     if (m->role() != v1::STANDING_DEPUTY_HEAD && m->role() != v1::DEPUTY_HEAD) {
-      return absl::InvalidArgumentError(m->full_name() + " is " + sync::RoleName(m->role()) +
+      return absl::InvalidArgumentError(m->full_name() + " is " + domain::RoleName(m->role()) +
                                         ": only a Deputy Head acts for the Head (P 4.2, C 4.1)");
     }
     // §1.7: at most one acting window per body per day.
@@ -202,9 +202,9 @@ absl::StatusOr<v1::SetAbsenceReply> Node::SetAbsence(const v1::SetAbsenceRequest
     std::string acting;
     std::string acting_name;
   };
-  auto plan = roster_.Read([&](const sync::Roster& roster) -> absl::StatusOr<Plan> {
+  auto plan = admission_.ReadRoster([&](const domain::Roster& roster) -> absl::StatusOr<Plan> {
     const v1::Membership* m = roster.FindMembership(request.membership_id());
-    if (m == nullptr || OwnerOfId(v1::MEMBERSHIP, request.membership_id()) != options_.id) {
+    if (m == nullptr || domain::OwnerOfId(v1::MEMBERSHIP, request.membership_id()) != options_.id) {
       return absl::NotFoundError("no membership '" + request.membership_id() + "' on " + options_.id);
     }
     Plan p{*m, "", ""};
@@ -215,7 +215,7 @@ absl::StatusOr<v1::SetAbsenceReply> Node::SetAbsence(const v1::SetAbsenceRequest
       const v1::Membership* d = roster.FindMembership(id);
       if (d == nullptr || d->body_id() != m->body_id()) continue;
       if (d->role() != v1::STANDING_DEPUTY_HEAD && d->role() != v1::DEPUTY_HEAD) continue;
-      if (!sync::InWindow(request.from(), d->valid_from(), d->valid_to())) continue;
+      if (!domain::InWindow(request.from(), d->valid_from(), d->valid_to())) continue;
       bool away = false;
       for (const auto& [aid, arecord] : roster.records()) {
         v1::AbsenceWindow w;
@@ -276,7 +276,7 @@ absl::StatusOr<v1::WriteReply> Node::AddAuthorisation(const v1::AddAuthorisation
     return absl::InvalidArgumentError("cite the document granting it (--decision), D30 Art. 13.3");
   }
   SYNC_RETURN_IF_ERROR(CheckWindow(request.from(), request.to()));
-  const std::string body_id = roster_.Read([&](const sync::Roster& roster) {
+  const std::string body_id = admission_.ReadRoster([&](const domain::Roster& roster) {
     const v1::Membership* m = roster.FindMembership(request.delegate_membership_id());
     return m == nullptr ? std::string() : m->body_id();
   });
@@ -296,7 +296,7 @@ absl::StatusOr<v1::WriteReply> Node::AddAuthorisation(const v1::AddAuthorisation
 
 absl::StatusOr<v1::ListRosterReply> Node::ListRoster(const v1::ListRosterRequest& request) const {
   v1::ListRosterReply reply;
-  roster_.Read([&](const sync::Roster& roster) {
+  admission_.ReadRoster([&](const domain::Roster& roster) {
     for (const auto& [id, body] : roster.records()) {
       v1::RosterEntry entry;
       entry.set_id(id);
@@ -332,8 +332,8 @@ absl::StatusOr<v1::ListRosterReply> Node::ListRoster(const v1::ListRosterRequest
           f["person_id"] = m.person_id();
           f["full_name"] = m.full_name();
           f["body"] = m.body_id();
-          f["role"] = sync::RoleName(m.role());
-          f["rank"] = std::to_string(sync::RankOf(m.role()));
+          f["role"] = domain::RoleName(m.role());
+          f["rank"] = std::to_string(domain::RankOf(m.role()));
           f["valid_from"] = m.valid_from();
           f["valid_to"] = m.valid_to();
           f["decision"] = m.appointed_by_doc();

@@ -1,6 +1,7 @@
 #include "sync/apply.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "sync/hlc.h"
 #include "sync/merge.h"
@@ -130,7 +131,7 @@ absl::StatusOr<Merged> MergeVersion(WriteView& view, std::vector<Candidate> fron
 absl::StatusOr<ApplyStats> ApplyRecords(WriteView& view, std::string_view from_peer,
                                         const std::vector<v1::Record>& records,
                                         uint64_t peer_seq, const AdmissionCheck& admit,
-                                        int64_t now_micros) {
+                                        int64_t now_micros, const AdmittedHook& admitted) {
   ApplyStats stats;
   auto quarantine = [&](QuarantineEntry q) -> absl::Status {
     SYNC_RETURN_IF_ERROR(view.PutQuarantine(q));
@@ -176,12 +177,17 @@ absl::StatusOr<ApplyStats> ApplyRecords(WriteView& view, std::string_view from_p
     if (CompareHlc(body.version().hlc(), stats.max_hlc) > 0) stats.max_hlc = body.version().hlc();
     incoming.key = LoserKey(body.version(), record.body());
     incoming.record = record;
+    // `body` refers into `incoming`, which the merge takes: keep what comes after.
+    stats.admitted_ids.emplace_back(body.id(), body.kind());
+    std::optional<v1::RecordBody> kept_body;
+    if (admitted) kept_body = body;
     SYNC_ASSIGN_OR_RETURN(Merged merged, MergeVersion(view, std::move(frontier), std::move(incoming)));
     switch (merged) {
       case Merged::kNew: ++stats.applied; break;
       case Merged::kStale: ++stats.stale; break;
       case Merged::kConflict: ++stats.applied; ++stats.conflicts; break;
     }
+    if (admitted) SYNC_RETURN_IF_ERROR(admitted(*kept_body));
   }
   if (peer_seq != 0) SYNC_RETURN_IF_ERROR(view.SetAppliedSeq(from_peer, peer_seq));
   return stats;

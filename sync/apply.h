@@ -27,6 +27,11 @@ using AdmissionCheck =
     std::function<Admission(std::string_view from_peer, const v1::RecordBody& body,
                             const v1::Record& record)>;
 
+// Called after an admitted version was merged (or found stale), inside the
+// same view: the record's current version is the merge winner. An error
+// aborts the apply.
+using AdmittedHook = std::function<absl::Status(const v1::RecordBody& body)>;
+
 struct ApplyStats {
   size_t applied = 0;      // joined the frontier (new record, newer or concurrent version)
   size_t duplicates = 0;   // already had exactly this version
@@ -34,6 +39,8 @@ struct ApplyStats {
   size_t stale = 0;        // causally older than a version held
   size_t quarantined = 0;  // refused by admission or malformed
   std::vector<QuarantineEntry> rejections;  // what was quarantined, for reporting back
+  // Admitted versions (merged or stale), in order: id and kind.
+  std::vector<std::pair<std::string, v1::RecordKind>> admitted_ids;
   v1::Hlc max_hlc;  // newest timestamp among admitted versions (for the node's HLC)
 };
 
@@ -43,6 +50,6 @@ struct ApplyStats {
 absl::StatusOr<ApplyStats> ApplyRecords(WriteView& view, std::string_view from_peer,
                                         const std::vector<v1::Record>& records,
                                         uint64_t peer_seq, const AdmissionCheck& admit,
-                                        int64_t now_micros);
+                                        int64_t now_micros, const AdmittedHook& admitted = nullptr);
 
 }  // namespace steersync::sync

@@ -4,8 +4,11 @@
 
 namespace steersync::sync {
 
-bool IsValidNodeId(std::string_view id) {
-  if (id.empty() || id.front() == '/' || id.back() == '/') return false;
+namespace {
+
+// Non-empty segments of [a-z0-9-] joined by single '/', at most `max_bytes`.
+bool IsSegmentPath(std::string_view id, size_t max_bytes) {
+  if (id.empty() || id.size() > max_bytes || id.front() == '/' || id.back() == '/') return false;
   char prev = '/';
   for (char c : id) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '/';
@@ -15,6 +18,12 @@ bool IsValidNodeId(std::string_view id) {
   }
   return true;
 }
+
+}  // namespace
+
+bool IsValidNodeId(std::string_view id) { return IsSegmentPath(id, kMaxNodeIdBytes); }
+
+bool IsValidRecordId(std::string_view id) { return IsSegmentPath(id, kMaxRecordIdBytes); }
 
 bool IsSelfOrAncestor(std::string_view ancestor, std::string_view node) {
   if (ancestor.size() > node.size()) return false;

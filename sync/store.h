@@ -87,6 +87,13 @@ class WriteView {
   virtual absl::Status SetAppliedSeq(std::string_view peer, uint64_t seq) = 0;
   // Records the epoch of `peer`'s log that the applied sequence counts in.
   virtual absl::Status SetAppliedEpoch(std::string_view, uint64_t) { return absl::OkStatus(); }
+
+  // Node-local values (counters, bookkeeping) that commit with the records.
+  // Names and encodings: sync/meta_keys.h for the core's, the owner's header
+  // for the others'.
+  virtual absl::StatusOr<std::optional<std::string>> MetaGet(std::string_view name) = 0;
+  virtual absl::Status MetaPut(std::string_view name, std::string_view value) = 0;
+  virtual absl::Status MetaDelete(std::string_view name) = 0;
 };
 
 }  // namespace steersync::sync

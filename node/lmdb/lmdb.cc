@@ -1,5 +1,7 @@
 #include "node/lmdb/lmdb.h"
 
+#include "sync/meta_keys.h"
+
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -122,6 +124,13 @@ absl::StatusOr<WriteTxn> WriteTxn::Begin(const Env& env) {
   return WriteTxn(txn);
 }
 
+absl::StatusOr<WriteTxn> WriteTxn::BeginNested(WriteTxn& parent) {
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(mdb_txn_env(parent.get()), parent.get(), 0, &txn);
+  if (rc != MDB_SUCCESS) return MdbToStatus(rc, "mdb_txn_begin(nested)");
+  return WriteTxn(txn);
+}
+
 WriteTxn::~WriteTxn() {
   if (txn_ != nullptr) mdb_txn_abort(txn_);
 }
@@ -183,21 +192,8 @@ absl::StatusOr<bool> Cursor::Seek(std::string_view key) {
 absl::StatusOr<bool> Cursor::Next() { return Step(MDB_NEXT); }
 absl::StatusOr<bool> Cursor::Last() { return Step(MDB_LAST); }
 
-std::string EncodeSeq(uint64_t seq) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<char>(seq & 0xff);
-    seq >>= 8;
-  }
-  return out;
-}
+std::string EncodeSeq(uint64_t seq) { return sync::meta::EncodeU64(seq); }
 
-uint64_t DecodeSeq(std::string_view key) {
-  uint64_t seq = 0;
-  for (size_t i = 0; i < key.size() && i < 8; ++i) {
-    seq = (seq << 8) | static_cast<unsigned char>(key[i]);
-  }
-  return seq;
-}
+uint64_t DecodeSeq(std::string_view key) { return sync::meta::DecodeU64(key); }
 
 }  // namespace steersync::node::lmdb

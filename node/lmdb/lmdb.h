@@ -89,6 +89,10 @@ class ReadTxn {
 class WriteTxn {
  public:
   static absl::StatusOr<WriteTxn> Begin(const Env& env);
+  // A child of `parent` (LMDB nested transaction): its Commit() folds its
+  // writes into the parent, its abort drops them and leaves the parent as it
+  // was. REQUIRES: `parent` is not used until the child ends.
+  static absl::StatusOr<WriteTxn> BeginNested(WriteTxn& parent);
   WriteTxn(WriteTxn&& other) noexcept : txn_(std::exchange(other.txn_, nullptr)) {}
   WriteTxn& operator=(WriteTxn&&) = delete;
   ~WriteTxn();

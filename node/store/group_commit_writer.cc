@@ -50,18 +50,27 @@ void GroupCommitWriter::Run() {
       }
     }
     const uint64_t head_before = store_.HeadSeq();
+    TxnObserver* observer = options_.observer;
+    const size_t txn_start = observer ? observer->Savepoint() : 0;
+    std::vector<absl::Status> results(group.size());
     absl::Status status = store_.Write([&](LmdbStore::View& view) -> absl::Status {
-      for (auto& [job, done] : group) {
-        absl::Status s = job(view);
-        if (!s.ok()) return s;
+      for (size_t i = 0; i < group.size(); ++i) {
+        const size_t savepoint = observer ? observer->Savepoint() : 0;
+        results[i] = view.Nested(group[i].first);
+        if (!results[i].ok() && observer) observer->RollbackTo(savepoint);
       }
       return absl::OkStatus();
     });
     if (status.ok()) {
+      if (observer) observer->Commit();
       std::lock_guard<std::mutex> lock(mu_);
       ++commits_;
+    } else if (observer) {
+      observer->RollbackTo(txn_start);
     }
-    for (auto& [job, done] : group) done(status);
+    for (size_t i = 0; i < group.size(); ++i) {
+      group[i].second(status.ok() ? results[i] : status);
+    }
     if (status.ok() && store_.HeadSeq() != head_before && on_commit_) {
       on_commit_(store_.HeadSeq());
     }

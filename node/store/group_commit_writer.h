@@ -19,14 +19,29 @@ namespace steersync::node {
 
 class GroupCommitWriter {
  public:
-  // Runs inside the group's transaction. An error aborts the whole group.
+  // Runs inside the group's transaction, in a nested transaction of its
+  // own: an error drops what this job wrote and fails this job alone.
   using Job = std::function<absl::Status(LmdbStore::View&)>;
-  // Runs after the group committed (OK) or failed (the error).
+  // Runs after the group committed (OK), or with the error of this job or of
+  // the group's commit (disk full, ...).
   using Completion = std::function<void(absl::Status)>;
+
+  // State kept outside the store that must follow its transactions (the
+  // rosters of node/domain/admission.h). Called on the writer thread.
+  class TxnObserver {
+   public:
+    virtual ~TxnObserver() = default;
+    virtual size_t Savepoint() const = 0;
+    // Everything since `savepoint` was not committed.
+    virtual void RollbackTo(size_t savepoint) = 0;
+    virtual void Commit() = 0;
+  };
 
   struct Options {
     // Jobs per transaction at most.
     size_t max_jobs_per_txn = 256;
+    // May be null; must outlive the writer.
+    TxnObserver* observer = nullptr;
   };
 
   // `store` must outlive the writer. `on_commit` runs after each successful

@@ -117,6 +117,16 @@ absl::Status LmdbStore::Write(const std::function<absl::Status(View&)>& fn) {
   return absl::OkStatus();
 }
 
+absl::Status LmdbStore::View::Nested(const std::function<absl::Status(View&)>& fn) {
+  SYNC_ASSIGN_OR_RETURN(lmdb::WriteTxn child, lmdb::WriteTxn::BeginNested(txn_));
+  View nested(store_, child, head_, quarantine_seq_);
+  SYNC_RETURN_IF_ERROR(fn(nested));  // `child` aborts as it goes out of scope
+  SYNC_RETURN_IF_ERROR(child.Commit());
+  head_ = nested.head_;
+  quarantine_seq_ = nested.quarantine_seq_;
+  return absl::OkStatus();
+}
+
 absl::Status LmdbStore::ForEachRecord(
     const std::function<void(const v1::Record&, const v1::RecordBody&)>& fn) const {
   SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));

@@ -96,9 +96,15 @@ class LmdbStore::View : public sync::WriteView {
   absl::Status SetAppliedSeq(std::string_view peer, uint64_t seq) override;
   absl::Status SetAppliedEpoch(std::string_view peer, uint64_t epoch) override;
 
-  absl::StatusOr<std::optional<std::string>> MetaGet(std::string_view name);
-  absl::Status MetaPut(std::string_view name, std::string_view value);
-  absl::Status MetaDelete(std::string_view name);
+  absl::StatusOr<std::optional<std::string>> MetaGet(std::string_view name) override;
+  absl::Status MetaPut(std::string_view name, std::string_view value) override;
+  absl::Status MetaDelete(std::string_view name) override;
+
+  // Runs `fn` in a nested transaction: if it fails, everything it wrote is
+  // dropped and this view is as before; if it succeeds, its writes join this
+  // view's transaction (durable when that commits). One bad job thus never
+  // fails the others of a group commit.
+  absl::Status Nested(const std::function<absl::Status(View&)>& fn);
 
   uint64_t head() const { return head_; }
   uint64_t quarantine_seq() const { return quarantine_seq_; }

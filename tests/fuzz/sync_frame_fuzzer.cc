@@ -1,8 +1,9 @@
 // libFuzzer target: the bytes a peer can send on a link, through the same
 // path the node takes (node/link.cc): decode v1::SyncMessage, feed
-// sync::Session::OnMessage, apply every ApplyRequest with sync::ApplyRecords
-// under the real admission (node::Admit + node::Verifier::Verify against
-// tests/testdata/certs/ca.crt, as AdmitIncoming does), acknowledge it, and
+// sync::Session::OnMessage, apply every ApplyRequest through the replica core
+// as shipped (sync::Replica with the committee's admission,
+// domain::CommitteeAdmission, and the node's signature check,
+// node::NodeSignatureCheck, against tests/testdata/certs/ca.crt), acknowledge it, and
 // check invariants that must hold for any input. A broken invariant aborts, which libFuzzer
 // reports as a crash with the input that caused it.
 //
@@ -32,9 +33,11 @@
 
 #include "google/protobuf/stubs/logging.h"
 #include "node/identity.h"
-#include "node/policy.h"
+#include "node/domain/admission.h"
+#include "node/version_signatures.h"
 #include "steersync/v1/sync.pb.h"
 #include "sync/apply.h"
+#include "sync/replica.h"
 #include "sync/merge.h"
 #include "sync/routing.h"
 #include "sync/session.h"
@@ -70,6 +73,7 @@ class MapStore : public sync::LogReader, public sync::WriteView {
   std::vector<v1::Record> log;  // log[i] has sequence i + 1
   std::vector<sync::QuarantineEntry> quarantine;
   std::map<std::string, uint64_t, std::less<>> applied;
+  std::map<std::string, std::string> meta;
   // The lowest checkpoint the next SetAppliedSeq of the peer may record: the
   // stored one, or 0 once the Session restarted the peer's feed.
   uint64_t checkpoint_floor = 0;
@@ -130,6 +134,19 @@ class MapStore : public sync::LogReader, public sync::WriteView {
     quarantine.push_back(entry);
     return absl::OkStatus();
   }
+  absl::StatusOr<std::optional<std::string>> MetaGet(std::string_view name) override {
+    auto it = meta.find(std::string(name));
+    if (it == meta.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+  absl::Status MetaPut(std::string_view name, std::string_view value) override {
+    meta[std::string(name)] = std::string(value);
+    return absl::OkStatus();
+  }
+  absl::Status MetaDelete(std::string_view name) override {
+    meta.erase(std::string(name));
+    return absl::OkStatus();
+  }
   absl::Status SetAppliedSeq(std::string_view peer, uint64_t seq) override {
     // WriteView's REQUIRES: a peer's checkpoint never decreases, except after
     // the peer's log was replaced by a shorter one.
@@ -188,26 +205,11 @@ const node::Verifier& TheVerifier() {
   return *verifier;
 }
 
-// The node's admission for records from a neighbour (node::AdmitIncoming in
-// node/link.cc, which needs a whole LinkContext): policy, then signature, then
-// for a revocation list its CRL. The CRL is not merged into a revocation set,
-// so that runs stay independent of one another.
-sync::Admission AdmitFromPeer(std::string_view from, const v1::RecordBody& body,
-                              const v1::Record& record) {
-  sync::Admission a = node::Admit(kSelf, from, body);
-  if (!a.admitted) return a;
-  if (absl::Status s = TheVerifier().Verify(record, body); !s.ok()) {
-    return sync::Admission{false, "BAD_SIGNATURE", std::string(s.message())};
-  }
-  if (body.kind() == v1::REVOCATION_LIST) {
-    v1::RevocationList list;
-    list.ParseFromString(body.payload());
-    if (auto crl = TheVerifier().VerifyCrl(list.crl()); !crl.ok()) {
-      return sync::Admission{false, "BAD_REVOCATION_LIST", std::string(crl.status().message())};
-    }
-  }
-  return a;
-}
+// The time the replica's clock reads: frames.h's kNow.
+class FixedClock : public sync::Clock {
+ public:
+  int64_t NowMicros() const override { return kNow; }
+};
 
 // The frontier of every record id is what store.h promises: a current version
 // for every id with losers, losers keyed by their LoserKey, no frontier
@@ -265,7 +267,14 @@ bool Verbose() {
 // One run: a fresh store and session per input.
 class Harness {
  public:
-  Harness() : session_(Options(), store_) { store_.log = InitialLog(); }
+  Harness()
+      : session_(Options(), store_),
+        admission_(kSelf),
+        signatures_(TheVerifier(), revocations_, nullptr),
+        hlc_(clock_),
+        replica_(ReplicaOptions(), admission_, signatures_, hlc_, clock_) {
+    store_.log = InitialLog();
+  }
 
   void Run(const uint8_t* data, size_t size) {
     const std::vector<std::string_view> frames = SplitFrames(data, size);
@@ -383,17 +392,31 @@ class Harness {
     return true;
   }
 
+  static sync::ReplicaOptions ReplicaOptions() {
+    sync::ReplicaOptions o;
+    o.self_id = kSelf;
+    return o;
+  }
+
   void Apply(const sync::ApplyRequest& request) {
-    auto admit = [&](std::string_view from, const v1::RecordBody& body, const v1::Record& record) {
-      sync::Admission a = AdmitFromPeer(from, body, record);
-      if (a.admitted) admitted_.push_back(record);
-      return a;
-    };
     const size_t quarantined_before = store_.quarantine.size();
-    absl::StatusOr<sync::ApplyStats> stats =
-        sync::ApplyRecords(store_, kPeer, request.records, request.last_seq, admit, kNow);
-    FUZZ_CHECK(stats.ok(), "ApplyRecords failed on a store that never fails: " +
+    // The two stages the node runs: checks alone (verify stage), then in
+    // context on the writer.
+    const sync::AloneVerdicts alone = replica_.CheckAlone(kPeer, request.records);
+    const size_t undo = admission_.Savepoint();
+    absl::StatusOr<sync::ApplyStats> stats = replica_.ApplyFromPeer(store_, kPeer, request, &alone);
+    FUZZ_CHECK(stats.ok(), "the replica core failed on a store that never fails: " +
                                stats.status().ToString());
+    FUZZ_CHECK(admission_.Savepoint() >= undo, "the roster's undo log shrank inside a transaction");
+    admission_.Commit();
+    std::set<std::string> refused;
+    for (const auto& q : stats->rejections) refused.insert(q.record.body());
+    for (const v1::Record& record : request.records) {
+      v1::RecordBody body;
+      if (body.ParseFromString(record.body()) && !refused.contains(record.body())) {
+        admitted_.push_back(record);
+      }
+    }
     const size_t n = request.records.size();
     if (Verbose()) {
       std::fprintf(stderr, "  apply %zu records to %llu: applied %zu (conflicts %zu), duplicates %zu, "
@@ -499,6 +522,14 @@ class Harness {
 
   MapStore store_;
   sync::Session session_;
+  // The replica core as the node builds it, over this run's own revocation
+  // set (so runs stay independent of one another).
+  node::RevocationSet revocations_;
+  domain::CommitteeAdmission admission_;
+  node::NodeSignatureCheck signatures_;
+  FixedClock clock_;
+  sync::HybridClock hlc_;
+  sync::Replica replica_;
   bool hello_sent_ = false;
   uint64_t checkpoint_ = 0;       // what Start() was given
   uint64_t received_seq_ = 0;     // end of the newest Batch the session accepted (or checkpoint_)

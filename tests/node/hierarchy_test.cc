@@ -28,21 +28,7 @@ constexpr char kCommune[] = "vn/quang-ngai/binh-son";
 class HierarchyTest : public ::testing::Test {
  protected:
   std::unique_ptr<Node> StartNode(const std::string& id, const std::string& parent_address) {
-    NodeOptions o;
-    o.id = id;
-    o.data_dir = dir_.Sub("data/" + id);
-    o.map_size_mb = 64;
-    o.tls = {steersync::testing::CertDir() + "/ca.crt", NodeCert(id), NodeKey(id)};
-    o.parent_address = parent_address;
-    if (sync::DepthOf(id) < 2) o.listen_address = "127.0.0.1:0";
-    NodeRuntimeOptions rt;
-    rt.serve_admin = false;
-    rt.backoff.initial_ms = 20;
-    rt.backoff.max_ms = 200;
-    auto node = Node::Create(std::move(o), rt);
-    EXPECT_THAT(node, IsOk());
-    EXPECT_THAT((*node)->Start(), IsOk());
-    return std::move(*node);
+    return steersync::testing::StartInProcessNode(dir_, id, parent_address);
   }
 
   void SetUp() override {

@@ -10,7 +10,7 @@
 #include "node/node.h"
 #include "node/tls.h"
 #include "steersync/v1/sync.grpc.pb.h"
-#include "sync/roster.h"
+#include "node/domain/roster.h"
 #include "sync/version_vector.h"
 #include "tests/testutil/fixtures.h"
 
@@ -75,8 +75,8 @@ class Forger {
     // receiver's roster (none yet) gives a clerk.
     b.mutable_version()->set_legal_date(LegalDate(b.version().hlc().wall_micros()));
     *b.mutable_version()->mutable_authority() =
-        sync::Authorize(sync::Roster(), writer, {}, b.version().legal_date(),
-                        sync::Act{sync::Action::kSubmitReport, ""})
+        domain::Authorize(domain::Roster(), writer, {}, b.version().legal_date(),
+                        domain::Act{domain::Action::kSubmitReport, ""})
             .authority;
     sync::SetCounter(*b.mutable_version()->mutable_vector(), writer, n);
   }
@@ -109,6 +109,12 @@ class FakeChild {
     return false;
   }
   uint64_t applied_seq() const { return applied_seq_; }
+  bool SendRejection(const std::string& record_id) {
+    v1::SyncMessage m;
+    m.mutable_rejection()->set_record_id(record_id);
+    m.mutable_rejection()->set_reason_code("X");
+    return stream_->Write(m);
+  }
   bool SendBatch(uint64_t after, uint64_t last, const std::vector<v1::Record>& records) {
     v1::SyncMessage m;
     m.mutable_batch()->set_after_seq(after);
@@ -250,6 +256,58 @@ TEST_F(HostileInputTest, PayloadAlteredAfterSigningIsQuarantined) {
   body.set_payload(report.SerializeAsString());
   r.set_body(body.SerializeAsString());
   EXPECT_EQ(Refusal(r), "BAD_SIGNATURE");
+}
+
+// Issue 10 item 1, issue 11: a correctly signed report stamped 3 days ahead
+// is refused (CLOCK_AHEAD) and kept in quarantine; it never moves the
+// province's clock, so the province's own acts keep today's legal date.
+TEST_F(HostileInputTest, VersionFromAClockFarAheadNeverMovesTheParentsClock) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  v1::RecordBody ahead = forger_.Report(kTinhPhong, 100);
+  ahead.mutable_version()->mutable_hlc()->set_wall_micros(static_cast<uint64_t>(now + 3LL * 86'400'000'000));
+  ahead.mutable_version()->set_legal_date(LegalDate(ahead.version().hlc().wall_micros()));
+  EXPECT_EQ(Refusal(Forger::Signed(ahead, kTinhPhong)), "CLOCK_AHEAD");
+  v1::IssueDirectiveRequest d;
+  d.set_title("Kế hoạch");
+  d.set_doc_type("KH");
+  auto issued = province_->IssueDirective(d);
+  ASSERT_THAT(issued, IsOk()) << "the province's own acts are never blocked by a child's clock";
+  auto record = province_->store().GetRecord(*issued);
+  v1::RecordBody body;
+  ASSERT_TRUE(record.ok() && record->has_value() && body.ParseFromString((*record)->body()));
+  EXPECT_LT(static_cast<int64_t>(body.version().hlc().wall_micros()), now + 3'600'000'000LL);
+  EXPECT_EQ(body.version().legal_date(), LegalDate(now));
+}
+
+// Issue 10 items 2 and 4: an id longer than LMDB's key limit, or with a
+// control character or "..", is refused alone (BAD_ID) before it reaches the
+// store; the valid report in the same batch is admitted.
+TEST_F(HostileInputTest, MalformedRecordIdIsRefusedAlone) {
+  for (const std::string& id : {std::string(kTinhPhong) + "/r/" + std::string(600, '7'),
+                                std::string(kTinhPhong) + "/r/..", std::string(kTinhPhong) + "/r/1\x1b[31m"}) {
+    v1::RecordBody bad = forger_.Report(kTinhPhong, 200 + valid_);
+    bad.set_id(id);
+    EXPECT_EQ(Refusal(Forger::Signed(bad, kTinhPhong)), "BAD_ID") << id.size();
+  }
+}
+
+// Issue 10 item 2: a refusal notice naming a 600-byte record id (it needs no
+// signature) is ignored and counted; it fails nobody's write.
+TEST_F(HostileInputTest, OverlongRefusalNoticeFailsNoWrite) {
+  FakeChild child(province_->sync_port(), kTinhPhong);
+  ASSERT_TRUE(child.Hello(kTinhPhong));
+  ASSERT_TRUE(child.SendRejection(std::string(600, 'x') + "\n\x1b[2J"));
+  const v1::Record good = Forger::Signed(forger_.Report(kTinhPhong, ++valid_), kTinhPhong);
+  const uint64_t from = child.applied_seq();
+  ASSERT_TRUE(child.SendBatch(from, from + 1, {good}));
+  ASSERT_TRUE(child.AwaitAck(from + 1));
+  v1::IssueDirectiveRequest d;
+  d.set_title("Kế hoạch");
+  EXPECT_THAT(province_->IssueDirective(d), IsOk());
+  EXPECT_EQ(province_->ListQuarantine()->entries_size(), 0);
+  EXPECT_EQ(province_->ListPeers().peers(0).bad_notices(), 1u);
 }
 
 TEST_F(HostileInputTest, UnknownRecordKindIsQuarantined) {

@@ -156,5 +156,43 @@ TEST(GroupCommitWriterTest, GroupsConcurrentJobsAndCompletesEachOnce) {
   EXPECT_EQ(notified.load(), 500u);
 }
 
+// Issue 10 item 2: a job that fails (here with LMDB's MDB_BAD_VALSIZE, a
+// key over 511 bytes, after it already wrote) fails alone: what it wrote is
+// dropped, every other job of the same group commits.
+TEST(GroupCommitWriterTest, AFailingJobFailsAloneAndLeavesNothing) {
+  TempDir dir;
+  auto store = LmdbStore::Open(dir.Sub("db"), {});
+  ASSERT_THAT(store, IsOk());
+  std::vector<std::promise<absl::Status>> results(60);
+  {
+    GroupCommitWriter writer(**store, {}, nullptr);
+    for (int i = 0; i < 60; ++i) {
+      writer.Submit(
+          [i](LmdbStore::View& view) -> absl::Status {
+            auto r = MakeRecord("vn/quang-ngai/d/" + std::to_string(i + 1), "vn/quang-ngai", i + 1);
+            if (absl::Status s = view.AppendLog(r).status(); !s.ok()) return s;
+            if (i % 3 != 1) return absl::OkStatus();
+            return view.MetaPut(std::string(600, 'k'), "too long a key");
+          },
+          [&results, i](absl::Status s) { results[i].set_value(s); });
+    }
+  }
+  int failed = 0;
+  for (int i = 0; i < 60; ++i) {
+    const absl::Status s = results[i].get_future().get();
+    if (i % 3 == 1) {
+      EXPECT_FALSE(s.ok()) << i;
+      ++failed;
+    } else {
+      EXPECT_THAT(s, IsOk()) << i;
+    }
+  }
+  EXPECT_EQ(failed, 20);
+  EXPECT_EQ((*store)->HeadSeq(), 40u) << "the failed jobs' log entries were dropped, the others kept";
+  auto log = (*store)->ReadLog(0, 100, 1 << 20);
+  ASSERT_THAT(log, IsOk());
+  for (uint64_t k = 0; k < log->size(); ++k) EXPECT_EQ((*log)[k].seq, k + 1) << "no hole in the log";
+}
+
 }  // namespace
 }  // namespace steersync::node

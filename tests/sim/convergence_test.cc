@@ -46,8 +46,8 @@ std::vector<std::string> KeysOf(const std::vector<v1::Record>& records) {
 }
 
 // A capacity in `membership_id` of the writer's own committee.
-sync::Capacity Capacity(std::string membership_id, std::string formula = "") {
-  sync::Capacity c;
+domain::Capacity Capacity(std::string membership_id, std::string formula = "") {
+  domain::Capacity c;
   c.membership_id = std::move(membership_id);
   c.formula = std::move(formula);
   return c;
@@ -145,6 +145,8 @@ TEST(ConvergenceSimHarness, FaultsAndConflictsReallyHappen) {
     total.roster_writes += s.roster_writes;
     total.forged_writes += s.forged_writes;
     total.forged_quarantined += s.forged_quarantined;
+    total.forged_relations += s.forged_relations;
+    for (const auto& [reason, n] : s.quarantined_by_reason) total.quarantined_by_reason[reason] += n;
     total.writes_refused_authority += s.writes_refused_authority;
     for (const auto& [reason, n] : s.refused_by_reason) total.refused_by_reason[reason] += n;
     for (int n = 0; n < sim.node_count(); ++n) {
@@ -177,7 +179,10 @@ TEST(ConvergenceSimHarness, FaultsAndConflictsReallyHappen) {
   for (const auto& [reason, n] : total.refused_by_reason) std::cout << reason << " " << n << " ";
   std::cout << "), "
             << total.forged_writes << " forged, " << total.forged_quarantined
-            << " forged versions quarantined at receivers\n  losers decided by:";
+            << " forged versions quarantined at receivers (";
+  for (const auto& [reason, n] : total.quarantined_by_reason) std::cout << reason << " " << n << " ";
+  std::cout << "), of which " << total.forged_relations
+            << " relations to a higher rank's act\n  losers decided by:";
   for (const auto& [rule, n] : decided_by) std::cout << " " << rule << "=" << n;
   std::cout << "\n";
   EXPECT_GT(total.local_writes - total.roster_writes, 1000u);  // acts
@@ -193,6 +198,10 @@ TEST(ConvergenceSimHarness, FaultsAndConflictsReallyHappen) {
   EXPECT_GT(total.writes_refused_authority, 0u);
   EXPECT_GT(total.forged_writes, 0u);
   EXPECT_GT(total.forged_quarantined, total.forged_writes);
+  // Escalation by relation (a lower rank replacing or recalling a higher
+  // rank's document, P 2.1, §3.4) is forged and refused everywhere.
+  EXPECT_GT(total.forged_relations, 0u);
+  EXPECT_GT(total.quarantined_by_reason["RELATION_DENIED"], 0u);
   // Authorities from real rosters decide real conflicts by level, by rank, by
   // acting for the Head, and otherwise by the tie-break.
   EXPECT_GT(decided_by["R1"], 0);
@@ -341,13 +350,13 @@ TEST(ConvergenceSimScenario, RestartMidCatchUpLosesNothing) {
   }
 }
 
-// DESIGN.md R1: a write under the province's authority beats a commune's
-// concurrent write of the same record, however strong the commune's other
-// credentials (rank, later legal date, later HLC) and whichever was written
-// first; the commune's version stays visible as a loser on the province and
-// on that commune, and goes nowhere else (it is addressed UP). Both
-// authorities come from the rosters: a province Deputy Head (80) against the
-// commune's Head (100).
+// DESIGN.md R1 (DOMAIN-MODEL §1.10, E1): the province's review of a commune's
+// report beats the commune's concurrent status of it, however strong the
+// commune's other credentials (rank, later legal date, later HLC) and
+// whichever was written first; the commune's version stays visible as a
+// loser on the province and on that commune, and goes nowhere else (the
+// status travels between the two only). Both authorities come from the
+// rosters: a province Deputy Head (80) against the commune's Head (100).
 TEST(ConvergenceSimScenario, ConcurrentEditOfSharedRecordIsWonByTheProvince) {
   for (bool province_first : {true, false}) {
     SCOPED_TRACE(province_first ? "province writes first" : "commune writes first");
@@ -360,9 +369,9 @@ TEST(ConvergenceSimScenario, ConcurrentEditOfSharedRecordIsWonByTheProvince) {
     const int64_t first = 500 * kMs, second = 900 * kMs;
     sim.Write(province_first ? first : second,
               WriteSpec{.node = kProvinceNode, .kind = WriteSpec::Kind::kShared,
-                        .units = std::vector<int>{},
+                        .commune = kCommune,
                         .capacity = Capacity(deputy),
-                        .legal_date = "2026-03-02"});
+                        .legal_date = "2026-03-03"});
     sim.Write(province_first ? second : first,
               WriteSpec{.node = kCommune, .kind = WriteSpec::Kind::kShared,
                         .capacity = Capacity(head),
@@ -370,7 +379,7 @@ TEST(ConvergenceSimScenario, ConcurrentEditOfSharedRecordIsWonByTheProvince) {
     ASSERT_THAT(sim.RunUntilQuiescent(), IsOk()) << sim.Describe();
     ExpectConverged(sim);
 
-    const std::string id = std::string(kProvince) + "/shared/0";
+    const std::string id = sim.SharedRecordId(kCommune, 0);
     const WrittenVersion* p = FindWritten(sim, kProvinceNode, id);
     const WrittenVersion* x = FindWritten(sim, kCommune, id);
     ASSERT_NE(p, nullptr);
@@ -393,9 +402,7 @@ TEST(ConvergenceSimScenario, ConcurrentEditOfSharedRecordIsWonByTheProvince) {
     }
     for (int n : {1, 3}) {
       SCOPED_TRACE(sim.node_id(n));
-      ASSERT_TRUE(sim.store(n).Current(id).has_value());
-      EXPECT_EQ(KeyOf(*sim.store(n).Current(id)), p_key);
-      EXPECT_TRUE(sim.store(n).Losers(id).empty());
+      EXPECT_FALSE(sim.store(n).Current(id).has_value()) << "another commune's report status";
     }
 
     // Arrival order does not matter: both orders give one state.

@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <iterator>
 #include <set>
 #include <sstream>
 
+#include "node/domain/act_checks.h"
+#include "node/domain/legal_date.h"
 #include "sync/apply.h"
 #include "sync/merge.h"
+#include "sync/meta_keys.h"
 #include "sync/node_path.h"
 #include "sync/routing.h"
 #include "sync/status_macros.h"
@@ -16,16 +20,17 @@
 namespace steersync::sim {
 namespace {
 
-// Unix micros at simulated time 0 (2026-09-21), so HLCs look like real ones.
-constexpr int64_t kEpochMicros = 1'790'000'000'000'000;
-// Acts are dated on these days; roster windows are drawn over them.
+// Unix micros at simulated time 0: 2026-03-04 00:00:10 in Asia/Ho_Chi_Minh,
+// so acts may be dated 03-03..03-05 (admission allows the signing day ±1).
+constexpr int64_t kEpochMicros = 1'772'557'210'000'000;
+// Roster windows are drawn over these days; acts are dated on the middle three.
 constexpr const char* kLegalDates[] = {"2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05",
                                        "2026-03-06"};
 constexpr int64_t kLegalDateCount = sizeof(kLegalDates) / sizeof(kLegalDates[0]);
-// The legal date of roster records (the establishing decision they transcribe).
-constexpr char kRosterDate[] = "2026-03-01";
-// Directive document types: CT (chỉ thị) and KH (plan) are the Head's, GM
-// (invitation) also the Standing Agency's (sync/roster.cc OwnPower).
+// The legal date of roster records: the day the clerk transcribes them.
+constexpr char kRosterDate[] = "2026-03-04";
+// Directive document types: CT (chỉ thị) and KH (plan) are the Head's; TB
+// (notice) and GM (invitation) also the Standing Agency's (powers.cc).
 constexpr const char* kDocTypes[] = {"CT", "KH", "TB", "GM"};
 constexpr int64_t kDocTypeCount = sizeof(kDocTypes) / sizeof(kDocTypes[0]);
 // Roles a random roster draws from (DOMAIN-MODEL.md §1.6 by level).
@@ -38,9 +43,8 @@ constexpr v1::Role kCommuneRoles[] = {v1::HEAD,        v1::DEPUTY_HEAD,        v
 // Bound on the violations kept, so a broken invariant does not flood the log.
 constexpr size_t kMaxViolations = 20;
 
-// A local write is not judged again: its writer computed (or, for a forgery,
-// chose) its authority. Also what the oracle applies with: it is given only
-// the versions a node should hold.
+// What the oracle applies with: it is given only the versions a node should
+// hold, so it judges nothing.
 sync::Admission AdmitAll(std::string_view, const v1::RecordBody&, const v1::Record&) {
   return sync::Admission{};
 }
@@ -48,6 +52,46 @@ sync::Admission AdmitAll(std::string_view, const v1::RecordBody&, const v1::Reco
 bool IsDeputy(v1::Role role) {
   return role == v1::STANDING_DEPUTY_HEAD || role == v1::DEPUTY_HEAD;
 }
+
+// Simulated signatures: a tag binding the writer to the exact body bytes.
+// Cheap and deterministic; a version whose bytes change loses its tag.
+class SimSignatures : public sync::SignatureCheck, public sync::VersionSigner {
+ public:
+  absl::Status Verify(const v1::Record& record, const v1::RecordBody& body) const override {
+    if (record.signature() != Tag(body.version().writer(), record.body())) {
+      return absl::UnauthenticatedError("tag does not match the body and its writer");
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Sign(v1::Record& record) const override {
+    v1::RecordBody body;
+    if (!body.ParseFromString(record.body())) return absl::InvalidArgumentError("body does not parse");
+    record.set_signature(Tag(body.version().writer(), record.body()));
+    return absl::OkStatus();
+  }
+
+ private:
+  static std::string Tag(const std::string& writer, const std::string& bytes) {
+    return "sim:" + writer + ":" + std::to_string(std::hash<std::string>{}(bytes));
+  }
+};
+
+const SimSignatures& Signatures() {
+  static const SimSignatures signatures;
+  return signatures;
+}
+
+// The admission a forger runs: none. Its versions reach honest nodes, which
+// judge them with the shipped admission.
+class ForgerPolicy : public sync::AdmissionPolicy {
+ public:
+  sync::Admission CheckAlone(std::string_view, const v1::RecordBody&) const override { return {}; }
+  absl::StatusOr<sync::Admission> CheckInContext(sync::WriteView&, const v1::RecordBody&,
+                                                 std::string_view) override {
+    return sync::Admission{};
+  }
+  absl::Status OnAdmitted(sync::WriteView&, const v1::RecordBody&) override { return absl::OkStatus(); }
+};
 
 // Current and losing versions of `id` in `store`, as exact bytes (body and
 // signature, length-prefixed); "" when it holds none.
@@ -75,13 +119,13 @@ std::string LineOf(const std::string& described, const std::string& id) {
 }
 
 // The roster records current in `store`.
-sync::Roster RosterOfStore(const testing::MemStore& store) {
-  sync::Roster roster;
+domain::Roster RosterOfStore(const testing::MemStore& store) {
+  domain::Roster roster;
   for (const std::string& id : store.RecordIds()) {
     std::optional<v1::Record> current = store.Current(id);
     v1::RecordBody body;
     if (current.has_value() && body.ParseFromString(current->body()) &&
-        sync::Roster::IsRosterKind(body.kind())) {
+        domain::Roster::IsRosterKind(body.kind())) {
       roster.Put(body);
     }
   }
@@ -94,39 +138,20 @@ std::string CommuneId(int index) {
   return std::string(kProvince) + "/c" + (index < 10 ? "0" : "") + digits;
 }
 
+// The body of directive `id` held in `store`, or nullopt.
+std::optional<std::pair<v1::RecordBody, v1::Directive>> HeldDirective(const testing::MemStore& store,
+                                                                       const std::string& id) {
+  std::optional<v1::Record> record = store.Current(id);
+  v1::RecordBody body;
+  v1::Directive d;
+  if (!record.has_value() || !body.ParseFromString(record->body()) || body.kind() != v1::DIRECTIVE ||
+      !d.ParseFromString(body.payload())) {
+    return std::nullopt;
+  }
+  return std::make_pair(std::move(body), std::move(d));
+}
+
 }  // namespace
-
-sync::Act SimActOf(const v1::RecordBody& body) {
-  static const std::string kShared = std::string(kProvince) + "/shared/";
-  if (sync::Roster::IsRosterKind(body.kind())) return {sync::Action::kRosterEntry, ""};
-  if (body.id().starts_with(kShared)) return {sync::Action::kConveneMeeting, ""};
-  if (body.kind() == v1::DIRECTIVE) {
-    v1::Directive d;
-    if (!d.ParseFromString(body.payload())) return {sync::Action::kIssueDirective, ""};
-    return {sync::Action::kIssueDirective, d.doc_type()};
-  }
-  return {sync::Action::kSubmitReport, ""};
-}
-
-sync::Admission JudgeAuthority(const sync::Roster& roster, const v1::RecordBody& body) {
-  const std::string& writer = body.version().writer();
-  if (sync::Roster::IsRosterKind(body.kind())) {
-    if (body.id().rfind(writer + "/", 0) != 0) {
-      return {false, "ID_NOT_OWNED", "roster record '" + body.id() + "' is not under '" + writer + "'"};
-    }
-    return {};
-  }
-  const v1::Authority& claimed = body.version().authority();
-  sync::AuthorityVerdict verdict = sync::Authorize(roster, writer, sync::CapacityOf(claimed),
-                                                   body.version().legal_date(), SimActOf(body));
-  if (!verdict.ok) return {false, std::move(verdict.reason_code), std::move(verdict.detail)};
-  if (!sync::SameAuthority(claimed, verdict.authority)) {
-    return {false, "AUTHORITY_MISMATCH",
-            "claims {" + claimed.ShortDebugString() + "}, the roster gives {" +
-                verdict.authority.ShortDebugString() + "}"};
-  }
-  return {};
-}
 
 // A node's physical clock: simulated time plus a fixed per-node skew.
 class Sim::NodeClock : public sync::Clock {
@@ -143,15 +168,18 @@ struct Sim::Node {
   std::string id;
   testing::MemStore store;  // survives restarts
   std::unique_ptr<NodeClock> clock;
-  std::unique_ptr<sync::HybridClock> hlc;  // rebuilt on restart from last_local_hlc
-  // Persisted with every local write, as node.cc keeps them in the store's
-  // meta table: the per-node version counter and the last local HLC.
-  uint64_t local_counter = 0;
-  v1::Hlc last_local_hlc;
+  // The node's process, rebuilt on restart (StartProcess): its HLC restored
+  // from the store, its rosters loaded from it, and the replica core over
+  // them, as the daemon builds them.
+  std::unique_ptr<sync::HybridClock> hlc;
+  std::unique_ptr<domain::CommitteeAdmission> admission;
+  std::unique_ptr<sync::Replica> replica;
+  ForgerPolicy forger_policy;
+  std::unique_ptr<sync::Replica> forger;  // the same node running a forger's code
   std::vector<std::string> own_ids;  // directives/reports it created, for amendments
-  // The roster records current in `store`: updated as they are written or
-  // applied, rebuilt from the store on restart (a new process).
-  sync::Roster roster;
+  // Per record id, the version this node held before its last write of it:
+  // a stale base for an edit (WriteSpec::stale_base).
+  std::map<std::string, v1::Version> previous_version;
   // Memberships of its committee scheduled so far, with their roles, for
   // drawing capacities (a write of one may have failed: declaring it is then
   // refused).
@@ -193,8 +221,8 @@ Sim::Sim(SimOptions options)
     auto node = std::make_unique<Node>();
     node->id = n == kProvinceNode ? std::string(kProvince) : CommuneId(n - 1);
     node->clock = std::make_unique<NodeClock>(now_, Uniform(-50'000, 50'000));
-    node->hlc = std::make_unique<sync::HybridClock>(*node->clock);
     nodes_.push_back(std::move(node));
+    StartProcess(n);
   }
   for (int n = 1; n <= options_.communes; ++n) {
     auto link = std::make_unique<Link>();
@@ -209,7 +237,26 @@ Sim::~Sim() = default;
 const std::string& Sim::node_id(int node) const { return nodes_.at(node)->id; }
 testing::MemStore& Sim::store(int node) { return nodes_.at(node)->store; }
 const testing::MemStore& Sim::store(int node) const { return nodes_.at(node)->store; }
-const sync::Roster& Sim::roster(int node) const { return nodes_.at(node)->roster; }
+domain::Roster Sim::roster(int node) const { return ReadRoster(node); }
+
+domain::Roster Sim::ReadRoster(int node) const {
+  return nodes_.at(node)->admission->ReadRoster([](const domain::Roster& r) { return r; });
+}
+
+void Sim::StartProcess(int node) {
+  Node& n = *nodes_[node];
+  n.hlc = std::make_unique<sync::HybridClock>(*n.clock);
+  if (std::optional<std::string> last = n.store.Meta(sync::meta::kLastHlc)) {
+    v1::Hlc hlc;
+    if (hlc.ParseFromString(*last)) n.hlc->Restore(hlc);
+  }
+  n.admission = std::make_unique<domain::CommitteeAdmission>(n.id);
+  n.admission->Reset(RosterOfStore(n.store));
+  sync::ReplicaOptions options;
+  options.self_id = n.id;
+  n.replica = std::make_unique<sync::Replica>(options, *n.admission, Signatures(), *n.hlc, *n.clock);
+  n.forger = std::make_unique<sync::Replica>(options, n.forger_policy, Signatures(), *n.hlc, *n.clock);
+}
 
 std::string Sim::Describe() const {
   std::ostringstream out;
@@ -378,7 +425,19 @@ void Sim::Deliver(int commune_node, uint64_t incarnation, Side to, v1::SyncMessa
 // ---- Store writes -----------------------------------------------------------
 
 absl::Status Sim::Commit(int node, const std::function<absl::Status(sync::WriteView&)>& fn) {
-  testing::MemStore& store = nodes_[node]->store;
+  Node& n = *nodes_[node];
+  testing::MemStore& store = n.store;
+  // The rosters follow the store's transactions, as the daemon's writer
+  // makes them (GroupCommitWriter::TxnObserver).
+  const size_t savepoint = n.admission->Savepoint();
+  auto finish = [&](absl::Status status) {
+    if (status.ok()) {
+      n.admission->Commit();
+    } else {
+      n.admission->RollbackTo(savepoint);
+    }
+    return status;
+  };
   const bool forced = fail_next_commit_.erase(node) > 0;
   if (forced || (faults_enabled_ && options_.commit_fail_one_in > 0 &&
                  OneIn(options_.commit_fail_one_in))) {
@@ -391,11 +450,11 @@ absl::Status Sim::Commit(int node, const std::function<absl::Status(sync::WriteV
       return absl::UnavailableError("injected commit failure");
     });
     if (store.HeadSeq() != head || store.Digest() != digest) {
-      violations_.push_back("a failed commit changed the store of " + nodes_[node]->id);
+      violations_.push_back("a failed commit changed the store of " + n.id);
     }
-    return status;
+    return finish(status);
   }
-  return store.Write(fn);
+  return finish(store.Write(fn));
 }
 
 void Sim::QueueApply(Link& link, Side side, sync::ApplyRequest request) {
@@ -424,29 +483,14 @@ void Sim::CompleteApply(int node, int commune_node, Side side, uint64_t node_epo
   const Side peer_side = side == kParentSide ? kChildSide : kParentSide;
   const std::string& peer = nodes_[NodeAt(link, peer_side)]->id;
   sync::ApplyStats result;
-  // Roster records admitted earlier in this transaction judge the versions
-  // after them (a batch may carry a membership and an act made in it), so
-  // they enter the node's roster as they are admitted; if the transaction
-  // does not commit, those entries are put back as the store holds them (as
-  // node/roster_cache.h keeps the node's roster in step with its store).
-  std::vector<std::string> roster_ids;
-  auto admit = [&](std::string_view, const v1::RecordBody& body, const v1::Record&) {
-    sync::Admission verdict = JudgeAuthority(n.roster, body);
-    if (verdict.admitted && sync::Roster::IsRosterKind(body.kind())) {
-      n.roster.Put(body);
-      roster_ids.push_back(body.id());
-    }
-    return verdict;
-  };
+  // The daemon's path: checks alone (its verify stage), then the writer.
+  const sync::AloneVerdicts alone = n.replica->CheckAlone(peer, request.records);
   absl::Status status = Commit(node, [&](sync::WriteView& view) -> absl::Status {
-    SYNC_ASSIGN_OR_RETURN(result, sync::ApplyRecords(view, peer, request.records,
-                                                     request.last_seq, admit,
-                                                     n.clock->NowMicros()));
+    SYNC_ASSIGN_OR_RETURN(result, n.replica->ApplyFromPeer(view, peer, request, &alone));
     return absl::OkStatus();
   });
   if (!status.ok()) {
-    if (!roster_ids.empty()) UndoRosterPuts(node, roster_ids);
-    // As node/link.cc does: the stream closes and resumes from the checkpoint.
+    // The stream closes and resumes from the checkpoint (node/link.cc).
     if (live) {
       Drop(link);
       ScheduleReconnect(link);
@@ -455,20 +499,13 @@ void Sim::CompleteApply(int node, int commune_node, Side side, uint64_t node_epo
   }
   ++stats_.applies;
   if (!live) ++stats_.applies_abandoned;
-  // As node/roster_cache.h does: re-read what committed (a version that was
-  // stale or lost its merge must not linger in the roster).
-  for (const std::string& id : roster_ids) {
-    std::optional<v1::Record> current = n.store.Current(id);
-    v1::RecordBody body;
-    if (current.has_value() && body.ParseFromString(current->body())) n.roster.Put(body);
-  }
-  n.hlc->Observe(result.max_hlc);
   stats_.conflicts += result.conflicts;
   stats_.duplicates += result.duplicates;
   stats_.stale += result.stale;
   for (const sync::QuarantineEntry& q : result.rejections) {
     if (forged_bodies_.contains(q.record.body())) {
       ++stats_.forged_quarantined;
+      ++stats_.quarantined_by_reason[q.reason_code];
     } else if (violations_.size() < kMaxViolations) {
       violations_.push_back("t=" + std::to_string(now_) + " " + n.id + " quarantined " +
                             q.record_id + " from " + peer + ", which is not forged: " +
@@ -499,35 +536,53 @@ void Sim::Write(int64_t at, WriteSpec spec) {
   Schedule(at, [this, spec = std::move(spec)] { DoWrite(spec); });
 }
 
-// A local write as node.cc's WriteLocal makes it: the new version's vector is
-// the vector of the node's current version of the id (if any) with the node's
-// own entry set to its next counter. The counter is per node, not per record
-// (as in node.cc), so a node never reuses a counter for two versions.
+std::string Sim::SharedRecordId(int commune_node, int key) const {
+  return nodes_.at(commune_node)->id + "/r/s" + std::to_string(key) + "/status";
+}
+
+// A local act as the node makes one: the writer computes the authority of
+// the capacity it declares from its own roster (domain::Authorize, as
+// Node::SubmitLocal does) and hands the version to the replica core, whose
+// shipped admission may still refuse it (relations, lifecycle order). A
+// forgery skips all that: the forger's own code writes it.
 void Sim::DoWrite(WriteSpec spec) {
   Node& node = *nodes_[spec.node];
   if (!node.up) {
     ++stats_.writes_refused_node_down;
     return;
   }
-  const uint64_t counter = node.local_counter + 1;
+  // Ids embed the next counter; nothing else writes before this act.
+  const std::optional<std::string> last = node.store.Meta(sync::meta::kLocalCounter);
+  const uint64_t counter = (last.has_value() ? sync::meta::DecodeU64(*last) : 0) + 1;
   v1::RecordBody body;
   const bool roster = spec.kind == WriteSpec::Kind::kRoster;
   const bool act = spec.kind == WriteSpec::Kind::kDirective || spec.kind == WriteSpec::Kind::kReport;
-  // A forgery is a new record, so that its writer's copy (the only one) never
-  // shares a frontier with admitted versions.
-  const bool forged = act && spec.forge.value_or(false);
+  bool forged = act && (spec.forge.value_or(false) || spec.forge_relation.value_or(false));
   if (roster) {
     FillRosterBody(spec, body);
+  } else if (spec.kind == WriteSpec::Kind::kShared) {
+    if (!FillSharedStatus(spec, body)) return;
+  } else if (spec.kind == WriteSpec::Kind::kReceipt) {
+    if (!FillReceipt(spec, body)) return;
+  } else if (spec.forge_relation.value_or(false) && spec.kind == WriteSpec::Kind::kDirective) {
+    body.set_id(node.id + "/d/" + std::to_string(counter));
+    if (!ForgeRelation(spec.node, body)) return;
   } else {
     const bool amend = act && !forged && !node.own_ids.empty() && spec.amend.value_or(OneIn(6));
     FillBody(spec, counter, amend, body);
-    // The writer computes the authority of the capacity it declares, from its
-    // own roster, and does not make an act its roster refuses.
-    const sync::Capacity capacity =
+  }
+  if (!roster && !body.version().has_authority()) {
+    std::optional<domain::Act> what = domain::ActOf(body);
+    if (what.has_value() && what->action == domain::Action::kRecallDirective) {
+      v1::Acknowledgement a;
+      a.ParseFromString(body.payload());
+      if (auto d = HeldDirective(node.store, a.directive_id())) what->doc_type = d->second.doc_type();
+    }
+    const domain::Capacity capacity =
         spec.capacity.has_value() ? *spec.capacity
                                   : RandomCapacity(spec.node, body.version().legal_date());
-    sync::AuthorityVerdict verdict = sync::Authorize(node.roster, node.id, capacity,
-                                                     body.version().legal_date(), SimActOf(body));
+    domain::AuthorityVerdict verdict = domain::Authorize(
+        ReadRoster(spec.node), node.id, capacity, body.version().legal_date(), *what);
     if (forged) {
       *body.mutable_version()->mutable_authority() = Forge(spec.node, capacity, verdict);
     } else if (!verdict.ok) {
@@ -538,68 +593,66 @@ void Sim::DoWrite(WriteSpec spec) {
       *body.mutable_version()->mutable_authority() = std::move(verdict.authority);
     }
   }
-  v1::Record record;
-  sync::ApplyStats result;
+  sync::Replica& replica = forged ? *node.forger : *node.replica;
+  // A stale base: the version this node held before its current one.
+  std::optional<v1::Version> base;
+  if (spec.stale_base.value_or(false)) {
+    if (auto it = node.previous_version.find(body.id()); it != node.previous_version.end()) base = it->second;
+  }
+  if (std::optional<v1::Record> current = node.store.Current(body.id())) {
+    v1::RecordBody held;
+    if (held.ParseFromString(current->body())) node.previous_version[body.id()] = held.version();
+  }
+  sync::LocalWrite written;
+  std::string refusal;
   absl::Status status = Commit(spec.node, [&](sync::WriteView& view) -> absl::Status {
-    SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> existing, view.Get(body.id()));
-    v1::Version* version = body.mutable_version();
-    version->clear_vector();
-    if (existing.has_value()) {
-      v1::RecordBody previous;
-      if (previous.ParseFromString(existing->body())) {
-        *version->mutable_vector() = previous.version().vector();
-      }
-    }
-    sync::SetCounter(*version->mutable_vector(), node.id, counter);
-    *version->mutable_hlc() = node.hlc->Now();
-    version->set_writer(node.id);
-    record.set_body(body.SerializeAsString());
-    SYNC_ASSIGN_OR_RETURN(result, sync::ApplyRecords(view, "", {record}, 0, AdmitAll,
-                                                     node.clock->NowMicros()));
+    absl::StatusOr<sync::LocalWrite> w = replica.WriteLocal(view, counter, body, base, Signatures());
+    if (absl::IsFailedPrecondition(w.status())) refusal = std::string(w.status().message());
+    SYNC_RETURN_IF_ERROR(w.status());
+    written = *std::move(w);
     return absl::OkStatus();
   });
+  if (!refusal.empty()) {
+    // "refused: CODE: detail": the shipped admission refused it at its writer.
+    ++stats_.writes_refused_authority;
+    const size_t colon = refusal.find(':', 9);
+    ++stats_.refused_by_reason[refusal.substr(9, colon == std::string::npos ? 0 : colon - 9)];
+    return;
+  }
   if (!status.ok()) return;  // an injected failure: the write never happened
-  if (result.applied != 1 && violations_.size() < kMaxViolations) {
-    violations_.push_back("local write of " + body.id() + " at " + node.id +
-                          " did not join the frontier");
-  }
-  node.local_counter = counter;
-  node.last_local_hlc = body.version().hlc();
   if (act && !forged &&
-      std::find(node.own_ids.begin(), node.own_ids.end(), body.id()) == node.own_ids.end()) {
-    node.own_ids.push_back(body.id());
+      std::find(node.own_ids.begin(), node.own_ids.end(), written.body.id()) == node.own_ids.end()) {
+    node.own_ids.push_back(written.body.id());
   }
-  if (roster) {
-    node.roster.Put(body);
-    ++stats_.roster_writes;
-  }
+  if (roster) ++stats_.roster_writes;
   if (forged) {
     ++stats_.forged_writes;
-    forged_bodies_.insert(record.body());
+    if (spec.forge_relation.value_or(false)) ++stats_.forged_relations;
+    forged_bodies_.insert(written.record.body());
   }
   ++stats_.local_writes;
-  stats_.conflicts += result.conflicts;
-  written_.push_back({spec.node, record, body, Reaches(body, spec.node), forged});
+  written_.push_back(
+      {spec.node, written.record, written.body, Reaches(written.body, spec.node), forged});
   OnCommit(spec.node);
 }
 
-// Fills id, kind, audience, payload and legal date; the authority, and the
-// version's vector, HLC and writer are the caller's.
-// REQUIRES: kDirective at the province, kReport at a commune; not kRoster.
+std::string Sim::RandomActDate(const WriteSpec& spec) {
+  return spec.legal_date.has_value() ? *spec.legal_date : kLegalDates[Uniform(1, kLegalDateCount - 2)];
+}
+
+// Fills id, kind, audience, payload and legal date of a new directive (the
+// province) or report (a commune); `amend` makes it replace one of the
+// node's own (a directive REPLACES it, D30 Art. 18.3; a report supersedes it).
+// REQUIRES: kDirective at the province, kReport at a commune.
 void Sim::FillBody(const WriteSpec& spec, uint64_t counter, bool amend, v1::RecordBody& body) {
   const Node& node = *nodes_[spec.node];
   const bool at_province = spec.node == kProvinceNode;
-  std::string id;
-  if (spec.kind == WriteSpec::Kind::kShared) {
-    id = std::string(kProvince) + "/shared/" + std::to_string(spec.shared_key);
-  } else if (amend) {
-    id = node.own_ids[Uniform(0, static_cast<int64_t>(node.own_ids.size()) - 1)];
-  } else {
-    id = node.id + (at_province ? "/d/" : "/r/") + std::to_string(counter);
-  }
+  const std::string id = node.id + (at_province ? "/d/" : "/r/") + std::to_string(counter);
+  const std::string replaced =
+      amend ? node.own_ids[Uniform(0, static_cast<int64_t>(node.own_ids.size()) - 1)] : "";
   body.set_id(id);
   v1::Audience* audience = body.mutable_audience();
-  audience->set_root(kProvince);
+  audience->set_root(at_province ? node.id : std::string(kProvince));
   if (at_province) {
     body.set_kind(v1::DIRECTIVE);
     audience->set_direction(v1::Audience::DOWN);
@@ -612,36 +665,155 @@ void Sim::FillBody(const WriteSpec& spec, uint64_t counter, bool amend, v1::Reco
       if (audience->units().empty()) audience->add_units(nodes_[RandomCommune()]->id);
     }
     v1::Directive d;
-    d.set_number(std::to_string(counter) + "/CT-BCĐ");
-    d.set_title("directive " + id);
-    d.set_issuer(node.id);
     d.set_doc_type(spec.doc_type.has_value() ? *spec.doc_type
                                              : kDocTypes[Uniform(0, kDocTypeCount - 1)]);
+    d.set_number(std::to_string(counter) + "/" + d.doc_type() + "-BCĐ");
+    d.set_title("directive " + id);
+    d.set_issuer(node.id);
     *d.mutable_to_units() = audience->units();
+    if (!replaced.empty()) {
+      v1::DocumentRelation* rel = d.add_relations();
+      rel->set_kind(v1::DocumentRelation::REPLACES);
+      rel->set_target(replaced);
+      body.mutable_version()->add_supersedes(replaced);
+    }
     body.set_payload(d.SerializeAsString());
   } else {
     body.set_kind(v1::REPORT);
     audience->set_direction(v1::Audience::UP);
     v1::Report r;
     r.set_period("2026-Q1");
-    r.set_title("report " + id + " #" + std::to_string(counter));
+    r.set_title("report " + id);
     r.set_from_unit(node.id);
+    r.set_supersedes_report(replaced);
     body.set_payload(r.SerializeAsString());
   }
-  body.mutable_version()->set_legal_date(
-      spec.legal_date.has_value() ? *spec.legal_date : kLegalDates[Uniform(0, kLegalDateCount - 1)]);
+  body.mutable_version()->set_legal_date(RandomActDate(spec));
 }
 
-// A roster record of the writer's committee: the province's flows down its
-// subtree, a commune's up to the province; written by the node's clerk.
+// The status of a commune's report, the record both levels edit (§1.10): the
+// commune sets SUBMITTED or WITHDRAWN and sends it up; the province sets
+// ACCEPTED or RETURNED and sends it down to that commune only.
+bool Sim::FillSharedStatus(const WriteSpec& spec, v1::RecordBody& body) {
+  const bool at_province = spec.node == kProvinceNode;
+  const int commune = at_province ? spec.commune.value_or(RandomCommune()) : spec.node;
+  const std::string id = SharedRecordId(commune, spec.shared_key);
+  v1::ReportStatus st;
+  st.set_report_id(id.substr(0, id.size() - std::string_view("/status").size()));
+  body.set_id(id);
+  body.set_kind(v1::REPORT_STATUS);
+  body.mutable_audience()->set_root(kProvince);
+  if (at_province) {
+    st.set_state(OneIn(2) ? "ACCEPTED" : "RETURNED");
+    body.mutable_audience()->set_direction(v1::Audience::DOWN);
+    body.mutable_audience()->add_units(nodes_[commune]->id);
+  } else {
+    st.set_state(OneIn(3) ? "WITHDRAWN" : "SUBMITTED");
+    body.mutable_audience()->set_direction(v1::Audience::UP);
+  }
+  body.set_payload(st.SerializeAsString());
+  body.mutable_version()->set_legal_date(RandomActDate(spec));
+  return true;
+}
+
+// A directive's receipt at one commune (§1.9): the commune acknowledges or
+// returns a directive it holds; the province recalls one of its directives
+// from a commune it was sent to (D30 Art. 18.4). False when there is none.
+bool Sim::FillReceipt(const WriteSpec& spec, v1::RecordBody& body) {
+  const Node& node = *nodes_[spec.node];
+  const bool at_province = spec.node == kProvinceNode;
+  std::vector<std::string> directives;
+  if (at_province) {
+    for (const std::string& id : node.own_ids) {
+      if (HeldDirective(node.store, id).has_value()) directives.push_back(id);
+    }
+  } else {
+    for (const std::string& id : node.store.RecordIds()) {
+      if (HeldDirective(node.store, id).has_value()) directives.push_back(id);
+    }
+  }
+  if (directives.empty()) return false;
+  const std::string directive = directives[Uniform(0, static_cast<int64_t>(directives.size()) - 1)];
+  int commune = spec.node;
+  if (at_province) {
+    const auto held = HeldDirective(node.store, directive);
+    std::vector<int> reached;
+    for (int c = 1; c <= options_.communes; ++c) {
+      if (sync::AddressedTo(held->first, node.id, nodes_[c]->id)) reached.push_back(c);
+    }
+    if (reached.empty()) return false;
+    commune = spec.commune.value_or(reached[Uniform(0, static_cast<int64_t>(reached.size()) - 1)]);
+  }
+  const std::string& unit = nodes_[commune]->id;
+  v1::Acknowledgement a;
+  a.set_directive_id(directive);
+  a.set_unit(unit);
+  a.set_acknowledged_date(RandomActDate(spec));
+  body.set_id(unit + "/a/" + directive);
+  body.set_kind(v1::ACKNOWLEDGEMENT);
+  body.mutable_audience()->set_root(kProvince);
+  if (at_province) {
+    a.set_state("RECALLED");
+    body.mutable_audience()->set_direction(v1::Audience::DOWN);
+    body.mutable_audience()->add_units(unit);
+  } else {
+    a.set_state(OneIn(4) ? "RETURNED" : "ACKNOWLEDGED");
+    body.mutable_audience()->set_direction(v1::Audience::UP);
+  }
+  body.set_payload(a.SerializeAsString());
+  body.mutable_version()->set_legal_date(a.acknowledged_date());
+  return true;
+}
+
+// Escalation by relation (what issue 9 found live): a directive whose signer
+// really holds its capacity, but which replaces or recalls a directive signed
+// by a higher rank. Addressed like its target, so every node it reaches
+// holds the target and can judge it.
+bool Sim::ForgeRelation(int node, v1::RecordBody& body) {
+  const Node& n = *nodes_[node];
+  const domain::Roster roster = ReadRoster(node);
+  const std::string date = kLegalDates[2];
+  for (const std::string& target_id : n.own_ids) {
+    const auto target = HeldDirective(n.store, target_id);
+    if (!target.has_value()) continue;
+    const uint32_t target_rank = domain::EffectiveRank(target->first.version().authority());
+    for (const auto& [membership, role] : n.memberships) {
+      const domain::Capacity capacity{domain::DefaultBodyOf(n.id), membership, "", std::nullopt};
+      domain::AuthorityVerdict verdict =
+          domain::Authorize(roster, n.id, capacity, date, domain::Act{domain::Action::kIssueDirective, "GM"});
+      if (!verdict.ok || domain::EffectiveRank(verdict.authority) >= target_rank) continue;
+      v1::Directive d;
+      d.set_doc_type("GM");
+      d.set_number(body.id() + "/GM-BCĐ");
+      d.set_title("forged relation to " + target_id);
+      d.set_issuer(n.id);
+      *d.mutable_to_units() = target->second.to_units();
+      v1::DocumentRelation* rel = d.add_relations();
+      rel->set_kind(OneIn(2) ? v1::DocumentRelation::RECALLS : v1::DocumentRelation::REPLACES);
+      rel->set_target(target_id);
+      body.set_kind(v1::DIRECTIVE);
+      *body.mutable_audience() = target->first.audience();
+      body.set_payload(d.SerializeAsString());
+      body.mutable_version()->add_supersedes(target_id);
+      body.mutable_version()->set_legal_date(date);
+      *body.mutable_version()->mutable_authority() = verdict.authority;
+      return true;
+    }
+  }
+  return false;
+}
+
+// A roster record of the writer's committee: it flows around its owner (its
+// subtree and its ancestors); written by the node's clerk.
 void Sim::FillRosterBody(const WriteSpec& spec, v1::RecordBody& body) {
   const Node& node = *nodes_[spec.node];
   body = *spec.roster_record;
   v1::Audience* audience = body.mutable_audience();
-  audience->set_root(kProvince);
-  audience->set_direction(spec.node == kProvinceNode ? v1::Audience::DOWN : v1::Audience::UP);
-  sync::AuthorityVerdict verdict = sync::Authorize(node.roster, node.id, sync::Capacity{},
-                                                   kRosterDate, SimActOf(body));
+  audience->set_root(node.id);
+  audience->set_direction(v1::Audience::AROUND);
+  domain::AuthorityVerdict verdict =
+      domain::Authorize(ReadRoster(spec.node), node.id, domain::Capacity{}, kRosterDate,
+                        domain::Act{domain::Action::kRosterEntry, ""});
   if (!verdict.ok && violations_.size() < kMaxViolations) {
     violations_.push_back("roster entry " + body.id() + " refused at its writer: " +
                           verdict.reason_code + ": " + verdict.detail);
@@ -654,24 +826,24 @@ void Sim::FillRosterBody(const WriteSpec& spec, v1::RecordBody& body) {
 // one claim raised (rank R2, acting R3 or level R1) or, when the roster
 // refused the act, a Head's authority for it anyway. Either way receivers
 // recompute something else and quarantine it.
-v1::Authority Sim::Forge(int node, const sync::Capacity& capacity,
-                         const sync::AuthorityVerdict& verdict) {
+v1::Authority Sim::Forge(int node, const domain::Capacity& capacity,
+                         const domain::AuthorityVerdict& verdict) {
   const std::string& id = nodes_[node]->id;
   if (!verdict.ok) {
     v1::Authority a;
     a.set_unit_depth(static_cast<uint32_t>(sync::DepthOf(id)));
-    a.set_body_id(capacity.body_id.empty() ? sync::DefaultBodyOf(id) : capacity.body_id);
+    a.set_body_id(capacity.body_id.empty() ? domain::DefaultBodyOf(id) : capacity.body_id);
     a.set_membership_id(capacity.membership_id);
     a.set_formula(capacity.formula);
-    a.set_role_rank(sync::RankOf(v1::HEAD));
+    a.set_role_rank(domain::RankOf(v1::HEAD));
     a.set_capacity("HEAD");
     return a;
   }
   v1::Authority a = verdict.authority;
   switch (Uniform(0, 2)) {
     case 0:
-      if (a.role_rank() < sync::RankOf(v1::HEAD)) {
-        a.set_role_rank(sync::RankOf(v1::HEAD));
+      if (a.role_rank() < domain::RankOf(v1::HEAD)) {
+        a.set_role_rank(domain::RankOf(v1::HEAD));
         break;
       }
       [[fallthrough]];
@@ -690,16 +862,17 @@ v1::Authority Sim::Forge(int node, const sync::Capacity& capacity,
 // by the writer's roster, else anyone scheduled on it (perhaps out of office,
 // or never recorded because the write failed). Deputies mostly sign KT.;
 // now and then anyone signs TUQ. or declares another unit's body.
-sync::Capacity Sim::RandomCapacity(int node, std::string_view legal_date) {
+domain::Capacity Sim::RandomCapacity(int node, std::string_view legal_date) {
   const Node& n = *nodes_[node];
-  sync::Capacity c;
+  domain::Capacity c;
   if (n.memberships.empty() || OneIn(12)) return c;
+  const domain::Roster roster = ReadRoster(node);
   std::vector<size_t> leaders;
   for (size_t i = 0; i < n.memberships.size(); ++i) {
     const auto& [id, role] = n.memberships[i];
-    const v1::Membership* m = n.roster.FindMembership(id);
+    const v1::Membership* m = roster.FindMembership(id);
     if ((role == v1::HEAD || IsDeputy(role)) && m != nullptr &&
-        sync::InWindow(legal_date, m->valid_from(), m->valid_to())) {
+        domain::InWindow(legal_date, m->valid_from(), m->valid_to())) {
       leaders.push_back(i);
     }
   }
@@ -714,7 +887,7 @@ sync::Capacity Sim::RandomCapacity(int node, std::string_view legal_date) {
     c.formula = "TUQ";
   }
   if (OneIn(40) && node_count() > 1) {
-    c.body_id = sync::DefaultBodyOf(nodes_[node == kProvinceNode ? 1 : kProvinceNode]->id);
+    c.body_id = domain::DefaultBodyOf(nodes_[node == kProvinceNode ? 1 : kProvinceNode]->id);
   }
   return c;
 }
@@ -745,7 +918,7 @@ std::string Sim::AddMembership(int64_t at, int node, v1::Role role, std::string 
   v1::Membership m;
   m.set_person_id("p" + serial);
   m.set_full_name("Officer " + serial);
-  m.set_body_id(sync::DefaultBodyOf(n.id));
+  m.set_body_id(domain::DefaultBodyOf(n.id));
   m.set_role(role);
   m.set_order_in_decision(static_cast<uint32_t>(n.memberships.size() + 1));
   m.set_valid_from(std::move(valid_from));
@@ -762,7 +935,7 @@ std::string Sim::AddActingWindow(int64_t at, int node, std::string membership_id
   std::string id = NextRosterId(node, "acting");
   v1::ActingWindow a;
   a.set_acting_membership_id(std::move(membership_id));
-  a.set_body_id(sync::DefaultBodyOf(n.id));
+  a.set_body_id(domain::DefaultBodyOf(n.id));
   a.set_from(std::move(from));
   a.set_to(std::move(to));
   a.set_basis(node == kProvinceNode ? "AUTO_P4_2" : "AUTO_C4_1");
@@ -774,10 +947,10 @@ std::string Sim::AddSigningAuthorisation(int64_t at, int node, std::string membe
                                          std::string formula, std::vector<std::string> scope,
                                          std::string from, std::string to) {
   const Node& n = *nodes_.at(node);
-  std::string id = NextRosterId(node, "sa");
+  std::string id = NextRosterId(node, "auth");
   v1::SigningAuthorisation a;
   a.set_delegate_membership_id(std::move(membership_id));
-  a.set_body_id(sync::DefaultBodyOf(n.id));
+  a.set_body_id(domain::DefaultBodyOf(n.id));
   a.set_formula(std::move(formula));
   for (std::string& s : scope) a.add_scope(std::move(s));
   a.set_from(std::move(from));
@@ -819,6 +992,9 @@ void Sim::AddRandomRosters() {
       if (IsDeputy(role)) deputies.push_back(id);
       all.push_back(std::move(id));
     }
+    // Every province committee has its Standing Agency (P 6), who issues
+    // notices and invitations in its own name.
+    if (province) all.push_back(AddMembership(0, node, v1::STANDING_AGENCY));
     for (const std::string& deputy : deputies) {
       if (!OneIn(2)) continue;
       auto [from, to] = RandomWindow(/*open_ends=*/false);
@@ -858,26 +1034,6 @@ void Sim::RandomLateRosterWrite() {
   AddSigningAuthorisation(now_, node,
                           memberships[Uniform(0, static_cast<int64_t>(memberships.size()) - 1)].first,
                           OneIn(2) ? "KT" : "TUQ", {}, std::move(from), std::move(to));
-}
-
-void Sim::RebuildRoster(int node) { nodes_[node]->roster = RosterOfStore(nodes_[node]->store); }
-
-// Cheaper than RebuildRoster() after a failed transaction: only `ids` may
-// differ from the store, so the roster keeps its other records and takes
-// those from the store (or drops them).
-void Sim::UndoRosterPuts(int node, const std::vector<std::string>& ids) {
-  Node& n = *nodes_[node];
-  const std::set<std::string> touched(ids.begin(), ids.end());
-  sync::Roster fresh;
-  for (const auto& [id, body] : n.roster.records()) {
-    if (!touched.contains(id)) fresh.Put(body);
-  }
-  for (const std::string& id : touched) {
-    std::optional<v1::Record> current = n.store.Current(id);
-    v1::RecordBody body;
-    if (current.has_value() && body.ParseFromString(current->body())) fresh.Put(body);
-  }
-  n.roster = std::move(fresh);
 }
 
 // Nodes a version written at `writer` reaches: a breadth-first walk over the
@@ -952,11 +1108,9 @@ void Sim::DoRestart(int node, int64_t downtime) {
   n.down_until = now_ + downtime;
   n.writer_free_at = now_;
   for (Link* link : LinksOf(node)) Drop(*link);
-  // A new process: the HLC restarts from the last persisted local timestamp.
-  n.hlc = std::make_unique<sync::HybridClock>(*n.clock);
-  n.hlc->Restore(n.last_local_hlc);
-  // ... and loads its roster from the store.
-  RebuildRoster(node);
+  // A new process: the HLC restarts from the last persisted local timestamp,
+  // the rosters are loaded from the store.
+  StartProcess(node);
   Schedule(n.down_until, [this, node] { NodeUp(node); });
 }
 
@@ -1013,16 +1167,30 @@ void Sim::AddRandomWorkload() {
       if (r < 20) {
         spec.node = kProvinceNode;
         spec.kind = WriteSpec::Kind::kDirective;
-      } else if (r < 50) {
+      } else if (r < 45) {
         spec.node = RandomCommune();
         spec.kind = WriteSpec::Kind::kReport;
-      } else {
+      } else if (r < 60) {
         spec.node = OneIn(3) ? kProvinceNode : RandomCommune();
+        spec.kind = WriteSpec::Kind::kReceipt;
+      } else {
+        // A few hot records: a commune's report status, edited by the commune
+        // and the province, and now and then from a stale base (`--if-version`:
+        // two operators of one node), so every rule gets to decide.
+        const int hot = static_cast<int>(std::min<int64_t>(3, options_.communes));
+        spec.node = OneIn(2) ? kProvinceNode : static_cast<int>(Uniform(1, hot));
+        spec.commune = static_cast<int>(Uniform(1, hot));
         spec.kind = WriteSpec::Kind::kShared;
         spec.shared_key = static_cast<int>(Uniform(0, options_.shared_records - 1));
+        spec.stale_base = OneIn(3);
       }
-      if (spec.kind != WriteSpec::Kind::kShared) {
-        spec.forge = options_.forge_one_in > 0 && OneIn(options_.forge_one_in);
+      const bool act = spec.kind == WriteSpec::Kind::kDirective || spec.kind == WriteSpec::Kind::kReport;
+      if (act && options_.forge_one_in > 0 && OneIn(options_.forge_one_in)) {
+        if (spec.kind == WriteSpec::Kind::kDirective && OneIn(2)) {
+          spec.forge_relation = true;
+        } else {
+          spec.forge = true;
+        }
       }
       DoWrite(std::move(spec));
     });
@@ -1071,6 +1239,7 @@ std::vector<std::string> Sim::CheckConverged() const {
   for (int node = 0; node < node_count(); ++node) {
     CheckQuarantine(node, problems);
     CheckRosterMatchesStore(node, problems);
+    CheckNoEscalation(node, problems);
   }
   return problems;
 }
@@ -1245,9 +1414,10 @@ void Sim::CheckRosterMatchesStore(int node, std::vector<std::string>& problems) 
   const Node& n = *nodes_[node];
   std::set<std::string> want;
   for (const WrittenVersion& w : written_) {
-    if (w.ShouldHold(node) && sync::Roster::IsRosterKind(w.body.kind())) want.insert(w.body.id());
+    if (w.ShouldHold(node) && domain::Roster::IsRosterKind(w.body.kind())) want.insert(w.body.id());
   }
-  const auto& have = n.roster.records();
+  const domain::Roster roster = ReadRoster(node);
+  const auto& have = roster.records();
   if (have.size() != want.size()) {
     problems.push_back(n.id + "'s roster has " + std::to_string(have.size()) +
                        " records, want " + std::to_string(want.size()));
@@ -1257,6 +1427,41 @@ void Sim::CheckRosterMatchesStore(int node, std::vector<std::string>& problems) 
     if (!want.contains(id) || !current.has_value() ||
         current->body() != body.SerializeAsString()) {
       problems.push_back(n.id + "'s roster record " + id + " is not the one its store holds");
+    }
+  }
+}
+
+// No act held changes the status of an act signed by a higher rank (P 2.1,
+// DOMAIN-MODEL §3.4): every relation and recall held, current or losing,
+// carries at least its target's rank.
+void Sim::CheckNoEscalation(int node, std::vector<std::string>& problems) const {
+  const testing::MemStore& store = nodes_[node]->store;
+  auto check = [&](const v1::RecordBody& by, const std::string& target_id, const char* what) {
+    const auto target = HeldDirective(store, target_id);
+    if (!target.has_value()) return;
+    const uint32_t mine = domain::EffectiveRank(by.version().authority());
+    const uint32_t theirs = domain::EffectiveRank(target->first.version().authority());
+    if (mine < theirs) {
+      problems.push_back(nodes_[node]->id + " holds " + by.id() + " (rank " + std::to_string(mine) + "), which " +
+                         what + " " + target_id + " (rank " + std::to_string(theirs) + ")");
+    }
+  };
+  for (const std::string& id : store.RecordIds()) {
+    std::vector<v1::Record> versions = store.Losers(id);
+    if (auto current = store.Current(id)) versions.push_back(*current);
+    for (const v1::Record& r : versions) {
+      v1::RecordBody body;
+      // A forgery stays in its forger's store; nobody else holds it.
+      if (forged_bodies_.contains(r.body()) || !body.ParseFromString(r.body())) continue;
+      if (body.kind() == v1::DIRECTIVE) {
+        v1::Directive d;
+        d.ParseFromString(body.payload());
+        for (const auto& rel : d.relations()) check(body, rel.target(), "relates to");
+      } else if (body.kind() == v1::ACKNOWLEDGEMENT) {
+        v1::Acknowledgement a;
+        a.ParseFromString(body.payload());
+        if (a.state() == "RECALLED") check(body, a.directive_id(), "recalls");
+      }
     }
   }
 }

@@ -3,25 +3,29 @@
 // sync::Session, in one thread, from one seed (FoundationDB testing.rst;
 // STYLE.md guideline 8).
 //
-// What is real: sync::Session, sync::ApplyRecords, routing, merge, HLC. What
-// is simulated: time (an event queue ordered by (time, insertion order)), the
+// What is real, as shipped: sync::Session; the replica core (sync::Replica:
+// checks alone, clock bound, checks in context, merge, change log, audience
+// numbering, checkpoint) for every local act and every batch; the
+// committee's admission and rosters (domain::CommitteeAdmission, with its
+// undo log following each transaction); routing, merge, HLC. What is
+// simulated: time (an event queue ordered by (time, insertion order)), the
 // network (one FIFO stream per direction of each parent-child link, with
-// seeded delays), each node's single store writer (applies complete in FIFO
-// order after a seeded delay), and faults (link resets, partitions that cut or
-// clog links, node restarts, failed commits).
+// seeded delays), signatures (a keyed tag per writer instead of ECDSA), each
+// node's single store writer (applies complete in FIFO order after a seeded
+// delay), and faults (link resets, partitions that cut or clog links, node
+// restarts, failed commits).
+//
+// The workload plays the node's use cases: it draws an act and a declared
+// capacity, computes the authority with domain::Authorize on the node's own
+// roster, as the node does, and hands the version to Replica::WriteLocal,
+// which judges it with the shipped admission. Forgeries (a hostile node
+// running other code) skip that admission and are written straight into the
+// forger's own store: a forged authority, or a directive that replaces or
+// recalls one signed by a higher rank. Every other node they reach must
+// quarantine them.
 //
 // Every random choice is drawn from one std::mt19937_64 in event order, so a
 // seed replays exactly.
-//
-// Authority comes from rosters (sync/roster.h): each node writes its own
-// committee's roster as MEMBERSHIP / ACTING_WINDOW / SIGNING_AUTHORISATION
-// records (a province's flow down, a commune's up), keeps a sync::Roster of
-// the roster records in its store, signs into each act the authority
-// sync::Authorize computes for the capacity it declares (and does not write
-// an act it refuses), and at every receiver the admission check recomputes
-// that authority from the receiver's roster and quarantines a version whose
-// claim is refused or does not match. A few acts are forged (signed with an
-// authority that does not match): they must be quarantined everywhere else.
 //
 // Thread safety: not thread-safe.
 // Invariants (checked after every step, see CheckStepInvariants()):
@@ -49,7 +53,9 @@
 #include "sync/apply.h"
 #include "sync/clock.h"
 #include "sync/hlc.h"
-#include "sync/roster.h"
+#include "node/domain/admission.h"
+#include "node/domain/roster.h"
+#include "sync/replica.h"
 #include "sync/session.h"
 #include "tests/testutil/mem_store.h"
 
@@ -99,8 +105,10 @@ struct SimStats {
   uint64_t roster_writes = 0;  // of local_writes: roster records
   uint64_t forged_writes = 0;  // of local_writes: forged acts
   uint64_t writes_refused_node_down = 0;
-  uint64_t writes_refused_authority = 0;  // sync::Authorize refused the act at its writer
+  uint64_t writes_refused_authority = 0;  // domain::Authorize refused the act at its writer
   uint64_t forged_quarantined = 0;        // forged versions quarantined at receivers
+  uint64_t forged_relations = 0;          // of forged_writes: relations to a higher rank's act
+  std::map<std::string, uint64_t> quarantined_by_reason;  // forged_quarantined by reason code
   std::map<std::string, uint64_t> refused_by_reason;  // writes_refused_authority by reason code
   uint64_t messages_delivered = 0;
   uint64_t messages_dropped = 0;  // of a closed link incarnation
@@ -120,19 +128,29 @@ struct SimStats {
 
 // What one local write writes. Unset fields are drawn from the PRNG.
 struct WriteSpec {
-  // kDirective: an act of the province (sync::Action::kIssueDirective);
-  // kReport: of a commune (kSubmitReport); kShared: of either, on a record
-  // both edit (kConveneMeeting); kRoster: a roster record (clerical).
-  enum class Kind { kDirective, kReport, kShared, kRoster };
+  // kDirective: the province issues a document (amend: one that replaces one
+  // of its own); kReport: a commune reports (amend: a replacement report);
+  // kShared: either side writes the status of a commune's report, a record
+  // both edit (the commune SUBMITTED/WITHDRAWN, the province ACCEPTED or
+  // RETURNED, §1.10); kReceipt: a commune acknowledges a directive it holds,
+  // or the province recalls one of its directives from a commune (the same
+  // receipt record, §1.9); kRoster: a roster record (clerical).
+  enum class Kind { kDirective, kReport, kShared, kReceipt, kRoster };
   int node = kProvinceNode;
   Kind kind = Kind::kDirective;
   int shared_key = 0;  // kShared: which shared record
+  // kShared / kReceipt written by the province: the commune whose record it
+  // is; unset: drawn.
+  std::optional<int> commune = std::nullopt;
+  // kShared: edit from a stale base, the version this node held before its
+  // current one (`--if-version`), as a second operator of the node would.
+  std::optional<bool> stale_base = std::nullopt;
   // DOWN writes: the listed communes (node indices); empty: whole subtree.
   std::optional<std::vector<int>> units = std::nullopt;
   // The capacity the act declares; unset: drawn from the memberships of the
   // writer's body (or none).
-  std::optional<sync::Capacity> capacity = std::nullopt;
-  // kDirective: the document type (sync::Act::doc_type); unset: drawn.
+  std::optional<domain::Capacity> capacity = std::nullopt;
+  // kDirective: the document type (domain::Act::doc_type); unset: drawn.
   std::optional<std::string> doc_type = std::nullopt;
   std::optional<std::string> legal_date = std::nullopt;
   // kDirective/kReport: amend one of the node's own earlier records (random)
@@ -141,6 +159,9 @@ struct WriteSpec {
   // kDirective/kReport: sign an authority that does not match the roster (a
   // forgery), written as a new record. Unset: false.
   std::optional<bool> forge = std::nullopt;
+  // kDirective: forge a relation instead: a directive signed by a lower
+  // rank that replaces or recalls one signed by a higher one (§3.4, P 2.1).
+  std::optional<bool> forge_relation = std::nullopt;
   // kRoster: id, kind and payload of the record (audience, version and
   // authority are filled by the writer).
   std::optional<v1::RecordBody> roster_record = std::nullopt;
@@ -163,17 +184,6 @@ struct WrittenVersion {
   }
 };
 
-// The act a record is, as every node derives it from the record alone:
-// "<province>/shared/*" convenes a meeting, a DIRECTIVE issues a document of
-// its doc_type, a REPORT submits a report, a roster record is clerical.
-sync::Act SimActOf(const v1::RecordBody& body);
-
-// The sim's admission check: a roster record is admitted when its id is under
-// its writer (clerical, written by its owner); any other version when
-// sync::Authorize, run on `roster`, admits its declared capacity and computes
-// exactly the authority it claims ("AUTHORITY_MISMATCH" otherwise).
-sync::Admission JudgeAuthority(const sync::Roster& roster, const v1::RecordBody& body);
-
 class Sim {
  public:
   explicit Sim(SimOptions options);
@@ -194,12 +204,14 @@ class Sim {
   // "seed N, <options>": for failure messages.
   std::string Describe() const;
 
-  // The node's roster: the roster records current in its store.
-  const sync::Roster& roster(int node) const;
+  // The node's roster: the roster records current in its store (a copy).
+  domain::Roster roster(int node) const;
+  // The id of shared record `key` of `commune_node`: its report status.
+  std::string SharedRecordId(int commune_node, int key) const;
 
   // ---- Scheduling (at simulated micros `at`, >= now()) ----
   void Write(int64_t at, WriteSpec spec);
-  // Roster records of `node`'s committee (body sync::DefaultBodyOf(node id)).
+  // Roster records of `node`'s committee (body domain::DefaultBodyOf(node id)).
   // Each returns the record's id ("<node>/m/<n>", "<node>/acting/<n>",
   // "<node>/sa/<n>"), chosen now; the write happens at `at` (and may fail).
   // Dates are YYYY-MM-DD, inclusive; "" is open.
@@ -291,17 +303,26 @@ class Sim {
   void DoWrite(WriteSpec spec);
   void FillBody(const WriteSpec& spec, uint64_t counter, bool amend, v1::RecordBody& body);
   void FillRosterBody(const WriteSpec& spec, v1::RecordBody& body);
+  bool FillReceipt(const WriteSpec& spec, v1::RecordBody& body);
+  bool FillSharedStatus(const WriteSpec& spec, v1::RecordBody& body);
+  // A directive replacing or recalling one signed by a higher rank, signed
+  // as a lower one; false when the province holds no such pair.
+  bool ForgeRelation(int node, v1::RecordBody& body);
+  void WriteForged(int node, v1::RecordBody body);
+  void CheckNoEscalation(int node, std::vector<std::string>& problems) const;
   // "<node>/<prefix>/<n>" with the node's next n for `prefix`.
   std::string NextRosterId(int node, const char* prefix);
   void WriteRoster(int64_t at, int node, std::string id, v1::RecordKind kind, std::string payload);
   // Dates among the legal dates, from <= to; with `open_ends` either may be "".
   std::pair<std::string, std::string> RandomWindow(bool open_ends);
-  sync::Capacity RandomCapacity(int node, std::string_view legal_date);
+  domain::Capacity RandomCapacity(int node, std::string_view legal_date);
   void RandomLateRosterWrite();
-  v1::Authority Forge(int node, const sync::Capacity& capacity,
-                      const sync::AuthorityVerdict& verdict);
-  void RebuildRoster(int node);
-  void UndoRosterPuts(int node, const std::vector<std::string>& ids);
+  v1::Authority Forge(int node, const domain::Capacity& capacity,
+                      const domain::AuthorityVerdict& verdict);
+  // (Re)starts the node's process over its store: HLC, rosters, replica core.
+  void StartProcess(int node);
+  domain::Roster ReadRoster(int node) const;
+  std::string RandomActDate(const WriteSpec& spec);
   std::vector<bool> Reaches(const v1::RecordBody& body, int writer) const;
 
   // Faults.

@@ -1,5 +1,7 @@
 #include "tests/testutil/fixtures.h"
 
+#include "sync/node_path.h"
+
 #include <unistd.h>
 
 #include <random>
@@ -44,5 +46,30 @@ std::string FileBase(const std::string& node_id) {
 
 std::string NodeCert(const std::string& node_id) { return FileBase(node_id) + ".crt"; }
 std::string NodeKey(const std::string& node_id) { return FileBase(node_id) + ".key"; }
+
+InProcessNode InProcessNodeOptions(const TempDir& dir, const std::string& id,
+                                   const std::string& parent_address) {
+  InProcessNode n;
+  n.options.id = id;
+  n.options.data_dir = dir.Sub("data/" + id);
+  n.options.map_size_mb = 64;
+  n.options.tls = {CertDir() + "/ca.crt", NodeCert(id), NodeKey(id)};
+  n.options.parent_address = parent_address;
+  if (sync::DepthOf(id) < 2) n.options.listen_address = "127.0.0.1:0";
+  n.runtime.serve_admin = false;
+  n.runtime.backoff.initial_ms = 20;
+  n.runtime.backoff.max_ms = 200;
+  return n;
+}
+
+std::unique_ptr<node::Node> StartInProcessNode(const TempDir& dir, const std::string& id,
+                                               const std::string& parent_address) {
+  InProcessNode n = InProcessNodeOptions(dir, id, parent_address);
+  auto node = node::Node::Create(std::move(n.options), n.runtime);
+  EXPECT_THAT(node, IsOk());
+  if (!node.ok()) return nullptr;
+  EXPECT_THAT((*node)->Start(), IsOk());
+  return std::move(*node);
+}
 
 }  // namespace steersync::testing

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "node/net/grpc_deadline.h"
+#include "node/node.h"
 #include "sync/clock.h"
 
 namespace steersync::testing {
@@ -64,6 +65,19 @@ class TempDir {
 std::string CertDir();
 std::string NodeCert(const std::string& node_id);  // <dir>/<id with / as _>.crt
 std::string NodeKey(const std::string& node_id);
+
+// Options of an in-process test node `id` under `dir`: the test PKI, a 64 MiB
+// map, listening on an ephemeral loopback port when it may have children,
+// no admin socket, fast reconnects. `parent_address` "" for the top node.
+struct InProcessNode {
+  node::NodeOptions options;
+  node::NodeRuntimeOptions runtime;
+};
+InProcessNode InProcessNodeOptions(const TempDir& dir, const std::string& id,
+                                   const std::string& parent_address);
+// Creates and starts it (failures are test failures); null on failure.
+std::unique_ptr<node::Node> StartInProcessNode(const TempDir& dir, const std::string& id,
+                                               const std::string& parent_address);
 
 // A clock the test moves by hand.
 class ManualClock : public sync::Clock {

@@ -105,6 +105,24 @@ class MemStore::View : public sync::WriteView {
     return absl::OkStatus();
   }
 
+  absl::StatusOr<std::optional<std::string>> MetaGet(std::string_view name) override {
+    if (auto it = meta_.find(name); it != meta_.end()) return it->second;
+    if (auto it = base_.meta.find(name); it != base_.meta.end()) {
+      return std::optional<std::string>(it->second);
+    }
+    return std::optional<std::string>();
+  }
+
+  absl::Status MetaPut(std::string_view name, std::string_view value) override {
+    meta_[std::string(name)] = std::string(value);
+    return absl::OkStatus();
+  }
+
+  absl::Status MetaDelete(std::string_view name) override {
+    meta_[std::string(name)] = std::nullopt;
+    return absl::OkStatus();
+  }
+
   // Applies the staged changes to `state`; returns how many checkpoints moved
   // backwards.
   uint64_t CommitTo(State& state) {
@@ -122,6 +140,13 @@ class MemStore::View : public sync::WriteView {
     }
     for (auto& record : log_) state.log.push_back(std::move(record));
     for (auto& q : quarantine_) state.quarantine.push_back(std::move(q));
+    for (auto& [name, value] : meta_) {
+      if (value.has_value()) {
+        state.meta[name] = std::move(*value);
+      } else {
+        state.meta.erase(name);
+      }
+    }
     uint64_t regressions = 0;
     for (const auto& [peer, seq] : applied_) {
       uint64_t& stored = state.applied[peer];
@@ -140,6 +165,7 @@ class MemStore::View : public sync::WriteView {
   std::vector<v1::Record> log_;
   std::vector<sync::QuarantineEntry> quarantine_;
   std::map<std::string, uint64_t> applied_;
+  std::map<std::string, std::optional<std::string>, std::less<>> meta_;  // nullopt: deleted
 };
 
 absl::StatusOr<std::vector<sync::LogEntry>> MemStore::ReadLog(uint64_t after_seq,
@@ -222,6 +248,12 @@ std::string MemStore::Describe() const {
 std::optional<v1::Record> MemStore::Current(std::string_view id) const {
   auto it = state_.current.find(id);
   if (it == state_.current.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> MemStore::Meta(std::string_view name) const {
+  auto it = state_.meta.find(name);
+  if (it == state_.meta.end()) return std::nullopt;
   return it->second;
 }
 

@@ -57,6 +57,7 @@ class MemStore : public sync::LogReader {
   std::vector<v1::Record> Losers(std::string_view id) const;
   std::vector<std::string> RecordIds() const;
   const std::vector<sync::QuarantineEntry>& quarantine() const { return state_.quarantine; }
+  std::optional<std::string> Meta(std::string_view name) const;
   // Times SetAppliedSeq() moved a peer's checkpoint backwards (a broken
   // REQUIRES of WriteView::SetAppliedSeq; counted rather than fatal so the
   // simulation can report it).
@@ -71,6 +72,7 @@ class MemStore : public sync::LogReader {
     std::vector<v1::Record> log;  // log[i] has sequence i + 1
     std::vector<sync::QuarantineEntry> quarantine;
     std::map<std::string, uint64_t, std::less<>> applied;  // peer -> checkpoint
+    std::map<std::string, std::string, std::less<>> meta;
   };
 
   State state_;

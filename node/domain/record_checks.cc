@@ -1,9 +1,12 @@
-#include "node/policy.h"
+#include "node/domain/record_checks.h"
 
+#include "node/domain/powers.h"
+#include "node/domain/roster.h"
 #include "sync/node_path.h"
+#include "sync/text.h"
 #include "sync/routing.h"
 
-namespace steersync::node {
+namespace steersync::domain {
 namespace {
 
 sync::Admission Refuse(std::string code, std::string detail) {
@@ -69,6 +72,10 @@ sync::Admission CheckRoster(const v1::RecordBody& body) {
       if (a = parse(m, "Membership"); !a.admitted) return a;
       if (a = own(v1::BODY, m.body_id(), "body"); !a.admitted) return a;
       if (m.role() == v1::ROLE_UNSPECIFIED) return Refuse("MALFORMED_PAYLOAD", "membership without a role");
+      if (!RoleExistsAt(m.role(), LevelOf(writer))) {
+        return Refuse("ROLE_NOT_AT_LEVEL", "a " + std::string(LevelName(LevelOf(writer))) +
+                                               " committee has no " + RoleName(m.role()) + " (DOMAIN-MODEL §1.6)");
+      }
       break;
     }
     case v1::ACTING_WINDOW: {
@@ -87,6 +94,16 @@ sync::Admission CheckRoster(const v1::RecordBody& body) {
       v1::SigningAuthorisation g;
       if (a = parse(g, "SigningAuthorisation"); !a.admitted) return a;
       if (a = own(v1::MEMBERSHIP, g.delegate_membership_id(), "membership"); !a.admitted) return a;
+      if (g.formula() != "KT" && g.formula() != "TUQ" && g.formula() != "TL") {
+        return Refuse("MALFORMED_PAYLOAD", "signing formula '" + sync::Printable(g.formula(), 16) +
+                                               "' is not KT, TUQ or TL (D30 Art. 13)");
+      }
+      for (const std::string& type : g.scope()) {
+        if (!IsDocumentType(type)) {
+          return Refuse("MALFORMED_PAYLOAD", "scope '" + sync::Printable(type, 16) +
+                                                 "' is not a document type (D30 Appendix III)");
+        }
+      }
       break;
     }
     default:
@@ -234,10 +251,16 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
 
 }  // namespace
 
-sync::Admission Admit(std::string_view self, std::string_view from_peer,
-                      const v1::RecordBody& body) {
+sync::Admission CheckRecordAlone(std::string_view self, std::string_view from_peer,
+                                 const v1::RecordBody& body) {
   const std::string& writer = body.version().writer();
-  if (!sync::IsValidNodeId(writer)) return Refuse("BAD_WRITER", "writer '" + writer + "'");
+  if (!sync::IsValidNodeId(writer)) return Refuse("BAD_WRITER", "writer '" + sync::Printable(writer) + "'");
+  if (!sync::IsValidRecordId(body.id())) {
+    return Refuse("BAD_ID", "record id '" + sync::Printable(body.id(), 80) + "' (" +
+                                std::to_string(body.id().size()) +
+                                " bytes) is not [a-z0-9-] segments joined by '/', at most " +
+                                std::to_string(sync::kMaxRecordIdBytes) + " bytes");
+  }
   if (!v1::RecordKind_IsValid(body.kind()) || body.kind() == v1::RECORD_KIND_UNSPECIFIED) {
     return Refuse("UNKNOWN_KIND", "record kind " + std::to_string(body.kind()));
   }
@@ -324,4 +347,4 @@ std::string DirectiveIssuer(std::string_view directive_id) {
   return at == std::string_view::npos || at == 0 ? "" : std::string(directive_id.substr(0, at));
 }
 
-}  // namespace steersync::node
+}  // namespace steersync::domain

@@ -1,10 +1,10 @@
-// The committee roster and the authority of acts (sync/roster.h;
+// The committee roster and the authority of acts (node/domain/roster.h;
 // DOMAIN-MODEL.md §1.5–§1.7, §4, §5.2–§5.4), and the worked examples of §6
 // that the core can decide on its own: the authority each side computes from
 // the roster, signed into two concurrent versions, then Decide (sync/merge.h).
 // E1, E2 and E6 need node policy (owner check, report lifecycle, document
 // relations) and are covered at node level.
-#include "sync/roster.h"
+#include "node/domain/roster.h"
 
 #include <string>
 #include <utility>
@@ -16,8 +16,16 @@
 #include "sync/merge.h"
 #include "sync/version_vector.h"
 
-namespace steersync::sync {
+namespace steersync::domain {
 namespace {
+
+using sync::Causality;
+using sync::CompareVectors;
+using sync::Decide;
+using sync::MergeDecision;
+using sync::Rule;
+using sync::RuleName;
+using sync::SetCounter;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -681,4 +689,4 @@ TEST_F(WorkedExamples, E8_ExpiredActingWindowMeetingAdmittedInOwnCapacity) {
 }
 
 }  // namespace
-}  // namespace steersync::sync
+}  // namespace steersync::domain

@@ -16,7 +16,7 @@
 
 #include "steersync/v1/record.pb.h"
 
-namespace steersync::sync {
+namespace steersync::domain {
 
 // Rank of a role (§1.6): HEAD 100 ... STAFF 10, SYS_ADMIN 0.
 uint32_t RankOf(v1::Role role);
@@ -61,6 +61,10 @@ class Roster {
   // Adds or replaces roster record `body.id()` (its current version). A body
   // of another kind, or one that does not parse, is ignored.
   void Put(const v1::RecordBody& body);
+  // Removes roster record `id`, as if it had never been Put().
+  void Erase(std::string_view id);
+  // The version of roster record `id` held, or null.
+  const v1::RecordBody* Find(std::string_view id) const;
   // True when `kind` is one of the roster kinds Put() keeps.
   static bool IsRosterKind(v1::RecordKind kind);
 
@@ -130,4 +134,4 @@ bool SameAuthority(const v1::Authority& claimed, const v1::Authority& computed);
 // The capacity a version declares.
 Capacity CapacityOf(const v1::Authority& authority);
 
-}  // namespace steersync::sync
+}  // namespace steersync::domain

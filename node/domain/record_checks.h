@@ -4,6 +4,7 @@
 // acknowledgements need). A refused version is quarantined, never merged.
 //
 // Reason codes (stable; shown by `steerctl quarantine list`):
+//   BAD_ID             id breaks the grammar (sync/node_path.h) or is too long
 //   UNKNOWN_KIND       kind is not one this node understands
 //   MALFORMED_PAYLOAD  payload does not parse as the kind's message
 //   BAD_WRITER         writer is not a node id
@@ -14,7 +15,7 @@
 //   ISSUER_MISMATCH    the payload names another unit than the writer
 //   BAD_STATE          a lifecycle state this writer may not set
 // (node/link.cc adds BAD_SIGNATURE and BAD_REVOCATION_LIST, which need keys;
-// node/act_admission.h the roster checks CAPACITY_*, POWER_DENIED,
+// node/domain/act_checks.h the roster checks CAPACITY_*, POWER_DENIED,
 // DELEGATION_MISSING, AUTHORITY_MISMATCH, IMMUTABLE, WITHDRAWN_AFTER_RECEIPT.)
 //
 // Every record has one owning unit, the prefix of its id (§0.2). Two kinds
@@ -29,12 +30,13 @@
 #include "steersync/v1/record.pb.h"
 #include "sync/apply.h"
 
-namespace steersync::node {
+namespace steersync::domain {
 
-// Admission of `body` at node `self`, received from neighbour `from_peer`
-// (empty for a write made on this node).
-sync::Admission Admit(std::string_view self, std::string_view from_peer,
-                      const v1::RecordBody& body);
+// The checks of one version on its own at node `self`, received from
+// neighbour `from_peer` (empty for a write made on this node): id grammar,
+// owner, payload, direction, addressing (DOMAIN-MODEL.md §5 step 1).
+sync::Admission CheckRecordAlone(std::string_view self, std::string_view from_peer,
+                                 const v1::RecordBody& body);
 
 // The unit owning record `id` of `kind`: ids are "<unit>/d/<n>", "<unit>/r/<n>",
 // "<unit>/m/<n>", "<unit>/acting/<n>", "<unit>/auth/<n>", "<unit>/unit/<unit>",
@@ -47,4 +49,4 @@ std::string LifecycleOwner(std::string_view id);
 // Issuer of directive `directive_id` ("<issuer>/d/<n>"), or "".
 std::string DirectiveIssuer(std::string_view directive_id);
 
-}  // namespace steersync::node
+}  // namespace steersync::domain

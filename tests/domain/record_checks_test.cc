@@ -1,11 +1,11 @@
 // Admission of directives, reports and acknowledgements (DOMAIN-MODEL.md §4–§5;
 // P 2.1/C 2.1: the province directs communes; C 9: communes report to the
 // province).
-#include "node/policy.h"
+#include "node/domain/record_checks.h"
 
 #include "tests/testutil/fixtures.h"
 
-namespace steersync::node {
+namespace steersync::domain {
 namespace {
 
 constexpr char kProvince[] = "vn/quang-ngai";
@@ -41,29 +41,29 @@ v1::RecordBody Report(const std::string& writer, const std::string& named_unit) 
 }
 
 TEST(PolicyTest, ProvinceDirectiveIsAdmittedAtItsCommunes) {
-  EXPECT_TRUE(Admit(kTinhPhong, kProvince, Directive(kProvince)).admitted);
-  EXPECT_TRUE(Admit(kProvince, "", Directive(kProvince)).admitted);
+  EXPECT_TRUE(CheckRecordAlone(kTinhPhong, kProvince, Directive(kProvince)).admitted);
+  EXPECT_TRUE(CheckRecordAlone(kProvince, "", Directive(kProvince)).admitted);
 }
 
 TEST(PolicyTest, CommuneIssuingADirectiveUpwardIsRefused) {
-  auto a = Admit(kProvince, kTinhPhong, Directive(kTinhPhong));
+  auto a = CheckRecordAlone(kProvince, kTinhPhong, Directive(kTinhPhong));
   EXPECT_FALSE(a.admitted);
   EXPECT_EQ(a.reason_code, "WRONG_DIRECTION");
 }
 
 TEST(PolicyTest, ReportInAnotherCommunesNameIsRefused) {
-  auto a = Admit(kProvince, kTinhPhong, Report(kTinhPhong, kBinhSon));
+  auto a = CheckRecordAlone(kProvince, kTinhPhong, Report(kTinhPhong, kBinhSon));
   EXPECT_FALSE(a.admitted);
   EXPECT_EQ(a.reason_code, "ISSUER_MISMATCH");
   // Relayed by one child but written by its sibling: not that child's subtree.
-  auto relayed = Admit(kProvince, kTinhPhong, Report(kBinhSon, kBinhSon));
+  auto relayed = CheckRecordAlone(kProvince, kTinhPhong, Report(kBinhSon, kBinhSon));
   EXPECT_FALSE(relayed.admitted);
   EXPECT_EQ(relayed.reason_code, "FOREIGN_WRITER");
-  EXPECT_TRUE(Admit(kProvince, kTinhPhong, Report(kTinhPhong, kTinhPhong)).admitted);
+  EXPECT_TRUE(CheckRecordAlone(kProvince, kTinhPhong, Report(kTinhPhong, kTinhPhong)).admitted);
 }
 
 TEST(PolicyTest, RecordIdOutsideTheWritersNamespaceIsRefused) {
-  auto a = Admit(kTinhPhong, kProvince, Directive(kProvince, "vn/da-nang"));
+  auto a = CheckRecordAlone(kTinhPhong, kProvince, Directive(kProvince, "vn/da-nang"));
   EXPECT_FALSE(a.admitted);
   EXPECT_EQ(a.reason_code, "ID_NOT_OWNED");
 }
@@ -71,7 +71,7 @@ TEST(PolicyTest, RecordIdOutsideTheWritersNamespaceIsRefused) {
 TEST(PolicyTest, DirectiveForAnotherSubtreeIsRefused) {
   auto d = Directive(kProvince);
   d.mutable_audience()->add_units(kBinhSon);
-  auto a = Admit(kTinhPhong, kProvince, d);
+  auto a = CheckRecordAlone(kTinhPhong, kProvince, d);
   EXPECT_FALSE(a.admitted);
   EXPECT_EQ(a.reason_code, "NOT_ADDRESSED");
 }
@@ -79,15 +79,15 @@ TEST(PolicyTest, DirectiveForAnotherSubtreeIsRefused) {
 TEST(PolicyTest, UnknownKindAndMalformedPayloadAreRefused) {
   auto unknown = Directive(kProvince);
   unknown.set_kind(static_cast<v1::RecordKind>(99));
-  EXPECT_EQ(Admit(kTinhPhong, kProvince, unknown).reason_code, "UNKNOWN_KIND");
+  EXPECT_EQ(CheckRecordAlone(kTinhPhong, kProvince, unknown).reason_code, "UNKNOWN_KIND");
   auto garbage = Directive(kProvince);
   garbage.set_payload("\xff\xff\xff");
-  EXPECT_EQ(Admit(kTinhPhong, kProvince, garbage).reason_code, "MALFORMED_PAYLOAD");
+  EXPECT_EQ(CheckRecordAlone(kTinhPhong, kProvince, garbage).reason_code, "MALFORMED_PAYLOAD");
 }
 
 TEST(PolicyTest, ANodeWritesOnlyInItsOwnName) {
-  EXPECT_EQ(Admit(kTinhPhong, "", Report(kBinhSon, kBinhSon)).reason_code, "FOREIGN_WRITER");
+  EXPECT_EQ(CheckRecordAlone(kTinhPhong, "", Report(kBinhSon, kBinhSon)).reason_code, "FOREIGN_WRITER");
 }
 
 }  // namespace
-}  // namespace steersync::node
+}  // namespace steersync::domain

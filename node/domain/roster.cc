@@ -1,12 +1,13 @@
-#include "sync/roster.h"
+#include "node/domain/roster.h"
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 
+#include "node/domain/powers.h"
 #include "sync/node_path.h"
 
-namespace steersync::sync {
+namespace steersync::domain {
 namespace {
 
 struct RoleInfo {
@@ -32,30 +33,6 @@ constexpr RoleInfo kRoles[] = {
 
 bool IsDeputy(v1::Role role) {
   return role == v1::STANDING_DEPUTY_HEAD || role == v1::DEPUTY_HEAD;
-}
-
-// Roles that may make `act` in their own capacity (§4).
-bool OwnPower(v1::Role role, const Act& act) {
-  switch (act.action) {
-    case Action::kIssueDirective:
-    case Action::kRecallDirective:
-      // Head-only (P 3.1, S14); invitations also by the Standing Agency (S14).
-      return role == v1::HEAD || (role == v1::STANDING_AGENCY && act.doc_type == "GM");
-    case Action::kSubmitReport:
-    case Action::kWithdrawReport:
-      return role == v1::HEAD;  // S18: deputies sign as KT.
-    case Action::kReviewReport:
-      return role == v1::HEAD || IsDeputy(role) || role == v1::STANDING_AGENCY;
-    case Action::kConveneMeeting:
-      return role == v1::HEAD || IsDeputy(role);
-    case Action::kSetWorkingGroup:
-      return role == v1::HEAD || role == v1::DEPUTY_HEAD || role == v1::TEAM_LEADER;
-    case Action::kReceiveReport:
-    case Action::kReceipt:
-    case Action::kRosterEntry:
-      return role != v1::SYS_ADMIN && role != v1::ROLE_UNSPECIFIED;
-  }
-  return false;
 }
 
 // Acts a clerk of the node makes without a committee capacity.
@@ -135,15 +112,25 @@ bool Roster::IsRosterKind(v1::RecordKind kind) {
          kind == v1::ABSENCE_WINDOW;
 }
 
-void Roster::Put(const v1::RecordBody& body) {
-  if (!IsRosterKind(body.kind())) return;
-  const std::string& id = body.id();
+void Roster::Erase(std::string_view id) {
   if (auto it = memberships_.find(id); it != memberships_.end()) {
     --members_per_body_[it->second.body_id()];
     memberships_.erase(it);
   }
-  acting_.erase(id);
-  authorisations_.erase(id);
+  if (auto it = acting_.find(id); it != acting_.end()) acting_.erase(it);
+  if (auto it = authorisations_.find(id); it != authorisations_.end()) authorisations_.erase(it);
+  if (auto it = records_.find(id); it != records_.end()) records_.erase(it);
+}
+
+const v1::RecordBody* Roster::Find(std::string_view id) const {
+  auto it = records_.find(id);
+  return it == records_.end() ? nullptr : &it->second;
+}
+
+void Roster::Put(const v1::RecordBody& body) {
+  if (!IsRosterKind(body.kind())) return;
+  const std::string& id = body.id();
+  Erase(id);
   records_[id] = body;
   if (body.tombstone()) return;
   switch (body.kind()) {
@@ -234,14 +221,14 @@ AuthorityVerdict Authorize(const Roster& roster, std::string_view writer, const 
   const std::string body_id = capacity.body_id.empty() ? DefaultBodyOf(writer) : capacity.body_id;
   // Bodies are "<node>/<name>": a prefix test would let a province act in
   // its communes' bodies.
-  if (ParentOf(body_id) != writer) {
+  if (sync::ParentOf(body_id) != writer) {
     return Refuse("CAPACITY_INVALID", "body '" + body_id + "' is not hosted by '" +
                                           std::string(writer) + "': acts are made only in its own bodies");
   }
   if (!IsDate(legal_date)) return Refuse("CAPACITY_INVALID", "legal date '" + std::string(legal_date) + "'");
   AuthorityVerdict v;
   v1::Authority& a = v.authority;
-  a.set_unit_depth(static_cast<uint32_t>(DepthOf(writer)));
+  a.set_unit_depth(static_cast<uint32_t>(sync::DepthOf(writer)));
   a.set_body_id(body_id);
 
   if (capacity.membership_id.empty()) {
@@ -305,7 +292,7 @@ AuthorityVerdict Authorize(const Roster& roster, std::string_view writer, const 
                                               (act.doc_type.empty() ? "" : " for type " + act.doc_type));
     }
   }
-  const bool own_power = OwnPower(m->role(), act);
+  const bool own_power = HasOwnPower(m->role(), LevelOf(writer), act);
 
   if (capacity.formula.empty()) {
     if (!own_power) {
@@ -364,4 +351,4 @@ Capacity CapacityOf(const v1::Authority& authority) {
                   authority.delegation_ref()};
 }
 
-}  // namespace steersync::sync
+}  // namespace steersync::domain

@@ -1,0 +1,66 @@
+#pragma once
+// The committee's admission: the one entry point through which every
+// version, local or from a peer, is judged (DOMAIN-MODEL.md §5), in this
+// order:
+//   alone (any thread):   id grammar, owner, payload, direction, addressing
+//                         (record_checks.h); the replica core then checks the
+//                         signature and the clock bound (sync/replica.h)
+//   in context (writer):  one id one kind, legal date, capacity, power,
+//                         delegation, authority, relations, immutability,
+//                         lifecycle order (act_checks.h)
+// It also keeps the rosters acts are judged by, in step with the store.
+//
+// Thread safety: thread-safe. CheckAlone() runs on any thread; the other
+// sync::AdmissionPolicy methods and the transaction bookkeeping run on the
+// store's writer. Readers (ReadRoster) see the roster as of the last
+// admitted version, committed or not.
+
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "node/domain/roster.h"
+#include "sync/replica.h"
+
+namespace steersync::domain {
+
+class CommitteeAdmission : public sync::AdmissionPolicy {
+ public:
+  explicit CommitteeAdmission(std::string self_id) : self_(std::move(self_id)) {}
+
+  // sync::AdmissionPolicy
+  sync::Admission CheckAlone(std::string_view from_peer, const v1::RecordBody& body) const override;
+  absl::StatusOr<sync::Admission> CheckInContext(sync::WriteView& view, const v1::RecordBody& body,
+                                                 std::string_view body_bytes) override;
+  absl::Status OnAdmitted(sync::WriteView& view, const v1::RecordBody& body) override;
+
+  // Replaces the rosters with `roster` (at start-up, from the store).
+  void Reset(Roster roster);
+
+  // Transaction bookkeeping, called by whoever runs transactions: a point to
+  // roll back to, rolling back to it (the writes after it were not
+  // committed), and forgetting the undo log once the transaction committed.
+  size_t Savepoint() const;
+  void RollbackTo(size_t savepoint);
+  void Commit();
+
+  // Runs `f(const Roster&)` under the lock and returns its result.
+  template <typename F>
+  auto ReadRoster(F&& f) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return f(roster_);
+  }
+
+ private:
+  const std::string self_;
+  mutable std::mutex mu_;
+  Roster roster_ ABSL_GUARDED_BY(mu_);
+  // Undo log of the open transaction: a roster id and its version before.
+  std::vector<std::pair<std::string, std::optional<v1::RecordBody>>> undo_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace steersync::domain

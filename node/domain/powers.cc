@@ -1,0 +1,119 @@
+#include "node/domain/powers.h"
+
+#include <algorithm>
+#include <initializer_list>
+
+#include "sync/node_path.h"
+
+namespace steersync::domain {
+namespace {
+
+enum class Levels { kAny, kProvinceOrAbove, kCommune };
+enum class Types { kAny, kOffice };
+
+struct PowerRow {
+  Action action;
+  Types types;
+  Levels levels;
+  std::initializer_list<v1::Role> roles;
+  std::string_view basis;
+};
+
+// DOMAIN-MODEL.md §4. First matching row with the role wins; no row: no power.
+const PowerRow kPowers[] = {
+    {Action::kIssueDirective, Types::kAny, Levels::kAny, {v1::HEAD}, "P 3.1, C 3.1, S14"},
+    {Action::kIssueDirective, Types::kOffice, Levels::kProvinceOrAbove, {v1::STANDING_AGENCY}, "P 6.4, S14"},
+    {Action::kIssueDirective, Types::kOffice, Levels::kCommune, {v1::DEPUTY_HEAD}, "C 4.4, S14"},
+    // Recalling a document is issuing its recall (D30 Art. 18.4): the same powers.
+    {Action::kRecallDirective, Types::kAny, Levels::kAny, {v1::HEAD}, "P 3.1, C 3.1, D30 Art. 18.4"},
+    {Action::kRecallDirective, Types::kOffice, Levels::kProvinceOrAbove, {v1::STANDING_AGENCY}, "P 6.4, D30 Art. 18.4"},
+    {Action::kRecallDirective, Types::kOffice, Levels::kCommune, {v1::DEPUTY_HEAD}, "C 4.4, D30 Art. 18.4"},
+    {Action::kSubmitReport, Types::kAny, Levels::kAny, {v1::HEAD}, "P 12.2, S18"},
+    {Action::kWithdrawReport, Types::kAny, Levels::kAny, {v1::HEAD}, "S18, §1.10"},
+    {Action::kReviewReport, Types::kAny, Levels::kAny,
+     {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD, v1::STANDING_AGENCY}, "P 6.1, 8.3"},
+    {Action::kConveneMeeting, Types::kAny, Levels::kAny,
+     {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD}, "P 9.1, C 7.1"},
+    {Action::kSetWorkingGroup, Types::kAny, Levels::kAny, {v1::HEAD, v1::DEPUTY_HEAD, v1::TEAM_LEADER},
+     "C 4.5, 6.8"},
+};
+
+bool LevelMatches(Levels levels, Level level) {
+  switch (levels) {
+    case Levels::kAny: return true;
+    case Levels::kProvinceOrAbove: return level != Level::kCommune;
+    case Levels::kCommune: return level == Level::kCommune;
+  }
+  return false;
+}
+
+const PowerRow* FindRow(v1::Role role, Level level, const Act& act) {
+  for (const PowerRow& row : kPowers) {
+    if (row.action != act.action || !LevelMatches(row.levels, level)) continue;
+    if (row.types == Types::kOffice && !IsOfficeDocumentType(act.doc_type)) continue;
+    if (std::find(row.roles.begin(), row.roles.end(), role) != row.roles.end()) return &row;
+  }
+  return nullptr;
+}
+
+// Acts anyone in the committee makes: registering receipts and transcribing
+// decisions into the roster (STAFF included; §1.6 "may draft and register").
+bool AnyMember(Action action) {
+  return action == Action::kReceiveReport || action == Action::kReceipt ||
+         action == Action::kRosterEntry;
+}
+
+}  // namespace
+
+Level LevelOf(std::string_view unit) {
+  const int depth = sync::DepthOf(unit);
+  return depth == 0 ? Level::kNational : depth == 1 ? Level::kProvince : Level::kCommune;
+}
+
+std::string_view LevelName(Level level) {
+  switch (level) {
+    case Level::kNational: return "national";
+    case Level::kProvince: return "province";
+    case Level::kCommune: return "commune";
+  }
+  return "?";
+}
+
+bool RoleExistsAt(v1::Role role, Level level) {
+  switch (role) {
+    case v1::STANDING_DEPUTY_HEAD:
+    case v1::STANDING_AGENCY:
+    case v1::SECRETARY:
+      return level != Level::kCommune;
+    case v1::WORKING_GROUP_LEAD:
+      return level == Level::kCommune;
+    case v1::ROLE_UNSPECIFIED:
+      return false;
+    default:
+      return v1::Role_IsValid(role);
+  }
+}
+
+bool HasOwnPower(v1::Role role, Level level, const Act& act) {
+  if (role == v1::SYS_ADMIN || role == v1::ROLE_UNSPECIFIED) return false;
+  if (AnyMember(act.action)) return true;
+  return FindRow(role, level, act) != nullptr;
+}
+
+std::string_view PowerBasis(v1::Role role, Level level, const Act& act) {
+  const PowerRow* row = FindRow(role, level, act);
+  return row == nullptr ? "" : row->basis;
+}
+
+bool IsOfficeDocumentType(std::string_view doc_type) {
+  return doc_type == "TB" || doc_type == "BB" || doc_type == "GM";
+}
+
+bool IsDocumentType(std::string_view doc_type) {
+  static constexpr std::string_view kTypes[] = {
+      "NQ", "QĐ", "CT", "QC", "QYĐ", "TC", "TB", "HD", "CTr", "KH", "PA", "ĐA", "DA", "BC",
+      "BB", "TTr", "HĐ", "CĐ", "BGN", "BTT", "GUQ", "GM", "GGT", "GNP", "PG", "PC", "PB", "CV"};
+  return std::find(std::begin(kTypes), std::end(kTypes), doc_type) != std::end(kTypes);
+}
+
+}  // namespace steersync::domain

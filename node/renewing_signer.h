@@ -1,0 +1,39 @@
+#pragma once
+// Signs local versions with the node's key (sync::VersionSigner), and picks
+// up a renewed certificate and key (deploy/pki.sh renew) on the next
+// signature, so rotation needs no restart.
+//
+// Thread safety: thread-safe.
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "node/identity.h"
+#include "sync/replica.h"
+
+namespace steersync::node {
+
+class RenewingSigner : public sync::VersionSigner {
+ public:
+  static absl::StatusOr<std::unique_ptr<RenewingSigner>> Load(std::string node_id, std::string cert_path,
+                                                              std::string key_path);
+  absl::Status Sign(v1::Record& record) const override;
+
+ private:
+  RenewingSigner(std::string node_id, std::string cert_path, std::string key_path)
+      : node_id_(std::move(node_id)), cert_path_(std::move(cert_path)), key_path_(std::move(key_path)) {}
+  // REQUIRES: mu_ held. Reloads the pair if the certificate file changed.
+  void RefreshIfRenewed() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string node_id_;
+  const std::string cert_path_;
+  const std::string key_path_;
+  mutable std::mutex mu_;
+  mutable std::unique_ptr<Signer> signer_ ABSL_GUARDED_BY(mu_);
+  mutable std::filesystem::file_time_type cert_mtime_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace steersync::node

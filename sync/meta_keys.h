@@ -1,0 +1,43 @@
+#pragma once
+// The store's meta values that the replica core owns: one schema, one place.
+// Every value is written and read through these helpers, so no caller
+// hand-encodes one. (Other owners: node/domain/numbering.h for document
+// serials, node/returned_notices.h for refusals peers sent back.)
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "steersync/v1/record.pb.h"
+#include "sync/store.h"
+
+namespace steersync::sync::meta {
+
+// "local_counter" -> u64 BE: the last counter a local version took (ids and
+// this node's version-vector entry); never reused.
+inline constexpr char kLocalCounter[] = "local_counter";
+// "last_hlc" -> serialized v1::Hlc: the newest timestamp of a local version,
+// so a restarted node never stamps an older one.
+inline constexpr char kLastHlc[] = "last_hlc";
+// "aseq/next/<audience key>" -> u64 BE: the writer's last position per audience.
+inline constexpr char kAudienceNextPrefix[] = "aseq/next/";
+// "aseq/seen/<writer>|<audience key>" -> u64 BE: highest position received.
+inline constexpr char kAudienceSeenPrefix[] = "aseq/seen/";
+// "aseq/gap/<writer>|<audience key>|<u64 BE position>" -> "": a hole.
+inline constexpr char kAudienceGapPrefix[] = "aseq/gap/";
+
+// Big-endian fixed width, so byte order is numeric order.
+std::string EncodeU64(uint64_t value);
+// REQUIRES: `bytes` has 8 bytes (a value EncodeU64 wrote).
+uint64_t DecodeU64(std::string_view bytes);
+
+// A u64 meta value; 0 when absent. An unreadable value is DataLoss.
+absl::StatusOr<uint64_t> GetU64(WriteView& view, std::string_view name);
+absl::Status PutU64(WriteView& view, std::string_view name, uint64_t value);
+
+// The last local HLC; nullopt when none was written.
+absl::StatusOr<std::optional<v1::Hlc>> GetHlc(WriteView& view, std::string_view name);
+
+}  // namespace steersync::sync::meta

@@ -1,0 +1,158 @@
+#include "sync/replica.h"
+
+#include <string>
+
+#include "sync/audience_seq.h"
+#include "sync/merge.h"
+#include "sync/meta_keys.h"
+#include "sync/status_macros.h"
+#include "sync/version_vector.h"
+
+namespace steersync::sync {
+namespace {
+
+Admission Refuse(std::string code, std::string detail) {
+  return Admission{false, std::move(code), std::move(detail)};
+}
+
+std::string Seconds(int64_t micros) { return std::to_string(micros / 1'000'000) + " s"; }
+
+}  // namespace
+
+Replica::Replica(ReplicaOptions options, AdmissionPolicy& policy, const SignatureCheck& signatures,
+                 HybridClock& hlc, const Clock& clock)
+    : options_(std::move(options)), policy_(policy), signatures_(signatures), hlc_(hlc), clock_(clock) {}
+
+Admission Replica::CheckOne(std::string_view from_peer, const v1::Record& record) const {
+  v1::RecordBody body;
+  if (!body.ParseFromString(record.body())) return {};  // ApplyRecords quarantines it
+  Admission a = policy_.CheckAlone(from_peer, body);
+  if (!a.admitted) return a;
+  if (absl::Status s = signatures_.Verify(record, body); !s.ok()) {
+    return Refuse("BAD_SIGNATURE", std::string(s.message()));
+  }
+  // A peer's clock may run ahead of ours by the skew bound, never more: a
+  // version beyond it would drag our clock (and every legal date we sign)
+  // into the future.
+  const int64_t ahead =
+      static_cast<int64_t>(body.version().hlc().wall_micros()) - clock_.NowMicros();
+  if (ahead > options_.max_clock_skew_micros) {
+    return Refuse("CLOCK_AHEAD", "stamped " + Seconds(ahead) + " ahead of this node's clock (bound " +
+                                     Seconds(options_.max_clock_skew_micros) +
+                                     "): the writer's clock is wrong; it is kept here, not applied");
+  }
+  return a;
+}
+
+AloneVerdicts Replica::CheckAlone(std::string_view from_peer,
+                                  const std::vector<v1::Record>& records) const {
+  AloneVerdicts verdicts;
+  verdicts.reserve(records.size());
+  for (const v1::Record& record : records) verdicts.push_back(CheckOne(from_peer, record));
+  return verdicts;
+}
+
+absl::Status Replica::AfterAdmitted(WriteView& view, const v1::RecordBody& body) {
+  SYNC_RETURN_IF_ERROR(policy_.OnAdmitted(view, body));
+  // Holes in a writer's numbering reveal versions dropped on the way.
+  if (body.version().writer() != options_.self_id) SYNC_RETURN_IF_ERROR(NoteAudienceSeq(view, body));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ApplyStats> Replica::ApplyFromPeer(WriteView& view, std::string_view from_peer,
+                                                  const ApplyRequest& request,
+                                                  const AloneVerdicts* alone) {
+  AloneVerdicts computed;
+  if (alone == nullptr || alone->size() != request.records.size()) {
+    computed = CheckAlone(from_peer, request.records);
+    alone = &computed;
+  }
+  const v1::Record* first = request.records.data();
+  absl::Status context_error;
+  auto admit = [&](std::string_view, const v1::RecordBody& body, const v1::Record& record) {
+    const Admission& a = (*alone)[static_cast<size_t>(&record - first)];
+    if (!a.admitted) return a;
+    absl::StatusOr<Admission> in_context = policy_.CheckInContext(view, body, record.body());
+    if (!in_context.ok()) {
+      // Not a verdict: the transaction fails and the batch is taken again.
+      context_error = in_context.status();
+      return Refuse("STORE_ERROR", std::string(context_error.message()));
+    }
+    return *in_context;
+  };
+  SYNC_ASSIGN_OR_RETURN(
+      ApplyStats stats,
+      ApplyRecords(view, from_peer, request.records, request.last_seq, admit, clock_.NowMicros(),
+                   [&](const v1::RecordBody& body) { return AfterAdmitted(view, body); }));
+  SYNC_RETURN_IF_ERROR(context_error);
+  if (request.last_seq != 0 && request.peer_epoch != 0) {
+    // The checkpoint and the log incarnation it counts in, together.
+    SYNC_RETURN_IF_ERROR(view.SetAppliedEpoch(from_peer, request.peer_epoch));
+  }
+  // Every admitted version is within the skew bound (CheckOne).
+  hlc_.Observe(stats.max_hlc);
+  return stats;
+}
+
+absl::StatusOr<uint64_t> Replica::NextCounter(WriteView& view) {
+  SYNC_ASSIGN_OR_RETURN(uint64_t last, meta::GetU64(view, meta::kLocalCounter));
+  return last + 1;
+}
+
+absl::StatusOr<LocalWrite> Replica::WriteLocal(WriteView& view, uint64_t counter,
+                                               v1::RecordBody body,
+                                               const std::optional<v1::Version>& base,
+                                               const VersionSigner& signer) {
+  const std::string& self = options_.self_id;
+  v1::Version* version = body.mutable_version();
+  *version->mutable_hlc() = hlc_.Now();
+  version->set_writer(self);
+
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> existing, view.Get(body.id()));
+  v1::RecordBody current;
+  const bool has_current = existing.has_value() && current.ParseFromString(existing->body());
+  const bool based_on_current =
+      !base.has_value() || (has_current && VersionKey(current.version()) == VersionKey(*base));
+  version->clear_vector();
+  if (based_on_current) {
+    if (has_current) *version->mutable_vector() = current.version().vector();
+    SetCounter(*version->mutable_vector(), self, counter);
+  } else {
+    // Based on an older or losing version: concurrent with everything
+    // written since. Its own vector entry (never reused) keeps it from
+    // dominating this node's other versions (see docs/replication.md).
+    *version->mutable_vector() = base->vector();
+    SetCounter(*version->mutable_vector(), self + "#" + std::to_string(counter), counter);
+  }
+  SYNC_ASSIGN_OR_RETURN(uint64_t audience_seq, NextAudienceSeq(view, body.audience()));
+  body.set_audience_seq(audience_seq);
+
+  LocalWrite out;
+  out.record.set_body(body.SerializeAsString());
+  SYNC_RETURN_IF_ERROR(signer.Sign(out.record));
+  // A local act passes the same admission as a peer's version (but for the
+  // signature it was just given and the clock it was just stamped with).
+  Admission a = policy_.CheckAlone("", body);
+  if (a.admitted) {
+    SYNC_ASSIGN_OR_RETURN(a, policy_.CheckInContext(view, body, out.record.body()));
+  }
+  if (!a.admitted) {
+    return absl::FailedPreconditionError("refused: " + a.reason_code + ": " + a.detail);
+  }
+  SYNC_ASSIGN_OR_RETURN(
+      ApplyStats stats,
+      ApplyRecords(
+          view, "", {out.record}, 0,
+          [](std::string_view, const v1::RecordBody&, const v1::Record&) { return Admission{}; },
+          clock_.NowMicros(), [&](const v1::RecordBody& b) { return AfterAdmitted(view, b); }));
+  if (stats.applied != 1) {
+    return absl::InternalError("local version of '" + body.id() + "' did not join its frontier");
+  }
+  SYNC_RETURN_IF_ERROR(meta::PutU64(view, meta::kLocalCounter, counter));
+  SYNC_RETURN_IF_ERROR(view.MetaPut(meta::kLastHlc, version->hlc().SerializeAsString()));
+  out.version_key = VersionKey(*version);
+  out.body = std::move(body);
+  return out;
+}
+
+}  // namespace steersync::sync

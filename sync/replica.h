@@ -1,0 +1,134 @@
+#pragma once
+// The replica core: the one path by which a version becomes state, for a
+// batch from a neighbour and for a local act alike:
+//
+//   checks of the version alone (the domain's: id grammar, owner, direction,
+//   payload; then the signature) -> clock bound -> checks in context (the
+//   domain's: roster, powers, versions held) -> merge -> change log ->
+//   audience numbering -> checkpoint, all in the caller's one transaction.
+//
+// The daemon runs it inside LMDB transactions on its writer thread, the
+// simulation over an in-memory store, the fuzzer over a fake: the same code.
+// No I/O, no threads, no clock but the one injected.
+//
+// Thread safety: CheckAlone() may run on any thread at once; the write
+// methods run inside one write transaction at a time (the caller's writer).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "steersync/v1/record.pb.h"
+#include "sync/apply.h"
+#include "sync/clock.h"
+#include "sync/hlc.h"
+#include "sync/session.h"
+#include "sync/store.h"
+
+namespace steersync::sync {
+
+// What the core asks of the domain: which versions are admitted. The domain
+// module (node/domain/admission.h) implements it; sync/ knows no rule.
+class AdmissionPolicy {
+ public:
+  virtual ~AdmissionPolicy() = default;
+  // Checks of one version on its own, from `from_peer` ("" for a local act).
+  // Thread-safe: runs off the writer, on several threads at once.
+  virtual Admission CheckAlone(std::string_view from_peer, const v1::RecordBody& body) const = 0;
+  // Checks against what this replica holds (rosters, versions of the
+  // record), inside the write transaction, in batch order. Never called for a
+  // version already held byte for byte. A storage error is returned as a
+  // Status, never as "admit".
+  virtual absl::StatusOr<Admission> CheckInContext(WriteView& view, const v1::RecordBody& body,
+                                                   std::string_view body_bytes) = 0;
+  // `body` was admitted and merged in `view` (its record's current version is
+  // the merge winner): the domain's own state derived from records follows.
+  virtual absl::Status OnAdmitted(WriteView& view, const v1::RecordBody& body) = 0;
+};
+
+// The signature of a version, checked against its writer's certificate.
+class SignatureCheck {
+ public:
+  virtual ~SignatureCheck() = default;
+  // Thread-safe.
+  virtual absl::Status Verify(const v1::Record& record, const v1::RecordBody& body) const = 0;
+};
+
+// Signs local versions.
+class VersionSigner {
+ public:
+  virtual ~VersionSigner() = default;
+  // Sets record.signature (and what else proves it) over record.body().
+  virtual absl::Status Sign(v1::Record& record) const = 0;
+};
+
+struct ReplicaOptions {
+  std::string self_id;
+  // A peer's version stamped further ahead of this node's clock is refused
+  // (CLOCK_AHEAD): it never moves this node's clock, so no peer can push this
+  // node's timestamps or legal dates into the future.
+  int64_t max_clock_skew_micros = 5LL * 60 * 1'000'000;
+};
+
+// Verdicts of CheckAlone for a batch, by index in its records.
+using AloneVerdicts = std::vector<Admission>;
+
+// A local version made by WriteLocal.
+struct LocalWrite {
+  v1::Record record;
+  v1::RecordBody body;
+  std::string version_key;
+};
+
+class Replica {
+ public:
+  // `policy`, `signatures`, `hlc` and `clock` must outlive the replica.
+  Replica(ReplicaOptions options, AdmissionPolicy& policy, const SignatureCheck& signatures,
+          HybridClock& hlc, const Clock& clock);
+
+  const ReplicaOptions& options() const { return options_; }
+  AdmissionPolicy& policy() { return policy_; }
+
+  // Stage 1 (any thread): the checks each version passes alone, then its
+  // signature, then the clock bound. A record whose body does not parse gets
+  // an admitted verdict here: ApplyFromPeer quarantines it as malformed.
+  AloneVerdicts CheckAlone(std::string_view from_peer, const std::vector<v1::Record>& records) const;
+
+  // Stage 2 (the writer, inside the transaction of `view`): admits and merges
+  // a batch from `from_peer` and records its checkpoint and epoch with it.
+  // `alone` is CheckAlone's result for request.records, or null to compute it
+  // here. Only storage failures are errors; refused versions are quarantined
+  // and listed in the stats.
+  absl::StatusOr<ApplyStats> ApplyFromPeer(WriteView& view, std::string_view from_peer,
+                                           const ApplyRequest& request,
+                                           const AloneVerdicts* alone);
+
+  // The counter a local version made now would take (ids embed it).
+  absl::StatusOr<uint64_t> NextCounter(WriteView& view);
+
+  // Stamps, signs, admits and merges a local version of `body` (id, kind,
+  // audience, payload, legal date and authority set by the caller) with
+  // `counter` from NextCounter(). `base`: the version the edit is based on,
+  // when it is not the current one (the edit is then concurrent with what was
+  // written since). A refused act writes nothing and returns
+  // FailedPrecondition "refused: CODE: detail".
+  absl::StatusOr<LocalWrite> WriteLocal(WriteView& view, uint64_t counter, v1::RecordBody body,
+                                        const std::optional<v1::Version>& base,
+                                        const VersionSigner& signer);
+
+ private:
+  Admission CheckOne(std::string_view from_peer, const v1::Record& record) const;
+  absl::Status AfterAdmitted(WriteView& view, const v1::RecordBody& body);
+
+  const ReplicaOptions options_;
+  AdmissionPolicy& policy_;
+  const SignatureCheck& signatures_;
+  HybridClock& hlc_;
+  const Clock& clock_;
+};
+
+}  // namespace steersync::sync
