@@ -183,10 +183,9 @@ void Link::CheckBatch(const LinkContext& ctx, const std::string& peer, PendingAp
     return;
   }
   const size_t split = n / 2;
-  const std::vector<v1::Record> first(records.begin(), records.begin() + static_cast<ptrdiff_t>(split));
-  const std::vector<v1::Record> second(records.begin() + static_cast<ptrdiff_t>(split), records.end());
-  auto later = std::async(std::launch::async, [&] { return ctx.replica->CheckAlone(peer, second); });
-  batch.alone = ctx.replica->CheckAlone(peer, first);
+  const std::span<const v1::Record> all(records);
+  auto later = std::async(std::launch::async, [&] { return ctx.replica->CheckAlone(peer, all.subspan(split)); });
+  batch.alone = ctx.replica->CheckAlone(peer, all.first(split));
   sync::AloneVerdicts rest = later.get();
   batch.alone.insert(batch.alone.end(), std::make_move_iterator(rest.begin()),
                      std::make_move_iterator(rest.end()));

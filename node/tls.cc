@@ -87,12 +87,13 @@ std::string PeerCheck::last_refusal() const {
 }
 
 grpc::Status PeerCheck::Refuse(std::string why) {
-  ++refused_;
   spdlog::warn("{}: refused TLS peer: {}", side_, why);
   {
     std::lock_guard<std::mutex> lock(mu_);
     last_refusal_ = why;
   }
+  // Counted after the reason is recorded: whoever sees the count sees why.
+  ++refused_;
   return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, why);
 }
 

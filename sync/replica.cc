@@ -45,7 +45,7 @@ Admission Replica::CheckOne(std::string_view from_peer, const v1::Record& record
 }
 
 AloneVerdicts Replica::CheckAlone(std::string_view from_peer,
-                                  const std::vector<v1::Record>& records) const {
+                                  std::span<const v1::Record> records) const {
   AloneVerdicts verdicts;
   verdicts.reserve(records.size());
   for (const v1::Record& record : records) verdicts.push_back(CheckOne(from_peer, record));

@@ -29,11 +29,11 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
       refusal = "certificate " + *serial + " of node '" + *peer + "' is revoked";
     }
     if (!refusal.empty()) {
-      ++service_.refused_;
       {
         std::lock_guard<std::mutex> lock(service_.mu_);
         service_.last_refusal_ = refusal;
       }
+      ++service_.refused_;  // after the reason: whoever sees the count sees why
       spdlog::warn("refused sync stream from {}: {}", ctx->peer(), refusal);
       // Through FinishOnce: a cancellation of the refused stream (OnCancel)
       // must not Finish it a second time, which gRPC aborts on.

@@ -262,6 +262,8 @@ TEST_F(HostileInputTest, PayloadAlteredAfterSigningIsQuarantined) {
 // is refused (CLOCK_AHEAD) and kept in quarantine; it never moves the
 // province's clock, so the province's own acts keep today's legal date.
 TEST_F(HostileInputTest, VersionFromAClockFarAheadNeverMovesTheParentsClock) {
+  // The fixture's province runs on the system clock (as steersyncd does), so
+  // "ahead" is measured against that clock.
   const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
