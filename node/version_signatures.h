@@ -23,7 +23,8 @@ class NodeSignatureCheck : public sync::SignatureCheck {
                      std::function<void()> on_revocation)
       : verifier_(verifier), revocations_(revocations), on_revocation_(std::move(on_revocation)) {}
 
-  absl::Status Verify(const v1::Record& record, const v1::RecordBody& body) const override;
+  // BAD_SIGNATURE, or BAD_REVOCATION_LIST for a list the CA did not sign.
+  sync::Admission Verify(const v1::Record& record, const v1::RecordBody& body) const override;
 
  private:
   const Verifier& verifier_;

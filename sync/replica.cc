@@ -28,9 +28,7 @@ Admission Replica::CheckOne(std::string_view from_peer, const v1::Record& record
   if (!body.ParseFromString(record.body())) return {};  // ApplyRecords quarantines it
   Admission a = policy_.CheckAlone(from_peer, body);
   if (!a.admitted) return a;
-  if (absl::Status s = signatures_.Verify(record, body); !s.ok()) {
-    return Refuse("BAD_SIGNATURE", std::string(s.message()));
-  }
+  if (Admission signed_by = signatures_.Verify(record, body); !signed_by.admitted) return signed_by;
   // A peer's clock may run ahead of ours by the skew bound, never more: a
   // version beyond it would drag our clock (and every legal date we sign)
   // into the future.

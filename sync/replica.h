@@ -55,8 +55,9 @@ class AdmissionPolicy {
 class SignatureCheck {
  public:
   virtual ~SignatureCheck() = default;
-  // Thread-safe.
-  virtual absl::Status Verify(const v1::Record& record, const v1::RecordBody& body) const = 0;
+  // The verdict on the version's signatures, with the reason code a refusal
+  // is quarantined under (e.g. BAD_SIGNATURE). Thread-safe.
+  virtual Admission Verify(const v1::Record& record, const v1::RecordBody& body) const = 0;
 };
 
 // Signs local versions.

@@ -1,7 +1,8 @@
 #pragma once
-// Admission for the walking skeleton: which versions a node accepts from
-// whom (DOMAIN-MODEL.md §4–§5, reduced to what directives, reports and
-// acknowledgements need). A refused version is quarantined, never merged.
+// The checks a version passes on its own, before any state is read: which
+// versions a node accepts from whom (DOMAIN-MODEL.md §5 step 1: id grammar,
+// owner, payload, direction, addressing). Pure and thread-safe. A refused
+// version is quarantined, never merged.
 //
 // Reason codes (stable; shown by `steerctl quarantine list`):
 //   BAD_ID             id breaks the grammar (sync/node_path.h) or is too long
@@ -14,7 +15,8 @@
 //   NOT_ADDRESSED      the audience does not include this node
 //   ISSUER_MISMATCH    the payload names another unit than the writer
 //   BAD_STATE          a lifecycle state this writer may not set
-// (node/link.cc adds BAD_SIGNATURE and BAD_REVOCATION_LIST, which need keys;
+// (the signature check, node/version_signatures.h, adds BAD_SIGNATURE and
+// BAD_REVOCATION_LIST, which need keys; the replica core CLOCK_AHEAD;
 // node/domain/act_checks.h the roster checks CAPACITY_*, POWER_DENIED,
 // DELEGATION_MISSING, AUTHORITY_MISMATCH, IMMUTABLE, WITHDRAWN_AFTER_RECEIPT.)
 //

@@ -57,11 +57,11 @@ bool IsDeputy(v1::Role role) {
 // Cheap and deterministic; a version whose bytes change loses its tag.
 class SimSignatures : public sync::SignatureCheck, public sync::VersionSigner {
  public:
-  absl::Status Verify(const v1::Record& record, const v1::RecordBody& body) const override {
+  sync::Admission Verify(const v1::Record& record, const v1::RecordBody& body) const override {
     if (record.signature() != Tag(body.version().writer(), record.body())) {
-      return absl::UnauthenticatedError("tag does not match the body and its writer");
+      return {false, "BAD_SIGNATURE", "tag does not match the body and its writer"};
     }
-    return absl::OkStatus();
+    return {};
   }
   absl::Status Sign(v1::Record& record) const override {
     v1::RecordBody body;
