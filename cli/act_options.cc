@@ -13,7 +13,13 @@ void AddActOptions(CLI::App& cmd, ActOptions& act) {
   cmd.add_option("--member", act.membership_id,
                  "Membership id of the signer, when several members hold the role")
       ->group(kGroup);
-  cmd.add_flag("--kt", act.kt, "Sign for the Head (KT.)")->group(kGroup);
+  CLI::Option* kt = cmd.add_flag("--kt", act.kt, "Sign for the Head (KT.); same as --formula KT")
+                        ->group(kGroup);
+  cmd.add_option("--formula", act.formula,
+                 "Signing formula under a written authorisation (D30 Art. 13): KT, TUQ or TL")
+      ->check(CLI::IsMember({"KT", "TUQ", "TL"}))
+      ->excludes(kt)
+      ->group(kGroup);
   cmd.add_option("--in-body", act.body_id, "BODY record id (default: this node's committee)")
       ->group(kGroup);
 }
@@ -23,6 +29,7 @@ v1::ActAs FillActAs(const ActOptions& act) {
   as.set_role(act.role);
   as.set_membership_id(act.membership_id);
   if (act.kt) as.set_formula("KT");
+  if (!act.formula.empty()) as.set_formula(act.formula);
   as.set_body_id(act.body_id);
   return as;
 }

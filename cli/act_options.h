@@ -12,13 +12,15 @@
 
 namespace steersync::cli {
 
-// The capacity flags: --as ROLE, --member MEMBERSHIP_ID, --kt, --in-body BODY_ID.
+// The capacity flags: --as ROLE, --member MEMBERSHIP_ID, --kt | --formula F,
+// --in-body BODY_ID.
 // All empty: the node picks the capacity (and refuses with
 // CAPACITY_REQUIRED when it cannot).
 struct ActOptions {
   std::string role;           // e.g. "HEAD", "DEPUTY_HEAD", "STANDING_AGENCY".
   std::string membership_id;  // Names one member when several hold `role`.
   bool kt = false;            // Sign for the Head ("KT.", D30 Art. 13.1).
+  std::string formula;        // "KT", "TUQ" or "TL" under a SigningAuthorisation.
   std::string body_id;        // BODY record id; empty: the node's committee.
 };
 

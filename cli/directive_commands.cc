@@ -27,6 +27,7 @@ struct IssueOptions {
   std::vector<std::string> to_units;
   // Earlier directives of this issuer that the new one affects.
   std::vector<std::string> replaces, amends, corrects, recalls;
+  bool local = false;
   ActOptions act;
 };
 
@@ -38,14 +39,19 @@ absl::Status RunDirectiveIssue(const IssueOptions& options, AdminClient& admin, 
   for (const std::string& unit : options.to_units) request.add_to_units(unit);
   *request.mutable_act() = FillActAs(options.act);
   request.set_doc_type(options.doc_type);
-  const std::pair<const char*, const std::vector<std::string>*> relations[] = {
-      {"REPLACES", &options.replaces},
-      {"AMENDS", &options.amends},
-      {"CORRECTS", &options.corrects},
-      {"RECALLS", &options.recalls},
+  request.set_local(options.local);
+  const std::pair<v1::DocumentRelation::Kind, const std::vector<std::string>*> relations[] = {
+      {v1::DocumentRelation::REPLACES, &options.replaces},
+      {v1::DocumentRelation::AMENDS, &options.amends},
+      {v1::DocumentRelation::CORRECTS, &options.corrects},
+      {v1::DocumentRelation::RECALLS, &options.recalls},
   };
   for (const auto& [kind, targets] : relations) {
-    for (const std::string& target : *targets) request.add_relations(std::string(kind) + ":" + target);
+    for (const std::string& target : *targets) {
+      v1::DocumentRelation* rel = request.add_relations();
+      rel->set_kind(kind);
+      rel->set_target(target);
+    }
   }
   SYNC_ASSIGN_OR_RETURN(const v1::IssueDirectiveReply reply,
                         admin.Call(&v1::Admin::Stub::IssueDirective, request));
@@ -62,8 +68,12 @@ void AddDirectiveIssueCommand(CLI::App& parent, Action& action) {
                   "Document type code: KH, QĐ, CT, TB, GM, ... (default CV)");
   cmd->add_option("--title", options->title, "Directive title")->required();
   AddBodyOptions(*cmd, options->body);
-  cmd->add_option("--to", options->to_units, "Addressed unit (repeatable; default: all)")
-      ->allow_extra_args(false);
+  CLI::Option* to = cmd->add_option("--to", options->to_units,
+                                     "Addressed unit (repeatable; default: all)")
+                        ->allow_extra_args(false);
+  cmd->add_flag("--local", options->local,
+                "Keep it on this node: internal minutes and plans are not sent (DOMAIN-MODEL §2)")
+      ->excludes(to);
   constexpr char kRelations[] = "Relations to earlier directives of this issuer (repeatable)";
   cmd->add_option("--replaces", options->replaces, "Replace directive ID")
       ->allow_extra_args(false)

@@ -4,8 +4,8 @@
 //
 // The `add`/`set`/`end` flags are bound straight to the fields of the Admin
 // request they fill. The closed value sets documented in record.proto (unit
-// level and kind, body kind, acting basis, formula) are checked here too:
-// the node stores all but the formula as given.
+// level and kind, body kind, formula) are checked here for a quick usage
+// error; the node checks every one of them again (node/domain/record_checks.cc).
 #include <iostream>
 #include <memory>
 #include <string>
@@ -115,7 +115,7 @@ void AddUnitCommands(CLI::App& app, Action& action) {
   add->add_option("--name", *request->mutable_name(), "Official name")->required();
   add->add_option("--level", *request->mutable_level(),
                   "Level (default: from the unit's depth)")
-      ->check(CLI::IsMember({"PROVINCE", "COMMUNE"}));
+      ->check(CLI::IsMember({"NATIONAL", "PROVINCE", "COMMUNE"}));
   add->add_option("--kind", *request->mutable_commune_kind(), "Commune kind")
       ->check(CLI::IsMember({"XA", "PHUONG", "DAC_KHU"}));
   add->add_option("--code", *request->mutable_admin_code(), "Administrative code");
@@ -233,8 +233,8 @@ void AddActingCommands(CLI::App& app, Action& action) {
   set->add_option("--from", *request->mutable_from(), "First day YYYY-MM-DD")->required();
   set->add_option("--to", *request->mutable_to(), "Last day YYYY-MM-DD")->required();
   set->add_option("--basis", *request->mutable_basis(),
-                  "Legal basis (default: from the role and the unit's level)")
-      ->check(CLI::IsMember({"AUTO_P4_2", "AUTO_C4_1", "DESIGNATED"}));
+                  "Legal basis: AUTO_P4_2, AUTO_C4_1 or 'DESIGNATED(<document>)' "
+                  "(default: from the role and the unit's level)");
   set->add_option("--reason", *request->mutable_reason(), "Why, e.g. the Head's absence");
   set->callback([request, &action] {
     action = WriteAction(&v1::Admin::Stub::SetActing, request, "set");

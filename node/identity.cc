@@ -124,7 +124,7 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Load(const std::string& ca_p
 
 absl::StatusOr<Verifier::TrustedKey> Verifier::Trust(const std::string& cert_der) const {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = trusted_.find(cert_der);
     if (it != trusted_.end()) return it->second;
   }
@@ -156,7 +156,7 @@ absl::StatusOr<Verifier::TrustedKey> Verifier::Trust(const std::string& cert_der
       EVP_PKEY_CTX_set_signature_md(trusted.verify_template.get(), EVP_sha256()) != 1) {
     return absl::UnauthenticatedError("signer key cannot verify: " + OpenSslError());
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   // Bounded: a federation has a few thousand nodes; past that, start over.
   if (trusted_.size() >= kMaxTrustedCertificates) trusted_.clear();
   trusted_.emplace(cert_der, trusted);

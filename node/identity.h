@@ -12,12 +12,13 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "node/revocation.h"
 #include "steersync/v1/record.pb.h"
 
@@ -94,15 +95,15 @@ class Verifier {
     std::shared_ptr<EVP_PKEY_CTX> verify_template;
   };
   // Verifies a certificate's chain once; later calls hit the cache.
-  absl::StatusOr<TrustedKey> Trust(const std::string& cert_der) const;
+  absl::StatusOr<TrustedKey> Trust(const std::string& cert_der) const ABSL_LOCKS_EXCLUDED(mu_);
 
   static constexpr size_t kMaxTrustedCertificates = 16384;
 
   X509StorePtr store_;
   const std::string ca_pem_;
   const RevocationSet* revoked_;
-  mutable std::mutex mu_;
-  mutable std::map<std::string, TrustedKey> trusted_;  // by certificate DER; guarded by mu_
+  mutable absl::Mutex mu_;
+  mutable std::map<std::string, TrustedKey> trusted_ ABSL_GUARDED_BY(mu_);  // by certificate DER
 };
 
 }  // namespace steersync::node

@@ -26,31 +26,31 @@ Link::Link(const LinkContext& context, std::string peer_id, Relation relation,
       tokens_(context.limits.burst) {}
 
 void Link::Attach(std::function<void()> wake, std::function<void(absl::Status)> close) {
-  std::lock_guard<std::mutex> lock(wake_mu_);
+  absl::MutexLock lock(&wake_mu_);
   wake_ = std::move(wake);
   close_ = std::move(close);
 }
 
 void Link::Detach() {
-  std::lock_guard<std::mutex> lock(wake_mu_);
+  absl::MutexLock lock(&wake_mu_);
   wake_ = nullptr;
   close_ = nullptr;
 }
 
 void Link::Wake() {
-  std::lock_guard<std::mutex> lock(wake_mu_);
+  absl::MutexLock lock(&wake_mu_);
   if (wake_) wake_();
 }
 
 bool Link::Fail(absl::Status status, bool protocol_error) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (failed_) return false;
     failed_ = true;
   }
   if (protocol_error) ++stats_->protocol_errors;
   spdlog::warn("link {}: closing: {}", peer_id_, status.ToString());
-  std::lock_guard<std::mutex> lock(wake_mu_);
+  absl::MutexLock lock(&wake_mu_);
   if (close_) close_(std::move(status));
   return true;
 }
@@ -65,7 +65,7 @@ void Link::Start() {
   stats_->connected = true;
   sent_before_session_ = stats_->records_sent;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     session_.Start(checkpoint->seq, checkpoint->epoch);
     DrainSessionLocked();
   }
@@ -80,7 +80,7 @@ void Link::OnMessage(v1::SyncMessage&& message) {
   absl::Status status;
   std::vector<sync::ApplyRequest> requests;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (failed_) return;
     // Token bucket: refill by elapsed time, spend one per message.
     const int64_t now = context_.clock->NowMicros();
@@ -139,7 +139,7 @@ void Link::RecordReturned(const v1::Rejection& r) {
 void Link::OnLocalAppend() {
   absl::Status status;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (failed_) return;
     status = session_.OnLocalAppend();
     if (status.ok()) DrainSessionLocked();  // no apply requests come from local appends
@@ -152,7 +152,7 @@ void Link::OnLocalAppend() {
 }
 
 bool Link::TakeNext(v1::SyncMessage* out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (outbox_.empty()) return false;
   *out = std::move(outbox_.front());
   outbox_.pop_front();
@@ -211,7 +211,7 @@ void Link::OnBatchApplied(PendingApply& batch, absl::Status status) {
     return;
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (const auto& q : batch.result.rejections) {
       spdlog::warn("link {}: quarantined record '{}': {} ({})", peer_id_, sync::Printable(q.record_id, 80),
                    q.reason_code, sync::Printable(q.detail, 300));
@@ -229,18 +229,6 @@ void Link::OnBatchApplied(PendingApply& batch, absl::Status status) {
 }
 
 // Reports newly admitted from a child: their own record or their status.
-static std::vector<std::string> ReportsAdmitted(const sync::ApplyStats& result) {
-  std::vector<std::string> reports;
-  constexpr std::string_view kStatus = "/status";
-  for (const auto& [id, kind] : result.admitted_ids) {
-    if (kind == v1::REPORT) reports.push_back(id);
-    if (kind == v1::REPORT_STATUS && id.size() > kStatus.size()) {
-      reports.push_back(id.substr(0, id.size() - kStatus.size()));
-    }
-  }
-  return reports;
-}
-
 void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
   for (sync::ApplyRequest& request : requests) {
     stats_->records_received += request.records.size();
@@ -256,9 +244,8 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
           },
           [batch, &ctx, weak, failed](absl::Status status) {
             if (!status.ok()) failed->store(true);
-            if (status.ok() && !batch->skipped && ctx.on_reports_admitted) {
-              std::vector<std::string> reports = ReportsAdmitted(batch->result);
-              if (!reports.empty()) ctx.on_reports_admitted(std::move(reports));
+            if (status.ok() && !batch->skipped && ctx.on_admitted && !batch->result.admitted_ids.empty()) {
+              ctx.on_admitted(batch->result.admitted_ids);
             }
             if (auto self = weak.lock()) self->OnBatchApplied(*batch, std::move(status));
           });

@@ -9,13 +9,14 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <deque>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "node/revocation.h"
 #include "node/serial_executor.h"
 #include "node/store/group_commit_writer.h"
@@ -55,9 +56,9 @@ struct LinkContext {
   // Where incoming batches are checked (signatures above all) before they
   // reach the writer; null: on the calling thread.
   SerialExecutor* verify_stage = nullptr;
-  // Called after a commit with the ids of reports newly admitted from a child
-  // (the node registers them RECEIVED, D30 Art. 21.2c). Must not block.
-  std::function<void(std::vector<std::string>)> on_reports_admitted;
+  // Called after a commit with the ids and kinds of the versions admitted
+  // from the peer (the node registers receipts, D30 Art. 21.2c). Must not block.
+  std::function<void(std::vector<std::pair<std::string, v1::RecordKind>>)> on_admitted;
 };
 
 // Counters that outlive a single stream (kept per peer by the node).
@@ -87,15 +88,16 @@ class Link : public std::enable_shared_from_this<Link> {
   // Transport hooks. `wake` asks the transport to pull messages with
   // TakeNext(); `close` ends the stream with a status. Both may be called
   // from any thread until Detach() returns.
-  void Attach(std::function<void()> wake, std::function<void(absl::Status)> close);
+  void Attach(std::function<void()> wake, std::function<void(absl::Status)> close)
+      ABSL_LOCKS_EXCLUDED(wake_mu_);
   // After this returns, neither hook is called again.
-  void Detach();
+  void Detach() ABSL_LOCKS_EXCLUDED(wake_mu_);
 
   // Reads our checkpoint of the peer's log and sends Hello.
-  void Start();
-  void OnMessage(v1::SyncMessage&& message);
+  void Start() ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
+  void OnMessage(v1::SyncMessage&& message) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
   // Our log grew.
-  void OnLocalAppend();
+  void OnLocalAppend() ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
   // Ends the stream because the peer broke the protocol; counted once.
   void CloseForProtocolError(absl::Status status) {
     Fail(std::move(status), /*protocol_error=*/true);
@@ -105,18 +107,17 @@ class Link : public std::enable_shared_from_this<Link> {
   // A newer stream from the same peer took over: close this one.
   void OnReplaced() { Fail(absl::AbortedError("replaced by a newer stream from the same peer")); }
   // Pops the next message to send, if any.
-  bool TakeNext(v1::SyncMessage* out);
+  bool TakeNext(v1::SyncMessage* out) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Keeps a peer's refusal of a version we sent, for `steerctl quarantine list`.
   void RecordReturned(const v1::Rejection& rejection);
-  // REQUIRES: mu_ held. Moves session output into the outbox and returns
-  // the apply requests, to be submitted once mu_ is released.
-  std::vector<sync::ApplyRequest> DrainSessionLocked();
+  // Moves session output into the outbox and returns the apply requests, to
+  // be submitted once mu_ is released.
+  std::vector<sync::ApplyRequest> DrainSessionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   struct PendingApply;
-  // REQUIRES: mu_ not held. Hands apply requests to the verify stage, then
-  // to the store writer.
-  void SubmitApplies(std::vector<sync::ApplyRequest> requests);
+  // Hands apply requests to the verify stage, then to the store writer.
+  void SubmitApplies(std::vector<sync::ApplyRequest> requests) ABSL_LOCKS_EXCLUDED(mu_);
   // The stages of one batch (see PendingApply): static, because they run
   // when the link may already be gone.
   static void CheckBatch(const LinkContext& ctx, const std::string& peer, PendingApply& batch);
@@ -124,29 +125,29 @@ class Link : public std::enable_shared_from_this<Link> {
                                  const std::atomic<bool>& stream_failed, PendingApply& batch,
                                  LmdbStore::View& view);
   // On the writer thread, after the batch's transaction ended.
-  void OnBatchApplied(PendingApply& batch, absl::Status status);
+  void OnBatchApplied(PendingApply& batch, absl::Status status) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
   // Returns true when this call failed the link (false if it already was).
   // A protocol error is counted before the stream is closed, so whoever sees
   // the stream end also sees the count.
-  bool Fail(absl::Status status, bool protocol_error = false);
-  void Wake();
+  bool Fail(absl::Status status, bool protocol_error = false) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
+  void Wake() ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
 
   const LinkContext& context_;
   const std::string peer_id_;
   const Relation relation_;
   const std::shared_ptr<PeerStats> stats_;
 
-  std::mutex wake_mu_;
-  std::function<void()> wake_;                   // guarded by wake_mu_
-  std::function<void(absl::Status)> close_;      // guarded by wake_mu_
+  absl::Mutex wake_mu_;
+  std::function<void()> wake_ ABSL_GUARDED_BY(wake_mu_);
+  std::function<void(absl::Status)> close_ ABSL_GUARDED_BY(wake_mu_);
 
-  std::mutex mu_;
-  sync::Session session_;                        // guarded by mu_
-  std::deque<v1::SyncMessage> outbox_;           // guarded by mu_
-  bool failed_ = false;                          // guarded by mu_
-  double tokens_;                                // guarded by mu_; flood bucket
-  int64_t tokens_at_micros_ = 0;                 // guarded by mu_
-  uint64_t sent_before_session_ = 0;             // stats_->records_sent at Start()
+  absl::Mutex mu_ ABSL_ACQUIRED_AFTER(wake_mu_);
+  sync::Session session_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::SyncMessage> outbox_ ABSL_GUARDED_BY(mu_);
+  bool failed_ ABSL_GUARDED_BY(mu_) = false;
+  double tokens_ ABSL_GUARDED_BY(mu_);  // flood bucket
+  int64_t tokens_at_micros_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t sent_before_session_ = 0;  // stats_->records_sent at Start()
   // Set (on the writer thread) when an apply of this stream failed; the
   // stream's later applies then write nothing. Shared with queued jobs.
   const std::shared_ptr<std::atomic<bool>> apply_failed_ =

@@ -4,6 +4,8 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+
+#include "absl/synchronization/mutex.h"
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -11,6 +13,10 @@
 #include "node/node.h"
 
 int main(int argc, char** argv) {
+  // Debian's abseil is a debug build: absl::Mutex checks lock order and by
+  // default aborts on a cycle. The tests keep that; a running node reports a
+  // cycle in its log rather than dying with it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kReport);
   CLI::App app{"steersyncd: steersync node daemon"};
   std::string config_path;
   std::string log_level = "info";

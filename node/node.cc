@@ -12,6 +12,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <spdlog/spdlog.h>
 
+#include "absl/time/time.h"
 #include "node/admin_service.h"
 #include "node/net/grpc_deadline.h"
 #include "node/audience_gaps.h"
@@ -91,8 +92,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   node->link_context_.writer = node->writer_.get();
   node->verify_stage_ = std::make_unique<SerialExecutor>();
   node->link_context_.verify_stage = node->verify_stage_.get();
-  node->link_context_.on_reports_admitted = [raw](std::vector<std::string> ids) {
-    raw->ReceiveReports(std::move(ids));
+  node->link_context_.on_admitted = [raw](std::vector<std::pair<std::string, v1::RecordKind>> ids) {
+    raw->RegisterReceipts(ids);
   };
   return node;
 }
@@ -222,7 +223,7 @@ absl::Status Node::Start() {
     spdlog::info("{}: metrics on http://{}/metrics (port {})", options_.id,
                  options_.metrics_address, metrics_server_->port());
   }
-  SYNC_RETURN_IF_ERROR(ReceivePendingReports());
+  SYNC_RETURN_IF_ERROR(RegisterPendingReceipts());
   spdlog::info("{}: started; log head {}", options_.id, store_->HeadSeq());
   return absl::OkStatus();
 }
@@ -255,15 +256,19 @@ int Node::metrics_port() const { return metrics_server_ ? metrics_server_->port(
 
 void Node::OnCommit() {
   {
-    std::lock_guard<std::mutex> lock(head_mu_);
+    absl::MutexLock lock(&head_mu_);
   }
-  head_cv_.notify_all();
+  head_cv_.SignalAll();
   for (const auto& link : registry_.Live()) link->OnLocalAppend();
 }
 
 bool Node::WaitForHead(uint64_t seq, std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(head_mu_);
-  return head_cv_.wait_for(lock, timeout, [&] { return store_->HeadSeq() >= seq; });
+  const absl::Time deadline = absl::Now() + absl::FromChrono(timeout);
+  absl::MutexLock lock(&head_mu_);
+  while (store_->HeadSeq() < seq) {
+    if (head_cv_.WaitWithDeadline(&head_mu_, deadline)) return store_->HeadSeq() >= seq;  // timed out
+  }
+  return true;
 }
 
 absl::StatusOr<v1::ListQuarantineReply> Node::ListQuarantine() const {

@@ -9,15 +9,15 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "node/config.h"
 #include "node/identity.h"
 #include "node/link.h"
@@ -93,6 +93,9 @@ class Node {
   absl::StatusOr<v1::ListRosterReply> ListRoster(const v1::ListRosterRequest& request) const;
   // Today's legal date on this node's clock.
   std::string Today() const;
+  // A unit registered in the roster held here (`steerctl unit add`) or one
+  // that has linked to this node: what a directive may be addressed to.
+  absl::StatusOr<bool> IsKnownUnit(const std::string& unit) const;
   absl::StatusOr<std::string> SubmitReport(const v1::SubmitReportRequest& request);
   absl::StatusOr<v1::ListDirectivesReply> ListDirectives() const;
   absl::StatusOr<v1::ListReportsReply> ListReports() const;
@@ -144,10 +147,14 @@ class Node {
   // the recent change log); nullopt when `if_version` is empty.
   absl::StatusOr<std::optional<v1::Version>> FindBase(const std::string& id,
                                                       const std::string& if_version) const;
-  // Registers as RECEIVED the reports still SUBMITTED (after a restart).
-  absl::Status ReceivePendingReports();
-  // Registers newly admitted reports from children as RECEIVED.
+  // D30 Art. 21.2c, S23: what arrives verified is registered received the
+  // same day, automatically: a child's report RECEIVED, a directive from
+  // above addressed to this unit ACKNOWLEDGED. For versions just admitted
+  // from a peer; and at start-up for whatever is still unregistered.
+  void RegisterReceipts(const std::vector<std::pair<std::string, v1::RecordKind>>& admitted);
+  absl::Status RegisterPendingReceipts();
   void ReceiveReports(std::vector<std::string> report_ids);
+  void ReceiveDirectives(std::vector<std::string> directive_ids);
   void OnCommit();
   absl::Status LoadRevocationLists();
   // Loads the rosters and the clock from the store (start-up).
@@ -193,8 +200,10 @@ class Node {
   std::atomic<bool> local_writes_closed_{false};
   std::atomic<bool> unrostered_warned_{false};
 
-  mutable std::mutex head_mu_;
-  mutable std::condition_variable head_cv_;  // notified after every commit
+  // Guards no member: the store's head sequence is read under it so that
+  // WaitForHead() cannot miss the signal OnCommit() sends after every commit.
+  mutable absl::Mutex head_mu_;
+  mutable absl::CondVar head_cv_;  // signalled after every commit
 };
 
 // The directives held in `store` with their receipts and the status their

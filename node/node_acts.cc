@@ -1,6 +1,7 @@
 // The acts a node makes (DOMAIN-MODEL.md §1.8–§1.10, §5): directives,
 // receipts, reports and report statuses, each in a declared capacity whose
 // authority the roster gives on the act's legal date.
+#include <algorithm>
 #include <future>
 #include <map>
 #include <set>
@@ -8,12 +9,16 @@
 #include <spdlog/spdlog.h>
 
 #include "node/domain/act_checks.h"
+#include "node/domain/documents.h"
+#include "node/domain/powers.h"
 #include "node/audience_gaps.h"
 #include "node/node.h"
 #include "node/domain/record_checks.h"
 #include "sync/merge.h"
 #include "sync/node_path.h"
+#include "sync/meta_keys.h"
 #include "sync/status_macros.h"
+#include "sync/text.h"
 #include "sync/version_vector.h"
 
 namespace steersync::node {
@@ -82,11 +87,65 @@ std::string SignedAs(const v1::Authority& a) {
          (a.officer().empty() ? "" : " " + a.officer());
 }
 
+// A directive's number in its series (D30 Art. 15): allocated as the next
+// free serial, or given (a document registered from paper), and never one the
+// series already holds. `key` names the number in the store's meta; the
+// caller stores the directive id under it in the same transaction.
+struct DocumentNumber {
+  std::string display;
+  uint64_t serial = 0;
+  std::string key;
+};
+
+absl::StatusOr<DocumentNumber> AllocateNumber(sync::WriteView& view, const std::string& issuer_body,
+                                              uint32_t year, const std::string& doc_type,
+                                              const std::string& abbrev, const std::string& given) {
+  // Numbers run per issuer, series and year, from 1.
+  const std::string series = issuer_body + "/" + std::to_string(year) + "/" + doc_type;
+  const std::string serial_key = "serial/" + series;
+  auto number_key = [&](uint64_t serial) { return "docno/" + series + "/" + sync::meta::EncodeU64(serial); };
+  SYNC_ASSIGN_OR_RETURN(uint64_t last, sync::meta::GetU64(view, serial_key));
+  DocumentNumber out;
+  if (given.empty()) {
+    out.serial = last + 1;
+    // Skip serials taken by numbers given by hand.
+    for (;; ++out.serial) {
+      SYNC_ASSIGN_OR_RETURN(std::optional<std::string> taken, view.MetaGet(number_key(out.serial)));
+      if (!taken.has_value()) break;
+    }
+    out.display = domain::DisplayNumber(out.serial, doc_type, abbrev);
+  } else {
+    out.serial = domain::ParseDisplayNumber(given)->serial;  // checked by the caller
+    SYNC_ASSIGN_OR_RETURN(std::optional<std::string> taken, view.MetaGet(number_key(out.serial)));
+    if (taken.has_value()) {
+      return absl::AlreadyExistsError("number " + given + " of " + std::to_string(year) + " is already " + *taken +
+                                      " (D30 Art. 15: one number per document in a series)");
+    }
+    out.display = given;
+  }
+  SYNC_RETURN_IF_ERROR(sync::meta::PutU64(view, serial_key, std::max(last, out.serial)));
+  out.key = number_key(out.serial);
+  return out;
+}
+
 v1::Record CurrentOrEmpty(const absl::StatusOr<std::optional<v1::Record>>& r) {
   return r.ok() && r->has_value() ? **r : v1::Record();
 }
 
 }  // namespace
+
+absl::StatusOr<bool> Node::IsKnownUnit(const std::string& unit) const {
+  for (const auto& p : registry_.Peers()) {
+    if (p.peer == unit || sync::IsSelfOrAncestor(p.peer, unit)) return true;
+  }
+  return admission_.ReadRoster([&](const domain::Roster& roster) -> absl::StatusOr<bool> {
+    for (const auto& [id, body] : roster.records()) {
+      v1::Unit u;
+      if (body.kind() == v1::UNIT && u.ParseFromString(body.payload()) && u.unit() == unit) return true;
+    }
+    return false;
+  });
+}
 
 std::string Node::Today() const { return LegalDate(clock_->NowMicros()); }
 
@@ -142,26 +201,32 @@ absl::StatusOr<Node::Written> Node::WriteLocal(const LocalAct& act, BodyMaker ma
 
 absl::StatusOr<std::string> Node::IssueDirective(const v1::IssueDirectiveRequest& request) {
   if (request.title().empty()) return absl::InvalidArgumentError("directive title is required");
+  if (request.local() && request.to_units_size() > 0) {
+    return absl::InvalidArgumentError("a local directive is addressed to no unit (drop --to or --local)");
+  }
   for (const auto& unit : request.to_units()) {
     if (!sync::IsValidNodeId(unit) || !sync::IsSelfOrAncestor(options_.id, unit) ||
         unit == options_.id) {
-      return absl::InvalidArgumentError("'" + unit + "' is not a unit below " + options_.id);
+      return absl::InvalidArgumentError("'" + sync::Printable(unit, 80) + "' is not a unit below " + options_.id);
+    }
+    SYNC_ASSIGN_OR_RETURN(bool known, IsKnownUnit(unit));
+    if (!known) {
+      return absl::NotFoundError("no unit '" + unit + "' is known here: register it with `steerctl unit add " +
+                                 unit + " --name ...` (or let it connect once)");
     }
   }
   const std::string doc_type = request.doc_type().empty() ? "CV" : request.doc_type();
+  if (!domain::IsDocumentType(doc_type)) {
+    return absl::InvalidArgumentError("'" + sync::Printable(doc_type, 16) +
+                                      "' is not a document type code (D30 Appendix III: QĐ, CT, KH, TB, GM, ... or CV)");
+  }
+  if (!request.number().empty()) SYNC_RETURN_IF_ERROR(domain::CheckNumber(request.number(), doc_type, 0));
   std::vector<v1::DocumentRelation> relations;
-  for (const std::string& r : request.relations()) {
-    const size_t colon = r.find(':');
-    v1::DocumentRelation rel;
-    v1::DocumentRelation::Kind kind;
-    if (colon == std::string::npos ||
-        !v1::DocumentRelation::Kind_Parse(r.substr(0, colon), &kind) ||
-        kind == v1::DocumentRelation::KIND_UNSPECIFIED) {
-      return absl::InvalidArgumentError("relation '" + r +
-                                        "' is not REPLACES:<id>, AMENDS:<id>, CORRECTS:<id> or RECALLS:<id>");
+  for (const v1::DocumentRelation& rel : request.relations()) {
+    if (rel.kind() == v1::DocumentRelation::KIND_UNSPECIFIED || !v1::DocumentRelation::Kind_IsValid(rel.kind())) {
+      return absl::InvalidArgumentError("relation to '" + sync::Printable(rel.target(), 80) +
+                                        "' has no kind (REPLACES, AMENDS, CORRECTS or RECALLS)");
     }
-    rel.set_kind(kind);
-    rel.set_target(r.substr(colon + 1));
     SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> target, store_->GetRecord(rel.target()));
     v1::RecordBody target_body;
     if (!target.has_value() || !target_body.ParseFromString(target->body()) ||
@@ -184,20 +249,14 @@ absl::StatusOr<std::string> Node::IssueDirective(const v1::IssueDirectiveRequest
         const std::string issuer_body =
             request.act().body_id().empty() ? domain::DefaultBodyOf(options_.id) : request.act().body_id();
         const uint32_t year = static_cast<uint32_t>(std::stoi(today.substr(0, 4)));
-        // D30 Art. 15: numbers run per issuer, series and year, from 1.
-        const std::string serial_key = "serial/" + issuer_body + "/" + std::to_string(year) + "/" + doc_type;
-        SYNC_ASSIGN_OR_RETURN(std::optional<std::string> last, view.MetaGet(serial_key));
-        const uint64_t serial = (last.has_value() ? lmdb::DecodeSeq(*last) : 0) + 1;
-        SYNC_RETURN_IF_ERROR(view.MetaPut(serial_key, lmdb::EncodeSeq(serial)));
+        SYNC_ASSIGN_OR_RETURN(std::string abbrev, admission_.ReadRoster([&](const domain::Roster& roster) {
+          return absl::StatusOr<std::string>(domain::AbbrevOf(roster, issuer_body));
+        }));
+        SYNC_ASSIGN_OR_RETURN(DocumentNumber number,
+                              AllocateNumber(view, issuer_body, year, doc_type, abbrev, request.number()));
         v1::Directive d;
-        if (request.number().empty()) {
-          char number[64];
-          std::snprintf(number, sizeof(number), "%02llu/%s-BCĐ",
-                        static_cast<unsigned long long>(serial), doc_type.c_str());
-          d.set_number(number);
-        } else {
-          d.set_number(request.number());
-        }
+        d.set_number(number.display);
+        const uint64_t serial = number.serial;
         d.set_title(request.title());
         d.set_body(request.body());
         d.set_issuer(options_.id);
@@ -210,14 +269,15 @@ absl::StatusOr<std::string> Node::IssueDirective(const v1::IssueDirectiveRequest
         d.set_serial(static_cast<uint32_t>(serial));
         for (const auto& rel : relations) *d.add_relations() = rel;
         body.set_kind(v1::DIRECTIVE);
-        body.mutable_audience()->set_direction(v1::Audience::DOWN);
+        body.mutable_audience()->set_direction(request.local() ? v1::Audience::LOCAL : v1::Audience::DOWN);
         body.mutable_audience()->set_root(options_.id);
         *body.mutable_audience()->mutable_units() = request.to_units();
         body.set_payload(d.SerializeAsString());
-        // R4 between versions of one record; between documents, the
-        // relations above decide which is in force (ListDirectives).
-        for (const auto& rel : relations) body.mutable_version()->add_supersedes(rel.target());
-        return options_.id + "/d/" + std::to_string(counter);
+        // Between documents the relations decide which is in force
+        // (ListDirectives); Version.supersedes is for versions of one record.
+        const std::string id = options_.id + "/d/" + std::to_string(counter);
+        SYNC_RETURN_IF_ERROR(view.MetaPut(number.key, id));
+        return id;
       }));
   return w.id;
 }
@@ -241,10 +301,11 @@ absl::StatusOr<std::string> Node::AckDirective(const v1::AckDirectiveRequest& re
   if (d.issuer() == options_.id) {
     return absl::InvalidArgumentError("a unit does not acknowledge its own directive");
   }
-  const std::string state = request.state().empty() ? "ACKNOWLEDGED" : request.state();
-  if (state != "ACKNOWLEDGED" && state != "RETURNED") {
+  const std::optional<domain::ReceiptState> parsed = domain::ParseReceiptState(request.state());
+  if (parsed != domain::ReceiptState::kAcknowledged && parsed != domain::ReceiptState::kReturned) {
     return absl::InvalidArgumentError("a unit acknowledges (ACKNOWLEDGED) or returns (RETURNED) a directive");
   }
+  const std::string state(domain::ReceiptStateName(*parsed));
   const std::string id = options_.id + "/a/" + directive_id;
   v1::RecordBody current;
   const v1::Record existing = CurrentOrEmpty(store_->GetRecord(id));
@@ -252,11 +313,14 @@ absl::StatusOr<std::string> Node::AckDirective(const v1::AckDirectiveRequest& re
       request.if_version().empty()) {
     v1::Acknowledgement held;
     held.ParseFromString(current.payload());
-    const std::string held_state = held.state().empty() ? "ACKNOWLEDGED" : held.state();
-    if (held_state == state && current.version().writer() == options_.id) return id;  // idempotent
+    if (domain::ParseReceiptState(held.state()) == parsed && current.version().writer() == options_.id) {
+      return id;  // idempotent
+    }
   }
   SYNC_ASSIGN_OR_RETURN(std::optional<v1::Version> base, FindBase(id, request.if_version()));
-  LocalAct act{domain::Act{domain::Action::kReceipt, ""}, request.act(), base};
+  const domain::Action action = *parsed == domain::ReceiptState::kAcknowledged ? domain::Action::kReceiveDirective
+                                                                                : domain::Action::kReceipt;
+  LocalAct act{domain::Act{action, ""}, request.act(), base};
   SYNC_ASSIGN_OR_RETURN(
       Written w, WriteLocal(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
                                      -> absl::StatusOr<std::string> {
@@ -306,6 +370,13 @@ absl::StatusOr<v1::RecallDirectiveReply> Node::RecallDirective(const v1::RecallD
   v1::RecallDirectiveReply reply;
   for (const std::string& unit : units) {
     const std::string id = unit + "/a/" + request.directive_id();
+    v1::RecordBody held;
+    v1::Acknowledgement held_receipt;
+    if (const v1::Record existing = CurrentOrEmpty(store_->GetRecord(id));
+        held.ParseFromString(existing.body()) && held_receipt.ParseFromString(held.payload()) &&
+        domain::ParseReceiptState(held_receipt.state()) == domain::ReceiptState::kRecalled) {
+      continue;  // recalled from this unit already
+    }
     // Recalling a document takes the power to issue its type (§4): every
     // receiver looks the type up in the directive it holds (act_checks.cc).
     LocalAct act{domain::Act{domain::Action::kRecallDirective, d.doc_type()}, request.act(), std::nullopt};
@@ -327,6 +398,10 @@ absl::StatusOr<v1::RecallDirectiveReply> Node::RecallDirective(const v1::RecallD
         }));
     reply.add_ids(w.id);
   }
+  if (reply.ids().empty()) {
+    return absl::FailedPreconditionError("'" + request.directive_id() + "' is already recalled from every unit (" +
+                                         Join(std::vector<std::string>(units.begin(), units.end())) + ")");
+  }
   return reply;
 }
 
@@ -335,12 +410,19 @@ absl::StatusOr<v1::RecallDirectiveReply> Node::RecallDirective(const v1::RecallD
 absl::StatusOr<std::string> Node::SubmitReport(const v1::SubmitReportRequest& request) {
   const std::string parent = sync::ParentOf(options_.id);
   if (parent.empty()) return absl::FailedPreconditionError("the root node has no parent to report to");
-  if (request.period().empty()) return absl::InvalidArgumentError("report period is required");
+  if (!domain::IsReportingPeriod(request.period())) {
+    return absl::InvalidArgumentError("report period '" + sync::Printable(request.period(), 32) + "' is not " +
+                                      domain::kPeriodFormats);
+  }
   if (request.title().empty()) return absl::InvalidArgumentError("report title is required");
   if (!request.in_reply_to().empty()) {
     SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> r, store_->GetRecord(request.in_reply_to()));
-    if (!r.has_value()) {
-      return absl::NotFoundError("no directive '" + request.in_reply_to() + "' on this node");
+    v1::RecordBody answered;
+    if (!r.has_value() || !answered.ParseFromString(r->body()) || answered.kind() != v1::DIRECTIVE ||
+        !sync::IsSelfOrAncestor(answered.version().writer(), options_.id) ||
+        answered.version().writer() == options_.id) {
+      return absl::NotFoundError("no directive '" + sync::Printable(request.in_reply_to(), 80) +
+                                 "' from above is held on this node (see `steerctl directive list`)");
     }
   }
   if (!request.supersedes_report().empty()) {
@@ -491,17 +573,83 @@ void Node::ReceiveReports(std::vector<std::string> report_ids) {
   }
 }
 
-absl::Status Node::ReceivePendingReports() {
-  std::vector<std::string> pending;
+void Node::RegisterReceipts(const std::vector<std::pair<std::string, v1::RecordKind>>& admitted) {
+  constexpr std::string_view kStatus = "/status";
+  std::vector<std::string> reports;
+  std::vector<std::string> directives;
+  for (const auto& [id, kind] : admitted) {
+    if (kind == v1::REPORT) reports.push_back(id);
+    // The SUBMITTED status follows its report: the receipt descends from it.
+    if (kind == v1::REPORT_STATUS && id.size() > kStatus.size()) {
+      reports.push_back(id.substr(0, id.size() - kStatus.size()));
+    }
+    if (kind == v1::DIRECTIVE) directives.push_back(id);
+  }
+  if (!reports.empty()) ReceiveReports(std::move(reports));
+  if (!directives.empty()) ReceiveDirectives(std::move(directives));
+}
+
+absl::Status Node::RegisterPendingReceipts() {
+  std::vector<std::string> reports;
+  std::vector<std::string> directives;
+  std::set<std::string> receipts;
   SYNC_RETURN_IF_ERROR(store_->ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
     v1::ReportStatus st;
     if (body.kind() == v1::REPORT_STATUS && st.ParseFromString(body.payload()) &&
         st.state() == "SUBMITTED" && sync::ParentOf(body.version().writer()) == options_.id) {
-      pending.push_back(st.report_id());
+      reports.push_back(st.report_id());
     }
+    if (body.kind() == v1::DIRECTIVE && body.version().writer() != options_.id) directives.push_back(body.id());
+    if (body.kind() == v1::ACKNOWLEDGEMENT) receipts.insert(body.id());
   }));
-  if (!pending.empty()) ReceiveReports(std::move(pending));
+  std::erase_if(directives, [&](const std::string& d) { return receipts.count(options_.id + "/a/" + d) > 0; });
+  if (!reports.empty()) ReceiveReports(std::move(reports));
+  if (!directives.empty()) ReceiveDirectives(std::move(directives));
   return absl::OkStatus();
+}
+
+void Node::ReceiveDirectives(std::vector<std::string> directive_ids) {
+  for (std::string& directive_id : directive_ids) {
+    const std::string id = options_.id + "/a/" + directive_id;
+    LocalAct act{domain::Act{domain::Action::kReceiveDirective, ""}, v1::ActAs(), std::nullopt};
+    SubmitLocal(
+        act,
+        [this, directive_id, id](uint64_t, LmdbStore::View& view, v1::RecordBody& body)
+            -> absl::StatusOr<std::string> {
+          // Once: never over a receipt already held (an officer's
+          // acknowledgement or return, or the issuer's recall).
+          SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> held, view.Get(id));
+          if (held.has_value()) return absl::AlreadyExistsError("receipt held");
+          SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> record, view.Get(directive_id));
+          v1::RecordBody directive_body;
+          v1::Directive d;
+          if (!record.has_value() || !directive_body.ParseFromString(record->body()) ||
+              !d.ParseFromString(directive_body.payload())) {
+            return absl::NotFoundError("directive gone");
+          }
+          // Only a directive addressed to this unit itself: one relayed
+          // through it to units below is theirs to acknowledge.
+          const bool addressed = d.to_units().empty() || std::find(d.to_units().begin(), d.to_units().end(),
+                                                                   options_.id) != d.to_units().end();
+          if (!addressed || d.issuer() == options_.id) return absl::AlreadyExistsError("not addressed here");
+          v1::Acknowledgement a;
+          a.set_directive_id(directive_id);
+          a.set_unit(options_.id);
+          a.set_acknowledged_date(LegalDate(clock_->NowMicros()));
+          a.set_state(std::string(domain::ReceiptStateName(domain::ReceiptState::kAcknowledged)));
+          a.set_reason("received and verified");
+          body.set_kind(v1::ACKNOWLEDGEMENT);
+          body.mutable_audience()->set_direction(v1::Audience::UP);
+          body.mutable_audience()->set_root(d.issuer());
+          body.set_payload(a.SerializeAsString());
+          return id;
+        },
+        [this, directive_id](absl::StatusOr<Written> w) {
+          if (!w.ok() && !absl::IsAlreadyExists(w.status()) && !absl::IsUnavailable(w.status())) {
+            spdlog::warn("{}: registering {} as received: {}", options_.id, directive_id, w.status().ToString());
+          }
+        });
+  }
 }
 
 absl::StatusOr<std::optional<v1::Version>> Node::FindBase(const std::string& id,
@@ -543,7 +691,7 @@ absl::StatusOr<v1::ListDirectivesReply> Node::ListDirectives() const { return Li
 absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store) {
   v1::ListDirectivesReply reply;
   std::map<std::string, v1::DirectiveInfo> directives;
-  std::map<std::string, std::vector<std::pair<std::string, std::string>>> affected;  // target -> (kind, by)
+  std::map<std::string, std::vector<std::pair<v1::DocumentRelation::Kind, std::string>>> affected;  // target -> (kind, by)
   std::vector<v1::Acknowledgement> receipts;
   SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
     if (body.kind() == v1::ACKNOWLEDGEMENT) {
@@ -566,33 +714,44 @@ absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store)
       }
       info.set_signed_as(SignedAs(body.version().authority()));
       for (const auto& rel : d.relations()) {
-        affected[rel.target()].emplace_back(v1::DocumentRelation::Kind_Name(rel.kind()), body.id());
+        affected[rel.target()].emplace_back(rel.kind(), body.id());
       }
     }
   }));
   for (const v1::Acknowledgement& a : receipts) {
     auto it = directives.find(a.directive_id());
-    if (it == directives.end()) continue;
-    if (a.state() == "RECALLED") {
-      it->second.add_recalled_from(a.unit());
-    } else if (a.state() == "RETURNED") {
-      it->second.add_returned_by(a.unit());
-    } else {
-      it->second.add_acks(a.unit());
+    const std::optional<domain::ReceiptState> state = domain::ParseReceiptState(a.state());
+    if (it == directives.end() || !state.has_value()) continue;
+    switch (*state) {
+      case domain::ReceiptState::kRecalled: it->second.add_recalled_from(a.unit()); break;
+      case domain::ReceiptState::kReturned: it->second.add_returned_by(a.unit()); break;
+      case domain::ReceiptState::kAcknowledged: it->second.add_acks(a.unit()); break;
     }
   }
   for (auto& [id, info] : directives) {
-    // Derived from every relation held, so the arrival order never matters (E6).
-    std::string status = "EFFECTIVE";
+    // Derived from every relation held, so the arrival order never matters
+    // (E6). The strongest effect decides: a recall, then a replacement, then
+    // an amendment or correction.
+    using domain::DirectiveStatus;
+    DirectiveStatus status = DirectiveStatus::kEffective;
     for (const auto& [kind, by] : affected[id]) {
-      info.add_affected_by(kind + " by " + by);
-      if (kind == "RECALLS") status = "RECALLED";
-      else if (kind == "REPLACES" && status != "RECALLED") status = "SUPERSEDED";
-      else if (kind == "AMENDS" && status == "EFFECTIVE") status = "AMENDED";
-      else if (kind == "CORRECTS" && status == "EFFECTIVE") status = "CORRECTED";
+      info.add_affected_by(v1::DocumentRelation::Kind_Name(kind) + " by " + by);
+      switch (kind) {
+        case v1::DocumentRelation::RECALLS: status = DirectiveStatus::kRecalled; break;
+        case v1::DocumentRelation::REPLACES:
+          if (status != DirectiveStatus::kRecalled) status = DirectiveStatus::kSuperseded;
+          break;
+        case v1::DocumentRelation::AMENDS:
+          if (status == DirectiveStatus::kEffective) status = DirectiveStatus::kAmended;
+          break;
+        case v1::DocumentRelation::CORRECTS:
+          if (status == DirectiveStatus::kEffective) status = DirectiveStatus::kCorrected;
+          break;
+        default: break;
+      }
     }
-    if (status == "EFFECTIVE" && info.recalled_from_size() > 0) status = "RECALLED";
-    info.set_status(status);
+    if (status == DirectiveStatus::kEffective && info.recalled_from_size() > 0) status = DirectiveStatus::kRecalled;
+    info.set_status(std::string(domain::DirectiveStatusName(status)));
     *reply.add_directives() = std::move(info);
   }
   return reply;

@@ -2,7 +2,8 @@
 // memberships, acting windows and signing authorisations. Each is a record
 // owned by this node that flows AROUND it (its subtree and its parent), so
 // every node that judges this node's acts holds the roster they were made
-// under. Entries transcribe external decisions (S17) and must cite them.
+// under; a working group's entries stay LOCAL (§1.3). Entries transcribe
+// external decisions (S17) and must cite them.
 #include <algorithm>
 #include <map>
 #include <tuple>
@@ -10,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "node/node.h"
+#include "node/domain/powers.h"
 #include "node/domain/record_checks.h"
 #include "sync/node_path.h"
 #include "sync/status_macros.h"
@@ -43,11 +45,14 @@ absl::StatusOr<v1::WriteReply> Node::WriteRoster(v1::RecordKind kind, std::strin
                                                  const google::protobuf::Message& payload) {
   LocalAct act{domain::Act{domain::Action::kRosterEntry, ""}, v1::ActAs(), std::nullopt};
   const std::string bytes = payload.SerializeAsString();
+  SYNC_ASSIGN_OR_RETURN(const bool local, admission_.ReadRoster([&](const domain::Roster& roster) {
+    return absl::StatusOr<bool>(domain::IsWorkingGroupEntry(roster, kind, bytes));
+  }));
   SYNC_ASSIGN_OR_RETURN(
       Written w, WriteLocal(act, [&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
                                      -> absl::StatusOr<std::string> {
         body.set_kind(kind);
-        body.mutable_audience()->set_direction(v1::Audience::AROUND);
+        body.mutable_audience()->set_direction(local ? v1::Audience::LOCAL : v1::Audience::AROUND);
         body.mutable_audience()->set_root(options_.id);
         body.set_payload(bytes);
         // "<node>/<kind>/#" ids take this write's counter.
@@ -66,7 +71,7 @@ absl::StatusOr<v1::WriteReply> Node::AddUnit(const v1::AddUnitRequest& request) 
   v1::Unit u;
   u.set_unit(request.unit());
   u.set_name(request.name());
-  u.set_level(request.level().empty() ? (sync::DepthOf(request.unit()) <= 1 ? "PROVINCE" : "COMMUNE")
+  u.set_level(request.level().empty() ? std::string(domain::LevelCode(domain::LevelOf(request.unit())))
                                       : request.level());
   u.set_commune_kind(request.commune_kind());
   u.set_admin_code(request.admin_code());
@@ -179,9 +184,18 @@ absl::StatusOr<v1::WriteReply> Node::SetActing(const v1::SetActingRequest& reque
     w.set_reason(request.reason());
     std::string basis = request.basis();
     if (basis.empty()) {
-      if (m->role() == v1::STANDING_DEPUTY_HEAD) basis = "AUTO_P4_2";
-      else if (sync::DepthOf(options_.id) >= 2) basis = "AUTO_C4_1";
-      else basis = "DESIGNATED";
+      if (m->role() == v1::STANDING_DEPUTY_HEAD) {
+        basis = "AUTO_P4_2";
+      } else if (domain::LevelOf(options_.id) == domain::Level::kCommune) {
+        basis = "AUTO_C4_1";
+      } else {
+        return absl::InvalidArgumentError(
+            m->full_name() + " is not the Standing Deputy: another Deputy acts for the Head only when the Head "
+            "designates them in writing; give --basis 'DESIGNATED(<document>)' (DOMAIN-MODEL §1.7, S1)");
+      }
+    } else if (!domain::IsActingBasis(basis)) {
+      return absl::InvalidArgumentError("acting basis '" + basis +
+                                        "' is not AUTO_P4_2, AUTO_C4_1 or DESIGNATED(<document>)");
     }
     w.set_basis(basis);
     return w;

@@ -16,7 +16,7 @@ absl::StatusOr<std::unique_ptr<RenewingSigner>> RenewingSigner::Load(std::string
     return absl::InvalidArgumentError("certificate " + out->cert_path_ + " is for node '" + signer->node_id() +
                                       "' but node.id is '" + out->node_id_ + "'");
   }
-  std::lock_guard<std::mutex> lock(out->mu_);
+  absl::MutexLock lock(&out->mu_);
   out->signer_ = std::move(signer);
   std::error_code ec;
   out->cert_mtime_ = std::filesystem::last_write_time(out->cert_path_, ec);
@@ -41,7 +41,7 @@ void RenewingSigner::RefreshIfRenewed() const {
 }
 
 absl::Status RenewingSigner::Sign(v1::Record& record) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   RefreshIfRenewed();
   return signer_->Sign(record);
 }

@@ -7,10 +7,10 @@
 
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "node/identity.h"
 #include "sync/replica.h"
 
@@ -20,18 +20,18 @@ class RenewingSigner : public sync::VersionSigner {
  public:
   static absl::StatusOr<std::unique_ptr<RenewingSigner>> Load(std::string node_id, std::string cert_path,
                                                               std::string key_path);
-  absl::Status Sign(v1::Record& record) const override;
+  absl::Status Sign(v1::Record& record) const override ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   RenewingSigner(std::string node_id, std::string cert_path, std::string key_path)
       : node_id_(std::move(node_id)), cert_path_(std::move(cert_path)), key_path_(std::move(key_path)) {}
-  // REQUIRES: mu_ held. Reloads the pair if the certificate file changed.
+  // Reloads the pair if the certificate file changed.
   void RefreshIfRenewed() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string node_id_;
   const std::string cert_path_;
   const std::string key_path_;
-  mutable std::mutex mu_;
+  mutable absl::Mutex mu_;
   mutable std::unique_ptr<Signer> signer_ ABSL_GUARDED_BY(mu_);
   mutable std::filesystem::file_time_type cert_mtime_ ABSL_GUARDED_BY(mu_);
 };

@@ -70,21 +70,21 @@ absl::StatusOr<ParsedCrl> ParseAndVerifyCrl(const std::string& crl_bytes,
 }
 
 bool RevocationSet::Merge(const ParsedCrl& crl) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   bool added = false;
   for (const auto& [serial, at] : crl.revoked) added |= revoked_.emplace(serial, at).second;
   return added;
 }
 
 std::optional<int64_t> RevocationSet::RevokedAt(const std::string& serial_hex) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = revoked_.find(serial_hex);
   if (it == revoked_.end()) return std::nullopt;
   return it->second;
 }
 
 size_t RevocationSet::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return revoked_.size();
 }
 

@@ -10,11 +10,12 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 
 namespace steersync::node {
 
@@ -34,14 +35,14 @@ class RevocationSet {
  public:
   // Adds every entry of `crl` (a union: nothing is ever un-revoked).
   // Returns true when something new was added.
-  bool Merge(const ParsedCrl& crl);
+  bool Merge(const ParsedCrl& crl) ABSL_LOCKS_EXCLUDED(mu_);
   // The revocation time of `serial_hex`, if revoked.
-  std::optional<int64_t> RevokedAt(const std::string& serial_hex) const;
-  size_t size() const;
+  std::optional<int64_t> RevokedAt(const std::string& serial_hex) const ABSL_LOCKS_EXCLUDED(mu_);
+  size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  mutable std::mutex mu_;
-  std::map<std::string, int64_t> revoked_;  // guarded by mu_
+  mutable absl::Mutex mu_;
+  std::map<std::string, int64_t> revoked_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace steersync::node

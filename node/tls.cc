@@ -82,14 +82,14 @@ PeerCheck::PeerCheck(std::string ca_pem, const RevocationSet* revoked,
 }
 
 std::string PeerCheck::last_refusal() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return last_refusal_;
 }
 
 grpc::Status PeerCheck::Refuse(std::string why) {
   spdlog::warn("{}: refused TLS peer: {}", side_, why);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     last_refusal_ = why;
   }
   // Counted after the reason is recorded: whoever sees the count sees why.

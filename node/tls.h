@@ -11,7 +11,6 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -20,7 +19,9 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/security/tls_certificate_verifier.h>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "node/config.h"
 #include "node/identity.h"
 #include "node/revocation.h"
@@ -50,10 +51,10 @@ class PeerCheck {
   grpc::Status Check(const std::string& peer_chain_pem);
 
   uint64_t refused() const { return refused_.load(); }
-  std::string last_refusal() const;
+  std::string last_refusal() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  grpc::Status Refuse(std::string why);
+  grpc::Status Refuse(std::string why) ABSL_LOCKS_EXCLUDED(mu_);
 
   X509StorePtr store_;
   const RevocationSet* revoked_;
@@ -61,8 +62,8 @@ class PeerCheck {
   const std::string side_;
   const std::string uri_prefix_;
   std::atomic<uint64_t> refused_{0};
-  mutable std::mutex mu_;
-  std::string last_refusal_;  // guarded by mu_
+  mutable absl::Mutex mu_;
+  std::string last_refusal_ ABSL_GUARDED_BY(mu_);
 };
 
 struct TlsOptions {

@@ -12,7 +12,7 @@ int CompareHlc(const v1::Hlc& a, const v1::Hlc& b) {
 
 v1::Hlc HybridClock::Now() {
   const uint64_t physical = static_cast<uint64_t>(std::max<int64_t>(clock_.NowMicros(), 0));
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (physical > last_wall_) {
     last_wall_ = physical;
     last_logical_ = 0;
@@ -26,7 +26,7 @@ v1::Hlc HybridClock::Now() {
 }
 
 void HybridClock::Observe(const v1::Hlc& remote) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (remote.wall_micros() > last_wall_ ||
       (remote.wall_micros() == last_wall_ && remote.logical() > last_logical_)) {
     last_wall_ = remote.wall_micros();

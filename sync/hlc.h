@@ -3,8 +3,9 @@
 // but never go backwards and always move past every timestamp observed.
 
 #include <cstdint>
-#include <mutex>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "steersync/v1/record.pb.h"
 #include "sync/clock.h"
 
@@ -21,17 +22,17 @@ class HybridClock {
   explicit HybridClock(const Clock& clock) : clock_(clock) {}
 
   // A fresh timestamp for a local event.
-  v1::Hlc Now();
+  v1::Hlc Now() ABSL_LOCKS_EXCLUDED(mu_);
   // Moves the clock past a timestamp received from another node.
-  void Observe(const v1::Hlc& remote);
+  void Observe(const v1::Hlc& remote) ABSL_LOCKS_EXCLUDED(mu_);
   // Restores the last timestamp persisted before a restart.
-  void Restore(const v1::Hlc& last);
+  void Restore(const v1::Hlc& last) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   const Clock& clock_;
-  std::mutex mu_;
-  uint64_t last_wall_ = 0;  // guarded by mu_
-  uint32_t last_logical_ = 0;  // guarded by mu_
+  absl::Mutex mu_;
+  uint64_t last_wall_ ABSL_GUARDED_BY(mu_) = 0;
+  uint32_t last_logical_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace steersync::sync

@@ -1,6 +1,9 @@
 #include "sync/merge.h"
 
+#include <openssl/sha.h>
+
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "sync/hlc.h"
@@ -11,9 +14,18 @@ namespace {
 
 using Outcome = MergeDecision::Outcome;
 
-bool Supersedes(const v1::Version& v, std::string_view other_writer_hlc_key) {
-  return std::find(v.supersedes().begin(), v.supersedes().end(), other_writer_hlc_key) !=
+// `v` names `other` in its supersession chain: a writer that replaces a
+// version deliberately carries that version's own chain too (WriteLocal), so
+// one lookup covers "replaces the other or anything it replaced".
+bool Supersedes(const v1::Version& v, std::string_view other_key) {
+  return std::find(v.supersedes().begin(), v.supersedes().end(), other_key) !=
          v.supersedes().end();
+}
+
+std::array<unsigned char, SHA256_DIGEST_LENGTH> Sha256(std::string_view bytes) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest;
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest.data());
+  return digest;
 }
 
 // <0 when a wins, >0 when b wins; 0 undecided by this rule.
@@ -87,7 +99,9 @@ MergeDecision Decide(const v1::RecordBody& existing, std::string_view existing_b
   if (ev.legal_date() != iv.legal_date()) return pick(ev.legal_date() > iv.legal_date() ? -1 : 1, Rule::kR5TieBreak);
   if (int c = CompareHlc(ev.hlc(), iv.hlc())) return pick(c > 0 ? -1 : 1, Rule::kR5TieBreak);
   if (ev.writer() != iv.writer()) return pick(ev.writer() < iv.writer() ? -1 : 1, Rule::kR5TieBreak);
-  return pick(existing_bytes < incoming_bytes ? -1 : 1, Rule::kR5TieBreak);
+  // Same writer and timestamp, different bytes: an equivocation. The smaller
+  // SHA-256 of the signed bytes wins (DOMAIN-MODEL §6 R5.4).
+  return pick(Sha256(existing_bytes) < Sha256(incoming_bytes) ? -1 : 1, Rule::kR5TieBreak);
 }
 
 }  // namespace steersync::sync

@@ -12,6 +12,10 @@ namespace steersync::sync {
 
 enum class Rule { kNone, kCausal, kR1Level, kR2Rank, kR3Acting, kR4Supersession, kR5TieBreak };
 
+// The most versions one version may name in Version.supersedes (its own
+// replacement plus the replaced chain); a peer's longer list is refused.
+inline constexpr int kMaxSupersessionChain = 16;
+
 // "writer@wall.logical": the name of one version, used in conflicts and in
 // Version.supersedes.
 std::string VersionKey(const v1::Version& v);

@@ -26,6 +26,11 @@ Replica::Replica(ReplicaOptions options, AdmissionPolicy& policy, const Signatur
 Admission Replica::CheckOne(std::string_view from_peer, const v1::Record& record) const {
   v1::RecordBody body;
   if (!body.ParseFromString(record.body())) return {};  // ApplyRecords quarantines it
+  if (body.version().supersedes_size() > kMaxSupersessionChain) {
+    return Refuse("BAD_VERSION", "names " + std::to_string(body.version().supersedes_size()) +
+                                     " superseded versions (at most " +
+                                     std::to_string(kMaxSupersessionChain) + ")");
+  }
   Admission a = policy_.CheckAlone(from_peer, body);
   if (!a.admitted) return a;
   if (Admission signed_by = signatures_.Verify(record, body); !signed_by.admitted) return signed_by;
@@ -121,9 +126,21 @@ absl::StatusOr<LocalWrite> Replica::WriteLocal(WriteView& view, uint64_t counter
     // dominating this node's other versions (see docs/replication.md).
     *version->mutable_vector() = base->vector();
     SetCounter(*version->mutable_vector(), self + "#" + std::to_string(counter), counter);
+    if (has_current) {
+      // The writer saw the current version and chose to write over it: an
+      // explicit replacement (R4), which carries the replaced version's own
+      // chain so that it also beats what that one replaced.
+      version->add_supersedes(VersionKey(current.version()));
+      for (const std::string& key : current.version().supersedes()) {
+        if (version->supersedes_size() >= kMaxSupersessionChain) break;
+        version->add_supersedes(key);
+      }
+    }
   }
-  SYNC_ASSIGN_OR_RETURN(uint64_t audience_seq, NextAudienceSeq(view, body.audience()));
-  body.set_audience_seq(audience_seq);
+  if (body.audience().direction() != v1::Audience::LOCAL) {  // a local record is never sent
+    SYNC_ASSIGN_OR_RETURN(uint64_t audience_seq, NextAudienceSeq(view, body.audience()));
+    body.set_audience_seq(audience_seq);
+  }
 
   LocalWrite out;
   out.record.set_body(body.SerializeAsString());

@@ -25,6 +25,7 @@ bool AddressedTo(const v1::RecordBody& body, std::string_view self, std::string_
       }
       // Up every ancestor of the writer: all of them may judge its acts.
       return IsSelfOrAncestor(self, audience.root()) && peer == ParentOf(self);
+    case v1::Audience::LOCAL:
     default:
       return false;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "node/domain/documents.h"
 #include "node/domain/legal_date.h"
 #include "sync/status_macros.h"
 #include "sync/text.h"
@@ -158,8 +159,12 @@ std::optional<Act> ActOf(const v1::RecordBody& body) {
     case v1::ACKNOWLEDGEMENT: {
       v1::Acknowledgement a;
       a.ParseFromString(body.payload());
-      if (a.state() == "RECALLED") return Act{Action::kRecallDirective, ""};
-      return Act{Action::kReceipt, ""};
+      switch (ParseReceiptState(a.state()).value_or(ReceiptState::kAcknowledged)) {
+        case ReceiptState::kRecalled: return Act{Action::kRecallDirective, ""};
+        case ReceiptState::kReturned: return Act{Action::kReceipt, ""};
+        case ReceiptState::kAcknowledged: return Act{Action::kReceiveDirective, ""};
+      }
+      return std::nullopt;
     }
     case v1::UNIT:
     case v1::BODY:
@@ -220,6 +225,14 @@ absl::StatusOr<sync::Admission> AdmitAct(const Roster& roster, sync::WriteView& 
     return Refuse("AUTHORITY_MISMATCH", "the version claims " +
                                             AuthorityDiff(version.authority(), verdict.authority) +
                                             " on " + version.legal_date());
+  }
+  if (body.kind() == v1::MEMBERSHIP) {
+    v1::Membership m;
+    m.ParseFromString(body.payload());  // well-formed: record_checks.cc
+    if (const std::string holder = OverlappingSoleHolder(roster, body.id(), m); !holder.empty()) {
+      return Refuse("ROLE_TAKEN", "'" + m.body_id() + "' has one " + RoleName(m.role()) + " at a time and '" +
+                                      holder + "' holds it in an overlapping window: end it first (`steerctl member end`)");
+    }
   }
   // Relations between documents (§3.4). A target this node does not hold
   // (addressed to other units) changes nothing here and cannot be judged.

@@ -14,7 +14,7 @@ sync::Admission CommitteeAdmission::CheckAlone(std::string_view from_peer,
 absl::StatusOr<sync::Admission> CommitteeAdmission::CheckInContext(sync::WriteView& view,
                                                                    const v1::RecordBody& body,
                                                                    std::string_view body_bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return AdmitAct(roster_, view, body, body_bytes);
 }
 
@@ -26,7 +26,7 @@ absl::Status CommitteeAdmission::OnAdmitted(sync::WriteView& view, const v1::Rec
   if (!current.has_value() || !winner.ParseFromString(current->body())) {
     return absl::DataLossError("roster record " + body.id() + " unreadable after its merge");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   const v1::RecordBody* before = roster_.Find(body.id());
   undo_.emplace_back(body.id(), before ? std::optional<v1::RecordBody>(*before) : std::nullopt);
   roster_.Put(winner);
@@ -34,18 +34,18 @@ absl::Status CommitteeAdmission::OnAdmitted(sync::WriteView& view, const v1::Rec
 }
 
 void CommitteeAdmission::Reset(Roster roster) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   roster_ = std::move(roster);
   undo_.clear();
 }
 
 size_t CommitteeAdmission::Savepoint() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return undo_.size();
 }
 
 void CommitteeAdmission::RollbackTo(size_t savepoint) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   while (undo_.size() > savepoint) {
     auto& [id, before] = undo_.back();
     if (before.has_value()) {
@@ -58,7 +58,7 @@ void CommitteeAdmission::RollbackTo(size_t savepoint) {
 }
 
 void CommitteeAdmission::Commit() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   undo_.clear();
 }
 

@@ -16,13 +16,13 @@
 // admitted version, committed or not.
 
 #include <cstddef>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "node/domain/roster.h"
 #include "sync/replica.h"
 
@@ -50,14 +50,14 @@ class CommitteeAdmission : public sync::AdmissionPolicy {
 
   // Runs `f(const Roster&)` under the lock and returns its result.
   template <typename F>
-  auto ReadRoster(F&& f) const {
-    std::lock_guard<std::mutex> lock(mu_);
+  auto ReadRoster(F&& f) const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
     return f(roster_);
   }
 
  private:
   const std::string self_;
-  mutable std::mutex mu_;
+  mutable absl::Mutex mu_;
   Roster roster_ ABSL_GUARDED_BY(mu_);
   // Undo log of the open transaction: a roster id and its version before.
   std::vector<std::pair<std::string, std::optional<v1::RecordBody>>> undo_ ABSL_GUARDED_BY(mu_);

@@ -59,7 +59,7 @@ const PowerRow* FindRow(v1::Role role, Level level, const Act& act) {
 // Acts anyone in the committee makes: registering receipts and transcribing
 // decisions into the roster (STAFF included; §1.6 "may draft and register").
 bool AnyMember(Action action) {
-  return action == Action::kReceiveReport || action == Action::kReceipt ||
+  return action == Action::kReceiveReport || action == Action::kReceiveDirective || action == Action::kReceipt ||
          action == Action::kRosterEntry;
 }
 
@@ -114,6 +114,29 @@ bool IsDocumentType(std::string_view doc_type) {
       "NQ", "QĐ", "CT", "QC", "QYĐ", "TC", "TB", "HD", "CTr", "KH", "PA", "ĐA", "DA", "BC",
       "BB", "TTr", "HĐ", "CĐ", "BGN", "BTT", "GUQ", "GM", "GGT", "GNP", "PG", "PC", "PB", "CV"};
   return std::find(std::begin(kTypes), std::end(kTypes), doc_type) != std::end(kTypes);
+}
+
+std::string_view LevelCode(Level level) {
+  switch (level) {
+    case Level::kNational: return "NATIONAL";
+    case Level::kProvince: return "PROVINCE";
+    case Level::kCommune: return "COMMUNE";
+  }
+  return "?";
+}
+
+bool IsBodyKindAt(std::string_view kind, Level level) {
+  if (kind == "COMMITTEE") return true;
+  if (kind == "STANDING_AGENCY" || kind == "ASSISTANCE_TEAM") return level == Level::kProvince;
+  if (kind == "WORKING_TEAM" || kind == "WORKING_GROUP") return level == Level::kCommune;
+  return false;
+}
+
+bool IsActingBasis(std::string_view basis) {
+  if (basis == "AUTO_P4_2" || basis == "AUTO_C4_1") return true;
+  constexpr std::string_view kDesignated = "DESIGNATED(";
+  return basis.size() > kDesignated.size() + 1 && basis.substr(0, kDesignated.size()) == kDesignated &&
+         basis.back() == ')';
 }
 
 }  // namespace steersync::domain

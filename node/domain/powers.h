@@ -33,6 +33,19 @@ std::string_view PowerBasis(v1::Role role, Level level, const Act& act);
 // S14). Every other type is the Head's (P 3.1, C 3.1, S14).
 bool IsOfficeDocumentType(std::string_view doc_type);
 
+// "NATIONAL", "PROVINCE", "COMMUNE": how a Unit record names a level.
+std::string_view LevelCode(Level level);
+
+// Body kinds a committee at `level` hosts (§1.3): COMMITTEE anywhere; the
+// Standing Agency and the Assistance Team at the province (P 6, P 8); the
+// Working Team and working groups at the commune (C 1.2, C 4.5).
+bool IsBodyKindAt(std::string_view kind, Level level);
+
+// "AUTO_P4_2" (the Standing Deputy, P 4.2), "AUTO_C4_1" (the commune's
+// Deputy, C 4.1) or "DESIGNATED(<document>)" (the Head's written
+// designation, S1): an acting window's legal basis (§1.7).
+bool IsActingBasis(std::string_view basis);
+
 // D30 Appendix III type codes, and "CV" for a công văn (which has no code in
 // its symbol, §1.8).
 bool IsDocumentType(std::string_view doc_type);

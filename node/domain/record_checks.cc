@@ -1,5 +1,6 @@
 #include "node/domain/record_checks.h"
 
+#include "node/domain/documents.h"
 #include "node/domain/powers.h"
 #include "node/domain/roster.h"
 #include "sync/node_path.h"
@@ -11,13 +12,6 @@ namespace {
 
 sync::Admission Refuse(std::string code, std::string detail) {
   return sync::Admission{false, std::move(code), std::move(detail)};
-}
-
-bool OneOf(std::string_view s, std::initializer_list<std::string_view> options) {
-  for (std::string_view o : options) {
-    if (s == o) return true;
-  }
-  return false;
 }
 
 // The part of `id` before `marker` when exactly one non-empty segment
@@ -35,7 +29,16 @@ std::string Before(std::string_view id, std::string_view marker) {
 sync::Admission CheckRosterAudience(const v1::RecordBody& body) {
   const auto& audience = body.audience();
   const std::string& writer = body.version().writer();
-  if (audience.direction() == v1::Audience::AROUND && audience.root() == writer) return {};
+  const bool local = audience.direction() == v1::Audience::LOCAL;
+  if ((audience.direction() == v1::Audience::AROUND || local) && audience.root() == writer) {
+    if (body.kind() == v1::BODY && !local) {
+      v1::Body b;
+      if (b.ParseFromString(body.payload()) && b.kind() == "WORKING_GROUP") {
+        return Refuse("WRONG_DIRECTION", "a working group's roster stays on its unit's node (DOMAIN-MODEL §1.3)");
+      }
+    }
+    return {};
+  }
   return Refuse("WRONG_DIRECTION", "a roster record flows around its owner (its subtree and parent)");
 }
 
@@ -56,8 +59,19 @@ sync::Admission CheckRoster(const v1::RecordBody& body) {
     case v1::UNIT: {
       v1::Unit u;
       if (a = parse(u, "Unit"); !a.admitted) return a;
-      if (!sync::IsSelfOrAncestor(writer, u.unit())) {
+      if (!sync::IsValidNodeId(u.unit()) || !sync::IsSelfOrAncestor(writer, u.unit())) {
         return Refuse("ISSUER_MISMATCH", "'" + writer + "' registers only itself and units below it");
+      }
+      if (u.level() != LevelCode(LevelOf(u.unit()))) {
+        return Refuse("MALFORMED_PAYLOAD", "unit '" + u.unit() + "' is at level " +
+                                               std::string(LevelCode(LevelOf(u.unit()))) + ", not '" +
+                                               sync::Printable(u.level(), 16) + "'");
+      }
+      if (!u.commune_kind().empty() &&
+          (LevelOf(u.unit()) != Level::kCommune ||
+           (u.commune_kind() != "XA" && u.commune_kind() != "PHUONG" && u.commune_kind() != "DAC_KHU"))) {
+        return Refuse("MALFORMED_PAYLOAD", "commune kind '" + sync::Printable(u.commune_kind(), 16) +
+                                               "' is not XA, PHUONG or DAC_KHU of a commune");
       }
       break;
     }
@@ -65,6 +79,10 @@ sync::Admission CheckRoster(const v1::RecordBody& body) {
       v1::Body b;
       if (a = parse(b, "Body"); !a.admitted) return a;
       if (b.unit() != writer) return Refuse("ISSUER_MISMATCH", "a body is registered by its own unit");
+      if (!IsBodyKindAt(b.kind(), LevelOf(writer))) {
+        return Refuse("MALFORMED_PAYLOAD", "a " + std::string(LevelName(LevelOf(writer))) + " hosts no body of kind '" +
+                                               sync::Printable(b.kind(), 24) + "' (DOMAIN-MODEL §1.3)");
+      }
       break;
     }
     case v1::MEMBERSHIP: {
@@ -82,6 +100,10 @@ sync::Admission CheckRoster(const v1::RecordBody& body) {
       v1::ActingWindow w;
       if (a = parse(w, "ActingWindow"); !a.admitted) return a;
       if (a = own(v1::MEMBERSHIP, w.acting_membership_id(), "membership"); !a.admitted) return a;
+      if (!IsActingBasis(w.basis())) {
+        return Refuse("MALFORMED_PAYLOAD", "acting basis '" + sync::Printable(w.basis(), 40) +
+                                               "' is not AUTO_P4_2, AUTO_C4_1 or DESIGNATED(<document>) (§1.7, S1)");
+      }
       break;
     }
     case v1::ABSENCE_WINDOW: {
@@ -143,8 +165,18 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       v1::Directive d;
       if (!d.ParseFromString(body.payload())) return Refuse("MALFORMED_PAYLOAD", "not a Directive");
       if (d.issuer() != writer) return mismatch(d.issuer());
-      if (body.audience().direction() != v1::Audience::DOWN) {
-        return Refuse("WRONG_DIRECTION", "a directive only flows down");
+      if (body.audience().direction() != v1::Audience::DOWN &&
+          body.audience().direction() != v1::Audience::LOCAL) {
+        return Refuse("WRONG_DIRECTION", "a directive only flows down (or stays local)");
+      }
+      const uint64_t serial = d.serial();
+      if (absl::Status s = CheckNumber(d.number(), d.doc_type(), serial); !s.ok()) {
+        return Refuse("BAD_NUMBER", sync::Printable(std::string(s.message()), 160));
+      }
+      for (const std::string& unit : d.to_units()) {
+        if (!sync::IsValidNodeId(unit) || !sync::IsSelfOrAncestor(writer, unit) || unit == writer) {
+          return Refuse("NOT_ADDRESSED", "'" + sync::Printable(unit, 80) + "' is not a unit below '" + writer + "'");
+        }
       }
       if (body.audience().root() != writer) {
         return Refuse("NOT_ADDRESSED", "a directive addresses only its issuer's subtree");
@@ -161,6 +193,9 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       v1::Report r;
       if (!r.ParseFromString(body.payload())) return Refuse("MALFORMED_PAYLOAD", "not a Report");
       if (r.from_unit() != writer) return mismatch(r.from_unit());
+      if (!IsReportingPeriod(r.period())) {
+        return Refuse("BAD_PERIOD", "period '" + sync::Printable(r.period(), 32) + "' is not " + kPeriodFormats);
+      }
       if (body.audience().direction() != v1::Audience::UP) {
         return Refuse("WRONG_DIRECTION", "a report only flows up");
       }
@@ -183,12 +218,14 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       if (issuer.empty() || !sync::IsSelfOrAncestor(issuer, owner) || issuer == owner) {
         return Refuse("ISSUER_MISMATCH", "'" + a.directive_id() + "' is not a directive from above '" + owner + "'");
       }
+      const std::optional<ReceiptState> state = ParseReceiptState(a.state());
       if (writer == owner) {
-        if (!OneOf(a.state(), {"", "ACKNOWLEDGED", "RETURNED"})) {
-          return Refuse("BAD_STATE", "a unit acknowledges or returns a directive, it does not set " + a.state());
+        if (state != ReceiptState::kAcknowledged && state != ReceiptState::kReturned) {
+          return Refuse("BAD_STATE", "a unit acknowledges or returns a directive, it does not set '" +
+                                         sync::Printable(a.state(), 32) + "'");
         }
       } else if (writer == issuer) {
-        if (a.state() != "RECALLED") return Refuse("BAD_STATE", "the issuer only recalls a directive");
+        if (state != ReceiptState::kRecalled) return Refuse("BAD_STATE", "the issuer only recalls a directive");
       } else {
         return Refuse("ID_NOT_OWNED", "only '" + owner + "' and the directive's issuer write its receipt");
       }
@@ -205,14 +242,16 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
         return Refuse("ISSUER_MISMATCH", "status id '" + body.id() + "' does not match report '" +
                                              st.report_id() + "'");
       }
+      const std::optional<ReportState> state = ParseReportState(st.state());
       if (writer == owner) {
-        if (!OneOf(st.state(), {"SUBMITTED", "WITHDRAWN"})) {
-          return Refuse("BAD_STATE", "the reporting unit sets SUBMITTED or WITHDRAWN, not " + st.state());
+        if (!state.has_value() || !SetByReportingUnit(*state)) {
+          return Refuse("BAD_STATE", "the reporting unit sets SUBMITTED or WITHDRAWN, not '" +
+                                         sync::Printable(st.state(), 32) + "'");
         }
       } else if (writer == superior) {
-        if (!OneOf(st.state(), {"RECEIVED", "ACCEPTED", "RETURNED", "SUPERSEDED"})) {
-          return Refuse("BAD_STATE", "the receiving unit sets RECEIVED, ACCEPTED, RETURNED or SUPERSEDED, not " +
-                                         st.state());
+        if (!state.has_value() || SetByReportingUnit(*state)) {
+          return Refuse("BAD_STATE", "the receiving unit sets RECEIVED, ACCEPTED, RETURNED or SUPERSEDED, not '" +
+                                         sync::Printable(st.state(), 32) + "'");
         }
       } else {
         return Refuse("ID_NOT_OWNED", "only '" + owner + "' and '" + superior + "' write this report's status");
@@ -275,6 +314,9 @@ sync::Admission CheckRecordAlone(std::string_view self, std::string_view from_pe
     return {};
   }
   const auto direction = body.audience().direction();
+  if (direction == v1::Audience::LOCAL) {
+    return Refuse("WRONG_DIRECTION", "a local record never leaves its writer's node");
+  }
   if (from_peer == sync::ParentOf(self)) {
     if (direction != v1::Audience::DOWN && direction != v1::Audience::AROUND) {
       return Refuse("WRONG_DIRECTION", "only downward records come from the parent");

@@ -37,7 +37,8 @@ bool IsDeputy(v1::Role role) {
 
 // Acts a clerk of the node makes without a committee capacity.
 bool Clerical(Action action) {
-  return action == Action::kReceiveReport || action == Action::kRosterEntry;
+  return action == Action::kReceiveReport || action == Action::kReceiveDirective ||
+         action == Action::kRosterEntry;
 }
 
 AuthorityVerdict Refuse(std::string code, std::string detail) {
@@ -98,7 +99,8 @@ std::string_view ActionName(Action action) {
     case Action::kWithdrawReport: return "withdraw a report";
     case Action::kReceiveReport: return "register a report as received";
     case Action::kReviewReport: return "accept or return a report";
-    case Action::kReceipt: return "acknowledge or return a directive";
+    case Action::kReceiveDirective: return "acknowledge a directive as received";
+    case Action::kReceipt: return "return a directive";
     case Action::kConveneMeeting: return "convene an extraordinary meeting";
     case Action::kSetWorkingGroup: return "set a working group";
     case Action::kRosterEntry: return "record a roster entry";
@@ -349,6 +351,61 @@ bool SameAuthority(const v1::Authority& claimed, const v1::Authority& computed) 
 Capacity CapacityOf(const v1::Authority& authority) {
   return Capacity{authority.body_id(), authority.membership_id(), authority.formula(),
                   authority.delegation_ref()};
+}
+
+bool IsWorkingGroupEntry(const Roster& roster, v1::RecordKind kind, const std::string& payload) {
+  auto body_is_group = [&](std::string_view body_id) {
+    v1::Body b;
+    const v1::RecordBody* record = roster.Find(body_id);
+    return record != nullptr && record->kind() == v1::BODY && b.ParseFromString(record->payload()) &&
+           b.kind() == "WORKING_GROUP";
+  };
+  auto membership_in_group = [&](std::string_view membership_id) {
+    const v1::Membership* m = roster.FindMembership(membership_id);
+    return m != nullptr && body_is_group(m->body_id());
+  };
+  switch (kind) {
+    case v1::BODY: {
+      v1::Body b;
+      return b.ParseFromString(payload) && b.kind() == "WORKING_GROUP";
+    }
+    case v1::MEMBERSHIP: {
+      v1::Membership m;
+      return m.ParseFromString(payload) && body_is_group(m.body_id());
+    }
+    case v1::ACTING_WINDOW: {
+      v1::ActingWindow w;
+      return w.ParseFromString(payload) && membership_in_group(w.acting_membership_id());
+    }
+    case v1::ABSENCE_WINDOW: {
+      v1::AbsenceWindow w;
+      return w.ParseFromString(payload) && membership_in_group(w.membership_id());
+    }
+    case v1::SIGNING_AUTHORISATION: {
+      v1::SigningAuthorisation g;
+      return g.ParseFromString(payload) && membership_in_group(g.delegate_membership_id());
+    }
+    default:
+      return false;
+  }
+}
+
+std::string OverlappingSoleHolder(const Roster& roster, std::string_view membership_id, const v1::Membership& m) {
+  if (m.role() != v1::HEAD && m.role() != v1::STANDING_DEPUTY_HEAD) return "";
+  auto overlaps = [](const v1::Membership& a, const v1::Membership& b) {
+    // Inclusive YYYY-MM-DD windows; an empty end is open.
+    const bool a_ends_before_b = !a.valid_to().empty() && a.valid_to() < b.valid_from();
+    const bool b_ends_before_a = !b.valid_to().empty() && b.valid_to() < a.valid_from();
+    return !a_ends_before_b && !b_ends_before_a;
+  };
+  for (const auto& [id, body] : roster.records()) {
+    if (body.kind() != v1::MEMBERSHIP || id == membership_id) continue;
+    const v1::Membership* other = roster.FindMembership(id);
+    if (other != nullptr && other->body_id() == m.body_id() && other->role() == m.role() && overlaps(*other, m)) {
+      return id;
+    }
+  }
+  return "";
 }
 
 }  // namespace steersync::domain

@@ -40,7 +40,8 @@ enum class Action {
   kWithdrawReport,   // the reporting unit, only before RECEIVED (§1.10)
   kReceiveReport,    // RECEIVED, set automatically on verification (D30 21.2c)
   kReviewReport,     // ACCEPTED / RETURNED (P 6.1, 8.3)
-  kReceipt,          // acknowledge or return a directive (D30 Art. 21.2)
+  kReceiveDirective, // ACKNOWLEDGED: register a verified directive as received (D30 21.2c, S23)
+  kReceipt,          // RETURNED: return a directive (D30 Art. 21.2)
   kConveneMeeting,   // extraordinary meeting: Head or a Deputy (P 9.1, C 7.1)
   kSetWorkingGroup,  // Deputy Head creates (C 4.5), Team Leader staffs (C 6.8)
   kRosterEntry,      // transcribe an establishing decision (S17)
@@ -133,5 +134,17 @@ bool SameAuthority(const v1::Authority& claimed, const v1::Authority& computed);
 
 // The capacity a version declares.
 Capacity CapacityOf(const v1::Authority& authority);
+
+// Roles one member holds at a time in a body: the Head and the Standing
+// Deputy Head (P 2, P 4.2, C 2). For `m` (id `membership_id`), the id of
+// another membership of that body holding the same such role in an
+// overlapping window, or "" when none does.
+std::string OverlappingSoleHolder(const Roster& roster, std::string_view membership_id, const v1::Membership& m);
+
+// True when a roster entry (`kind`, `payload`) belongs to a commune working
+// group: the group itself, or a membership, acting window, absence or
+// authorisation in it. Such entries stay on their unit's node (§1.3: "Working
+// groups stay local").
+bool IsWorkingGroupEntry(const Roster& roster, v1::RecordKind kind, const std::string& payload);
 
 }  // namespace steersync::domain

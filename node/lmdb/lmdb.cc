@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <mutex>
 #include <set>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace steersync::node::lmdb {
 namespace {
@@ -16,8 +18,8 @@ MDB_val ToVal(std::string_view s) {
 }
 
 // Paths with an open Env in this process (LMDB forbids opening one twice).
-std::mutex registry_mu;
-std::set<std::string>& OpenPaths() {
+ABSL_CONST_INIT absl::Mutex registry_mu(absl::kConstInit);
+std::set<std::string>& OpenPaths() ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
   static auto* paths = new std::set<std::string>();
   return *paths;
 }
@@ -48,14 +50,14 @@ absl::StatusOr<std::unique_ptr<Env>> Env::Open(const std::string& path,
   }
   const std::string canonical = std::filesystem::weakly_canonical(path, ec).string();
   {
-    std::lock_guard<std::mutex> lock(registry_mu);
+    absl::MutexLock lock(&registry_mu);
     if (!OpenPaths().insert(canonical).second) {
       return absl::FailedPreconditionError("LMDB environment " + canonical +
                                            " is already open in this process");
     }
   }
   auto release = [&] {
-    std::lock_guard<std::mutex> lock(registry_mu);
+    absl::MutexLock lock(&registry_mu);
     OpenPaths().erase(canonical);
   };
   MDB_env* env = nullptr;
@@ -79,7 +81,7 @@ absl::StatusOr<std::unique_ptr<Env>> Env::Open(const std::string& path,
 
 Env::~Env() {
   mdb_env_close(env_);
-  std::lock_guard<std::mutex> lock(registry_mu);
+  absl::MutexLock lock(&registry_mu);
   OpenPaths().erase(path_);
 }
 

@@ -3,7 +3,7 @@
 namespace steersync::node {
 
 std::shared_ptr<PeerStats> LinkRegistry::StatsFor(const std::string& peer, Relation relation) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto& view = peers_[peer];
   if (!view.stats) {
     view.peer = peer;
@@ -16,7 +16,7 @@ std::shared_ptr<PeerStats> LinkRegistry::StatsFor(const std::string& peer, Relat
 void LinkRegistry::Add(const std::shared_ptr<Link>& link) {
   std::shared_ptr<Link> old;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto& slot = live_[link->peer_id()];
     old = slot.lock();
     slot = link;
@@ -25,7 +25,7 @@ void LinkRegistry::Add(const std::shared_ptr<Link>& link) {
 }
 
 void LinkRegistry::Remove(const Link* link) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = live_.find(link->peer_id());
   if (it == live_.end()) return;
   auto current = it->second.lock();
@@ -38,7 +38,7 @@ void LinkRegistry::Remove(const Link* link) {
 
 std::vector<std::shared_ptr<Link>> LinkRegistry::Live() const {
   std::vector<std::shared_ptr<Link>> out;
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (const auto& [peer, weak] : live_) {
     if (auto l = weak.lock()) out.push_back(std::move(l));
   }
@@ -47,7 +47,7 @@ std::vector<std::shared_ptr<Link>> LinkRegistry::Live() const {
 
 std::vector<LinkRegistry::PeerView> LinkRegistry::Peers() const {
   std::vector<PeerView> out;
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (const auto& [peer, view] : peers_) out.push_back(view);
   return out;
 }

@@ -5,10 +5,11 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "node/link.h"
 
 namespace steersync::node {
@@ -16,26 +17,27 @@ namespace steersync::node {
 class LinkRegistry {
  public:
   // Counters of `peer`, created on first use; they survive reconnections.
-  std::shared_ptr<PeerStats> StatsFor(const std::string& peer, Relation relation);
+  std::shared_ptr<PeerStats> StatsFor(const std::string& peer, Relation relation)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Registers a new live link. An older link to the same peer is closed:
   // the newest stream wins (the old one is usually a dead connection).
-  void Add(const std::shared_ptr<Link>& link);
-  void Remove(const Link* link);
+  void Add(const std::shared_ptr<Link>& link) ABSL_LOCKS_EXCLUDED(mu_);
+  void Remove(const Link* link) ABSL_LOCKS_EXCLUDED(mu_);
 
-  std::vector<std::shared_ptr<Link>> Live() const;
+  std::vector<std::shared_ptr<Link>> Live() const ABSL_LOCKS_EXCLUDED(mu_);
 
   struct PeerView {
     std::string peer;
     Relation relation;
     std::shared_ptr<PeerStats> stats;
   };
-  std::vector<PeerView> Peers() const;
+  std::vector<PeerView> Peers() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  mutable std::mutex mu_;
-  std::map<std::string, std::weak_ptr<Link>> live_;  // guarded by mu_
-  std::map<std::string, PeerView> peers_;            // guarded by mu_
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::weak_ptr<Link>> live_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, PeerView> peers_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace steersync::node

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "absl/time/time.h"
 #include "node/tls.h"
 #include "steersync/v1/sync.grpc.pb.h"
 #include "sync/node_path.h"
@@ -61,7 +62,7 @@ class ParentLink::Stream : public grpc::ClientBidiReactor<v1::SyncMessage, v1::S
 
   void OnWriteDone(bool ok) override {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       writing_ = false;
     }
     if (ok) Pump();
@@ -70,16 +71,16 @@ class ParentLink::Stream : public grpc::ClientBidiReactor<v1::SyncMessage, v1::S
   void OnDone(const grpc::Status& status) override {
     link_->Detach();
     owner_.registry_.Remove(link_.get());
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     status_ = status;
     done_ = true;
-    done_cv_.notify_all();
+    done_cv_.SignalAll();
   }
 
   // Blocks until OnDone ran; returns the final status.
-  grpc::Status Await() {
-    std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [&] { return done_; });
+  grpc::Status Await() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    while (!done_) done_cv_.Wait(&mu_);
     return status_;
   }
 
@@ -87,9 +88,9 @@ class ParentLink::Stream : public grpc::ClientBidiReactor<v1::SyncMessage, v1::S
   bool verified() const { return verified_; }
 
  private:
-  void Pump() {
+  void Pump() ABSL_LOCKS_EXCLUDED(mu_) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (writing_ || done_) return;
       if (!link_->TakeNext(&out_)) return;
       writing_ = true;
@@ -103,11 +104,11 @@ class ParentLink::Stream : public grpc::ClientBidiReactor<v1::SyncMessage, v1::S
   v1::SyncMessage in_;
   v1::SyncMessage out_;
   std::atomic<bool> verified_{false};
-  std::mutex mu_;
-  std::condition_variable done_cv_;
-  bool writing_ = false;  // guarded by mu_
-  bool done_ = false;     // guarded by mu_
-  grpc::Status status_;   // guarded by mu_
+  absl::Mutex mu_;
+  absl::CondVar done_cv_;  // signalled when done_ is set
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
 ParentLink::ParentLink(const LinkContext& context, LinkRegistry& registry,
@@ -127,11 +128,11 @@ void ParentLink::Start() { thread_ = std::thread([this] { Run(); }); }
 
 void ParentLink::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
     if (current_ != nullptr) current_->Cancel();
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -160,14 +161,14 @@ void ParentLink::Run() {
   for (;;) {
     auto stream = std::make_unique<Stream>(*this, *stub);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       current_ = stream.get();
       if (stopping_) stream->Cancel();
     }
     grpc::Status status = stream->Await();
     const bool was_verified = stream->verified();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       current_ = nullptr;
       if (stopping_) return;
     }
@@ -177,9 +178,12 @@ void ParentLink::Run() {
     spdlog::warn("parent link to {} ({}) ended: {} {}; retrying in {} ms", parent_id_, address_,
                  static_cast<int>(status.error_code()), status.error_message(), wait.count());
     delay_ms = std::min(delay_ms * backoff_.multiplier, static_cast<double>(backoff_.max_ms));
-    std::unique_lock<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     // Waits for the backoff or for Stop(); not a test sleep.
-    cv_.wait_for(lock, wait, [&] { return stopping_; });
+    const absl::Time deadline = absl::Now() + absl::FromChrono(wait);
+    while (!stopping_) {
+      if (cv_.WaitWithDeadline(&mu_, deadline)) break;  // timed out
+    }
     if (stopping_) return;
   }
 }

@@ -7,15 +7,15 @@
 // Thread safety: thread-safe. Owns one thread that sleeps between attempts.
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "node/link.h"
 #include "node/net/link_registry.h"
 
@@ -38,7 +38,7 @@ class ParentLink {
 
   void Start();
   // Cancels the stream and joins the thread.
-  void Stop();
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::string& parent_id() const { return parent_id_; }
   const std::string& address() const { return address_; }
@@ -46,7 +46,7 @@ class ParentLink {
 
  private:
   class Stream;
-  void Run();
+  void Run() ABSL_LOCKS_EXCLUDED(mu_);
 
   const LinkContext& context_;
   LinkRegistry& registry_;
@@ -55,10 +55,10 @@ class ParentLink {
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   const BackoffOptions backoff_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;                 // guarded by mu_
-  Stream* current_ = nullptr;             // guarded by mu_
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;  // signalled when stopping_ is set
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  Stream* current_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::thread thread_;
 };
 

@@ -15,7 +15,7 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
   SyncServerReactor(SyncService& service, grpc::CallbackServerContext* ctx)
       : service_(service), ctx_(ctx) {
     {
-      std::lock_guard<std::mutex> lock(service_.mu_);
+      absl::MutexLock lock(&service_.mu_);
       ++service_.active_;
     }
     const std::string self = service_.context_.self_id;
@@ -30,7 +30,7 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
     }
     if (!refusal.empty()) {
       {
-        std::lock_guard<std::mutex> lock(service_.mu_);
+        absl::MutexLock lock(&service_.mu_);
         service_.last_refusal_ = refusal;
       }
       ++service_.refused_;  // after the reason: whoever sees the count sees why
@@ -72,7 +72,7 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
 
   void OnWriteDone(bool ok) override {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       writing_ = false;
     }
     if (!ok) {
@@ -91,17 +91,19 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
       spdlog::info("link {}: down", link_->peer_id());
     }
     {
-      std::lock_guard<std::mutex> lock(service_.mu_);
+      absl::MutexLock lock(&service_.mu_);
       --service_.active_;
+      // Under the lock: once it is released, WaitForStreams() may return and
+      // the service may be destroyed.
+      service_.cv_.SignalAll();
     }
-    service_.cv_.notify_all();
     delete this;
   }
 
  private:
-  void Pump() {
+  void Pump() ABSL_LOCKS_EXCLUDED(mu_) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (writing_ || finished_) return;
       if (!link_->TakeNext(&out_)) return;
       writing_ = true;
@@ -109,9 +111,9 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
     StartWrite(&out_);
   }
 
-  void FinishOnce(grpc::Status status) {
+  void FinishOnce(grpc::Status status) ABSL_LOCKS_EXCLUDED(mu_) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (finished_) return;
       finished_ = true;
     }
@@ -123,9 +125,9 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
   std::shared_ptr<node::Link> link_;
   v1::SyncMessage in_;
   v1::SyncMessage out_;
-  std::mutex mu_;
-  bool writing_ = false;   // guarded by mu_
-  bool finished_ = false;  // guarded by mu_
+  absl::Mutex mu_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 SyncService::SyncService(const LinkContext& context, LinkRegistry& registry)
@@ -137,13 +139,13 @@ grpc::ServerBidiReactor<v1::SyncMessage, v1::SyncMessage>* SyncService::Link(
 }
 
 std::string SyncService::last_refusal() const {
-  std::lock_guard<std::mutex> lock(const_cast<std::mutex&>(mu_));
+  absl::MutexLock lock(&mu_);
   return last_refusal_;
 }
 
 void SyncService::WaitForStreams() {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return active_ == 0; });
+  absl::MutexLock lock(&mu_);
+  while (active_ != 0) cv_.Wait(&mu_);
 }
 
 }  // namespace steersync::node

@@ -9,8 +9,10 @@
 // new streams on a connection made before a revocation.)
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 #include "node/link.h"
 #include "node/net/link_registry.h"
@@ -28,20 +30,20 @@ class SyncService final : public v1::Sync::CallbackService {
 
   // Streams refused because the peer is not a child (or has no identity).
   uint64_t refused() const { return refused_.load(); }
-  std::string last_refusal() const;
+  std::string last_refusal() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Blocks until every stream reactor has finished (after server Shutdown).
-  void WaitForStreams();
+  void WaitForStreams() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   friend class SyncServerReactor;
   const LinkContext& context_;
   LinkRegistry& registry_;
   std::atomic<uint64_t> refused_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int active_ = 0;  // guarded by mu_
-  std::string last_refusal_;  // guarded by mu_
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;  // signalled when active_ drops
+  int active_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string last_refusal_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace steersync::node

@@ -13,27 +13,27 @@ GroupCommitWriter::GroupCommitWriter(LmdbStore& store, Options options,
 
 GroupCommitWriter::~GroupCommitWriter() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   thread_.join();
 }
 
 void GroupCommitWriter::Submit(Job job, Completion done) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (stopping_) {
       done(absl::UnavailableError("store writer is shutting down"));
       return;
     }
     queue_.emplace_back(std::move(job), std::move(done));
   }
-  cv_.notify_one();
+  cv_.Signal();
 }
 
 uint64_t GroupCommitWriter::commits() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return commits_;
 }
 
@@ -41,8 +41,8 @@ void GroupCommitWriter::Run() {
   for (;;) {
     std::vector<std::pair<Job, Completion>> group;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      absl::MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
       if (queue_.empty()) return;  // stopping and drained
       while (!queue_.empty() && group.size() < options_.max_jobs_per_txn) {
         group.push_back(std::move(queue_.front()));
@@ -63,7 +63,7 @@ void GroupCommitWriter::Run() {
     });
     if (status.ok()) {
       if (observer) observer->Commit();
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       ++commits_;
     } else if (observer) {
       observer->RollbackTo(txn_start);

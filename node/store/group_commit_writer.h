@@ -6,13 +6,13 @@
 // Thread safety: Submit() is thread-safe. Completions and the commit listener
 // run on the writer thread and must not block.
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "node/store/lmdb_store.h"
 
 namespace steersync::node {
@@ -50,23 +50,23 @@ class GroupCommitWriter {
                     std::function<void(uint64_t head_seq)> on_commit);
   ~GroupCommitWriter();  // drains the queue, then stops
 
-  void Submit(Job job, Completion done);
+  void Submit(Job job, Completion done) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Number of transactions committed so far (for metrics and benchmarks).
-  uint64_t commits() const;
+  uint64_t commits() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  void Run();
+  void Run() ABSL_LOCKS_EXCLUDED(mu_);
 
   LmdbStore& store_;
   const Options options_;
   const std::function<void(uint64_t)> on_commit_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::pair<Job, Completion>> queue_;  // guarded by mu_
-  bool stopping_ = false;                         // guarded by mu_
-  uint64_t commits_ = 0;                          // guarded by mu_
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;  // signalled when queue_ grows or stopping_ is set
+  std::deque<std::pair<Job, Completion>> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;  // last: starts after everything above is ready
 };
 

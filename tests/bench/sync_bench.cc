@@ -88,6 +88,7 @@ std::unique_ptr<node::Node> Start(node::NodeOptions options) {
 v1::IssueDirectiveRequest Directive(int i) {
   v1::IssueDirectiveRequest r;
   r.set_number(std::to_string(i) + "/CT-BCĐ");
+  r.set_doc_type("CT");
   r.set_title("Chỉ thị về chuyển đổi số");
   r.set_body(std::string(110, 'x'));  // ~300 bytes per record with the envelope
   return r;

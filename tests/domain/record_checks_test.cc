@@ -15,6 +15,7 @@ constexpr char kBinhSon[] = "vn/quang-ngai/binh-son";
 v1::RecordBody Directive(const std::string& issuer, const std::string& id_owner = "") {
   v1::Directive d;
   d.set_number("01/CT-BCĐ");
+  d.set_doc_type("CT");
   d.set_issuer(issuer);
   v1::RecordBody b;
   b.set_id((id_owner.empty() ? issuer : id_owner) + "/d/1");

@@ -112,6 +112,7 @@ TEST(ProcessTest, KilledCommuneResumesLargeCatchUpWithEveryRecordExactlyOnce) {
       for (int i = next++; i < kDirectives; i = next++) {
         v1::IssueDirectiveRequest req;
         req.set_number(std::to_string(i + 1) + "/CT-BCĐ");
+        req.set_doc_type("CT");
         req.set_title("Chỉ thị số " + std::to_string(i + 1));
         req.set_body(std::string(200, 'x'));
         v1::IssueDirectiveReply reply;
@@ -153,7 +154,8 @@ TEST(ProcessTest, KilledCommuneResumesLargeCatchUpWithEveryRecordExactlyOnce) {
   ASSERT_TRUE(WaitUntil(
       [&] {
         auto s = h.Status("commune");
-        return s.has_value() && s->record_count() == kDirectives;
+        // Every directive, and the commune's own receipt of each (S23).
+        return s.has_value() && s->record_count() == 2 * kDirectives;
       },
       std::chrono::seconds(120)));
   std::cout << "restarted commune caught up in "
@@ -164,10 +166,15 @@ TEST(ProcessTest, KilledCommuneResumesLargeCatchUpWithEveryRecordExactlyOnce) {
   {
     node::lmdb::EnvOptions read_only;
     read_only.read_only = true;
+    ASSERT_TRUE(WaitUntil([&] {
+      auto s = h.Status("province");
+      return s.has_value() && s->record_count() == 2 * kDirectives;  // the receipts came up
+    }));
     auto live = node::LmdbStore::Open(dir.Sub("data/province"), read_only);
     ASSERT_THAT(live, IsOk());
-    EXPECT_EQ((*live)->HeadSeq(), static_cast<uint64_t>(kDirectives));
-    EXPECT_EQ((*live)->RecordCount(), static_cast<uint64_t>(kDirectives));
+    // Exactly once: one log entry per record.
+    EXPECT_EQ((*live)->HeadSeq(), static_cast<uint64_t>(2 * kDirectives));
+    EXPECT_EQ((*live)->RecordCount(), static_cast<uint64_t>(2 * kDirectives));
   }
   // Clean stops: SIGTERM, exit code 0.
   commune->Signal(SIGTERM);
@@ -188,9 +195,10 @@ TEST(ProcessTest, KilledCommuneResumesLargeCatchUpWithEveryRecordExactlyOnce) {
   EXPECT_EQ(province_count, static_cast<size_t>(kDirectives));
   EXPECT_EQ(commune_count, static_cast<size_t>(kDirectives));
   EXPECT_EQ(province_ids, commune_ids);
-  // One change-log entry per record: nothing was applied twice.
-  EXPECT_EQ((*province_store)->HeadSeq(), static_cast<uint64_t>(kDirectives));
-  EXPECT_EQ((*commune_store)->HeadSeq(), static_cast<uint64_t>(kDirectives));
+  // One change-log entry per record (each directive and its receipt):
+  // nothing was applied twice.
+  EXPECT_EQ((*province_store)->HeadSeq(), static_cast<uint64_t>(2 * kDirectives));
+  EXPECT_EQ((*commune_store)->HeadSeq(), static_cast<uint64_t>(2 * kDirectives));
   EXPECT_EQ((*commune_store)->AppliedSeq(kProvince).value(), static_cast<uint64_t>(kDirectives));
 }
 
@@ -223,6 +231,7 @@ TEST(ProcessTest, CertificateRotationAndRevocationWithRunningDaemons) {
     auto admin = h.Admin("province");
     v1::IssueDirectiveRequest req;
     req.set_number(number);
+    req.set_doc_type("CT");
     req.set_title("Chỉ thị");
     v1::IssueDirectiveReply reply;
     grpc::ClientContext ctx;
@@ -263,7 +272,8 @@ TEST(ProcessTest, CertificateRotationAndRevocationWithRunningDaemons) {
       },
       std::chrono::seconds(60)));
   issue("3/CT-BCĐ");
-  ASSERT_TRUE(WaitUntil([&] { return records("tinh-phong") == 3 && records("binh-son") == 3; }))
+  // Three directives and each commune's receipt of them.
+  ASSERT_TRUE(WaitUntil([&] { return records("tinh-phong") == 6 && records("binh-son") == 6; }))
       << "directives issued across the rotation were lost";
 
   // --- Revocation: binh-son's certificate is revoked and the list published.
@@ -282,7 +292,7 @@ TEST(ProcessTest, CertificateRotationAndRevocationWithRunningDaemons) {
   }
   const std::string after_revocation = issue("4/CT-BCĐ");
   // tinh-phong gets the directive and the list itself; binh-son is refused.
-  ASSERT_TRUE(WaitUntil([&] { return records("tinh-phong") == 5; }));  // 4 directives + the list
+  ASSERT_TRUE(WaitUntil([&] { return records("tinh-phong") == 9; }));  // 4 directives, 4 receipts, the list
   ASSERT_TRUE(WaitUntil([&] {
     auto s = h.Status("province");
     return s.has_value() && s->last_refusal().find("is revoked") != std::string::npos;
@@ -359,6 +369,11 @@ TEST(ProcessTest, OfflineCommuneEditLosesToTheProvinceByR1OnBothNodes) {
   auto commune = start(commune_cfg, "commune");
   add_head("province", "dang-van-minh");
   add_head("commune", "chu-tich-binh-son");
+  v1::AddUnitRequest unit;  // a directive is addressed to a registered unit
+  unit.set_unit(kCommune);
+  unit.set_name("Xã Tịnh Phong");
+  v1::WriteReply registered;
+  ASSERT_TRUE(call("province", &v1::Admin::Stub::AddUnit, unit, &registered));
   v1::IssueDirectiveRequest issue;
   issue.set_title("Triển khai nền tảng số dùng chung");
   issue.set_doc_type("CV");
@@ -375,6 +390,17 @@ TEST(ProcessTest, OfflineCommuneEditLosesToTheProvinceByR1OnBothNodes) {
     return admin->Why(&ctx, q, &r).ok();
   };
   ASSERT_TRUE(WaitUntil([&] { return commune_has(issued.id()); }));
+  // The commune registered its receipt on arrival (S23) and the province
+  // holds it: the recall below is made over it.
+  const std::string receipt = std::string(kCommune) + "/a/" + issued.id();
+  ASSERT_TRUE(WaitUntil([&] {
+    v1::WhyRequest q;
+    q.set_record_id(receipt);
+    v1::WhyReply r;
+    auto admin = h.Admin("province");
+    grpc::ClientContext ctx;
+    return admin->Why(&ctx, q, &r).ok();
+  }));
 
   stop(commune);  // offline
   v1::RecallDirectiveRequest recall;
@@ -384,12 +410,15 @@ TEST(ProcessTest, OfflineCommuneEditLosesToTheProvinceByR1OnBothNodes) {
   v1::RecallDirectiveReply recalled;
   ASSERT_TRUE(call("province", &v1::Admin::Stub::RecallDirective, recall, &recalled));
   ASSERT_EQ(recalled.ids_size(), 1);
-  const std::string receipt = recalled.ids(0);
+  ASSERT_EQ(recalled.ids(0), receipt);
   stop(province);
 
+  // Offline, the commune returns the directive it holds (D30 Art. 21.2).
   commune = start(commune_cfg, "commune");  // its parent is down: still offline
   v1::AckDirectiveRequest ack;
   ack.set_directive_id(issued.id());
+  ack.set_state("RETURNED");
+  ack.set_reason("gửi nhầm đơn vị");
   *ack.mutable_act() = head;
   v1::AckDirectiveReply acked;
   ASSERT_TRUE(call("commune", &v1::Admin::Stub::AckDirective, ack, &acked));
@@ -413,7 +442,7 @@ TEST(ProcessTest, OfflineCommuneEditLosesToTheProvinceByR1OnBothNodes) {
     ASSERT_TRUE(call(name, &v1::Admin::Stub::ListDirectives, v1::ListDirectivesRequest(), &listed));
     ASSERT_EQ(listed.directives_size(), 1);
     EXPECT_EQ(listed.directives(0).status(), "RECALLED") << name;
-    EXPECT_EQ(listed.directives(0).acks_size(), 0) << name << ": the losing ack must not count";
+    EXPECT_EQ(listed.directives(0).returned_by_size(), 0) << name << ": the losing return must not count";
   }
   stop(commune);
   stop(province);

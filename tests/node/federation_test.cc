@@ -79,6 +79,7 @@ class FederationTest : public ::testing::Test {
 v1::IssueDirectiveRequest DirectiveRequest(const std::string& number) {
   v1::IssueDirectiveRequest r;
   r.set_number(number);
+  r.set_doc_type("CT");
   r.set_title("Triển khai chuyển đổi số");
   r.set_body("Nội dung chỉ thị");
   return r;
@@ -127,6 +128,12 @@ TEST_F(FederationTest, DirectiveToListedUnitsReachesOnlyThem) {
   auto province = StartProvince();
   auto tinh_phong = StartCommune(kCommunes[0], *province);
   auto ly_son = StartCommune(kCommunes[2], *province);
+  // A directive is addressed to units the province knows: registered, or
+  // linked once.
+  auto unknown = DirectiveRequest("01/CT-BCĐ");
+  unknown.add_to_units(kCommunes[1]);
+  EXPECT_EQ(province->IssueDirective(unknown).status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(WaitUntil([&] { return province->GetStatus().children_seen_size() == 2; }));
   auto req = DirectiveRequest("02/CT-BCĐ");
   req.add_to_units(kCommunes[2]);
   ASSERT_THAT(province->IssueDirective(req), IsOk());
@@ -161,7 +168,10 @@ TEST_F(FederationTest, RestartResumesFromTheCheckpointWithoutResendingEverything
   ASSERT_TRUE(WaitUntil([&] { return Peer(province->ListPeers(), kCommunes[0])->behind() == 0; }));
   // 300 before the restart, 50 after: nothing sent twice.
   EXPECT_EQ(Peer(province->ListPeers(), kCommunes[0])->records_sent(), 350u);
-  EXPECT_EQ(commune->store().HeadSeq(), 350u);  // one log entry per record
+  // One log entry per record: each directive and the commune's automatic
+  // receipt of it (S23).
+  ASSERT_TRUE(WaitUntil([&] { return CountKind(*commune, v1::ACKNOWLEDGEMENT) == 350; }));
+  EXPECT_EQ(commune->store().HeadSeq(), 700u);
 }
 
 // A raw client with the given credentials opens a Sync stream to `port` and
@@ -295,7 +305,7 @@ TEST_F(FederationTest, MetricsShowLinksLagAndQuarantine) {
                std::string::npos &&
            page.find("steersync_peer_records_sent_total{peer=\"vn/quang-ngai/tinh-phong\",relation=\"child\"} 1") !=
                std::string::npos &&
-           page.find("steersync_log_head_seq 1") != std::string::npos;
+           page.find("steersync_log_head_seq 2") != std::string::npos;  // the directive, its receipt
   })) << HttpGet(province->metrics_port(), "/metrics");
 }
 

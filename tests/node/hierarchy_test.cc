@@ -279,7 +279,9 @@ TEST_F(HierarchyTest, E6_ReplacementIsInForceWhateverTheArrivalOrder) {
   *plan.mutable_act() = As("HEAD");
   auto first = province_->IssueDirective(plan);
   ASSERT_THAT(first, IsOk());
-  plan.add_relations("REPLACES:" + *first);
+  v1::DocumentRelation* replaces = plan.add_relations();
+  replaces->set_kind(v1::DocumentRelation::REPLACES);
+  replaces->set_target(*first);
   auto second = province_->IssueDirective(plan);
   ASSERT_THAT(second, IsOk());
 

@@ -47,6 +47,7 @@ class Forger {
   v1::RecordBody Directive(const std::string& writer, int n) {
     v1::Directive d;
     d.set_number("99/CT-BCĐ");
+    d.set_doc_type("CT");
     d.set_issuer(writer);
     v1::RecordBody b;
     b.set_id(writer + "/d/" + std::to_string(n));

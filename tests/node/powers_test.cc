@@ -49,7 +49,13 @@ class PowersTest : public ::testing::Test {
     r.set_title(type + " by " + role);
     r.set_doc_type(type);
     r.mutable_act()->set_role(role);
-    if (!relation.empty()) r.add_relations(relation);
+    if (!relation.empty()) {  // "KIND:<id>"
+      v1::DocumentRelation* rel = r.add_relations();
+      v1::DocumentRelation::Kind kind = v1::DocumentRelation::KIND_UNSPECIFIED;
+      EXPECT_TRUE(v1::DocumentRelation::Kind_Parse(relation.substr(0, relation.find(':')), &kind));
+      rel->set_kind(kind);
+      rel->set_target(relation.substr(relation.find(':') + 1));
+    }
     return node.IssueDirective(r);
   }
 

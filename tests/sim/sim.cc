@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "node/domain/act_checks.h"
+#include "node/domain/documents.h"
 #include "node/domain/legal_date.h"
 #include "sync/apply.h"
 #include "sync/merge.h"
@@ -667,7 +668,7 @@ void Sim::FillBody(const WriteSpec& spec, uint64_t counter, bool amend, v1::Reco
     v1::Directive d;
     d.set_doc_type(spec.doc_type.has_value() ? *spec.doc_type
                                              : kDocTypes[Uniform(0, kDocTypeCount - 1)]);
-    d.set_number(std::to_string(counter) + "/" + d.doc_type() + "-BCĐ");
+    d.set_number(domain::DisplayNumber(counter, d.doc_type(), "BCĐ"));
     d.set_title("directive " + id);
     d.set_issuer(node.id);
     *d.mutable_to_units() = audience->units();
@@ -784,7 +785,7 @@ bool Sim::ForgeRelation(int node, v1::RecordBody& body) {
       if (!verdict.ok || domain::EffectiveRank(verdict.authority) >= target_rank) continue;
       v1::Directive d;
       d.set_doc_type("GM");
-      d.set_number(body.id() + "/GM-BCĐ");
+      d.set_number(domain::DisplayNumber(std::stoull(body.id().substr(body.id().rfind('/') + 1)), "GM", "BCĐ"));
       d.set_title("forged relation to " + target_id);
       d.set_issuer(n.id);
       *d.mutable_to_units() = target->second.to_units();

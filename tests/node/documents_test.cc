@@ -1,0 +1,275 @@
+// Documents and inputs as the regulations shape them, end to end with real
+// Nodes over mTLS and LMDB (issue 9, item 5): numbers and symbols (DOMAIN-MODEL
+// §1.8, D30 Art. 15), addressees, reporting periods (Decree 09/2019 Art. 12),
+// local documents and working groups (§2, §1.3), automatic receipts (S23),
+// one Head at a time (P 2), TUQ./TL. signatures (D30 Art. 13, S16), acting
+// bases (§1.7, S1) and the national level.
+#include <string>
+
+#include "node/domain/documents.h"
+#include "node/node.h"
+#include "tests/testutil/fixtures.h"
+
+namespace steersync::node {
+namespace {
+
+using steersync::testing::IsOk;
+using steersync::testing::StatusIs;
+using steersync::testing::TempDir;
+using steersync::testing::WaitUntil;
+
+constexpr char kProvince[] = "vn/quang-ngai";
+constexpr char kCommune[] = "vn/quang-ngai/binh-son";
+
+class DocumentsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    province_ = steersync::testing::StartInProcessNode(dir_, kProvince, "");
+    commune_ = steersync::testing::StartInProcessNode(dir_, kCommune,
+                                                      "127.0.0.1:" + std::to_string(province_->sync_port()));
+    ASSERT_TRUE(WaitUntil([&] { return province_->GetStatus().children_seen_size() == 1; }));
+  }
+
+  static absl::StatusOr<std::string> AddMember(Node& node, const std::string& person, const std::string& role,
+                                               const std::string& from = "2026-01-01",
+                                               const std::string& body = "") {
+    v1::AddMemberRequest r;
+    r.set_person_id(person);
+    r.set_full_name(person);
+    r.set_role(role);
+    r.set_valid_from(from);
+    r.set_decision("1742/QĐ-UBND");
+    r.set_body_id(body);
+    auto w = node.AddMember(r);
+    if (!w.ok()) return w.status();
+    return w->id();
+  }
+
+  static v1::IssueDirectiveRequest Directive(const std::string& type, const std::string& number = "") {
+    v1::IssueDirectiveRequest r;
+    r.set_title("Văn bản " + type);
+    r.set_doc_type(type);
+    r.set_number(number);
+    return r;
+  }
+
+  static std::optional<v1::DirectiveInfo> Find(const Node& node, const std::string& id) {
+    auto listed = node.ListDirectives();
+    if (!listed.ok()) return std::nullopt;
+    for (const auto& d : listed->directives()) {
+      if (d.id() == id) return d;
+    }
+    return std::nullopt;
+  }
+
+  static bool Holds(const Node& node, const std::string& id) {
+    auto r = node.store().GetRecord(id);
+    return r.ok() && r->has_value();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Node> province_;
+  std::unique_ptr<Node> commune_;
+};
+
+// §1.8: the symbol carries the type code and the body's abbreviation; a công
+// văn has no type code. D30 Art. 15: one number per document in a series.
+TEST_F(DocumentsTest, NumbersCarryTheTypeAndTheBodysAbbreviationAndNeverRepeat) {
+  auto cv = province_->IssueDirective(Directive("CV"));
+  ASSERT_THAT(cv, IsOk());
+  EXPECT_EQ(Find(*province_, *cv)->number(), "01/BCĐ");
+  auto kh = province_->IssueDirective(Directive("KH"));
+  ASSERT_THAT(kh, IsOk());
+  EXPECT_EQ(Find(*province_, *kh)->number(), "01/KH-BCĐ");
+
+  // A number given by hand (a document registered from paper) must match its
+  // type and may not repeat one of the series; allocation skips it.
+  EXPECT_THAT(province_->IssueDirective(Directive("CV", "02/CV-BCĐ")),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(province_->IssueDirective(Directive("KH", "05/CT-BCĐ")),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(province_->IssueDirective(Directive("KH", "01/KH-BCĐ")),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  ASSERT_THAT(province_->IssueDirective(Directive("KH", "02/KH-BCĐ")), IsOk());
+  auto next = province_->IssueDirective(Directive("KH"));
+  ASSERT_THAT(next, IsOk());
+  EXPECT_EQ(Find(*province_, *next)->number(), "03/KH-BCĐ");
+  EXPECT_THAT(province_->IssueDirective(Directive("XYZ")), StatusIs(absl::StatusCode::kInvalidArgument));
+
+  // A body with its own abbreviation numbers its documents with it.
+  v1::AddBodyRequest body;
+  body.set_slug("ban-chi-dao-06");
+  body.set_name("Ban Chỉ đạo Đề án 06");
+  body.set_abbrev("BCĐ06");
+  ASSERT_THAT(province_->AddBody(body), IsOk());
+  auto in_body = Directive("TB");
+  in_body.mutable_act()->set_body_id(std::string(kProvince) + "/ban-chi-dao-06");
+  auto tb = province_->IssueDirective(in_body);
+  ASSERT_THAT(tb, IsOk());
+  EXPECT_EQ(Find(*province_, *tb)->number(), "01/TB-BCĐ06");
+  ASSERT_TRUE(WaitUntil([&] { return Holds(*commune_, *tb); }));
+  EXPECT_EQ(commune_->ListQuarantine()->entries_size(), 0);
+}
+
+// A directive addressed to a unit nobody registered reaches nobody: refused.
+TEST_F(DocumentsTest, AnUnknownAddresseeIsRefusedAndARegisteredOneAccepted) {
+  auto to_unknown = Directive("CV");
+  to_unknown.add_to_units(std::string(kProvince) + "/ly-son");
+  auto refused = province_->IssueDirective(to_unknown);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_NE(refused.status().message().find("steerctl unit add"), std::string::npos) << refused.status();
+
+  v1::AddUnitRequest unit;
+  unit.set_unit(std::string(kProvince) + "/ly-son");
+  unit.set_name("Đặc khu Lý Sơn");
+  unit.set_commune_kind("DAC_KHU");
+  ASSERT_THAT(province_->AddUnit(unit), IsOk());
+  EXPECT_THAT(province_->IssueDirective(to_unknown), IsOk());
+  auto to_linked = Directive("CV");
+  to_linked.add_to_units(kCommune);
+  EXPECT_THAT(province_->IssueDirective(to_linked), IsOk());
+}
+
+// Decree 09/2019 Art. 12: periods are a year, a half, a quarter or a month;
+// `--in-reply-to` names a directive from above.
+TEST_F(DocumentsTest, ReportPeriodsFollowDecree09AndRepliesNameADirectiveFromAbove) {
+  for (const char* bad : {"quý tư", "2026-Q5", "2026-13", "26-Q1", "2026-H3", ""}) {
+    v1::SubmitReportRequest r;
+    r.set_period(bad);
+    r.set_title("Báo cáo");
+    EXPECT_THAT(commune_->SubmitReport(r), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
+  }
+  for (const char* good : {"2026", "2026-H1", "2026-Q4", "2026-11"}) {
+    EXPECT_TRUE(domain::IsReportingPeriod(good)) << good;
+  }
+  v1::SubmitReportRequest reply;
+  reply.set_period("2026-Q4");
+  reply.set_title("Báo cáo quý IV");
+  auto report = commune_->SubmitReport(reply);
+  ASSERT_THAT(report, IsOk());
+  reply.set_in_reply_to(*report);  // a report is no directive
+  EXPECT_THAT(commune_->SubmitReport(reply), StatusIs(absl::StatusCode::kNotFound));
+}
+
+// D30 Art. 21.2c, S23: a directive that arrives verified is registered
+// received the same day, automatically; the officer's acknowledgement is then
+// the same receipt, and the issuer sees it.
+TEST_F(DocumentsTest, ADirectiveArrivingVerifiedIsAcknowledgedAutomatically) {
+  auto id = province_->IssueDirective(Directive("KH"));
+  ASSERT_THAT(id, IsOk());
+  ASSERT_TRUE(WaitUntil([&] {
+    auto d = Find(*province_, *id);
+    return d.has_value() && d->acks_size() == 1 && d->acks(0) == kCommune;
+  }));
+  const std::string receipt = std::string(kCommune) + "/a/" + *id;
+  auto acked = commune_->AckDirective(*id);
+  ASSERT_THAT(acked, IsOk());
+  EXPECT_EQ(*acked, receipt);
+  // Recalling it twice is refused: it is already recalled everywhere.
+  v1::RecallDirectiveRequest recall;
+  recall.set_directive_id(*id);
+  ASSERT_THAT(province_->RecallDirective(recall), IsOk());
+  EXPECT_THAT(province_->RecallDirective(recall), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// §2: an internal document stays on its node; §1.3: so do a working group's
+// roster entries (C 4.5), while the committee's flow to the province.
+TEST_F(DocumentsTest, LocalDocumentsAndWorkingGroupsNeverLeaveTheirNode) {
+  auto minutes = Directive("BB");
+  minutes.set_local(true);
+  auto local = province_->IssueDirective(minutes);
+  ASSERT_THAT(local, IsOk());
+  v1::AddBodyRequest group;
+  group.set_slug("to-cong-tac-so");
+  group.set_name("Tổ công nghệ số cộng đồng thôn 3");
+  group.set_kind("WORKING_GROUP");
+  auto group_id = commune_->AddBody(group);
+  ASSERT_THAT(group_id, IsOk());
+  auto member = AddMember(*commune_, "nguyen-van-a", "TEAM_MEMBER", "2026-01-01", group_id->id());
+  ASSERT_THAT(member, IsOk());
+  auto deputy = AddMember(*commune_, "pho-chu-tich", "DEPUTY_HEAD");
+  ASSERT_THAT(deputy, IsOk());
+
+  // Something sent after them arrives; they never do.
+  auto shared = province_->IssueDirective(Directive("KH"));
+  ASSERT_THAT(shared, IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return Holds(*commune_, *shared) && Holds(*province_, *deputy); }));
+  EXPECT_FALSE(Holds(*commune_, *local));
+  EXPECT_FALSE(Holds(*province_, group_id->id()));
+  EXPECT_FALSE(Holds(*province_, *member));
+  EXPECT_TRUE(Holds(*commune_, *member));
+  EXPECT_EQ(province_->ListQuarantine()->entries_size(), 0);
+  EXPECT_EQ(commune_->ListQuarantine()->entries_size(), 0);
+}
+
+// P 2, C 2: a committee has one Head at a time. A second overlapping Head is
+// refused (ROLE_TAKEN); after the first ends, the next one starts.
+TEST_F(DocumentsTest, OneHeadAtATime) {
+  auto first = AddMember(*province_, "dang-van-minh", "HEAD");
+  ASSERT_THAT(first, IsOk());
+  auto second = AddMember(*province_, "nguyen-hoang-giang", "HEAD", "2026-06-01");
+  EXPECT_THAT(second, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_NE(second.status().message().find("ROLE_TAKEN"), std::string::npos) << second.status();
+  v1::EndMemberRequest end;
+  end.set_membership_id(*first);
+  end.set_valid_to("2026-05-31");
+  ASSERT_THAT(province_->EndMember(end), IsOk());
+  EXPECT_THAT(AddMember(*province_, "nguyen-hoang-giang", "HEAD", "2026-06-01"), IsOk());
+}
+
+// §1.7, S1: a Deputy other than the Standing one acts for the Head only when
+// designated in writing; the basis names the document.
+TEST_F(DocumentsTest, ADesignatedActingWindowCitesItsDocument) {
+  ASSERT_THAT(AddMember(*province_, "head", "HEAD"), IsOk());
+  auto deputy = AddMember(*province_, "pho-truong-ban", "DEPUTY_HEAD");
+  ASSERT_THAT(deputy, IsOk());
+  v1::SetActingRequest acting;
+  acting.set_acting_membership_id(*deputy);
+  acting.set_from("2026-06-03");
+  acting.set_to("2026-06-07");
+  EXPECT_THAT(province_->SetActing(acting), StatusIs(absl::StatusCode::kInvalidArgument));
+  acting.set_basis("DESIGNATED");
+  EXPECT_THAT(province_->SetActing(acting), StatusIs(absl::StatusCode::kInvalidArgument));
+  acting.set_basis("DESIGNATED(15/QĐ-BCĐ)");
+  EXPECT_THAT(province_->SetActing(acting), IsOk());
+}
+
+// D30 Art. 13, S16: a TUQ. or TL. signature stands only on a written
+// authorisation covering the document type.
+TEST_F(DocumentsTest, TuqSignatureNeedsAWrittenAuthorisation) {
+  ASSERT_THAT(AddMember(*province_, "head", "HEAD"), IsOk());
+  auto member = AddMember(*province_, "chanh-van-phong", "MEMBER");
+  ASSERT_THAT(member, IsOk());
+  auto tuq = Directive("CV");
+  tuq.mutable_act()->set_role("MEMBER");
+  tuq.mutable_act()->set_formula("TUQ");
+  EXPECT_FALSE(province_->IssueDirective(tuq).ok());
+  v1::AddAuthorisationRequest g;
+  g.set_delegate_membership_id(*member);
+  g.set_formula("TUQ");
+  g.add_scope("CV");
+  g.set_from("2026-01-01");
+  g.set_to("2026-12-31");
+  g.set_granted_by_doc("20/QĐ-BCĐ");
+  ASSERT_THAT(province_->AddAuthorisation(g), IsOk());
+  auto signed_tuq = province_->IssueDirective(tuq);
+  ASSERT_THAT(signed_tuq, IsOk());
+  EXPECT_EQ(Find(*province_, *signed_tuq)->signed_as().rfind("TUQ. ", 0), 0u) << Find(*province_, *signed_tuq)->signed_as();
+  ASSERT_TRUE(WaitUntil([&] { return Holds(*commune_, *signed_tuq); }));
+  EXPECT_EQ(commune_->ListQuarantine()->entries_size(), 0);
+}
+
+// The national root registers itself at level NATIONAL, not PROVINCE.
+TEST(NationalLevelTest, TheRootIsNational) {
+  TempDir dir;
+  auto vn = steersync::testing::StartInProcessNode(dir, "vn", "");
+  v1::AddUnitRequest unit;
+  unit.set_unit("vn");
+  unit.set_name("Ban Chỉ đạo quốc gia");
+  ASSERT_THAT(vn->AddUnit(unit), IsOk());
+  unit.set_level("PROVINCE");
+  EXPECT_FALSE(vn->AddUnit(unit).ok());
+}
+
+}  // namespace
+}  // namespace steersync::node
