@@ -35,15 +35,11 @@ v1::ActAs FillActAs(const ActOptions& act) {
 }
 
 void AddBodyOptions(CLI::App& cmd, BodyOptions& body) {
-  CLI::Option* text = cmd.add_option("--body", body.text, "Body text");
-  CLI::Option* file = cmd.add_option("--body-file", body.file, "Read the body from this file");
-  text->excludes(file);
-}
-
-void CheckBodyGiven(const CLI::App& cmd) {
-  if (cmd.count("--body") == 0 && cmd.count("--body-file") == 0) {
-    throw CLI::RequiredError("--body or --body-file");
-  }
+  CLI::Option_group* group = cmd.add_option_group("Body", "The document's text");
+  group->require_option(1);
+  group->add_option("--body", body.text, "Body text");
+  group->add_option("--body-file", body.file, "Read the body from this file")
+      ->check(CLI::ExistingFile);
 }
 
 absl::StatusOr<std::string> LoadBody(const BodyOptions& body) {

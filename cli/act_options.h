@@ -37,12 +37,9 @@ struct BodyOptions {
   std::string file;
 };
 
-// Adds mutually exclusive --body and --body-file; CheckBodyGiven() makes one
-// of them required.
+// Adds --body and --body-file to `cmd`, an option group of which exactly one
+// is required. `body` must outlive the parse.
 void AddBodyOptions(CLI::App& cmd, BodyOptions& body);
-
-// Throws a CLI11 usage error unless --body or --body-file was given.
-void CheckBodyGiven(const CLI::App& cmd);
 
 // The body text, reading --body-file fully if that was given.
 absl::StatusOr<std::string> LoadBody(const BodyOptions& body);

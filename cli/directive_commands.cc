@@ -55,8 +55,7 @@ absl::Status RunDirectiveIssue(const IssueOptions& options, AdminClient& admin, 
   }
   SYNC_ASSIGN_OR_RETURN(const v1::IssueDirectiveReply reply,
                         admin.Call(&v1::Admin::Stub::IssueDirective, request));
-  PrintId(reply.id(), "issued", as_json);
-  return absl::OkStatus();
+  return PrintReply(reply, "issued " + reply.id(), as_json);
 }
 
 void AddDirectiveIssueCommand(CLI::App& parent, Action& action) {
@@ -88,8 +87,7 @@ void AddDirectiveIssueCommand(CLI::App& parent, Action& action) {
       ->allow_extra_args(false)
       ->group(kRelations);
   AddActOptions(*cmd, options->act);
-  cmd->callback([cmd, options, &action] {
-    CheckBodyGiven(*cmd);
+  cmd->callback([options, &action] {
     action = [options](AdminClient& admin, bool as_json) {
       return RunDirectiveIssue(*options, admin, as_json);
     };
@@ -98,29 +96,6 @@ void AddDirectiveIssueCommand(CLI::App& parent, Action& action) {
 
 // ---------------------------------------------------------------------------
 // directive list
-
-json DirectivesToJson(const v1::ListDirectivesReply& r) {
-  json out = json::array();
-  for (const v1::DirectiveInfo& d : r.directives()) {
-    out.push_back({
-        {"id", d.id()},
-        {"number", d.number()},
-        {"title", d.title()},
-        {"issuer", d.issuer()},
-        {"acks", StringArray(d.acks())},
-        {"to", StringArray(d.to_units())},
-        {"issued_date", StringOrNull(d.issued_date())},
-        {"doc_type", StringOrNull(d.doc_type())},
-        {"identity", StringOrNull(d.identity())},
-        {"signed_as", StringOrNull(d.signed_as())},
-        {"status", d.status()},
-        {"affected_by", StringArray(d.affected_by())},
-        {"returned_by", StringArray(d.returned_by())},
-        {"recalled_from", StringArray(d.recalled_from())},
-    });
-  }
-  return out;
-}
 
 void PrintDirectives(const v1::ListDirectivesReply& r) {
   Table table({"ID", "NUMBER", "ISSUER", "STATUS", "SIGNED-AS", "ACKS", "TITLE"});
@@ -135,11 +110,8 @@ absl::Status RunDirectiveList(AdminClient& admin, bool as_json) {
   SYNC_ASSIGN_OR_RETURN(
       const v1::ListDirectivesReply reply,
       admin.Call(&v1::Admin::Stub::ListDirectives, v1::ListDirectivesRequest()));
-  if (as_json) {
-    PrintJson(DirectivesToJson(reply));
-  } else {
-    PrintDirectives(reply);
-  }
+  if (as_json) return PrintMessageListJson(reply.directives());
+  PrintDirectives(reply);
   return absl::OkStatus();
 }
 
@@ -164,12 +136,7 @@ absl::Status RunReceipt(const ReceiptOptions& options, const std::string& state,
   request.set_if_version(options.if_version);
   SYNC_ASSIGN_OR_RETURN(const v1::AckDirectiveReply reply,
                         admin.Call(&v1::Admin::Stub::AckDirective, request));
-  if (as_json) {
-    PrintJson(json{{"id", reply.id()}});
-  } else {
-    std::cout << verb << " " << options.directive_id << " as " << reply.id() << "\n";
-  }
-  return absl::OkStatus();
+  return PrintReply(reply, verb + " " + options.directive_id + " as " + reply.id(), as_json);
 }
 
 // Adds `directive ack` (returning == false) or `directive return`.
@@ -208,10 +175,7 @@ absl::Status RunDirectiveRecall(const RecallOptions& options, AdminClient& admin
   *request.mutable_act() = FillActAs(options.act);
   SYNC_ASSIGN_OR_RETURN(const v1::RecallDirectiveReply reply,
                         admin.Call(&v1::Admin::Stub::RecallDirective, request));
-  if (as_json) {
-    PrintJson(json{{"directive_id", options.directive_id}, {"ids", StringArray(reply.ids())}});
-    return absl::OkStatus();
-  }
+  if (as_json) return PrintMessageJson(reply);
   std::cout << "recalled " << options.directive_id << " from " << reply.ids_size()
             << " unit(s)\n";
   for (const std::string& id : reply.ids()) std::cout << "  receipt " << id << "\n";

@@ -14,21 +14,6 @@ namespace {
 // ---------------------------------------------------------------------------
 // status
 
-json StatusToJson(const v1::StatusReply& r) {
-  return json{
-      {"node_id", r.node_id()},
-      {"parent", {{"address", r.parent_address()}, {"connected", r.parent_connected()}}},
-      {"head_seq", r.head_seq()},
-      {"children_seen", StringArray(r.children_seen())},
-      {"record_count", r.record_count()},
-      {"quarantined", r.quarantined_count()},
-      {"refused_handshakes", r.refused_handshakes()},
-      {"last_refusal", r.last_refusal().empty() ? json(nullptr) : json(r.last_refusal())},
-      {"revoked_certificates", r.revoked_certificates()},
-      {"warnings", StringArray(r.warnings())},
-  };
-}
-
 void PrintStatus(const v1::StatusReply& r) {
   const std::string parent =
       r.parent_address().empty()
@@ -51,36 +36,13 @@ void PrintStatus(const v1::StatusReply& r) {
 absl::Status RunStatus(AdminClient& admin, bool as_json) {
   SYNC_ASSIGN_OR_RETURN(const v1::StatusReply reply,
                         admin.Call(&v1::Admin::Stub::GetStatus, v1::StatusRequest()));
-  if (as_json) {
-    PrintJson(StatusToJson(reply));
-  } else {
-    PrintStatus(reply);
-  }
+  if (as_json) return PrintMessageJson(reply);
+  PrintStatus(reply);
   return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------
 // peers
-
-json PeersToJson(const v1::PeersReply& r) {
-  json out = json::array();
-  for (const v1::PeerInfo& p : r.peers()) {
-    out.push_back({
-        {"peer", p.peer()},
-        {"relation", p.relation()},
-        {"connected", p.connected()},
-        {"last_contact", MicrosToJson(p.last_contact_micros())},
-        {"records_sent", p.records_sent()},
-        {"records_received", p.records_received()},
-        {"acked_seq", p.acked_seq()},
-        {"behind", p.behind()},
-        {"rejected", p.rejected()},
-        {"protocol_errors", p.protocol_errors()},
-        {"bad_notices", p.bad_notices()},
-    });
-  }
-  return out;
-}
 
 void PrintPeers(const v1::PeersReply& r) {
   Table table({"PEER", "RELATION", "CONNECTED", "LAST-CONTACT", "SENT", "RECEIVED", "BEHIND",
@@ -99,30 +61,16 @@ absl::Status RunPeers(AdminClient& admin, bool as_json) {
   SYNC_ASSIGN_OR_RETURN(const v1::PeersReply reply,
                         admin.Call(&v1::Admin::Stub::ListPeers, v1::PeersRequest()));
   if (as_json) {
-    PrintJson(PeersToJson(reply));
-  } else {
-    PrintPeers(reply);
+    return PrintMessageListJson(reply.peers(), [](json& peer) {
+      MicrosFieldToIso(peer, "last_contact_micros", "last_contact");
+    });
   }
+  PrintPeers(reply);
   return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------
 // quarantine list
-
-json QuarantineToJson(const v1::ListQuarantineReply& r) {
-  json out = json::array();
-  for (const v1::QuarantineInfo& q : r.entries()) {
-    out.push_back({
-        {"record_id", q.record_id()},
-        {"from_peer", q.from_peer()},
-        {"reason_code", q.reason_code()},
-        {"detail", q.detail()},
-        {"received", MicrosToJson(q.received_micros())},
-        {"returned_by", q.returned_by().empty() ? json(nullptr) : json(q.returned_by())},
-    });
-  }
-  return out;
-}
 
 void PrintQuarantine(const v1::ListQuarantineReply& r) {
   // Refused here (FROM the peer that sent it), or sent from here and
@@ -141,40 +89,21 @@ absl::Status RunQuarantineList(AdminClient& admin, bool as_json) {
       const v1::ListQuarantineReply reply,
       admin.Call(&v1::Admin::Stub::ListQuarantine, v1::ListQuarantineRequest()));
   if (as_json) {
-    PrintJson(QuarantineToJson(reply));
-  } else {
-    PrintQuarantine(reply);
+    return PrintMessageListJson(reply.entries(), [](json& entry) {
+      MicrosFieldToIso(entry, "received_micros", "received");
+    });
   }
+  PrintQuarantine(reply);
   return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------
 // conflicts, why
 
-json VersionToJson(const v1::VersionInfo& v) {
-  return json{{"version", v.version()},       {"writer", v.writer()},
-              {"unit_depth", v.unit_depth()}, {"role_rank", v.role_rank()},
-              {"capacity", v.capacity()},     {"acting_for_head", v.acting_for_head()},
-              {"legal_date", v.legal_date()}, {"outcome", v.outcome()},
-              {"explanation", v.explanation()}, {"officer", v.officer()},
-              {"membership_id", v.membership_id()}, {"formula", v.formula()},
-              {"delegation_ref", v.delegation_ref()}, {"content", v.content()}};
-}
-
 absl::Status RunConflicts(AdminClient& admin, bool as_json) {
   SYNC_ASSIGN_OR_RETURN(const v1::ListConflictsReply reply,
                         admin.Call(&v1::Admin::Stub::ListConflicts, v1::ListConflictsRequest()));
-  if (as_json) {
-    json out = json::array();
-    for (const auto& c : reply.conflicts()) {
-      out.push_back(json{{"record_id", c.record_id()},
-                         {"winner", VersionToJson(c.winner())},
-                         {"loser", VersionToJson(c.loser())},
-                         {"rule", c.loser().outcome()}});
-    }
-    PrintJson(out);
-    return absl::OkStatus();
-  }
+  if (as_json) return PrintMessageListJson(reply.conflicts());
   if (reply.conflicts().empty()) {
     std::cout << "no conflicts\n";
     return absl::OkStatus();
@@ -190,12 +119,7 @@ absl::Status RunWhy(const std::string& record_id, AdminClient& admin, bool as_js
   v1::WhyRequest request;
   request.set_record_id(record_id);
   SYNC_ASSIGN_OR_RETURN(const v1::WhyReply reply, admin.Call(&v1::Admin::Stub::Why, request));
-  if (as_json) {
-    json versions = json::array();
-    for (const auto& v : reply.versions()) versions.push_back(VersionToJson(v));
-    PrintJson(json{{"record_id", reply.record_id()}, {"kind", reply.kind()}, {"versions", versions}});
-    return absl::OkStatus();
-  }
+  if (as_json) return PrintMessageJson(reply);
   std::cout << reply.record_id() << " (" << reply.kind() << "): " << reply.versions_size()
             << " version(s)\n";
   for (const auto& v : reply.versions()) {
@@ -221,13 +145,10 @@ absl::Status RunRevocationPublish(const std::string& path, AdminClient& admin, b
   request.set_crl(crl);
   SYNC_ASSIGN_OR_RETURN(const v1::PublishRevocationListReply reply,
                         admin.Call(&v1::Admin::Stub::PublishRevocationList, request));
-  if (as_json) {
-    PrintJson(json{{"id", reply.id()}, {"revoked", reply.revoked()}});
-  } else {
-    std::cout << "published " << reply.id() << ": " << reply.revoked()
-              << " revoked certificate(s) now enforced\n";
-  }
-  return absl::OkStatus();
+  return PrintReply(reply,
+                    "published " + reply.id() + ": " + std::to_string(reply.revoked()) +
+                        " revoked certificate(s) now enforced",
+                    as_json);
 }
 
 }  // namespace
@@ -266,7 +187,9 @@ void AddRevocationCommands(CLI::App& app, Action& action) {
   CLI::App* publish =
       cmd->add_subcommand("publish", "Publish a CA-signed CRL (deploy/pki.sh revoke) to this node's subtree");
   auto path = std::make_shared<std::string>();
-  publish->add_option("CRL_FILE", *path, "CRL file, PEM or DER")->required();
+  publish->add_option("CRL_FILE", *path, "CRL file, PEM or DER")
+      ->required()
+      ->check(CLI::ExistingFile);
   publish->callback([&action, path] {
     action = [path](AdminClient& admin, bool as_json) {
       return RunRevocationPublish(*path, admin, as_json);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <ctime>
 
+#include <google/protobuf/util/json_util.h>
+
 namespace steersync::cli {
 namespace {
 
@@ -31,19 +33,51 @@ std::string FormatMicros(uint64_t micros) {
   return out;
 }
 
-json MicrosToJson(uint64_t micros) {
-  if (micros == 0) return nullptr;
-  return FormatMicros(micros);
-}
-
 std::string MicrosToText(uint64_t micros) { return micros == 0 ? "never" : FormatMicros(micros); }
-
-json StringOrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
 std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
 std::string YesNo(bool b) { return b ? "yes" : "no"; }
 
-void PrintJson(const json& doc) { std::cout << doc.dump(2) << "\n"; }
+absl::StatusOr<json> MessageToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string text;
+  const auto status = google::protobuf::util::MessageToJsonString(message, &text, options);
+  if (!status.ok()) {
+    return absl::InternalError("cannot print " + message.GetTypeName() + " as JSON: " +
+                               std::string(status.message()));
+  }
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return absl::InternalError("protobuf printed " + message.GetTypeName() + " as invalid JSON");
+  }
+  return doc;
+}
+
+void MicrosFieldToIso(json& doc, const std::string& micros_key, const std::string& key) {
+  const uint64_t micros = std::stoull(doc.at(micros_key).get<std::string>());
+  doc.erase(micros_key);
+  doc[key] = micros == 0 ? json(nullptr) : json(FormatMicros(micros));
+}
+
+void PrintJson(const json& doc) {
+  std::cout << doc.dump(2, ' ', /*ensure_ascii=*/false, json::error_handler_t::replace) << "\n";
+}
+
+absl::Status PrintMessageJson(const google::protobuf::Message& message) {
+  absl::StatusOr<json> doc = MessageToJson(message);
+  if (!doc.ok()) return doc.status();
+  PrintJson(*doc);
+  return absl::OkStatus();
+}
+
+absl::Status PrintReply(const google::protobuf::Message& reply, const std::string& text,
+                        bool as_json) {
+  if (as_json) return PrintMessageJson(reply);
+  std::cout << text << "\n";
+  return absl::OkStatus();
+}
 
 Table::Table(std::vector<std::string> header) : widths_(header.size(), 0) {
   AddRow(std::move(header));
@@ -70,22 +104,6 @@ void PrintKeyValues(const std::vector<std::pair<std::string, std::string>>& line
   for (const auto& [key, value] : lines) width = std::max(width, key.size());
   for (const auto& [key, value] : lines) {
     std::cout << key << ":" << std::string(width - key.size() + 1, ' ') << value << "\n";
-  }
-}
-
-void PrintId(const std::string& id, const std::string& verb, bool as_json) {
-  if (as_json) {
-    PrintJson(json{{"id", id}});
-  } else {
-    std::cout << verb << " " << id << "\n";
-  }
-}
-
-void PrintWrite(const v1::WriteReply& reply, const std::string& verb, bool as_json) {
-  if (as_json) {
-    PrintJson(json{{"id", reply.id()}, {"version", reply.version()}});
-  } else {
-    std::cout << verb << " " << reply.id() << "\n";
   }
 }
 

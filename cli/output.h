@@ -4,6 +4,11 @@
 // Every command prints either readable text or (with --json) exactly one
 // JSON document on stdout. Nothing here writes to stderr.
 //
+// JSON documents are Admin API reply messages (or arrays of the messages a
+// list reply holds) in protobuf's proto3 JSON mapping: keys are the proto
+// field names, empty fields are printed ("" / 0 / false / []), 64-bit
+// integers are strings. Keys are sorted, the document indented by 2.
+//
 // Thread safety: none needed; steerctl is single-threaded.
 
 #include <cstdint>
@@ -12,9 +17,11 @@
 #include <utility>
 #include <vector>
 
+#include <google/protobuf/message.h>
 #include <nlohmann/json.hpp>
 
-#include "steersync/v1/admin.pb.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace steersync::cli {
 
@@ -27,22 +34,8 @@ std::string OneLine(std::string text);
 // e.g. "2024-05-01T12:34:56Z".
 std::string FormatMicros(uint64_t micros);
 
-// ISO-8601 string, or JSON null when `micros` is 0 ("never").
-json MicrosToJson(uint64_t micros);
-
 // ISO-8601 string, or "never" when `micros` is 0.
 std::string MicrosToText(uint64_t micros);
-
-// `s`, or JSON null when it is empty (an optional field left unset).
-json StringOrNull(const std::string& s);
-
-// A JSON array of the strings in a repeated proto field.
-template <typename Repeated>
-json StringArray(const Repeated& values) {
-  json out = json::array();
-  for (const std::string& v : values) out.push_back(v);
-  return out;
-}
 
 // "a, b, c", or "-" when empty.
 template <typename Repeated>
@@ -59,8 +52,43 @@ std::string JoinOrDash(const Repeated& values) {
 std::string OrDash(const std::string& s);
 std::string YesNo(bool b);
 
+// `message` in the proto3 JSON mapping described above. Fails only for a
+// message protobuf cannot print (none of the Admin API's can fail).
+absl::StatusOr<json> MessageToJson(const google::protobuf::Message& message);
+
+// In `doc`, replaces the Unix-microseconds field `micros_key` (a uint64, so
+// a string) with `key`: an ISO-8601 string, or null when 0 ("never").
+void MicrosFieldToIso(json& doc, const std::string& micros_key, const std::string& key);
+
 // Prints `doc` indented, followed by a newline.
 void PrintJson(const json& doc);
+
+// Prints MessageToJson(message).
+absl::Status PrintMessageJson(const google::protobuf::Message& message);
+
+// Prints a JSON array of the messages in `messages` (a repeated message
+// field), each passed through `adapt(json&)` first.
+template <typename Repeated, typename Adapt>
+absl::Status PrintMessageListJson(const Repeated& messages, Adapt adapt) {
+  json out = json::array();
+  for (const google::protobuf::Message& m : messages) {
+    absl::StatusOr<json> doc = MessageToJson(m);
+    if (!doc.ok()) return doc.status();
+    adapt(*doc);
+    out.push_back(*std::move(doc));
+  }
+  PrintJson(out);
+  return absl::OkStatus();
+}
+
+template <typename Repeated>
+absl::Status PrintMessageListJson(const Repeated& messages) {
+  return PrintMessageListJson(messages, [](json&) {});
+}
+
+// Prints `reply` as JSON with --json, else the line `text`.
+absl::Status PrintReply(const google::protobuf::Message& reply, const std::string& text,
+                        bool as_json);
 
 // A left-aligned text table. The last column is not padded, so long free
 // text (titles, details) goes there. Widths count UTF-8 code points.
@@ -80,11 +108,5 @@ class Table {
 
 // Prints aligned "key: value" lines.
 void PrintKeyValues(const std::vector<std::pair<std::string, std::string>>& lines);
-
-// Prints {"id": id} or "<verb> <id>".
-void PrintId(const std::string& id, const std::string& verb, bool as_json);
-
-// Prints {"id": ..., "version": ...} or "<verb> <id>".
-void PrintWrite(const v1::WriteReply& reply, const std::string& verb, bool as_json);
 
 }  // namespace steersync::cli

@@ -37,8 +37,7 @@ absl::Status RunReportSubmit(const SubmitOptions& options, AdminClient& admin, b
   *request.mutable_act() = FillActAs(options.act);
   SYNC_ASSIGN_OR_RETURN(const v1::SubmitReportReply reply,
                         admin.Call(&v1::Admin::Stub::SubmitReport, request));
-  PrintId(reply.id(), "submitted", as_json);
-  return absl::OkStatus();
+  return PrintReply(reply, "submitted " + reply.id(), as_json);
 }
 
 void AddReportSubmitCommand(CLI::App& parent, Action& action) {
@@ -51,8 +50,7 @@ void AddReportSubmitCommand(CLI::App& parent, Action& action) {
   cmd->add_option("--supersedes", options->supersedes,
                   "Id of an earlier report of this unit that this one replaces (D30 Art. 18.3)");
   AddActOptions(*cmd, options->act);
-  cmd->callback([cmd, options, &action] {
-    CheckBodyGiven(*cmd);
+  cmd->callback([options, &action] {
     action = [options](AdminClient& admin, bool as_json) {
       return RunReportSubmit(*options, admin, as_json);
     };
@@ -61,25 +59,6 @@ void AddReportSubmitCommand(CLI::App& parent, Action& action) {
 
 // ---------------------------------------------------------------------------
 // report list
-
-json ReportsToJson(const v1::ListReportsReply& r) {
-  json out = json::array();
-  for (const v1::ReportInfo& report : r.reports()) {
-    out.push_back({
-        {"id", report.id()},
-        {"from", report.from()},
-        {"period", report.period()},
-        {"title", report.title()},
-        {"in_reply_to", StringOrNull(report.in_reply_to())},
-        {"status", report.status()},
-        {"status_reason", StringOrNull(report.status_reason())},
-        {"status_version", StringOrNull(report.status_version())},
-        {"supersedes_report", StringOrNull(report.supersedes_report())},
-        {"signed_as", StringOrNull(report.signed_as())},
-    });
-  }
-  return out;
-}
 
 void PrintReports(const v1::ListReportsReply& r) {
   Table table({"ID", "FROM", "PERIOD", "STATUS", "IN-REPLY-TO", "TITLE"});
@@ -93,11 +72,8 @@ void PrintReports(const v1::ListReportsReply& r) {
 absl::Status RunReportList(AdminClient& admin, bool as_json) {
   SYNC_ASSIGN_OR_RETURN(const v1::ListReportsReply reply,
                         admin.Call(&v1::Admin::Stub::ListReports, v1::ListReportsRequest()));
-  if (as_json) {
-    PrintJson(ReportsToJson(reply));
-  } else {
-    PrintReports(reply);
-  }
+  if (as_json) return PrintMessageListJson(reply.reports());
+  PrintReports(reply);
   return absl::OkStatus();
 }
 
@@ -123,13 +99,8 @@ absl::Status RunSetReportStatus(const StatusOptions& options, const std::string&
   request.set_if_version(options.if_version);
   SYNC_ASSIGN_OR_RETURN(const v1::WriteReply reply,
                         admin.Call(&v1::Admin::Stub::SetReportStatus, request));
-  if (as_json) {
-    PrintJson(json{{"id", reply.id()}, {"version", reply.version()}});
-  } else {
-    std::cout << done << " " << reply.id() << " (version "
-              << reply.version() << ")\n";
-  }
-  return absl::OkStatus();
+  return PrintReply(reply, done + " " + reply.id() + " (version " + reply.version() + ")",
+                    as_json);
 }
 
 // Adds `report <name>`, which sets the status `state` (`done` in lower case).

@@ -30,8 +30,7 @@ Action WriteAction(WriteMethod<Request> method, std::shared_ptr<Request> request
                    std::string verb) {
   return [method, request, verb](AdminClient& admin, bool as_json) -> absl::Status {
     SYNC_ASSIGN_OR_RETURN(const v1::WriteReply reply, admin.Call(method, *request));
-    PrintWrite(reply, verb, as_json);
-    return absl::OkStatus();
+    return PrintReply(reply, verb + " " + reply.id(), as_json);
   };
 }
 
@@ -52,18 +51,6 @@ std::string Cell(const v1::RosterEntry& entry, const std::string& field) {
   return it == entry.fields().end() ? "-" : OrDash(it->second);
 }
 
-// {"id", "kind", "owner", ...fields}. A field named like one of the first
-// three (a body's own "kind") is renamed "<entry kind>_<field>", e.g.
-// "body_kind", so that "kind" always names the entry kind.
-json EntryToJson(const v1::RosterEntry& entry) {
-  json out{{"id", entry.id()}, {"kind", entry.kind()}, {"owner", entry.owner()}};
-  for (const auto& [key, value] : entry.fields()) {
-    const bool clashes = key == "id" || key == "kind" || key == "owner";
-    out[clashes ? entry.kind() + "_" + key : key] = value;
-  }
-  return out;
-}
-
 // Lists the entries of `kind` in the order the node returns them.
 absl::Status RunRosterList(const std::string& kind, const std::vector<Column>& columns,
                            AdminClient& admin, bool as_json) {
@@ -71,12 +58,7 @@ absl::Status RunRosterList(const std::string& kind, const std::vector<Column>& c
   request.set_kind(kind);
   SYNC_ASSIGN_OR_RETURN(const v1::ListRosterReply reply,
                         admin.Call(&v1::Admin::Stub::ListRoster, request));
-  if (as_json) {
-    json out = json::array();
-    for (const v1::RosterEntry& entry : reply.entries()) out.push_back(EntryToJson(entry));
-    PrintJson(out);
-    return absl::OkStatus();
-  }
+  if (as_json) return PrintMessageListJson(reply.entries());
   std::vector<std::string> header;
   for (const Column& c : columns) header.emplace_back(c.header);
   Table table(std::move(header));
@@ -256,15 +238,7 @@ void AddActingCommands(CLI::App& app, Action& action) {
 
 absl::Status RunAbsenceSet(const v1::SetAbsenceRequest& request, AdminClient& admin, bool as_json) {
   SYNC_ASSIGN_OR_RETURN(const v1::SetAbsenceReply reply, admin.Call(&v1::Admin::Stub::SetAbsence, request));
-  if (as_json) {
-    PrintJson(json{{"id", reply.id()},
-                   {"version", reply.version()},
-                   {"acting_id", reply.acting_id().empty() ? json(nullptr) : json(reply.acting_id())},
-                   {"acting_member",
-                    reply.acting_membership_id().empty() ? json(nullptr) : json(reply.acting_membership_id())},
-                   {"warning", reply.warning().empty() ? json(nullptr) : json(reply.warning())}});
-    return absl::OkStatus();
-  }
+  if (as_json) return PrintMessageJson(reply);
   std::cout << "set " << reply.id() << "\n";
   if (!reply.acting_id().empty()) {
     std::cout << "acting for the Head: " << reply.acting_membership_id() << " (" << reply.acting_id() << ")\n";

@@ -27,33 +27,28 @@ constexpr int kExitRuntimeError = 1;
 constexpr int kExitUsageError = 2;
 
 // Adds --socket, --config, --address (with --ca, --cert, --key) and --json.
-// fallthrough() lets subcommands hand them up, so they work before or after
-// the subcommand.
+// Exactly one of --socket, --config and --address is required (an option
+// group). fallthrough() lets subcommands hand them up, so they work before or
+// after the subcommand.
 // REQUIRES: called before any subcommand is added (fallthrough is inherited
 // at creation).
 void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
   app.fallthrough();
-  CLI::Option* socket =
-      app.add_option("--socket", options.socket, "Admin Unix socket of the node");
-  CLI::Option* config =
-      app.add_option("--config", options.config, "node.toml to read [admin] socket from");
-  socket->excludes(config);
   app.add_flag("--json", options.json, "Print one JSON document instead of tables");
-  CLI::Option* address = app.add_option(
-      "--address", options.address, "TCP admin listener HOST:PORT (needs --ca, --cert, --key)");
-  address->excludes(socket)->excludes(config);
-  CLI::Option* ca = app.add_option("--ca", options.ca, "federation CA (PEM), with --address");
-  CLI::Option* cert = app.add_option("--cert", options.cert, "admin client certificate (PEM), with --address");
-  CLI::Option* key = app.add_option("--key", options.key, "admin client key (PEM), with --address");
-  for (CLI::Option* o : {ca, cert, key}) o->needs(address);
-  app.callback([socket, config, address, ca, cert, key] {
-    if (socket->count() == 0 && config->count() == 0 && address->count() == 0) {
-      throw CLI::RequiredError("--socket, --config or --address");
-    }
-    if (address->count() > 0 && (ca->count() == 0 || cert->count() == 0 || key->count() == 0)) {
-      throw CLI::RequiredError("--address needs --ca, --cert and --key");
-    }
-  });
+  CLI::Option_group* node = app.add_option_group("Node", "Where the node is");
+  node->require_option(1);
+  node->add_option("--socket", options.socket, "Admin Unix socket of the node");
+  node->add_option("--config", options.config, "node.toml to read [admin] socket from")
+      ->check(CLI::ExistingFile);
+  CLI::Option* address = node->add_option(
+      "--address", options.address, "TCP admin listener HOST:PORT");
+  CLI::Option* ca = app.add_option("--ca", options.ca, "federation CA (PEM)");
+  CLI::Option* cert = app.add_option("--cert", options.cert, "admin client certificate (PEM)");
+  CLI::Option* key = app.add_option("--key", options.key, "admin client key (PEM)");
+  for (CLI::Option* o : {ca, cert, key}) {
+    o->check(CLI::ExistingFile)->needs(address);
+    address->needs(o);
+  }
 }
 
 // Handles a CLI11 parse outcome: help goes to stdout with exit 0, a usage

@@ -247,7 +247,7 @@ has_directive() {
 }
 
 # acked_by_all DIRECTIVE_ID: on the province, the directive's acks name every
-# commune (only that directive's "acks" array is looked at, not its "to").
+# commune (only that directive's "acks" array is looked at, not its "to_units").
 acked_by_all() {
   local out obj acks c
   out=$(ctl "$PROVINCE" directive list --json) || return 1
