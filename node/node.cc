@@ -14,6 +14,7 @@
 
 #include "absl/time/time.h"
 #include "node/admin_service.h"
+#include "node/receipts.h"
 #include "node/net/grpc_deadline.h"
 #include "node/audience_gaps.h"
 #include "node/system_clock.h"
@@ -92,8 +93,20 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   node->link_context_.writer = node->writer_.get();
   node->verify_stage_ = std::make_unique<SerialExecutor>();
   node->link_context_.verify_stage = node->verify_stage_.get();
+  node->local_ = std::make_unique<LocalActs>(LocalActs::Deps{
+      .self_id = node->options_.id,
+      .clock = node->clock_,
+      .writer = node->writer_.get(),
+      .replica = node->replica_.get(),
+      .admission = &node->admission_,
+      .signer = node->signer_.get(),
+      .store = node->store_.get(),
+  });
+  node->directives_ = std::make_unique<DirectiveActs>(*node->local_, node->registry_);
+  node->reports_ = std::make_unique<ReportActs>(*node->local_);
+  node->roster_ = std::make_unique<RosterActs>(*node->local_);
   node->link_context_.on_admitted = [raw](std::vector<std::pair<std::string, v1::RecordKind>> ids) {
-    raw->RegisterReceipts(ids);
+    RegisterReceipts(*raw->directives_, *raw->reports_, ids);
   };
   return node;
 }
@@ -144,8 +157,9 @@ void Node::CloseAllLinks(const std::string& why) {
 }
 
 absl::Status Node::Start() {
+  // The federation CA, read once for every listener's and the dialler's check.
+  SYNC_ASSIGN_OR_RETURN(const std::string ca_pem, ReadFileToString(options_.tls.ca));
   if (!options_.listen_address.empty()) {
-    SYNC_ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(options_.tls.ca));
     const std::string self = options_.id;
     server_check_ = std::make_shared<PeerCheck>(
         ca_pem, &revocations_, [self](const std::string& id) { return sync::ParentOf(id) == self; },
@@ -191,7 +205,6 @@ absl::Status Node::Start() {
     }
   }
   if (!options_.admin_tcp_address.empty()) {
-    SYNC_ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(options_.tls.ca));
     admin_check_ = std::make_shared<PeerCheck>(
         ca_pem, &revocations_, [](const std::string&) { return true; },
         options_.id + " (admin over TCP)", kAdminUriPrefix);
@@ -208,7 +221,6 @@ absl::Status Node::Start() {
                  admin_tcp_port_);
   }
   if (!options_.parent_address.empty()) {
-    SYNC_ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(options_.tls.ca));
     const std::string parent = sync::ParentOf(options_.id);
     client_check_ = std::make_shared<PeerCheck>(
         ca_pem, &revocations_, [parent](const std::string& id) { return id == parent; },
@@ -223,7 +235,7 @@ absl::Status Node::Start() {
     spdlog::info("{}: metrics on http://{}/metrics (port {})", options_.id,
                  options_.metrics_address, metrics_server_->port());
   }
-  SYNC_RETURN_IF_ERROR(RegisterPendingReceipts());
+  SYNC_RETURN_IF_ERROR(RegisterPendingReceipts(*store_, options_.id, *directives_, *reports_));
   spdlog::info("{}: started; log head {}", options_.id, store_->HeadSeq());
   return absl::OkStatus();
 }
@@ -247,7 +259,7 @@ void Node::Stop() {
   verify_stage_.reset();  // drains verifications into the writer
   // Completions run while the writer drains may ask for follow-up writes
   // (report receipts); from here they are refused, and redone at next Start().
-  local_writes_closed_ = true;
+  local_->Close();
   writer_.reset();        // drains queued writes
   spdlog::info("{}: stopped", options_.id);
 }
@@ -271,98 +283,6 @@ bool Node::WaitForHead(uint64_t seq, std::chrono::milliseconds timeout) const {
   return true;
 }
 
-absl::StatusOr<v1::ListQuarantineReply> Node::ListQuarantine() const {
-  v1::ListQuarantineReply reply;
-  SYNC_ASSIGN_OR_RETURN(auto entries, store_->ListQuarantine());
-  for (const auto& q : entries) {
-    v1::QuarantineInfo* info = reply.add_entries();
-    info->set_record_id(q.record_id);
-    info->set_from_peer(q.from_peer);
-    info->set_reason_code(q.reason_code);
-    info->set_detail(q.detail);
-    info->set_received_micros(static_cast<uint64_t>(q.received_micros));
-  }
-  SYNC_ASSIGN_OR_RETURN(auto returned, store_->MetaScan(kReturnedPrefix));
-  for (const auto& [key, value] : returned) {
-    const std::string rest = key.substr(std::string(kReturnedPrefix).size());
-    const size_t nl = rest.find('\n');
-    const size_t v1_end = value.find('\n');
-    const size_t v2_end = value.find('\n', v1_end + 1);
-    if (nl == std::string::npos || v1_end == std::string::npos || v2_end == std::string::npos) continue;
-    v1::QuarantineInfo* info = reply.add_entries();
-    info->set_returned_by(rest.substr(0, nl));
-    info->set_record_id(rest.substr(nl + 1));
-    info->set_received_micros(std::strtoull(value.substr(0, v1_end).c_str(), nullptr, 10));
-    info->set_reason_code(value.substr(v1_end + 1, v2_end - v1_end - 1));
-    info->set_detail(value.substr(v2_end + 1));
-  }
-  return reply;
-}
-
-v1::StatusReply Node::GetStatus() const {
-  v1::StatusReply reply;
-  reply.set_node_id(options_.id);
-  reply.set_parent_address(options_.parent_address);
-  reply.set_parent_connected(parent_ && parent_->connected());
-  for (const auto& p : registry_.Peers()) {
-    if (p.relation == Relation::kChild) reply.add_children_seen(p.peer);
-  }
-  reply.set_head_seq(store_->HeadSeq());
-  reply.set_record_count(store_->RecordCount());
-  reply.set_quarantined_count(store_->QuarantineCount());
-  uint64_t refused = refused_streams();
-  std::string last = sync_service_ ? sync_service_->last_refusal() : "";
-  for (const auto& check : {server_check_, client_check_, admin_check_}) {
-    if (!check) continue;
-    refused += check->refused();
-    if (!check->last_refusal().empty()) last = check->last_refusal();
-  }
-  reply.set_refused_handshakes(refused);
-  reply.set_last_refusal(last);
-  reply.set_revoked_certificates(revocations_.size());
-  // Certificates expiring within 30 days: our own, the parent's, children's.
-  const int64_t now_s = clock_->NowMicros() / 1'000'000;
-  const int64_t horizon = now_s + 30 * 24 * 3600;
-  auto warn = [&](const std::string& whose, int64_t not_after) {
-    if (not_after == 0 || not_after > horizon) return;
-    const int64_t days = (not_after - now_s) / (24 * 3600);
-    reply.add_warnings(not_after <= now_s
-                           ? "certificate of " + whose + " has expired"
-                           : "certificate of " + whose + " expires in " + std::to_string(days) +
-                                 " days (" + LegalDate(not_after * 1'000'000) + ")");
-  };
-  if (auto own = ReadFileToString(options_.tls.cert); own.ok()) {
-    warn(options_.id + " (this node)", Verifier::NotAfter(*own));
-  }
-  for (const auto& p : registry_.Peers()) warn(p.peer, p.stats->cert_not_after.load());
-  if (auto gaps = DescribeGaps(*store_, 10); gaps.ok()) {
-    for (auto& g : *gaps) reply.add_warnings(std::move(g));
-  }
-  return reply;
-}
-
-v1::PeersReply Node::ListPeers() const {
-  v1::PeersReply reply;
-  const uint64_t head = store_->HeadSeq();
-  for (const auto& p : registry_.Peers()) {
-    v1::PeerInfo* info = reply.add_peers();
-    info->set_peer(p.peer);
-    info->set_relation(p.relation == Relation::kParent ? "parent" : "child");
-    info->set_connected(p.stats->connected.load());
-    info->set_last_contact_micros(static_cast<uint64_t>(p.stats->last_contact_micros.load()));
-    info->set_records_sent(p.stats->records_sent.load());
-    info->set_records_received(p.stats->records_received.load());
-    const uint64_t acked = p.stats->acked_seq.load();
-    info->set_acked_seq(acked);
-    info->set_behind(head > acked ? head - acked : 0);
-    info->set_rejected(p.stats->rejected.load());
-    info->set_cert_not_after(p.stats->cert_not_after.load());
-    info->set_protocol_errors(p.stats->protocol_errors.load());
-    info->set_bad_notices(p.stats->bad_notices.load());
-  }
-  return reply;
-}
-
 }  // namespace steersync::node
 
 namespace steersync::node {
@@ -373,7 +293,7 @@ absl::StatusOr<v1::PublishRevocationListReply> Node::PublishRevocationList(const
   // The CA signs the list; the node's clerk only publishes it.
   const LocalAct act{domain::Act{domain::Action::kRosterEntry, ""}, v1::ActAs(), std::nullopt};
   SYNC_ASSIGN_OR_RETURN(Written written,
-                        WriteLocal(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
+                        local_->Write(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
                                        -> absl::StatusOr<std::string> {
                           v1::RevocationList list;
                           list.set_crl(crl);

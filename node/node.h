@@ -19,6 +19,11 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "node/config.h"
+#include "node/directive_acts.h"
+#include "node/listings.h"
+#include "node/local_acts.h"
+#include "node/report_acts.h"
+#include "node/roster_acts.h"
 #include "node/identity.h"
 #include "node/link.h"
 #include "node/metrics.h"
@@ -71,39 +76,55 @@ class Node {
   // The port serving /metrics; 0 if not served.
   int metrics_port() const;
 
-  // ---- Operations behind the Admin service -------------------------------
-  absl::StatusOr<std::string> IssueDirective(const v1::IssueDirectiveRequest& request);
-  absl::StatusOr<std::string> AckDirective(const std::string& directive_id);
-  absl::StatusOr<std::string> AckDirective(const v1::AckDirectiveRequest& request);
-  // Recalls one of this node's directives from every unit it addressed
-  // (D30 Art. 18.4): each unit's receipt becomes RECALLED.
-  absl::StatusOr<v1::RecallDirectiveReply> RecallDirective(const v1::RecallDirectiveRequest& request);
-  // Sets a report's status: WITHDRAWN/SUBMITTED by the reporting unit,
-  // ACCEPTED/RETURNED by the receiving one (§1.10).
-  absl::StatusOr<v1::WriteReply> SetReportStatus(const v1::SetReportStatusRequest& request);
+  // ---- The committee's use cases, by area (valid after Create) ----------
+  DirectiveActs& directives() { return *directives_; }
+  ReportActs& reports() { return *reports_; }
+  RosterActs& roster() { return *roster_; }
 
-  // ---- Roster (node/node_roster.cc) ----
-  absl::StatusOr<v1::WriteReply> AddUnit(const v1::AddUnitRequest& request);
-  absl::StatusOr<v1::WriteReply> AddBody(const v1::AddBodyRequest& request);
-  absl::StatusOr<v1::WriteReply> AddMember(const v1::AddMemberRequest& request);
-  absl::StatusOr<v1::WriteReply> EndMember(const v1::EndMemberRequest& request);
-  absl::StatusOr<v1::WriteReply> SetActing(const v1::SetActingRequest& request);
-  absl::StatusOr<v1::SetAbsenceReply> SetAbsence(const v1::SetAbsenceRequest& request);
-  absl::StatusOr<v1::WriteReply> AddAuthorisation(const v1::AddAuthorisationRequest& request);
-  absl::StatusOr<v1::ListRosterReply> ListRoster(const v1::ListRosterRequest& request) const;
+  // Shorthands for the use cases above (the Admin service and tests).
+  absl::StatusOr<std::string> IssueDirective(const v1::IssueDirectiveRequest& r) { return directives_->Issue(r); }
+  absl::StatusOr<std::string> AckDirective(const std::string& id) { return directives_->Ack(id); }
+  absl::StatusOr<std::string> AckDirective(const v1::AckDirectiveRequest& r) { return directives_->Ack(r); }
+  absl::StatusOr<v1::RecallDirectiveReply> RecallDirective(const v1::RecallDirectiveRequest& r) {
+    return directives_->Recall(r);
+  }
+  absl::StatusOr<std::string> SubmitReport(const v1::SubmitReportRequest& r) { return reports_->Submit(r); }
+  absl::StatusOr<v1::WriteReply> SetReportStatus(const v1::SetReportStatusRequest& r) {
+    return reports_->SetStatus(r);
+  }
+  absl::StatusOr<v1::WriteReply> AddUnit(const v1::AddUnitRequest& r) { return roster_->AddUnit(r); }
+  absl::StatusOr<v1::WriteReply> AddBody(const v1::AddBodyRequest& r) { return roster_->AddBody(r); }
+  absl::StatusOr<v1::WriteReply> AddMember(const v1::AddMemberRequest& r) { return roster_->AddMember(r); }
+  absl::StatusOr<v1::WriteReply> EndMember(const v1::EndMemberRequest& r) { return roster_->EndMember(r); }
+  absl::StatusOr<v1::WriteReply> SetActing(const v1::SetActingRequest& r) { return roster_->SetActing(r); }
+  absl::StatusOr<v1::SetAbsenceReply> SetAbsence(const v1::SetAbsenceRequest& r) { return roster_->SetAbsence(r); }
+  absl::StatusOr<v1::WriteReply> AddAuthorisation(const v1::AddAuthorisationRequest& r) {
+    return roster_->AddAuthorisation(r);
+  }
+  absl::StatusOr<v1::ListRosterReply> ListRoster(const v1::ListRosterRequest& r) const {
+    return roster_->ListRoster(r);
+  }
   // Today's legal date on this node's clock.
-  std::string Today() const;
-  // A unit registered in the roster held here (`steerctl unit add`) or one
-  // that has linked to this node: what a directive may be addressed to.
-  absl::StatusOr<bool> IsKnownUnit(const std::string& unit) const;
-  absl::StatusOr<std::string> SubmitReport(const v1::SubmitReportRequest& request);
-  absl::StatusOr<v1::ListDirectivesReply> ListDirectives() const;
-  absl::StatusOr<v1::ListReportsReply> ListReports() const;
-  absl::StatusOr<v1::ListQuarantineReply> ListQuarantine() const;
+  std::string Today() const { return local_->Today(); }
+
+  // ---- Listings (node/listings.h) ----
+  absl::StatusOr<v1::ListDirectivesReply> ListDirectives() const { return ListDirectivesIn(*store_); }
+  absl::StatusOr<v1::ListReportsReply> ListReports() const { return ListReportsIn(*store_); }
+  absl::StatusOr<v1::ListQuarantineReply> ListQuarantine() const { return ListQuarantineIn(*store_); }
   // Verifies `crl` against the CA and publishes it to this node's subtree.
   absl::StatusOr<v1::PublishRevocationListReply> PublishRevocationList(const std::string& crl);
+  // ---- What the node says about itself (node/node_status.cc) ----
   v1::StatusReply GetStatus() const;
   v1::PeersReply ListPeers() const;
+  // The figures /metrics serves, each cheap to read (no scan, no file).
+  struct Health {
+    uint64_t head_seq = 0;
+    uint64_t record_count = 0;
+    uint64_t refused_handshakes = 0;
+    uint64_t revoked_certificates = 0;
+    uint64_t expiring_certificates = 0;  // own, parent's, children's, within 30 days
+  };
+  Health GetHealth() const;
 
   // Blocks until the change log's head reaches `seq` or `timeout` passes;
   // returns whether it did. Woken by each commit, so it costs no CPU while
@@ -118,44 +139,10 @@ class Node {
  private:
   Node(NodeOptions options, NodeRuntimeOptions runtime);
 
-  // Builds and applies one local version in the writer; returns its id.
-  // `make` fills kind, audience and payload given the new local counter and
-  // returns the id; it may read the store through the view.
-  using BodyMaker = std::function<absl::StatusOr<std::string>(
-      uint64_t counter, LmdbStore::View& view, v1::RecordBody& body)>;
-  // What a local write does and in which capacity (DOMAIN-MODEL.md §5): the
-  // writer computes its authority from the roster on today's legal date.
-  struct LocalAct {
-    domain::Act act;
-    v1::ActAs as;
-    // The version the edit is based on, when it is not the current one at
-    // write time (`--if-version`): the edit is then concurrent with whatever
-    // was written since, and R1..R5 decide. Unset: the current version.
-    std::optional<v1::Version> base;
-  };
-  struct Written {
-    std::string id;
-    std::string version;
-  };
-  absl::StatusOr<Written> WriteLocal(const LocalAct& act, BodyMaker make);
-  // The same, without waiting: `done` runs on the writer thread.
-  void SubmitLocal(LocalAct act, BodyMaker make, std::function<void(absl::StatusOr<Written>)> done);
-  // Writes one roster record of this node (clerical: it transcribes a decision).
-  absl::StatusOr<v1::WriteReply> WriteRoster(v1::RecordKind kind, std::string id,
-                                             const google::protobuf::Message& payload);
-  // The version `if_version` of record `id` (current, losing, or still in
-  // the recent change log); nullopt when `if_version` is empty.
-  absl::StatusOr<std::optional<v1::Version>> FindBase(const std::string& id,
-                                                      const std::string& if_version) const;
-  // D30 Art. 21.2c, S23: what arrives verified is registered received the
-  // same day, automatically: a child's report RECEIVED, a directive from
-  // above addressed to this unit ACKNOWLEDGED. For versions just admitted
-  // from a peer; and at start-up for whatever is still unregistered.
-  void RegisterReceipts(const std::vector<std::pair<std::string, v1::RecordKind>>& admitted);
-  absl::Status RegisterPendingReceipts();
-  void ReceiveReports(std::vector<std::string> report_ids);
-  void ReceiveDirectives(std::vector<std::string> directive_ids);
   void OnCommit();
+  // Refused handshakes and streams over every listener; the last reason.
+  uint64_t RefusedHandshakes(std::string* last_refusal) const;
+  std::vector<std::string> CertificateWarnings() const;
   absl::Status LoadRevocationLists();
   // Loads the rosters and the clock from the store (start-up).
   absl::Status LoadRosterAndClock();
@@ -186,6 +173,13 @@ class Node {
   std::unique_ptr<GroupCommitWriter> writer_;
   // Verifies incoming batches before the writer; destroyed before writer_.
   std::unique_ptr<SerialExecutor> verify_stage_;
+  // The use cases; every act goes through local_, which writes with writer_
+  // (declared before them, so destroyed after). Stop() closes local_ before
+  // draining the writer, whose completions may ask for receipts.
+  std::unique_ptr<LocalActs> local_;
+  std::unique_ptr<DirectiveActs> directives_;
+  std::unique_ptr<ReportActs> reports_;
+  std::unique_ptr<RosterActs> roster_;
   std::unique_ptr<SyncService> sync_service_;
   std::unique_ptr<grpc::Server> sync_server_;
   std::unique_ptr<ParentLink> parent_;
@@ -197,18 +191,12 @@ class Node {
   std::unique_ptr<MetricsServer> metrics_server_;
   int sync_port_ = 0;
   bool stopped_ = false;
-  std::atomic<bool> local_writes_closed_{false};
-  std::atomic<bool> unrostered_warned_{false};
 
   // Guards no member: the store's head sequence is read under it so that
   // WaitForHead() cannot miss the signal OnCommit() sends after every commit.
   mutable absl::Mutex head_mu_;
   mutable absl::CondVar head_cv_;  // signalled after every commit
 };
-
-// The directives held in `store` with their receipts and the status their
-// relations give them (EFFECTIVE, SUPERSEDED, ...), whatever the arrival order.
-absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store);
 
 using domain::LegalDate;
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "node/tls.h"
+
 #include "sync/status_macros.h"
 
 namespace steersync::node {
@@ -20,6 +22,7 @@ absl::StatusOr<std::unique_ptr<RenewingSigner>> RenewingSigner::Load(std::string
   out->signer_ = std::move(signer);
   std::error_code ec;
   out->cert_mtime_ = std::filesystem::last_write_time(out->cert_path_, ec);
+  if (auto pem = ReadFileToString(out->cert_path_); pem.ok()) out->not_after_ = Verifier::NotAfter(*pem);
   return out;
 }
 
@@ -37,7 +40,14 @@ void RenewingSigner::RefreshIfRenewed() const {
   }
   signer_ = std::move(*renewed);
   cert_mtime_ = mtime;
+  if (auto pem = ReadFileToString(cert_path_); pem.ok()) not_after_ = Verifier::NotAfter(*pem);
   spdlog::info("{}: signing with the renewed certificate {}", node_id_, cert_path_);
+}
+
+int64_t RenewingSigner::NotAfter() const {
+  absl::MutexLock lock(&mu_);
+  RefreshIfRenewed();
+  return not_after_;
 }
 
 absl::Status RenewingSigner::Sign(v1::Record& record) const {

@@ -1,7 +1,9 @@
 #pragma once
-// Signs local versions with the node's key (sync::VersionSigner), and picks
-// up a renewed certificate and key (deploy/pki.sh renew) on the next
-// signature, so rotation needs no restart.
+// The node's own credentials for signing: signs local versions with the
+// node's key (sync::VersionSigner) and picks up a renewed certificate and key
+// (deploy/pki.sh renew) on the next use, so rotation needs no restart. The one
+// place that watches the node's certificate file for signing and status
+// (gRPC's TLS provider watches it for the handshakes).
 //
 // Thread safety: thread-safe.
 
@@ -21,6 +23,9 @@ class RenewingSigner : public sync::VersionSigner {
   static absl::StatusOr<std::unique_ptr<RenewingSigner>> Load(std::string node_id, std::string cert_path,
                                                               std::string key_path);
   absl::Status Sign(v1::Record& record) const override ABSL_LOCKS_EXCLUDED(mu_);
+  // The current certificate's notAfter (Unix seconds), kept from its last
+  // load: reading it costs a stat of the file, not a parse.
+  int64_t NotAfter() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   RenewingSigner(std::string node_id, std::string cert_path, std::string key_path)
@@ -34,6 +39,7 @@ class RenewingSigner : public sync::VersionSigner {
   mutable absl::Mutex mu_;
   mutable std::unique_ptr<Signer> signer_ ABSL_GUARDED_BY(mu_);
   mutable std::filesystem::file_time_type cert_mtime_ ABSL_GUARDED_BY(mu_);
+  mutable int64_t not_after_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace steersync::node

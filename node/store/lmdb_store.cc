@@ -50,6 +50,7 @@ absl::Status LmdbStore::Init() {
       const uint64_t fresh = (static_cast<uint64_t>(rd()) << 32 | rd()) | 1;
       SYNC_RETURN_IF_ERROR(txn.Put(meta_, kLogEpochKey, EncodeSeq(fresh)));
     }
+    SYNC_RETURN_IF_ERROR(CountQuarantineOnce(txn));
     SYNC_RETURN_IF_ERROR(txn.Commit());
   }
   SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
@@ -252,6 +253,33 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LmdbStore::Meta
 }
 
 uint64_t LmdbStore::RecordCount() const { return CountEntries(records_).value_or(0); }
+absl::Status LmdbStore::CountQuarantineOnce(lmdb::WriteTxn& txn) {
+  // Stores written before the counts existed are counted once, here.
+  SYNC_ASSIGN_OR_RETURN(auto done, txn.Get(meta_, kQuarantineCountedKey));
+  if (done.has_value()) return absl::OkStatus();
+  std::map<std::string, uint64_t> by_reason;
+  {
+    SYNC_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn.get(), quarantine_));
+    SYNC_ASSIGN_OR_RETURN(bool found, c.Seek(""));
+    while (found) {
+      sync::QuarantineEntry q;
+      if (DecodeQuarantine(c.value(), q)) ++by_reason[q.reason_code];
+      SYNC_ASSIGN_OR_RETURN(found, c.Next());
+    }
+  }
+  for (const auto& [reason, n] : by_reason) {
+    SYNC_RETURN_IF_ERROR(txn.Put(meta_, std::string(kQuarantineCountPrefix) + reason, EncodeSeq(n)));
+  }
+  return txn.Put(meta_, kQuarantineCountedKey, "1");
+}
+
+absl::StatusOr<std::map<std::string, uint64_t>> LmdbStore::QuarantineByReason() const {
+  SYNC_ASSIGN_OR_RETURN(auto counts, MetaScan(kQuarantineCountPrefix));
+  std::map<std::string, uint64_t> out;
+  for (const auto& [key, value] : counts) out[key.substr(sizeof(kQuarantineCountPrefix) - 1)] = DecodeSeq(value);
+  return out;
+}
+
 uint64_t LmdbStore::QuarantineCount() const { return CountEntries(quarantine_).value_or(0); }
 
 absl::StatusOr<uint64_t> LmdbStore::CountEntries(lmdb::Dbi dbi) const {
@@ -322,8 +350,12 @@ absl::Status LmdbStore::View::DeleteLoser(std::string_view id, std::string_view 
 
 absl::Status LmdbStore::View::PutQuarantine(const sync::QuarantineEntry& entry) {
   ++quarantine_seq_;
-  return txn_.Put(store_.quarantine_, EncodeSeq(quarantine_seq_), EncodeQuarantine(entry),
-                  MDB_APPEND);
+  SYNC_RETURN_IF_ERROR(
+      txn_.Put(store_.quarantine_, EncodeSeq(quarantine_seq_), EncodeQuarantine(entry), MDB_APPEND));
+  // Counted by reason in the same transaction, so a scrape never rescans.
+  const std::string count_key = std::string(kQuarantineCountPrefix) + entry.reason_code;
+  SYNC_ASSIGN_OR_RETURN(auto count, txn_.Get(store_.meta_, count_key));
+  return txn_.Put(store_.meta_, count_key, EncodeSeq((count.has_value() ? DecodeSeq(*count) : 0) + 1));
 }
 
 absl::Status LmdbStore::View::SetAppliedSeq(std::string_view peer, uint64_t seq) {

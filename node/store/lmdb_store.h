@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,11 +64,14 @@ class LmdbStore : public sync::LogReader {
       std::string_view prefix) const;
   uint64_t RecordCount() const;
   uint64_t QuarantineCount() const;
+  // Quarantined versions by reason code (a few meta keys: no rescan).
+  absl::StatusOr<std::map<std::string, uint64_t>> QuarantineByReason() const;
 
  private:
   LmdbStore(std::unique_ptr<lmdb::Env> env) : env_(std::move(env)) {}
   absl::Status Init();
   absl::StatusOr<uint64_t> CountEntries(lmdb::Dbi dbi) const;
+  absl::Status CountQuarantineOnce(lmdb::WriteTxn& txn);
 
   std::unique_ptr<lmdb::Env> env_;
   lmdb::Dbi records_, log_, checkpoints_, conflicts_, quarantine_, meta_;
@@ -77,6 +81,9 @@ class LmdbStore : public sync::LogReader {
   // Meta keys: this log's epoch; the epoch of each peer's log we applied.
   static constexpr char kLogEpochKey[] = "log_epoch";
   static constexpr char kAppliedEpochPrefix[] = "applied_epoch/";
+  // Quarantined versions by reason code, kept with each quarantine write.
+  static constexpr char kQuarantineCountPrefix[] = "qcount/";
+  static constexpr char kQuarantineCountedKey[] = "qcount_built";
   std::atomic<uint64_t> quarantine_seq_{0};
 };
 

@@ -68,6 +68,37 @@ TEST(LmdbStoreTest, RecordsLogAndCheckpointCommitTogetherAndSurviveReopen) {
   EXPECT_EQ((*log)[1].seq, 2u);
 }
 
+// /metrics reads the quarantine by reason from counts kept with each entry
+// (no rescan per scrape); a failed write counts nothing, and the counts
+// survive a reopen.
+TEST(LmdbStoreTest, QuarantineIsCountedByReasonWithItsEntries) {
+  TempDir dir;
+  auto quarantine = [](LmdbStore& store, const std::string& reason, bool then_fail) {
+    return store.Write([&](LmdbStore::View& view) -> absl::Status {
+      sync::QuarantineEntry q;
+      q.record = MakeRecord("vn/quang-ngai/d/1", "vn/quang-ngai", 1);
+      q.from_peer = "vn/quang-ngai";
+      q.reason_code = reason;
+      if (absl::Status s = view.PutQuarantine(q); !s.ok()) return s;
+      return then_fail ? absl::UnavailableError("simulated") : absl::OkStatus();
+    });
+  };
+  {
+    auto store = LmdbStore::Open(dir.Sub("db"), {});
+    ASSERT_THAT(store, IsOk());
+    ASSERT_THAT(quarantine(**store, "BAD_SIGNATURE", false), IsOk());
+    ASSERT_THAT(quarantine(**store, "BAD_SIGNATURE", false), IsOk());
+    ASSERT_THAT(quarantine(**store, "CLOCK_AHEAD", false), IsOk());
+    EXPECT_FALSE(quarantine(**store, "CLOCK_AHEAD", true).ok());
+  }
+  auto store = LmdbStore::Open(dir.Sub("db"), {});
+  ASSERT_THAT(store, IsOk());
+  auto counts = (*store)->QuarantineByReason();
+  ASSERT_THAT(counts, IsOk());
+  EXPECT_EQ(*counts, (std::map<std::string, uint64_t>{{"BAD_SIGNATURE", 2}, {"CLOCK_AHEAD", 1}}));
+  EXPECT_EQ((*store)->QuarantineCount(), 3u);
+}
+
 TEST(LmdbStoreTest, AFailedWriteLeavesNothingBehind) {
   TempDir dir;
   auto store = LmdbStore::Open(dir.Sub("db"), {});

@@ -10,7 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "node/node.h"
+#include "node/roster_acts.h"
 #include "node/domain/powers.h"
 #include "node/domain/record_checks.h"
 #include "sync/node_path.h"
@@ -41,7 +41,7 @@ v1::WriteReply Reply(const std::string& id, const std::string& version) {
 
 }  // namespace
 
-absl::StatusOr<v1::WriteReply> Node::WriteRoster(v1::RecordKind kind, std::string id,
+absl::StatusOr<v1::WriteReply> RosterActs::Write(v1::RecordKind kind, std::string id,
                                                  const google::protobuf::Message& payload) {
   LocalAct act{domain::Act{domain::Action::kRosterEntry, ""}, v1::ActAs(), std::nullopt};
   const std::string bytes = payload.SerializeAsString();
@@ -49,11 +49,11 @@ absl::StatusOr<v1::WriteReply> Node::WriteRoster(v1::RecordKind kind, std::strin
     return absl::StatusOr<bool>(domain::IsWorkingGroupEntry(roster, kind, bytes));
   }));
   SYNC_ASSIGN_OR_RETURN(
-      Written w, WriteLocal(act, [&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
+      Written w, local_.Write(act, [&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
                                      -> absl::StatusOr<std::string> {
         body.set_kind(kind);
         body.mutable_audience()->set_direction(local ? v1::Audience::LOCAL : v1::Audience::AROUND);
-        body.mutable_audience()->set_root(options_.id);
+        body.mutable_audience()->set_root(self_);
         body.set_payload(bytes);
         // "<node>/<kind>/#" ids take this write's counter.
         if (!id.empty() && id.back() == '#') return id.substr(0, id.size() - 1) + std::to_string(counter);
@@ -62,9 +62,9 @@ absl::StatusOr<v1::WriteReply> Node::WriteRoster(v1::RecordKind kind, std::strin
   return Reply(w.id, w.version);
 }
 
-absl::StatusOr<v1::WriteReply> Node::AddUnit(const v1::AddUnitRequest& request) {
-  if (!sync::IsValidNodeId(request.unit()) || !sync::IsSelfOrAncestor(options_.id, request.unit())) {
-    return absl::InvalidArgumentError("'" + request.unit() + "' is not this unit or a unit below " + options_.id);
+absl::StatusOr<v1::WriteReply> RosterActs::AddUnit(const v1::AddUnitRequest& request) {
+  if (!sync::IsValidNodeId(request.unit()) || !sync::IsSelfOrAncestor(self_, request.unit())) {
+    return absl::InvalidArgumentError("'" + request.unit() + "' is not this unit or a unit below " + self_);
   }
   if (request.name().empty()) return absl::InvalidArgumentError("unit name is required");
   SYNC_RETURN_IF_ERROR(CheckDate(request.valid_from(), "valid from", false));
@@ -77,10 +77,10 @@ absl::StatusOr<v1::WriteReply> Node::AddUnit(const v1::AddUnitRequest& request) 
   u.set_admin_code(request.admin_code());
   u.set_valid_from(request.valid_from());
   *u.mutable_predecessors() = request.predecessors();
-  return WriteRoster(v1::UNIT, options_.id + "/unit/" + request.unit(), u);
+  return Write(v1::UNIT, self_ + "/unit/" + request.unit(), u);
 }
 
-absl::StatusOr<v1::WriteReply> Node::AddBody(const v1::AddBodyRequest& request) {
+absl::StatusOr<v1::WriteReply> RosterActs::AddBody(const v1::AddBodyRequest& request) {
   if (request.slug().empty() || request.slug().find('/') != std::string::npos ||
       domain::IsReservedSlug(request.slug())) {
     return absl::InvalidArgumentError("body slug must be a name without '/' other than d, r, a, m, "
@@ -88,16 +88,16 @@ absl::StatusOr<v1::WriteReply> Node::AddBody(const v1::AddBodyRequest& request) 
   }
   SYNC_RETURN_IF_ERROR(CheckDate(request.valid_from(), "valid from", false));
   v1::Body b;
-  b.set_unit(options_.id);
+  b.set_unit(self_);
   b.set_kind(request.kind().empty() ? "COMMITTEE" : request.kind());
   b.set_name(request.name().empty() ? request.slug() : request.name());
   b.set_abbrev(request.abbrev().empty() ? "BCĐ" : request.abbrev());
   b.set_established_by(request.established_by());
   b.set_valid_from(request.valid_from());
-  return WriteRoster(v1::BODY, options_.id + "/" + request.slug(), b);
+  return Write(v1::BODY, self_ + "/" + request.slug(), b);
 }
 
-absl::StatusOr<v1::WriteReply> Node::AddMember(const v1::AddMemberRequest& request) {
+absl::StatusOr<v1::WriteReply> RosterActs::AddMember(const v1::AddMemberRequest& request) {
   std::optional<v1::Role> role = domain::ParseRole(request.role());
   if (!role.has_value() || *role == v1::SYS_ADMIN) {
     return absl::InvalidArgumentError("unknown role '" + request.role() + "'");
@@ -109,18 +109,18 @@ absl::StatusOr<v1::WriteReply> Node::AddMember(const v1::AddMemberRequest& reque
     return absl::InvalidArgumentError("cite the appointing decision (--decision), e.g. 1742/QĐ-UBND (S17)");
   }
   SYNC_RETURN_IF_ERROR(CheckWindow(request.valid_from(), request.valid_to()));
-  const std::string body_id = request.body_id().empty() ? domain::DefaultBodyOf(options_.id) : request.body_id();
-  if (body_id.rfind(options_.id + "/", 0) != 0) {
-    return absl::InvalidArgumentError("body '" + body_id + "' is not hosted by " + options_.id);
+  const std::string body_id = request.body_id().empty() ? domain::DefaultBodyOf(self_) : request.body_id();
+  if (body_id.rfind(self_ + "/", 0) != 0) {
+    return absl::InvalidArgumentError("body '" + body_id + "' is not hosted by " + self_);
   }
   SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> body_record, store_->GetRecord(body_id));
   if (!body_record.has_value()) {
-    if (body_id != domain::DefaultBodyOf(options_.id)) {
+    if (body_id != domain::DefaultBodyOf(self_)) {
       return absl::NotFoundError("no body '" + body_id + "' (add it with `steerctl body add`)");
     }
     v1::AddBodyRequest committee;
     committee.set_slug("committee");
-    committee.set_name("Steering Committee on Digital Transformation of " + options_.id);
+    committee.set_name("Steering Committee on Digital Transformation of " + self_);
     SYNC_RETURN_IF_ERROR(AddBody(committee).status());
   }
   v1::Membership m;
@@ -132,10 +132,10 @@ absl::StatusOr<v1::WriteReply> Node::AddMember(const v1::AddMemberRequest& reque
   m.set_valid_from(request.valid_from());
   m.set_valid_to(request.valid_to());
   m.set_appointed_by_doc(request.decision());
-  return WriteRoster(v1::MEMBERSHIP, options_.id + "/m/#", m);
+  return Write(v1::MEMBERSHIP, self_ + "/m/#", m);
 }
 
-absl::StatusOr<v1::WriteReply> Node::EndMember(const v1::EndMemberRequest& request) {
+absl::StatusOr<v1::WriteReply> RosterActs::EndMember(const v1::EndMemberRequest& request) {
   SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> record, store_->GetRecord(request.membership_id()));
   v1::RecordBody body;
   v1::Membership m;
@@ -143,7 +143,7 @@ absl::StatusOr<v1::WriteReply> Node::EndMember(const v1::EndMemberRequest& reque
       !m.ParseFromString(body.payload())) {
     return absl::NotFoundError("no membership '" + request.membership_id() + "'");
   }
-  if (body.version().writer() != options_.id) {
+  if (body.version().writer() != self_) {
     return absl::PermissionDeniedError("membership '" + request.membership_id() + "' is kept by " +
                                        body.version().writer());
   }
@@ -151,16 +151,16 @@ absl::StatusOr<v1::WriteReply> Node::EndMember(const v1::EndMemberRequest& reque
   if (request.valid_to().empty()) return absl::InvalidArgumentError("give the last day (--to)");
   m.set_valid_to(request.valid_to());
   if (!request.decision().empty()) m.set_appointed_by_doc(m.appointed_by_doc() + "; ended by " + request.decision());
-  return WriteRoster(v1::MEMBERSHIP, request.membership_id(), m);
+  return Write(v1::MEMBERSHIP, request.membership_id(), m);
 }
 
-absl::StatusOr<v1::WriteReply> Node::SetActing(const v1::SetActingRequest& request) {
+absl::StatusOr<v1::WriteReply> RosterActs::SetActing(const v1::SetActingRequest& request) {
   SYNC_RETURN_IF_ERROR(CheckWindow(request.from(), request.to()));
   if (request.to().empty()) return absl::InvalidArgumentError("an acting window ends (--to)");
   auto checked = admission_.ReadRoster([&](const domain::Roster& roster) -> absl::StatusOr<v1::ActingWindow> {
     const v1::Membership* m = roster.FindMembership(request.acting_membership_id());
-    if (m == nullptr || m->body_id().rfind(options_.id + "/", 0) != 0) {
-      return absl::NotFoundError("no membership '" + request.acting_membership_id() + "' on " + options_.id);
+    if (m == nullptr || m->body_id().rfind(self_ + "/", 0) != 0) {
+      return absl::NotFoundError("no membership '" + request.acting_membership_id() + "' on " + self_);
     }
     if (m->role() != v1::STANDING_DEPUTY_HEAD && m->role() != v1::DEPUTY_HEAD) {
       return absl::InvalidArgumentError(m->full_name() + " is " + domain::RoleName(m->role()) +
@@ -186,7 +186,7 @@ absl::StatusOr<v1::WriteReply> Node::SetActing(const v1::SetActingRequest& reque
     if (basis.empty()) {
       if (m->role() == v1::STANDING_DEPUTY_HEAD) {
         basis = "AUTO_P4_2";
-      } else if (domain::LevelOf(options_.id) == domain::Level::kCommune) {
+      } else if (domain::LevelOf(self_) == domain::Level::kCommune) {
         basis = "AUTO_C4_1";
       } else {
         return absl::InvalidArgumentError(
@@ -201,10 +201,10 @@ absl::StatusOr<v1::WriteReply> Node::SetActing(const v1::SetActingRequest& reque
     return w;
   });
   if (!checked.ok()) return checked.status();
-  return WriteRoster(v1::ACTING_WINDOW, options_.id + "/acting/#", *checked);
+  return Write(v1::ACTING_WINDOW, self_ + "/acting/#", *checked);
 }
 
-absl::StatusOr<v1::SetAbsenceReply> Node::SetAbsence(const v1::SetAbsenceRequest& request) {
+absl::StatusOr<v1::SetAbsenceReply> RosterActs::SetAbsence(const v1::SetAbsenceRequest& request) {
   SYNC_RETURN_IF_ERROR(CheckWindow(request.from(), request.to()));
   if (request.to().empty()) return absl::InvalidArgumentError("an absence ends (--to)");
   // The absent member, and who acts if it is the Head: at the province the
@@ -218,8 +218,8 @@ absl::StatusOr<v1::SetAbsenceReply> Node::SetAbsence(const v1::SetAbsenceRequest
   };
   auto plan = admission_.ReadRoster([&](const domain::Roster& roster) -> absl::StatusOr<Plan> {
     const v1::Membership* m = roster.FindMembership(request.membership_id());
-    if (m == nullptr || domain::OwnerOfId(v1::MEMBERSHIP, request.membership_id()) != options_.id) {
-      return absl::NotFoundError("no membership '" + request.membership_id() + "' on " + options_.id);
+    if (m == nullptr || domain::OwnerOfId(v1::MEMBERSHIP, request.membership_id()) != self_) {
+      return absl::NotFoundError("no membership '" + request.membership_id() + "' on " + self_);
     }
     Plan p{*m, "", ""};
     if (m->role() != v1::HEAD) return p;
@@ -255,7 +255,7 @@ absl::StatusOr<v1::SetAbsenceReply> Node::SetAbsence(const v1::SetAbsenceRequest
   w.set_from(request.from());
   w.set_to(request.to());
   w.set_reason(request.reason());
-  SYNC_ASSIGN_OR_RETURN(v1::WriteReply written, WriteRoster(v1::ABSENCE_WINDOW, options_.id + "/absence/#", w));
+  SYNC_ASSIGN_OR_RETURN(v1::WriteReply written, Write(v1::ABSENCE_WINDOW, self_ + "/absence/#", w));
   v1::SetAbsenceReply reply;
   reply.set_id(written.id());
   reply.set_version(written.version());
@@ -282,7 +282,7 @@ absl::StatusOr<v1::SetAbsenceReply> Node::SetAbsence(const v1::SetAbsenceRequest
   return reply;
 }
 
-absl::StatusOr<v1::WriteReply> Node::AddAuthorisation(const v1::AddAuthorisationRequest& request) {
+absl::StatusOr<v1::WriteReply> RosterActs::AddAuthorisation(const v1::AddAuthorisationRequest& request) {
   if (request.formula() != "KT" && request.formula() != "TUQ" && request.formula() != "TL") {
     return absl::InvalidArgumentError("formula must be KT, TUQ or TL");
   }
@@ -294,8 +294,8 @@ absl::StatusOr<v1::WriteReply> Node::AddAuthorisation(const v1::AddAuthorisation
     const v1::Membership* m = roster.FindMembership(request.delegate_membership_id());
     return m == nullptr ? std::string() : m->body_id();
   });
-  if (body_id.rfind(options_.id + "/", 0) != 0) {
-    return absl::NotFoundError("no membership '" + request.delegate_membership_id() + "' on " + options_.id);
+  if (body_id.rfind(self_ + "/", 0) != 0) {
+    return absl::NotFoundError("no membership '" + request.delegate_membership_id() + "' on " + self_);
   }
   v1::SigningAuthorisation g;
   g.set_delegate_membership_id(request.delegate_membership_id());
@@ -305,10 +305,10 @@ absl::StatusOr<v1::WriteReply> Node::AddAuthorisation(const v1::AddAuthorisation
   g.set_from(request.from());
   g.set_to(request.to());
   g.set_granted_by_doc(request.granted_by_doc());
-  return WriteRoster(v1::SIGNING_AUTHORISATION, options_.id + "/auth/#", g);
+  return Write(v1::SIGNING_AUTHORISATION, self_ + "/auth/#", g);
 }
 
-absl::StatusOr<v1::ListRosterReply> Node::ListRoster(const v1::ListRosterRequest& request) const {
+absl::StatusOr<v1::ListRosterReply> RosterActs::ListRoster(const v1::ListRosterRequest& request) const {
   v1::ListRosterReply reply;
   admission_.ReadRoster([&](const domain::Roster& roster) {
     for (const auto& [id, body] : roster.records()) {

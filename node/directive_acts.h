@@ -1,0 +1,44 @@
+#pragma once
+// Directives (DOMAIN-MODEL.md §1.8, §1.9, §3.4): issuing one with its number
+// and relations, acknowledging or returning one received, recalling one
+// issued, and registering a verified arrival as received (S23).
+//
+// Thread safety: thread-safe (acts go through LocalActs).
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "node/local_acts.h"
+#include "node/net/link_registry.h"
+#include "steersync/v1/admin.pb.h"
+
+namespace steersync::node {
+
+class DirectiveActs {
+ public:
+  // `local` and `registry` must outlive this object.
+  DirectiveActs(LocalActs& local, const LinkRegistry& registry);
+
+  absl::StatusOr<std::string> Issue(const v1::IssueDirectiveRequest& request);
+  absl::StatusOr<std::string> Ack(const std::string& directive_id);
+  absl::StatusOr<std::string> Ack(const v1::AckDirectiveRequest& request);
+  // Recalls one of this node's directives from every unit it addressed
+  // (D30 Art. 18.4): each unit's receipt becomes RECALLED.
+  absl::StatusOr<v1::RecallDirectiveReply> Recall(const v1::RecallDirectiveRequest& request);
+  // Registers the directives just admitted from above, when addressed to this
+  // unit, as ACKNOWLEDGED (D30 Art. 21.2c, S23). Does not wait.
+  void Receive(std::vector<std::string> directive_ids);
+  // A unit registered in the roster held here (`steerctl unit add`) or one
+  // that has linked to this node: what a directive may be addressed to.
+  absl::StatusOr<bool> IsKnownUnit(const std::string& unit) const;
+
+ private:
+  LocalActs& local_;
+  const std::string& self_;
+  const LmdbStore* const store_;
+  domain::CommitteeAdmission& admission_;
+  const LinkRegistry& registry_;
+};
+
+}  // namespace steersync::node

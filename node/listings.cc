@@ -1,0 +1,153 @@
+// What steerctl lists, read from the store: directives with the status their
+// relations and receipts give them, reports with theirs, the quarantine.
+#include "node/listings.h"
+
+#include <map>
+
+#include "node/domain/documents.h"
+#include "node/link.h"  // kReturnedPrefix
+#include "sync/merge.h"
+#include "sync/status_macros.h"
+
+namespace steersync::node {
+namespace {
+
+// "KT. DEPUTY_HEAD Trần Phước Hiền": how an act was signed, for listings.
+std::string SignedAs(const v1::Authority& a) {
+  return (a.formula().empty() ? "" : a.formula() + ". ") + a.capacity() +
+         (a.officer().empty() ? "" : " " + a.officer());
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store) {
+  v1::ListDirectivesReply reply;
+  std::map<std::string, v1::DirectiveInfo> directives;
+  std::map<std::string, std::vector<std::pair<v1::DocumentRelation::Kind, std::string>>> affected;  // target -> (kind, by)
+  std::vector<v1::Acknowledgement> receipts;
+  SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
+    if (body.kind() == v1::ACKNOWLEDGEMENT) {
+      v1::Acknowledgement a;
+      if (a.ParseFromString(body.payload())) receipts.push_back(std::move(a));
+    } else if (body.kind() == v1::DIRECTIVE) {
+      v1::Directive d;
+      if (!d.ParseFromString(body.payload())) return;
+      v1::DirectiveInfo& info = directives[body.id()];
+      info.set_id(body.id());
+      info.set_number(d.number());
+      info.set_title(d.title());
+      info.set_issuer(d.issuer());
+      *info.mutable_to_units() = d.to_units();
+      info.set_issued_date(d.issued_date());
+      info.set_doc_type(d.doc_type());
+      if (d.serial() != 0) {
+        info.set_identity(d.issuer_body() + " " + std::to_string(d.year()) + " " + d.series() + " " +
+                          std::to_string(d.serial()));
+      }
+      info.set_signed_as(SignedAs(body.version().authority()));
+      for (const auto& rel : d.relations()) {
+        affected[rel.target()].emplace_back(rel.kind(), body.id());
+      }
+    }
+  }));
+  for (const v1::Acknowledgement& a : receipts) {
+    auto it = directives.find(a.directive_id());
+    const std::optional<domain::ReceiptState> state = domain::ParseReceiptState(a.state());
+    if (it == directives.end() || !state.has_value()) continue;
+    switch (*state) {
+      case domain::ReceiptState::kRecalled: it->second.add_recalled_from(a.unit()); break;
+      case domain::ReceiptState::kReturned: it->second.add_returned_by(a.unit()); break;
+      case domain::ReceiptState::kAcknowledged: it->second.add_acks(a.unit()); break;
+    }
+  }
+  for (auto& [id, info] : directives) {
+    // Derived from every relation held, so the arrival order never matters
+    // (E6). The strongest effect decides: a recall, then a replacement, then
+    // an amendment or correction.
+    using domain::DirectiveStatus;
+    DirectiveStatus status = DirectiveStatus::kEffective;
+    for (const auto& [kind, by] : affected[id]) {
+      info.add_affected_by(v1::DocumentRelation::Kind_Name(kind) + " by " + by);
+      switch (kind) {
+        case v1::DocumentRelation::RECALLS: status = DirectiveStatus::kRecalled; break;
+        case v1::DocumentRelation::REPLACES:
+          if (status != DirectiveStatus::kRecalled) status = DirectiveStatus::kSuperseded;
+          break;
+        case v1::DocumentRelation::AMENDS:
+          if (status == DirectiveStatus::kEffective) status = DirectiveStatus::kAmended;
+          break;
+        case v1::DocumentRelation::CORRECTS:
+          if (status == DirectiveStatus::kEffective) status = DirectiveStatus::kCorrected;
+          break;
+        default: break;
+      }
+    }
+    if (status == DirectiveStatus::kEffective && info.recalled_from_size() > 0) status = DirectiveStatus::kRecalled;
+    info.set_status(std::string(domain::DirectiveStatusName(status)));
+    *reply.add_directives() = std::move(info);
+  }
+  return reply;
+}
+
+absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store) {
+  v1::ListReportsReply reply;
+  std::map<std::string, v1::RecordBody> statuses;
+  std::vector<std::pair<std::string, v1::RecordBody>> reports;
+  SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
+    if (body.kind() == v1::REPORT) reports.emplace_back(body.id(), body);
+    if (body.kind() == v1::REPORT_STATUS) statuses[body.id()] = body;
+  }));
+  for (const auto& [id, body] : reports) {
+    v1::Report r;
+    if (!r.ParseFromString(body.payload())) continue;
+    v1::ReportInfo* info = reply.add_reports();
+    info->set_id(id);
+    info->set_from(r.from_unit());
+    info->set_period(r.period());
+    info->set_title(r.title());
+    info->set_in_reply_to(r.in_reply_to());
+    info->set_supersedes_report(r.supersedes_report());
+    info->set_signed_as(SignedAs(body.version().authority()));
+    info->set_status("SUBMITTED");
+    if (auto it = statuses.find(id + "/status"); it != statuses.end()) {
+      v1::ReportStatus st;
+      if (st.ParseFromString(it->second.payload())) {
+        info->set_status(st.state());
+        info->set_status_reason(st.reason());
+        info->set_status_version(sync::VersionKey(it->second.version()));
+      }
+    }
+  }
+  return reply;
+}
+
+
+absl::StatusOr<v1::ListQuarantineReply> ListQuarantineIn(const LmdbStore& store) {
+  v1::ListQuarantineReply reply;
+  SYNC_ASSIGN_OR_RETURN(auto entries, store.ListQuarantine());
+  for (const auto& q : entries) {
+    v1::QuarantineInfo* info = reply.add_entries();
+    info->set_record_id(q.record_id);
+    info->set_from_peer(q.from_peer);
+    info->set_reason_code(q.reason_code);
+    info->set_detail(q.detail);
+    info->set_received_micros(static_cast<uint64_t>(q.received_micros));
+  }
+  SYNC_ASSIGN_OR_RETURN(auto returned, store.MetaScan(kReturnedPrefix));
+  for (const auto& [key, value] : returned) {
+    const std::string rest = key.substr(std::string(kReturnedPrefix).size());
+    const size_t nl = rest.find('\n');
+    const size_t v1_end = value.find('\n');
+    const size_t v2_end = value.find('\n', v1_end + 1);
+    if (nl == std::string::npos || v1_end == std::string::npos || v2_end == std::string::npos) continue;
+    v1::QuarantineInfo* info = reply.add_entries();
+    info->set_returned_by(rest.substr(0, nl));
+    info->set_record_id(rest.substr(nl + 1));
+    info->set_received_micros(std::strtoull(value.substr(0, v1_end).c_str(), nullptr, 10));
+    info->set_reason_code(value.substr(v1_end + 1, v2_end - v1_end - 1));
+    info->set_detail(value.substr(v2_end + 1));
+  }
+  return reply;
+}
+
+}  // namespace steersync::node

@@ -1,0 +1,16 @@
+#pragma once
+// What steerctl lists, read from one store: directives with the status their
+// relations and receipts give them (whatever the arrival order), reports
+// with their status, and the quarantine with what peers returned.
+
+#include "absl/status/statusor.h"
+#include "node/store/lmdb_store.h"
+#include "steersync/v1/admin.pb.h"
+
+namespace steersync::node {
+
+absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store);
+absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store);
+absl::StatusOr<v1::ListQuarantineReply> ListQuarantineIn(const LmdbStore& store);
+
+}  // namespace steersync::node

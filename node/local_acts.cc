@@ -1,0 +1,165 @@
+// Local acts: every act this node makes goes through LocalActs::Submit, on
+// the writer thread, in one nested transaction (DOMAIN-MODEL.md §5).
+#include "node/local_acts.h"
+
+#include <future>
+
+#include <spdlog/spdlog.h>
+
+#include "node/domain/legal_date.h"
+#include "sync/merge.h"
+#include "sync/status_macros.h"
+
+namespace steersync::node {
+namespace {
+
+// How far back in the change log `--if-version` looks for its base.
+constexpr size_t kBaseSearchEntries = 20000;
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+// The authority of `act` declared as `as` by `self` on `date`.
+absl::StatusOr<domain::AuthorityVerdict> ResolveAuthority(const domain::Roster& roster,
+                                                        const std::string& self,
+                                                        const v1::ActAs& as, const domain::Act& act,
+                                                        const std::string& date) {
+  domain::Capacity capacity{as.body_id(), as.membership_id(), as.formula(), std::nullopt};
+  if (capacity.body_id.empty()) capacity.body_id = domain::DefaultBodyOf(self);
+  if (!as.role().empty()) {
+    std::optional<v1::Role> role = domain::ParseRole(as.role());
+    if (!role.has_value()) {
+      return absl::InvalidArgumentError(
+          "unknown role '" + as.role() +
+          "' (HEAD, STANDING_DEPUTY_HEAD, DEPUTY_HEAD, STANDING_AGENCY, MEMBER, SECRETARY, "
+          "TEAM_LEADER, WORKING_GROUP_LEAD, TEAM_MEMBER, STAFF)");
+    }
+    if (capacity.membership_id.empty()) {
+      std::vector<std::string> ids = roster.MembersWithRole(capacity.body_id, *role, date);
+      if (ids.empty()) {
+        return absl::FailedPreconditionError("no " + domain::RoleName(*role) + " of '" + capacity.body_id +
+                                             "' on " + date + " (see `steerctl member list`)");
+      }
+      if (ids.size() > 1) {
+        return absl::FailedPreconditionError("several members are " + domain::RoleName(*role) + " on " +
+                                             date + ": choose one with --member (" + Join(ids) + ")");
+      }
+      capacity.membership_id = ids[0];
+    } else if (const v1::Membership* m = roster.FindMembership(capacity.membership_id);
+               m != nullptr && m->role() != *role) {
+      return absl::InvalidArgumentError("membership '" + capacity.membership_id + "' is " +
+                                        domain::RoleName(m->role()) + ", not " + domain::RoleName(*role));
+    }
+  }
+  domain::AuthorityVerdict verdict = domain::Authorize(roster, self, capacity, date, act);
+  if (!verdict.ok && verdict.reason_code == "POWER_DENIED" && capacity.formula.empty()) {
+    // A Deputy holding a delegation signs the Head's acts as KT. (D30 Art. 13.1).
+    domain::Capacity kt = capacity;
+    kt.formula = "KT";
+    domain::AuthorityVerdict with_kt = domain::Authorize(roster, self, kt, date, act);
+    if (with_kt.ok && with_kt.note.empty()) return with_kt;
+  }
+  if (!verdict.ok) {
+    std::string hint;
+    if (verdict.reason_code == "CAPACITY_REQUIRED") hint = " (add --as ROLE)";
+    return absl::PermissionDeniedError("refused: " + verdict.reason_code + ": " + verdict.detail + hint);
+  }
+  return verdict;
+}
+
+}  // namespace
+
+LocalActs::LocalActs(Deps deps)
+    : self_(std::move(deps.self_id)),
+      clock_(deps.clock),
+      writer_(deps.writer),
+      replica_(deps.replica),
+      admission_(*deps.admission),
+      signer_(deps.signer),
+      store_(deps.store) {}
+
+std::string LocalActs::Today() const { return domain::LegalDate(clock_->NowMicros()); }
+
+void LocalActs::Submit(LocalAct act, BodyMaker make, std::function<void(absl::StatusOr<Written>)> done) {
+  if (closed_) {
+    done(absl::UnavailableError(self_ + " is stopping"));
+    return;
+  }
+  auto result = std::make_shared<Written>();
+  writer_->Submit(
+      [this, act = std::move(act), make = std::move(make), result](LmdbStore::View& view) -> absl::Status {
+        const std::string legal_date = domain::LegalDate(clock_->NowMicros());
+        SYNC_ASSIGN_OR_RETURN(domain::AuthorityVerdict verdict, admission_.ReadRoster([&](const domain::Roster& roster) {
+          return ResolveAuthority(roster, self_, act.as, act.act, legal_date);
+        }));
+        SYNC_ASSIGN_OR_RETURN(uint64_t counter, replica_->NextCounter(view));
+        v1::RecordBody body;
+        SYNC_ASSIGN_OR_RETURN(std::string id, make(counter, view, body));
+        body.set_id(id);
+        if (verdict.note.rfind("unrostered", 0) == 0) {
+          // Bootstrap mode: said once, not for every act.
+          if (!unrostered_warned_.exchange(true)) {
+            spdlog::warn("{}: {} (acts are made at STAFF rank until `steerctl member add`)",
+                         self_, verdict.note);
+          }
+        } else if (!verdict.note.empty()) {
+          spdlog::warn("{}: {}: {}", self_, id, verdict.note);
+        }
+        body.mutable_version()->set_legal_date(legal_date);
+        *body.mutable_version()->mutable_authority() = verdict.authority;
+        SYNC_ASSIGN_OR_RETURN(sync::LocalWrite written,
+                              replica_->WriteLocal(view, counter, std::move(body), act.base, *signer_));
+        *result = Written{id, written.version_key};
+        return absl::OkStatus();
+      },
+      [result, done = std::move(done)](absl::Status status) {
+        // A refused act (or any failed job) wrote nothing: its nested
+        // transaction was dropped without touching the other jobs.
+        done(status.ok() ? absl::StatusOr<Written>(*result) : absl::StatusOr<Written>(status));
+      });
+}
+
+absl::StatusOr<Written> LocalActs::Write(const LocalAct& act, BodyMaker make) {
+  std::promise<absl::StatusOr<Written>> done;
+  auto future = done.get_future();
+  Submit(act, std::move(make),
+              [&done](absl::StatusOr<Written> w) { done.set_value(std::move(w)); });
+  return future.get();
+}
+
+absl::StatusOr<std::optional<v1::Version>> LocalActs::FindBase(const std::string& id,
+                                                               const std::string& if_version) const {
+  if (if_version.empty()) return std::optional<v1::Version>();
+  auto matches = [&](const v1::Record& r) -> std::optional<v1::Version> {
+    v1::RecordBody b;
+    if (b.ParseFromString(r.body()) && b.id() == id && sync::VersionKey(b.version()) == if_version) {
+      return b.version();
+    }
+    return std::nullopt;
+  };
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> current, store_->GetRecord(id));
+  if (!current.has_value()) return absl::NotFoundError("no record '" + id + "' on this node");
+  if (auto v = matches(*current)) return v;
+  SYNC_ASSIGN_OR_RETURN(std::vector<sync::ConflictEntry> conflicts, store_->ListConflicts());
+  for (const auto& c : conflicts) {
+    if (c.record_id != id) continue;
+    if (auto v = matches(c.loser)) return v;
+  }
+  const uint64_t head = store_->HeadSeq();
+  uint64_t after = head > kBaseSearchEntries ? head - kBaseSearchEntries : 0;
+  while (after < head) {
+    SYNC_ASSIGN_OR_RETURN(std::vector<sync::LogEntry> entries, store_->ReadLog(after, 1000, 64 << 20));
+    if (entries.empty()) break;
+    for (const auto& e : entries) {
+      if (auto v = matches(e.record)) return v;
+    }
+    after = entries.back().seq;
+  }
+  return absl::NotFoundError("version " + if_version + " of '" + id +
+                             "' is not one this node holds (see `steerctl why " + id + "`)");
+}
+
+}  // namespace steersync::node

@@ -1,0 +1,93 @@
+// What a node says about itself: `steerctl status` and `peers`, and the
+// cheap figures /metrics reads (node/metrics.h).
+#include "node/node.h"
+
+#include "node/audience_gaps.h"
+
+namespace steersync::node {
+
+uint64_t Node::RefusedHandshakes(std::string* last_refusal) const {
+  uint64_t refused = refused_streams();
+  std::string last = sync_service_ ? sync_service_->last_refusal() : "";
+  for (const auto& check : {server_check_, client_check_, admin_check_}) {
+    if (!check) continue;
+    refused += check->refused();
+    if (!check->last_refusal().empty()) last = check->last_refusal();
+  }
+  if (last_refusal != nullptr) *last_refusal = std::move(last);
+  return refused;
+}
+
+std::vector<std::string> Node::CertificateWarnings() const {
+  // Certificates expiring within 30 days: our own, the parent's, children's,
+  // from their cached notAfter (no file is read).
+  std::vector<std::string> out;
+  const int64_t now_s = clock_->NowMicros() / 1'000'000;
+  const int64_t horizon = now_s + 30 * 24 * 3600;
+  auto warn = [&](const std::string& whose, int64_t not_after) {
+    if (not_after == 0 || not_after > horizon) return;
+    const int64_t days = (not_after - now_s) / (24 * 3600);
+    out.push_back(not_after <= now_s ? "certificate of " + whose + " has expired"
+                                     : "certificate of " + whose + " expires in " + std::to_string(days) +
+                                           " days (" + LegalDate(not_after * 1'000'000) + ")");
+  };
+  warn(options_.id + " (this node)", signer_->NotAfter());
+  for (const auto& p : registry_.Peers()) warn(p.peer, p.stats->cert_not_after.load());
+  return out;
+}
+
+Node::Health Node::GetHealth() const {
+  Health h;
+  h.head_seq = store_->HeadSeq();
+  h.record_count = store_->RecordCount();
+  h.refused_handshakes = RefusedHandshakes(nullptr);
+  h.revoked_certificates = revocations_.size();
+  h.expiring_certificates = CertificateWarnings().size();
+  return h;
+}
+
+v1::StatusReply Node::GetStatus() const {
+  v1::StatusReply reply;
+  reply.set_node_id(options_.id);
+  reply.set_parent_address(options_.parent_address);
+  reply.set_parent_connected(parent_ && parent_->connected());
+  for (const auto& p : registry_.Peers()) {
+    if (p.relation == Relation::kChild) reply.add_children_seen(p.peer);
+  }
+  reply.set_head_seq(store_->HeadSeq());
+  reply.set_record_count(store_->RecordCount());
+  reply.set_quarantined_count(store_->QuarantineCount());
+  std::string last;
+  reply.set_refused_handshakes(RefusedHandshakes(&last));
+  reply.set_last_refusal(last);
+  reply.set_revoked_certificates(revocations_.size());
+  for (std::string& w : CertificateWarnings()) reply.add_warnings(std::move(w));
+  if (auto gaps = DescribeGaps(*store_, 10); gaps.ok()) {
+    for (auto& g : *gaps) reply.add_warnings(std::move(g));
+  }
+  return reply;
+}
+
+v1::PeersReply Node::ListPeers() const {
+  v1::PeersReply reply;
+  const uint64_t head = store_->HeadSeq();
+  for (const auto& p : registry_.Peers()) {
+    v1::PeerInfo* info = reply.add_peers();
+    info->set_peer(p.peer);
+    info->set_relation(p.relation == Relation::kParent ? "parent" : "child");
+    info->set_connected(p.stats->connected.load());
+    info->set_last_contact_micros(static_cast<uint64_t>(p.stats->last_contact_micros.load()));
+    info->set_records_sent(p.stats->records_sent.load());
+    info->set_records_received(p.stats->records_received.load());
+    const uint64_t acked = p.stats->acked_seq.load();
+    info->set_acked_seq(acked);
+    info->set_behind(head > acked ? head - acked : 0);
+    info->set_rejected(p.stats->rejected.load());
+    info->set_cert_not_after(p.stats->cert_not_after.load());
+    info->set_protocol_errors(p.stats->protocol_errors.load());
+    info->set_bad_notices(p.stats->bad_notices.load());
+  }
+  return reply;
+}
+
+}  // namespace steersync::node

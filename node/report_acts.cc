@@ -1,0 +1,182 @@
+// Reports (DOMAIN-MODEL.md §1.10): submitting, reviewing, and registering a
+// child's report RECEIVED on arrival.
+#include "node/report_acts.h"
+
+#include <spdlog/spdlog.h>
+
+#include "node/domain/documents.h"
+#include "sync/node_path.h"
+#include "sync/status_macros.h"
+#include "sync/text.h"
+
+namespace steersync::node {
+
+ReportActs::ReportActs(LocalActs& local) : local_(local), self_(local.self()), store_(&local.store()) {}
+
+absl::StatusOr<std::string> ReportActs::Submit(const v1::SubmitReportRequest& request) {
+  const std::string parent = sync::ParentOf(self_);
+  if (parent.empty()) return absl::FailedPreconditionError("the root node has no parent to report to");
+  if (!domain::IsReportingPeriod(request.period())) {
+    return absl::InvalidArgumentError("report period '" + sync::Printable(request.period(), 32) + "' is not " +
+                                      domain::kPeriodFormats);
+  }
+  if (request.title().empty()) return absl::InvalidArgumentError("report title is required");
+  if (!request.in_reply_to().empty()) {
+    SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> r, store_->GetRecord(request.in_reply_to()));
+    v1::RecordBody answered;
+    if (!r.has_value() || !answered.ParseFromString(r->body()) || answered.kind() != v1::DIRECTIVE ||
+        !sync::IsSelfOrAncestor(answered.version().writer(), self_) ||
+        answered.version().writer() == self_) {
+      return absl::NotFoundError("no directive '" + sync::Printable(request.in_reply_to(), 80) +
+                                 "' from above is held on this node (see `steerctl directive list`)");
+    }
+  }
+  if (!request.supersedes_report().empty()) {
+    SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> old, store_->GetRecord(request.supersedes_report()));
+    if (request.supersedes_report().rfind(self_ + "/r/", 0) != 0 || !old.has_value()) {
+      return absl::InvalidArgumentError("'" + request.supersedes_report() +
+                                        "' is not an earlier report of " + self_);
+    }
+  }
+  LocalAct act{domain::Act{domain::Action::kSubmitReport, ""}, request.act(), std::nullopt};
+  SYNC_ASSIGN_OR_RETURN(
+      Written w, local_.Write(act, [&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
+                                     -> absl::StatusOr<std::string> {
+        v1::Report r;
+        r.set_period(request.period());
+        r.set_title(request.title());
+        r.set_body(request.body());
+        r.set_from_unit(self_);
+        r.set_in_reply_to(request.in_reply_to());
+        r.set_supersedes_report(request.supersedes_report());
+        body.set_kind(v1::REPORT);
+        body.mutable_audience()->set_direction(v1::Audience::UP);
+        body.mutable_audience()->set_root(parent);
+        body.set_payload(r.SerializeAsString());
+        return self_ + "/r/" + std::to_string(counter);
+      }));
+  // The report's status starts SUBMITTED, in the same capacity (§1.10).
+  v1::SetReportStatusRequest submitted;
+  submitted.set_report_id(w.id);
+  submitted.set_state("SUBMITTED");
+  *submitted.mutable_act() = request.act();
+  if (auto s = SetStatus(submitted); !s.ok()) {
+    spdlog::warn("{}: marking {} SUBMITTED: {}", self_, w.id, s.status().ToString());
+  }
+  return w.id;
+}
+
+absl::StatusOr<v1::WriteReply> ReportActs::SetStatus(const v1::SetReportStatusRequest& request) {
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> record, store_->GetRecord(request.report_id()));
+  v1::RecordBody report_body;
+  v1::Report report;
+  if (!record.has_value() || !report_body.ParseFromString(record->body()) ||
+      report_body.kind() != v1::REPORT || !report.ParseFromString(report_body.payload())) {
+    return absl::NotFoundError("no report '" + request.report_id() + "' on this node");
+  }
+  const std::string& owner = report.from_unit();
+  const std::string superior = sync::ParentOf(owner);
+  const std::string& state = request.state();
+  domain::Action action;
+  if (self_ == owner) {
+    if (state != "WITHDRAWN" && state != "SUBMITTED") {
+      return absl::InvalidArgumentError("the reporting unit sets WITHDRAWN (or SUBMITTED), not '" + state + "'");
+    }
+    action = state == "WITHDRAWN" ? domain::Action::kWithdrawReport : domain::Action::kSubmitReport;
+  } else if (self_ == superior) {
+    // RECEIVED is set by the node on verification; SUPERSEDED when the
+    // replacement is accepted (below), in the accepting act's capacity.
+    if (state != "ACCEPTED" && state != "RETURNED" && state != "SUPERSEDED") {
+      return absl::InvalidArgumentError("the receiving unit sets ACCEPTED or RETURNED, not '" + state + "'");
+    }
+    action = domain::Action::kReviewReport;
+  } else {
+    return absl::PermissionDeniedError("only " + owner + " and " + superior + " set this report's status");
+  }
+  const std::string id = request.report_id() + "/status";
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Version> base, local_.FindBase(id, request.if_version()));
+  LocalAct act{domain::Act{action, ""}, request.act(), base};
+  SYNC_ASSIGN_OR_RETURN(
+      Written w, local_.Write(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
+                                     -> absl::StatusOr<std::string> {
+        v1::ReportStatus st;
+        st.set_report_id(request.report_id());
+        st.set_state(state);
+        st.set_reason(request.reason());
+        body.set_kind(v1::REPORT_STATUS);
+        if (self_ == owner) {
+          body.mutable_audience()->set_direction(v1::Audience::UP);
+          body.mutable_audience()->set_root(superior);
+        } else {
+          body.mutable_audience()->set_direction(v1::Audience::DOWN);
+          body.mutable_audience()->set_root(self_);
+          body.mutable_audience()->add_units(owner);
+        }
+        body.set_payload(st.SerializeAsString());
+        return id;
+      }));
+  if (state == "ACCEPTED" && !report.supersedes_report().empty()) {
+    // D30 Art. 18.3: the replaced report is SUPERSEDED once its replacement is accepted.
+    v1::SetReportStatusRequest superseded;
+    superseded.set_report_id(report.supersedes_report());
+    superseded.set_state("SUPERSEDED");
+    superseded.set_reason("replaced by " + request.report_id());
+    *superseded.mutable_act() = request.act();
+    if (auto s = SetStatus(superseded); !s.ok()) {
+      spdlog::warn("{}: marking {} SUPERSEDED: {}", self_, report.supersedes_report(),
+                   s.status().ToString());
+    }
+  }
+  v1::WriteReply reply;
+  reply.set_id(w.id);
+  reply.set_version(w.version);
+  return reply;
+}
+
+void ReportActs::Receive(std::vector<std::string> report_ids) {
+  for (std::string& report_id : report_ids) {
+    const std::string id = report_id + "/status";
+    LocalAct act{domain::Act{domain::Action::kReceiveReport, ""}, v1::ActAs(), std::nullopt};
+    local_.Submit(
+        act,
+        [this, report_id, id](uint64_t, LmdbStore::View& view, v1::RecordBody& body)
+            -> absl::StatusOr<std::string> {
+          // Registered once, over SUBMITTED only: never over a withdrawal
+          // already held, nor twice.
+          SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> held, view.Get(id));
+          v1::RecordBody held_body;
+          v1::ReportStatus held_status;
+          // The receipt follows the unit's SUBMITTED (it arrives right after
+          // the report and triggers this again), so it descends from it.
+          if (!held.has_value() || !held_body.ParseFromString(held->body()) ||
+              !held_status.ParseFromString(held_body.payload())) {
+            return absl::AlreadyExistsError("no status yet");
+          }
+          if (held_status.state() != "SUBMITTED" || held_body.version().writer() == self_) {
+            return absl::AlreadyExistsError("status already " + held_status.state());
+          }
+          SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> report, view.Get(report_id));
+          v1::RecordBody rb;
+          if (!report.has_value() || !rb.ParseFromString(report->body())) {
+            return absl::NotFoundError("report gone");
+          }
+          v1::ReportStatus st;
+          st.set_report_id(report_id);
+          st.set_state("RECEIVED");
+          body.set_kind(v1::REPORT_STATUS);
+          body.mutable_audience()->set_direction(v1::Audience::DOWN);
+          body.mutable_audience()->set_root(self_);
+          body.mutable_audience()->add_units(rb.version().writer());
+          body.set_payload(st.SerializeAsString());
+          return id;
+        },
+        [this, report_id](absl::StatusOr<Written> w) {
+          if (!w.ok() && !absl::IsAlreadyExists(w.status()) && !absl::IsUnavailable(w.status())) {
+            spdlog::warn("{}: registering {} as RECEIVED: {}", self_, report_id,
+                         w.status().ToString());
+          }
+        });
+  }
+}
+
+}  // namespace steersync::node

@@ -1,0 +1,35 @@
+#pragma once
+// Reports (DOMAIN-MODEL.md §1.10): submitting one to the parent, its status
+// (WITHDRAWN by the unit; ACCEPTED, RETURNED, SUPERSEDED by the parent), and
+// registering a child's report RECEIVED on verified arrival (D30 Art. 21.2c).
+//
+// Thread safety: thread-safe (acts go through LocalActs).
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "node/local_acts.h"
+#include "steersync/v1/admin.pb.h"
+
+namespace steersync::node {
+
+class ReportActs {
+ public:
+  // `local` must outlive this object.
+  explicit ReportActs(LocalActs& local);
+
+  absl::StatusOr<std::string> Submit(const v1::SubmitReportRequest& request);
+  // Sets a report's status: WITHDRAWN/SUBMITTED by the reporting unit,
+  // ACCEPTED/RETURNED by the receiving one (§1.10).
+  absl::StatusOr<v1::WriteReply> SetStatus(const v1::SetReportStatusRequest& request);
+  // Registers the reports just admitted from children RECEIVED. Does not wait.
+  void Receive(std::vector<std::string> report_ids);
+
+ private:
+  LocalActs& local_;
+  const std::string& self_;
+  const LmdbStore* const store_;
+};
+
+}  // namespace steersync::node
