@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/str_join.h"
+
 #include "node/domain/documents.h"
 #include "node/domain/powers.h"
 #include "sync/meta_keys.h"
@@ -15,12 +17,6 @@
 
 namespace steersync::node {
 namespace {
-
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
 
 // A directive's number in its series (D30 Art. 15): allocated as the next
 // free serial, or given (a document registered from paper), and never one the
@@ -274,7 +270,7 @@ absl::StatusOr<v1::RecallDirectiveReply> DirectiveActs::Recall(const v1::RecallD
   }
   if (reply.ids().empty()) {
     return absl::FailedPreconditionError("'" + request.directive_id() + "' is already recalled from every unit (" +
-                                         Join(std::vector<std::string>(units.begin(), units.end())) + ")");
+                                         absl::StrJoin(units, ", ") + ")");
   }
   return reply;
 }

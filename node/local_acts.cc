@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/str_join.h"
+
 #include "node/domain/legal_date.h"
 #include "sync/merge.h"
 #include "sync/status_macros.h"
@@ -15,12 +17,6 @@ namespace {
 
 // How far back in the change log `--if-version` looks for its base.
 constexpr size_t kBaseSearchEntries = 20000;
-
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
 
 // The authority of `act` declared as `as` by `self` on `date`.
 absl::StatusOr<domain::AuthorityVerdict> ResolveAuthority(const domain::Roster& roster,
@@ -45,7 +41,7 @@ absl::StatusOr<domain::AuthorityVerdict> ResolveAuthority(const domain::Roster& 
       }
       if (ids.size() > 1) {
         return absl::FailedPreconditionError("several members are " + domain::RoleName(*role) + " on " +
-                                             date + ": choose one with --member (" + Join(ids) + ")");
+                                             date + ": choose one with --member (" + absl::StrJoin(ids, ", ") + ")");
       }
       capacity.membership_id = ids[0];
     } else if (const v1::Membership* m = roster.FindMembership(capacity.membership_id);
