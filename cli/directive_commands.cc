@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "sync/status_macros.h"
+#include "sync/text.h"
 
 namespace steersync::cli {
 namespace {
@@ -98,10 +99,11 @@ void AddDirectiveIssueCommand(CLI::App& parent, Action& action) {
 // directive list
 
 void PrintDirectives(const v1::ListDirectivesReply& r) {
-  Table table({"ID", "NUMBER", "ISSUER", "STATUS", "SIGNED-AS", "ACKS", "TITLE"});
+  Table table({"ID", "NUMBER", "DATE", "STATUS", "SIGNED-AS", "TO", "RECEIVED", "ACKS", "TITLE"});
   for (const v1::DirectiveInfo& d : r.directives()) {
-    table.AddRow({d.id(), d.number(), d.issuer(), OrDash(d.status()), OrDash(d.signed_as()),
-                  std::to_string(d.acks_size()), d.title()});
+    table.AddRow({d.id(), d.number(), OrDash(d.issued_date()), OrDash(d.status()), OrDash(d.signed_as()),
+                  d.local() ? "(local)" : d.to().empty() ? "all" : std::to_string(d.to_size()),
+                  std::to_string(d.received_by_size() + d.acks_size()), std::to_string(d.acks_size()), d.title()});
   }
   table.Print(std::cout);
 }
@@ -112,6 +114,34 @@ absl::Status RunDirectiveList(AdminClient& admin, bool as_json) {
       admin.Call(&v1::Admin::Stub::ListDirectives, v1::ListDirectivesRequest()));
   if (as_json) return PrintMessageListJson(reply.directives());
   PrintDirectives(reply);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// directive show
+
+absl::Status RunDirectiveShow(const std::string& id, AdminClient& admin, bool as_json) {
+  v1::ShowRequest request;
+  request.set_id(id);
+  SYNC_ASSIGN_OR_RETURN(const v1::DirectiveInfo d, admin.Call(&v1::Admin::Stub::ShowDirective, request));
+  if (as_json) return PrintMessageJson(d);
+  auto p = [](const std::string& s) { return sync::Printable(s, 400); };
+  std::cout << p(d.number()) << "  " << p(d.title()) << "\n"
+            << "  id:          " << d.id() << "  (" << d.status() << (d.local() ? ", kept local" : "") << ")\n"
+            << "  type:        " << p(d.doc_type()) << ", issued " << p(d.issued_date())
+            << (d.identity().empty() ? "" : ", identity " + p(d.identity())) << "\n"
+            << "  issuer:      " << d.issuer() << ", signed " << OrDash(p(d.signed_as())) << "\n"
+            << "  to:          " << (d.to().empty() ? "every unit below " + d.issuer() : JoinOrDash(d.to())) << "\n";
+  for (const v1::DocumentRelation& rel : d.relations()) {
+    std::cout << "  " << v1::DocumentRelation::Kind_Name(rel.kind()) << ": " << rel.target() << "\n";
+  }
+  if (!d.affected_by().empty()) std::cout << "  affected by: " << JoinOrDash(d.affected_by()) << "\n";
+  std::cout << "  received:    " << JoinOrDash(d.received_by()) << "  (registered on arrival, not yet acknowledged)\n"
+            << "  acknowledged: " << JoinOrDash(d.acks()) << "\n";
+  if (!d.returned_by().empty()) std::cout << "  returned by: " << JoinOrDash(d.returned_by()) << "\n";
+  if (!d.recalled_from().empty()) std::cout << "  recalled from: " << JoinOrDash(d.recalled_from()) << "\n";
+  std::cout << "  version:     " << d.version() << "\n\n";
+  PrintDocumentText(std::cout, d.body());
   return absl::OkStatus();
 }
 
@@ -205,6 +235,12 @@ void AddDirectiveCommands(CLI::App& app, Action& action) {
   AddDirectiveIssueCommand(*cmd, action);
   CLI::App* list = cmd->add_subcommand("list", "List directives, their status and receipts");
   list->callback([&action] { action = RunDirectiveList; });
+  CLI::App* show = cmd->add_subcommand("show", "Print one directive whole: its text, signer, addressees, receipts");
+  auto show_id = std::make_shared<std::string>();
+  show->add_option("ID", *show_id, "Directive id")->required();
+  show->callback([show_id, &action] {
+    action = [show_id](AdminClient& admin, bool as_json) { return RunDirectiveShow(*show_id, admin, as_json); };
+  });
   AddReceiptCommand(*cmd, action, /*returning=*/false);
   AddReceiptCommand(*cmd, action, /*returning=*/true);
   AddDirectiveRecallCommand(*cmd, action);

@@ -1,5 +1,7 @@
 #include "cli/output.h"
 
+#include "sync/text.h"
+
 #include <algorithm>
 #include <ctime>
 
@@ -104,6 +106,23 @@ void PrintKeyValues(const std::vector<std::pair<std::string, std::string>>& line
   for (const auto& [key, value] : lines) width = std::max(width, key.size());
   for (const auto& [key, value] : lines) {
     std::cout << key << ":" << std::string(width - key.size() + 1, ' ') << value << "\n";
+  }
+}
+
+void PrintDocumentText(std::ostream& out, const std::string& text) {
+  if (text.empty()) {
+    out << "  (no text)\n";
+    return;
+  }
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    out << "  " << sync::Printable(line, line.size()) << "\n";
+    if (end == text.size()) break;
+    start = end + 1;
   }
 }
 

@@ -50,6 +50,11 @@ std::string JoinOrDash(const Repeated& values) {
 }
 
 std::string OrDash(const std::string& s);
+
+// Prints a document's text (a peer's words) for a reader: each line passed
+// through sync::Printable (no control character or escape sequence reaches
+// the terminal), indented by two spaces; "(no text)" when empty.
+void PrintDocumentText(std::ostream& out, const std::string& text);
 std::string YesNo(bool b);
 
 // `message` in the proto3 JSON mapping described above. Fails only for a

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "sync/status_macros.h"
+#include "sync/text.h"
 
 namespace steersync::cli {
 namespace {
@@ -78,6 +79,28 @@ absl::Status RunReportList(AdminClient& admin, bool as_json) {
 }
 
 // ---------------------------------------------------------------------------
+// report show
+
+absl::Status RunReportShow(const std::string& id, AdminClient& admin, bool as_json) {
+  v1::ShowRequest request;
+  request.set_id(id);
+  SYNC_ASSIGN_OR_RETURN(const v1::ReportInfo r, admin.Call(&v1::Admin::Stub::ShowReport, request));
+  if (as_json) return PrintMessageJson(r);
+  auto p = [](const std::string& s) { return sync::Printable(s, 400); };
+  std::cout << p(r.title()) << "\n"
+            << "  id:          " << r.id() << "\n"
+            << "  from:        " << r.from() << ", signed " << OrDash(p(r.signed_as())) << "\n"
+            << "  period:      " << p(r.period()) << "\n"
+            << "  status:      " << r.status() << (r.status_reason().empty() ? "" : ": " + p(r.status_reason()))
+            << "\n";
+  if (!r.in_reply_to().empty()) std::cout << "  in reply to: " << r.in_reply_to() << "\n";
+  if (!r.supersedes_report().empty()) std::cout << "  replaces:    " << r.supersedes_report() << "\n";
+  std::cout << "  version:     " << r.version() << "\n\n";
+  PrintDocumentText(std::cout, r.body());
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
 // report withdraw | accept | return
 
 struct StatusOptions {
@@ -132,6 +155,12 @@ void AddReportCommands(CLI::App& app, Action& action) {
   AddReportSubmitCommand(*cmd, action);
   CLI::App* list = cmd->add_subcommand("list", "List reports and their status");
   list->callback([&action] { action = RunReportList; });
+  CLI::App* show = cmd->add_subcommand("show", "Print one report whole: its text, period, status");
+  auto show_id = std::make_shared<std::string>();
+  show->add_option("ID", *show_id, "Report id")->required();
+  show->callback([show_id, &action] {
+    action = [show_id](AdminClient& admin, bool as_json) { return RunReportShow(*show_id, admin, as_json); };
+  });
   AddReportStatusCommand(*cmd, action, "withdraw", "WITHDRAWN", "withdrawn",
                          "Withdraw a report this unit submitted", /*reason_required=*/false);
   AddReportStatusCommand(*cmd, action, "accept", "ACCEPTED", "accepted",

@@ -247,7 +247,7 @@ has_directive() {
 }
 
 # acked_by_all DIRECTIVE_ID: on the province, the directive's acks name every
-# commune (only that directive's "acks" array is looked at, not its "to_units").
+# commune (only that directive's "acks" array is looked at, not its "to").
 acked_by_all() {
   local out obj acks c
   out=$(ctl "$PROVINCE" directive list --json) || return 1
@@ -433,8 +433,12 @@ section "province $PROVINCE: steerctl peers"
 ctl_or_die "$PROVINCE" peers
 section "province $PROVINCE: steerctl directive list"
 ctl_or_die "$PROVINCE" directive list
+section "${COMMUNES[0]}: steerctl directive show $DIRECTIVE_ID (what the province sent)"
+ctl_or_die "${COMMUNES[0]}" directive show "$DIRECTIVE_ID"
 section "province $PROVINCE: steerctl report list"
 ctl_or_die "$PROVINCE" report list
+section "province $PROVINCE: steerctl report show ${REPORTS[1]}"
+ctl_or_die "$PROVINCE" report show "${REPORTS[1]}"
 section "${COMMUNES[0]}: steerctl member list (its own roster and the province's)"
 ctl_or_die "${COMMUNES[0]}" member list
 section "province $PROVINCE: steerctl conflicts"

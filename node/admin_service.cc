@@ -46,6 +46,13 @@ class AdminService final : public v1::Admin::Service {
     *reply = std::move(*r);
     return grpc::Status::OK;
   }
+  grpc::Status ShowDirective(grpc::ServerContext*, const v1::ShowRequest* request,
+                             v1::DirectiveInfo* reply) override {
+    return Answer(node_.ShowDirective(request->id()), reply);
+  }
+  grpc::Status ShowReport(grpc::ServerContext*, const v1::ShowRequest* request, v1::ReportInfo* reply) override {
+    return Answer(node_.ShowReport(request->id()), reply);
+  }
   grpc::Status AckDirective(grpc::ServerContext*, const v1::AckDirectiveRequest* request,
                             v1::AckDirectiveReply* reply) override {
     auto id = node_.AckDirective(*request);

@@ -188,9 +188,7 @@ absl::StatusOr<std::string> DirectiveActs::Ack(const v1::AckDirectiveRequest& re
     }
   }
   SYNC_ASSIGN_OR_RETURN(std::optional<v1::Version> base, local_.FindBase(id, request.if_version()));
-  const domain::Action action = *parsed == domain::ReceiptState::kAcknowledged ? domain::Action::kReceiveDirective
-                                                                                : domain::Action::kReceipt;
-  LocalAct act{domain::Act{action, ""}, request.act(), base};
+  LocalAct act{domain::Act{domain::Action::kReceipt, ""}, request.act(), base};
   SYNC_ASSIGN_OR_RETURN(
       Written w, local_.Write(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
                                      -> absl::StatusOr<std::string> {
@@ -303,7 +301,7 @@ void DirectiveActs::Receive(std::vector<std::string> directive_ids) {
           a.set_directive_id(directive_id);
           a.set_unit(self_);
           a.set_acknowledged_date(local_.Today());
-          a.set_state(std::string(domain::ReceiptStateName(domain::ReceiptState::kAcknowledged)));
+          a.set_state(std::string(domain::ReceiptStateName(domain::ReceiptState::kReceived)));
           a.set_reason("received and verified");
           body.set_kind(v1::ACKNOWLEDGEMENT);
           body.mutable_audience()->set_direction(v1::Audience::UP);

@@ -2,6 +2,7 @@
 // relations and receipts give them, reports with theirs, the quarantine.
 #include "node/listings.h"
 
+#include <cctype>
 #include <map>
 
 #include "node/domain/documents.h"
@@ -18,11 +19,38 @@ std::string SignedAs(const v1::Authority& a) {
          (a.officer().empty() ? "" : " " + a.officer());
 }
 
-}  // namespace
+// Ids in natural order: digit runs compare as numbers, so d/9 comes before
+// d/10 and d/9999 before d/20070.
+struct NaturalLess {
+  bool operator()(std::string_view a, std::string_view b) const {
+    size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+      if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
+        size_t ie = i, je = j;
+        while (ie < a.size() && std::isdigit(static_cast<unsigned char>(a[ie]))) ++ie;
+        while (je < b.size() && std::isdigit(static_cast<unsigned char>(b[je]))) ++je;
+        const std::string_view da = a.substr(i, ie - i), db = b.substr(j, je - j);
+        const std::string_view ta = da.substr(std::min(da.find_first_not_of('0'), da.size()));
+        const std::string_view tb = db.substr(std::min(db.find_first_not_of('0'), db.size()));
+        if (ta.size() != tb.size()) return ta.size() < tb.size();
+        if (ta != tb) return ta < tb;
+        i = ie;
+        j = je;
+      } else {
+        if (a[i] != b[j]) return a[i] < b[j];
+        ++i;
+        ++j;
+      }
+    }
+    return a.size() - i < b.size() - j;
+  }
+};
 
-absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store) {
-  v1::ListDirectivesReply reply;
-  std::map<std::string, v1::DirectiveInfo> directives;
+// Every directive held, with receipts and the status relations give it;
+// `with_body_of`: the one directive whose text is included ("" for none).
+absl::StatusOr<std::map<std::string, v1::DirectiveInfo, NaturalLess>> CollectDirectives(
+    const LmdbStore& store, std::string_view with_body_of) {
+  std::map<std::string, v1::DirectiveInfo, NaturalLess> directives;
   std::map<std::string, std::vector<std::pair<v1::DocumentRelation::Kind, std::string>>> affected;  // target -> (kind, by)
   std::vector<v1::Acknowledgement> receipts;
   SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
@@ -37,7 +65,7 @@ absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store)
       info.set_number(d.number());
       info.set_title(d.title());
       info.set_issuer(d.issuer());
-      *info.mutable_to_units() = d.to_units();
+      *info.mutable_to() = d.to_units();
       info.set_issued_date(d.issued_date());
       info.set_doc_type(d.doc_type());
       if (d.serial() != 0) {
@@ -45,6 +73,10 @@ absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store)
                           std::to_string(d.serial()));
       }
       info.set_signed_as(SignedAs(body.version().authority()));
+      info.set_local(body.audience().direction() == v1::Audience::LOCAL);
+      info.set_version(sync::VersionKey(body.version()));
+      *info.mutable_relations() = d.relations();
+      if (body.id() == with_body_of) info.set_body(d.body());
       for (const auto& rel : d.relations()) {
         affected[rel.target()].emplace_back(rel.kind(), body.id());
       }
@@ -58,6 +90,7 @@ absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store)
       case domain::ReceiptState::kRecalled: it->second.add_recalled_from(a.unit()); break;
       case domain::ReceiptState::kReturned: it->second.add_returned_by(a.unit()); break;
       case domain::ReceiptState::kAcknowledged: it->second.add_acks(a.unit()); break;
+      case domain::ReceiptState::kReceived: it->second.add_received_by(a.unit()); break;
     }
   }
   for (auto& [id, info] : directives) {
@@ -84,17 +117,36 @@ absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store)
     }
     if (status == DirectiveStatus::kEffective && info.recalled_from_size() > 0) status = DirectiveStatus::kRecalled;
     info.set_status(std::string(domain::DirectiveStatusName(status)));
-    *reply.add_directives() = std::move(info);
   }
+  return directives;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store) {
+  SYNC_ASSIGN_OR_RETURN(auto directives, CollectDirectives(store, ""));
+  v1::ListDirectivesReply reply;
+  for (auto& [id, info] : directives) *reply.add_directives() = std::move(info);
   return reply;
 }
 
-absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store) {
+absl::StatusOr<v1::DirectiveInfo> ShowDirectiveIn(const LmdbStore& store, const std::string& id) {
+  SYNC_ASSIGN_OR_RETURN(auto directives, CollectDirectives(store, id));
+  auto it = directives.find(id);
+  if (it == directives.end()) {
+    return absl::NotFoundError("no directive '" + id + "' on this node (see `steerctl directive list`)");
+  }
+  return std::move(it->second);
+}
+
+namespace {
+
+absl::StatusOr<v1::ListReportsReply> CollectReports(const LmdbStore& store, std::string_view with_body_of) {
   v1::ListReportsReply reply;
   std::map<std::string, v1::RecordBody> statuses;
-  std::vector<std::pair<std::string, v1::RecordBody>> reports;
+  std::map<std::string, v1::RecordBody, NaturalLess> reports;
   SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
-    if (body.kind() == v1::REPORT) reports.emplace_back(body.id(), body);
+    if (body.kind() == v1::REPORT) reports.emplace(body.id(), body);
     if (body.kind() == v1::REPORT_STATUS) statuses[body.id()] = body;
   }));
   for (const auto& [id, body] : reports) {
@@ -108,6 +160,8 @@ absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store) {
     info->set_in_reply_to(r.in_reply_to());
     info->set_supersedes_report(r.supersedes_report());
     info->set_signed_as(SignedAs(body.version().authority()));
+    info->set_version(sync::VersionKey(body.version()));
+    if (id == with_body_of) info->set_body(r.body());
     info->set_status("SUBMITTED");
     if (auto it = statuses.find(id + "/status"); it != statuses.end()) {
       v1::ReportStatus st;
@@ -121,6 +175,17 @@ absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store) {
   return reply;
 }
 
+}  // namespace
+
+absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store) { return CollectReports(store, ""); }
+
+absl::StatusOr<v1::ReportInfo> ShowReportIn(const LmdbStore& store, const std::string& id) {
+  SYNC_ASSIGN_OR_RETURN(v1::ListReportsReply all, CollectReports(store, id));
+  for (v1::ReportInfo& r : *all.mutable_reports()) {
+    if (r.id() == id) return std::move(r);
+  }
+  return absl::NotFoundError("no report '" + id + "' on this node (see `steerctl report list`)");
+}
 
 absl::StatusOr<v1::ListQuarantineReply> ListQuarantineIn(const LmdbStore& store) {
   v1::ListQuarantineReply reply;

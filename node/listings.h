@@ -1,7 +1,8 @@
 #pragma once
 // What steerctl lists, read from one store: directives with the status their
 // relations and receipts give them (whatever the arrival order), reports
-// with their status, and the quarantine with what peers returned.
+// with their status, and the quarantine with what peers returned. Ids come
+// in natural order (d/9 before d/10).
 
 #include "absl/status/statusor.h"
 #include "node/store/lmdb_store.h"
@@ -11,6 +12,9 @@ namespace steersync::node {
 
 absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store);
 absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store);
+// One directive or report, whole (with its text); NotFound if not held.
+absl::StatusOr<v1::DirectiveInfo> ShowDirectiveIn(const LmdbStore& store, const std::string& id);
+absl::StatusOr<v1::ReportInfo> ShowReportIn(const LmdbStore& store, const std::string& id);
 absl::StatusOr<v1::ListQuarantineReply> ListQuarantineIn(const LmdbStore& store);
 
 }  // namespace steersync::node

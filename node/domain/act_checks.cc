@@ -161,8 +161,9 @@ std::optional<Act> ActOf(const v1::RecordBody& body) {
       a.ParseFromString(body.payload());
       switch (ParseReceiptState(a.state()).value_or(ReceiptState::kAcknowledged)) {
         case ReceiptState::kRecalled: return Act{Action::kRecallDirective, ""};
-        case ReceiptState::kReturned: return Act{Action::kReceipt, ""};
-        case ReceiptState::kAcknowledged: return Act{Action::kReceiveDirective, ""};
+        case ReceiptState::kReturned:
+        case ReceiptState::kAcknowledged: return Act{Action::kReceipt, ""};
+        case ReceiptState::kReceived: return Act{Action::kReceiveDirective, ""};
       }
       return std::nullopt;
     }

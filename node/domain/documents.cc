@@ -42,7 +42,8 @@ std::string_view NameIn(const std::array<std::pair<Enum, std::string_view>, N>& 
   return "?";
 }
 
-constexpr std::array<std::pair<ReceiptState, std::string_view>, 3> kReceiptStates{{
+constexpr std::array<std::pair<ReceiptState, std::string_view>, 4> kReceiptStates{{
+    {ReceiptState::kReceived, "RECEIVED"},
     {ReceiptState::kAcknowledged, "ACKNOWLEDGED"},
     {ReceiptState::kReturned, "RETURNED"},
     {ReceiptState::kRecalled, "RECALLED"},

@@ -51,8 +51,10 @@ inline constexpr char kPeriodFormats[] = "2026, 2026-H1, 2026-Q4 or 2026-11 (Dec
 
 // ---- Lifecycle states (§1.9 receipts, §1.10 reports) -------------------------
 
-// A directive's receipt at one addressed unit.
-enum class ReceiptState { kAcknowledged, kReturned, kRecalled };
+// A directive's receipt at one addressed unit: RECEIVED by the unit's node
+// on verified arrival (D30 Art. 21.2c, S23), then the person's ACKNOWLEDGED
+// or RETURNED; RECALLED by the issuer.
+enum class ReceiptState { kReceived, kAcknowledged, kReturned, kRecalled };
 std::optional<ReceiptState> ParseReceiptState(std::string_view name);  // "" = ACKNOWLEDGED
 std::string_view ReceiptStateName(ReceiptState state);
 

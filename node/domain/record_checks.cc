@@ -220,8 +220,9 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       }
       const std::optional<ReceiptState> state = ParseReceiptState(a.state());
       if (writer == owner) {
-        if (state != ReceiptState::kAcknowledged && state != ReceiptState::kReturned) {
-          return Refuse("BAD_STATE", "a unit acknowledges or returns a directive, it does not set '" +
+        if (state != ReceiptState::kReceived && state != ReceiptState::kAcknowledged &&
+            state != ReceiptState::kReturned) {
+          return Refuse("BAD_STATE", "a unit receives, acknowledges or returns a directive, it does not set '" +
                                          sync::Printable(a.state(), 32) + "'");
         }
       } else if (writer == issuer) {

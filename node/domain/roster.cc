@@ -99,8 +99,8 @@ std::string_view ActionName(Action action) {
     case Action::kWithdrawReport: return "withdraw a report";
     case Action::kReceiveReport: return "register a report as received";
     case Action::kReviewReport: return "accept or return a report";
-    case Action::kReceiveDirective: return "acknowledge a directive as received";
-    case Action::kReceipt: return "return a directive";
+    case Action::kReceiveDirective: return "register a directive as received";
+    case Action::kReceipt: return "acknowledge or return a directive";
     case Action::kConveneMeeting: return "convene an extraordinary meeting";
     case Action::kSetWorkingGroup: return "set a working group";
     case Action::kRosterEntry: return "record a roster entry";

@@ -152,19 +152,25 @@ TEST_F(DocumentsTest, ReportPeriodsFollowDecree09AndRepliesNameADirectiveFromAbo
 }
 
 // D30 Art. 21.2c, S23: a directive that arrives verified is registered
-// received the same day, automatically; the officer's acknowledgement is then
-// the same receipt, and the issuer sees it.
-TEST_F(DocumentsTest, ADirectiveArrivingVerifiedIsAcknowledgedAutomatically) {
+// RECEIVED by the commune's node the same day, by itself; the officer's
+// acknowledgement stays a person's act, on the same receipt record, and the
+// issuer sees both.
+TEST_F(DocumentsTest, ADirectiveArrivingVerifiedIsRegisteredReceivedThenAcknowledged) {
   auto id = province_->IssueDirective(Directive("KH"));
   ASSERT_THAT(id, IsOk());
   ASSERT_TRUE(WaitUntil([&] {
     auto d = Find(*province_, *id);
-    return d.has_value() && d->acks_size() == 1 && d->acks(0) == kCommune;
+    return d.has_value() && d->received_by_size() == 1 && d->received_by(0) == kCommune;
   }));
+  EXPECT_EQ(Find(*province_, *id)->acks_size(), 0);
   const std::string receipt = std::string(kCommune) + "/a/" + *id;
   auto acked = commune_->AckDirective(*id);
   ASSERT_THAT(acked, IsOk());
   EXPECT_EQ(*acked, receipt);
+  ASSERT_TRUE(WaitUntil([&] {
+    auto d = Find(*province_, *id);
+    return d.has_value() && d->acks_size() == 1 && d->received_by_size() == 0;
+  }));
   // Recalling it twice is refused: it is already recalled everywhere.
   v1::RecallDirectiveRequest recall;
   recall.set_directive_id(*id);
@@ -257,6 +263,46 @@ TEST_F(DocumentsTest, TuqSignatureNeedsAWrittenAuthorisation) {
   EXPECT_EQ(Find(*province_, *signed_tuq)->signed_as().rfind("TUQ. ", 0), 0u) << Find(*province_, *signed_tuq)->signed_as();
   ASSERT_TRUE(WaitUntil([&] { return Holds(*commune_, *signed_tuq); }));
   EXPECT_EQ(commune_->ListQuarantine()->entries_size(), 0);
+}
+
+// Issue 12: anyone can read what a directive or report says; lists come in
+// natural id order (d/9 before d/10).
+TEST_F(DocumentsTest, DirectivesAndReportsCanBeReadWholeAndListInNaturalOrder) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 11; ++i) {
+    auto d = Directive("CV");
+    d.set_body("Dòng một\nDòng hai " + std::to_string(i));
+    auto id = province_->IssueDirective(d);
+    ASSERT_THAT(id, IsOk());
+    ids.push_back(*id);
+  }
+  auto listed = province_->ListDirectives();
+  ASSERT_THAT(listed, IsOk());
+  ASSERT_EQ(listed->directives_size(), 11);
+  for (int i = 0; i < 11; ++i) EXPECT_EQ(listed->directives(i).id(), ids[i]);
+  EXPECT_TRUE(listed->directives(0).body().empty()) << "lists leave the text out";
+
+  ASSERT_TRUE(WaitUntil([&] { return Holds(*commune_, ids[10]); }));
+  auto shown = commune_->ShowDirective(ids[10]);
+  ASSERT_THAT(shown, IsOk());
+  EXPECT_EQ(shown->body(), "Dòng một\nDòng hai 10");
+  EXPECT_EQ(shown->number(), "11/BCĐ");
+  EXPECT_EQ(shown->issuer(), kProvince);
+  EXPECT_THAT(commune_->ShowDirective(std::string(kProvince) + "/d/999"), StatusIs(absl::StatusCode::kNotFound));
+
+  v1::SubmitReportRequest r;
+  r.set_period("2026-Q4");
+  r.set_title("Báo cáo quý IV");
+  r.set_body("Kết quả chuyển đổi số quý IV");
+  r.set_in_reply_to(ids[10]);
+  auto report = commune_->SubmitReport(r);
+  ASSERT_THAT(report, IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return Holds(*province_, *report); }));
+  auto read = province_->ShowReport(*report);
+  ASSERT_THAT(read, IsOk());
+  EXPECT_EQ(read->body(), "Kết quả chuyển đổi số quý IV");
+  EXPECT_EQ(read->in_reply_to(), ids[10]);
+  EXPECT_EQ(read->from(), kCommune);
 }
 
 // The national root registers itself at level NATIONAL, not PROVINCE.
