@@ -22,7 +22,10 @@ class ParentLink::Stream : public grpc::ClientBidiReactor<v1::SyncMessage, v1::S
                     context_.TryCancel();
                   });
     stub.async()->Link(&context_, this);
-    StartRead(&in_);
+    // The first read starts once the parent is verified and the link's
+    // session started (OnReadInitialMetadataDone): a read started here could
+    // complete on another thread before that, and the message would reach a
+    // session not yet started.
     StartCall();
   }
 
@@ -48,6 +51,7 @@ class ParentLink::Stream : public grpc::ClientBidiReactor<v1::SyncMessage, v1::S
         PeerCertNotAfter(*context_.auth_context());
     owner_.registry_.Add(link_);
     link_->Start();
+    StartRead(&in_);
   }
 
   void OnReadDone(bool ok) override {

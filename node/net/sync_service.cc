@@ -50,8 +50,10 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
                   });
     service_.registry_.Add(link_);
     StartSendInitialMetadata();
-    StartRead(&in_);
+    // The session starts before the first read, so no message can reach it
+    // unstarted (a read completes on any callback thread).
     link_->Start();
+    StartRead(&in_);
   }
 
   void OnReadDone(bool ok) override {
