@@ -86,7 +86,12 @@ Table::Table(std::vector<std::string> header) : widths_(header.size(), 0) {
 }
 
 void Table::AddRow(std::vector<std::string> row) {
-  for (size_t i = 0; i < row.size(); ++i) widths_[i] = std::max(widths_[i], DisplayWidth(row[i]));
+  for (size_t i = 0; i < row.size(); ++i) {
+    // Cells hold a peer's words (titles, ids, reasons, names): escaped here,
+    // once for every table, and measured as printed.
+    row[i] = sync::Printable(row[i], row[i].size());
+    widths_[i] = std::max(widths_[i], DisplayWidth(row[i]));
+  }
   rows_.push_back(std::move(row));
 }
 
@@ -105,7 +110,8 @@ void PrintKeyValues(const std::vector<std::pair<std::string, std::string>>& line
   size_t width = 0;
   for (const auto& [key, value] : lines) width = std::max(width, key.size());
   for (const auto& [key, value] : lines) {
-    std::cout << key << ":" << std::string(width - key.size() + 1, ' ') << value << "\n";
+    std::cout << key << ":" << std::string(width - key.size() + 1, ' ')
+              << sync::Printable(value, value.size()) << "\n";
   }
 }
 

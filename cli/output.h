@@ -96,7 +96,9 @@ absl::Status PrintReply(const google::protobuf::Message& reply, const std::strin
                         bool as_json);
 
 // A left-aligned text table. The last column is not padded, so long free
-// text (titles, details) goes there. Widths count UTF-8 code points.
+// text (titles, details) goes there. Widths count UTF-8 code points. Every
+// cell is passed through sync::Printable as it is added: no control
+// character or escape sequence from a peer reaches the terminal.
 class Table {
  public:
   explicit Table(std::vector<std::string> header);
@@ -111,7 +113,7 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-// Prints aligned "key: value" lines.
+// Prints aligned "key: value" lines, each value through sync::Printable.
 void PrintKeyValues(const std::vector<std::pair<std::string, std::string>>& lines);
 
 }  // namespace steersync::cli

@@ -23,7 +23,8 @@ usage:
       Refuses when DIR/ca.key exists, unless --force.
 
   $prog issue DIR NODE_ID [--dns NAME]... [--ip ADDR]... [--days N]
-      Issue a node certificate signed by DIR's CA:
+      Issue a node certificate signed by DIR's CA (refused when the CA's key
+      is below the federation's minimum: RSA 2048, EC P-256):
       DIR/<NODE_ID with / as _>.crt and .key (EC P-256, key mode 600),
       valid N days (default 825), serverAuth+clientAuth, with
       subjectAltName URI:urn:steersync:node:NODE_ID, DNS:localhost,
@@ -97,6 +98,28 @@ new_ec_key() {  # new_ec_key PATH: a fresh P-256 private key, mode 600
   (umask 077 && ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
     -pkeyopt ec_param_enc:named_curve -out "$path")
   chmod 600 -- "$path"
+}
+
+# The federation's certificate minimum (node/identity.h,
+# CheckCertificateStrength): an EC key on P-256, P-384 or P-521, or RSA of at
+# least 2048 bits, signed with SHA-256 or stronger. Every key this script
+# makes is EC P-256 and every certificate it signs uses SHA-256; a CA brought
+# from elsewhere is checked before it issues anything.
+check_key_minimum() {  # check_key_minimum FILE.crt WHAT
+  local text bits
+  text=$(openssl x509 -in "$1" -noout -text 2>/dev/null) || die "$1 is not a PEM certificate"
+  case "$text" in
+    *"Public Key Algorithm: id-ecPublicKey"*)
+      [[ "$text" =~ NIST\ CURVE:\ P-(256|384|521) ]] ||
+        die "$2 has an EC key below the minimum (RSA 2048, EC P-256); refusing to issue with it"
+      ;;
+    *"Public Key Algorithm: rsaEncryption"*)
+      [[ "$text" =~ Public-Key:\ \(([0-9]+)\ bit\) ]] && bits=${BASH_REMATCH[1]} || bits=0
+      ((bits >= 2048)) ||
+        die "$2 has an RSA $bits bits key, below the minimum (RSA 2048, EC P-256); refusing to issue with it"
+      ;;
+    *) die "$2 has a key type below the minimum (RSA 2048, EC P-256); refusing to issue with it" ;;
+  esac
 }
 
 cmd_init() {
@@ -198,6 +221,7 @@ cmd_issue() {
     die "'$id' is not a node id: it must match ^[a-z0-9-]+(/[a-z0-9-]+)*\$ (segments of a-z, 0-9, '-' joined by '/', e.g. vn/quang-ngai/tinh-phong)"
   [[ -f "$dir/ca.key" && -f "$dir/ca.crt" ]] ||
     die "no CA in '$dir' (missing ca.crt or ca.key); run: $prog init $dir"
+  check_key_minimum "$dir/ca.crt" "the CA $dir/ca.crt"
 
   local base="$dir/${id//\//_}"
   [[ "$URI_KIND" == admin ]] && base="$dir/admin-$id"

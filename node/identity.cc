@@ -66,6 +66,63 @@ absl::StatusOr<std::string> CertificateUriName(X509* cert, const std::string& ur
   return found;
 }
 
+namespace {
+
+constexpr char kMinimum[] = "(RSA 2048, EC P-256)";
+
+// The key alone: RSA >= 2048 bits, or EC on P-256, P-384 or P-521.
+absl::Status CheckKeyStrength(EVP_PKEY* key) {
+  if (key == nullptr) return absl::InvalidArgumentError("no usable public key");
+  const int type = EVP_PKEY_get_base_id(key);
+  if (type == EVP_PKEY_RSA || type == EVP_PKEY_RSA_PSS) {
+    const int bits = EVP_PKEY_get_bits(key);
+    if (bits >= 2048) return absl::OkStatus();
+    return absl::InvalidArgumentError("RSA " + std::to_string(bits) + " bits is below the minimum " +
+                                      kMinimum);
+  }
+  if (type == EVP_PKEY_EC) {
+    char group[80] = {0};
+    size_t len = 0;
+    if (EVP_PKEY_get_group_name(key, group, sizeof(group), &len) != 1) {
+      ERR_clear_error();
+      return absl::InvalidArgumentError(std::string("EC key on an unnamed curve is below the minimum ") +
+                                         kMinimum);
+    }
+    const int nid = OBJ_txt2nid(group);
+    if (nid == NID_X9_62_prime256v1 || nid == NID_secp384r1 || nid == NID_secp521r1) {
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError("EC " + std::string(group) + " is below the minimum " + kMinimum);
+  }
+  const char* name = OBJ_nid2sn(type);
+  return absl::InvalidArgumentError(std::string(name != nullptr ? name : "unknown") +
+                                    " keys are not accepted: the minimum is " + kMinimum);
+}
+
+}  // namespace
+
+absl::Status CheckCertificateStrength(X509* cert) {
+  if (auto key = CheckKeyStrength(X509_get0_pubkey(cert)); !key.ok()) return key;
+  // The digest the issuer signed with (for RSA-PSS, the one in its parameters).
+  int md_nid = NID_undef;
+  if (X509_get_signature_info(cert, &md_nid, nullptr, nullptr, nullptr) != 1) md_nid = NID_undef;
+  ERR_clear_error();
+  switch (md_nid) {
+    case NID_sha256:
+    case NID_sha384:
+    case NID_sha512:
+    case NID_sha3_256:
+    case NID_sha3_384:
+    case NID_sha3_512:
+      return absl::OkStatus();
+    default:
+      break;
+  }
+  const char* name = md_nid != NID_undef ? OBJ_nid2sn(md_nid) : OBJ_nid2ln(X509_get_signature_nid(cert));
+  return absl::InvalidArgumentError("signed with " + std::string(name != nullptr ? name : "an unknown digest") +
+                                    ", below the minimum (SHA-256)");
+}
+
 absl::StatusOr<std::unique_ptr<Signer>> Signer::Load(const std::string& cert_path,
                                                      const std::string& key_path) {
   auto cert_pem = ReadFileToString(cert_path);
@@ -82,6 +139,10 @@ absl::StatusOr<std::unique_ptr<Signer>> Signer::Load(const std::string& cert_pat
   }
   auto node_id = CertificateNodeId(cert->get());
   if (!node_id.ok()) return absl::InvalidArgumentError(cert_path + ": " + std::string(node_id.status().message()));
+  if (auto strong = CheckCertificateStrength(cert->get()); !strong.ok()) {
+    return absl::InvalidArgumentError(cert_path + ": certificate of '" + *node_id +
+                                      "': " + std::string(strong.message()));
+  }
   unsigned char* der = nullptr;
   const int len = i2d_X509(cert->get(), &der);
   if (len <= 0) return absl::InternalError("cannot encode certificate: " + OpenSslError());
@@ -115,6 +176,11 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Load(const std::string& ca_p
   if (!pem.ok()) return pem.status();
   auto ca = ParsePemCert(*pem, ca_path);
   if (!ca.ok()) return ca.status();
+  // The CA's own key (its self-signature proves nothing and is not judged).
+  if (auto strong = CheckKeyStrength(X509_get0_pubkey(ca->get())); !strong.ok()) {
+    return absl::InvalidArgumentError(ca_path + ": key of the federation CA: " +
+                                      std::string(strong.message()));
+  }
   X509StorePtr store(X509_STORE_new());
   if (X509_STORE_add_cert(store.get(), ca->get()) != 1) {
     return absl::InternalError("cannot trust " + ca_path + ": " + OpenSslError());
@@ -148,6 +214,10 @@ absl::StatusOr<Verifier::TrustedKey> Verifier::Trust(const std::string& cert_der
   }
   auto node_id = CertificateNodeId(cert.get());
   if (!node_id.ok()) return absl::UnauthenticatedError(node_id.status().message());
+  if (auto strong = CheckCertificateStrength(cert.get()); !strong.ok()) {
+    return absl::UnauthenticatedError("signer certificate of '" + *node_id + "': " +
+                                      std::string(strong.message()));
+  }
   TrustedKey trusted{*node_id, std::shared_ptr<EVP_PKEY>(X509_get_pubkey(cert.get()), EVP_PKEY_free),
                      SerialHex(cert.get()), nullptr};
   if (!trusted.key) return absl::UnauthenticatedError("signer certificate has no usable key");

@@ -44,10 +44,18 @@ absl::StatusOr<std::string> CertificateNodeId(X509* cert);
 // The name after `uri_prefix` in the certificate's URI SAN (exactly one).
 absl::StatusOr<std::string> CertificateUriName(X509* cert, const std::string& uri_prefix);
 
+// The federation's minimum for every certificate it trusts (a node's own, a
+// peer's, an admin client's, a version's signer): an EC key on P-256, P-384
+// or P-521, or RSA of at least 2048 bits, and a signature with SHA-256 or
+// stronger (never SHA-1 or MD5). OK, or kInvalidArgument saying what falls
+// short, e.g. "RSA 1024 bits is below the minimum (RSA 2048, EC P-256)".
+absl::Status CheckCertificateStrength(X509* cert);
+
 // Signs with this node's private key; carries its certificate.
 class Signer {
  public:
-  // Loads the PEM key and certificate (the node's TLS pair).
+  // Loads the PEM key and certificate (the node's TLS pair); refuses a
+  // certificate below the minimum (CheckCertificateStrength).
   static absl::StatusOr<std::unique_ptr<Signer>> Load(const std::string& cert_path,
                                                       const std::string& key_path);
   // Sets record.signature and record.signer_chain for record.body.
@@ -65,14 +73,16 @@ class Signer {
 // Verifies signed versions against the federation CA.
 class Verifier {
  public:
-  // `revoked` (may be null) must outlive the verifier.
+  // `revoked` (may be null) must outlive the verifier. Refuses a CA whose
+  // key is below the minimum (CheckCertificateStrength).
   static absl::StatusOr<std::unique_ptr<Verifier>> Load(const std::string& ca_path,
                                                         const RevocationSet* revoked = nullptr);
 
   // OK when `record.signature` is a valid signature of `record.body` by the
   // key of `record.signer_chain`, that certificate chains to the CA, and its
-  // node identity is `body.version.writer`. Errors are kUnauthenticated with
-  // a reason a person can act on. A version stamped at or after its signer's
+  // node identity is `body.version.writer` (a certificate below the minimum
+  // is not trusted). Errors are kUnauthenticated with a reason a person can
+  // act on. A version stamped at or after its signer's
   // revocation time is refused; earlier ones stay valid (they were signed
   // while the key was trusted).
   absl::Status Verify(const v1::Record& record, const v1::RecordBody& body) const;

@@ -81,8 +81,9 @@ PeerCheck::PeerCheck(std::string ca_pem, const RevocationSet* revoked,
   ERR_clear_error();
 }
 
-std::string PeerCheck::last_refusal() const {
+std::string PeerCheck::last_refusal(absl::Time* at) const {
   absl::MutexLock lock(&mu_);
+  if (at != nullptr) *at = last_refusal_at_;
   return last_refusal_;
 }
 
@@ -90,7 +91,10 @@ grpc::Status PeerCheck::Refuse(std::string why) {
   spdlog::warn("{}: refused TLS peer: {}", side_, why);
   {
     absl::MutexLock lock(&mu_);
-    last_refusal_ = why;
+    // Named by the side that refused: a node has up to three (the sync
+    // listener, the admin TCP listener, the dialler to its parent).
+    last_refusal_ = side_ + ": " + why;
+    last_refusal_at_ = absl::Now();
   }
   // Counted after the reason is recorded: whoever sees the count sees why.
   ++refused_;
@@ -98,6 +102,7 @@ grpc::Status PeerCheck::Refuse(std::string why) {
 }
 
 grpc::Status PeerCheck::Check(const std::string& peer_chain_pem) {
+  if (peer_chain_pem.empty()) return Refuse("peer presented no certificate");
   std::unique_ptr<BIO, BioDeleter> bio(
       BIO_new_mem_buf(peer_chain_pem.data(), static_cast<int>(peer_chain_pem.size())));
   X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
@@ -119,6 +124,15 @@ grpc::Status PeerCheck::Check(const std::string& peer_chain_pem) {
   }
   auto id = CertificateUriName(leaf.get(), uri_prefix_);
   if (!id.ok()) return Refuse(std::string(id.status().message()));
+  // The minimum holds for the peer's certificate and any intermediate it
+  // sent, whatever OpenSSL's system policy (gRPC's verifier bypasses it).
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
+  for (int i = 0; i + 1 < sk_X509_num(chain); ++i) {  // the last one is our CA
+    if (auto strong = CheckCertificateStrength(sk_X509_value(chain, i)); !strong.ok()) {
+      return Refuse(std::string(i == 0 ? "certificate" : "an issuer of the certificate") + " of '" +
+                    *id + "': " + std::string(strong.message()));
+    }
+  }
   const std::string serial = SerialHex(leaf.get());
   if (revoked_ != nullptr && revoked_->RevokedAt(serial).has_value()) {
     return Refuse("certificate " + serial + " of '" + *id + "' is revoked");
@@ -135,8 +149,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   grpc::experimental::TlsServerCredentialsOptions tls(provider);
   tls.watch_root_certs();
   tls.watch_identity_key_cert_pairs();
-  // The chain is verified by PeerCheck so that every refusal is counted.
-  tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
+  // The certificate is requested but neither required nor verified by TLS:
+  // PeerCheck decides, so that every refusal is counted and explained,
+  // including a client that presents none (OpenSSL's own "required" check
+  // would end the handshake before any verifier runs). gRPC runs the
+  // verifier for every handshake; PeerCheck refuses an empty chain.
+  tls.set_cert_request_type(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
   tls.set_certificate_verifier(
       grpc::experimental::ExternalCertificateVerifier::Create<PeerCheckVerifier>(std::move(check)));
   tls.set_check_call_host(false);

@@ -6,7 +6,8 @@
 // Production links use gRPC's TLS credentials with a file-watching
 // certificate provider (renewed certificate and key files take effect on new
 // handshakes without a restart) and a PeerCheck run after every handshake:
-// chain to the CA, not revoked, and the identity this side expects.
+// chain to the CA, the certificate minimum (CheckCertificateStrength), not
+// revoked, and the identity this side expects.
 
 #include <atomic>
 #include <functional>
@@ -22,6 +23,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "node/config.h"
 #include "node/identity.h"
 #include "node/revocation.h"
@@ -42,6 +44,8 @@ class PeerCheck {
   // `accept(node_id)` says whether this side talks to that node (a child on
   // the server, the configured parent on the client). `revoked` may be null.
   // `uri_prefix` selects the identity read from the certificate (node or admin).
+  // `side` names the listener or dialler in logs and refusals, e.g.
+  // "vn/quang-ngai (serving children)".
   PeerCheck(std::string ca_pem, const RevocationSet* revoked,
             std::function<bool(const std::string&)> accept, std::string side,
             std::string uri_prefix = kNodeUriPrefix);
@@ -51,7 +55,9 @@ class PeerCheck {
   grpc::Status Check(const std::string& peer_chain_pem);
 
   uint64_t refused() const { return refused_.load(); }
-  std::string last_refusal() const ABSL_LOCKS_EXCLUDED(mu_);
+  // "<side>: <why>" of the newest refusal ("" if none); `at` (may be null)
+  // receives when it happened (InfinitePast if never).
+  std::string last_refusal(absl::Time* at = nullptr) const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   grpc::Status Refuse(std::string why) ABSL_LOCKS_EXCLUDED(mu_);
@@ -64,6 +70,7 @@ class PeerCheck {
   std::atomic<uint64_t> refused_{0};
   mutable absl::Mutex mu_;
   std::string last_refusal_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_refusal_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 struct TlsOptions {

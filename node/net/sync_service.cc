@@ -31,7 +31,8 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
     if (!refusal.empty()) {
       {
         absl::MutexLock lock(&service_.mu_);
-        service_.last_refusal_ = refusal;
+        service_.last_refusal_ = self + " (serving children, per stream): " + refusal;
+        service_.last_refusal_at_ = absl::Now();
       }
       ++service_.refused_;  // after the reason: whoever sees the count sees why
       spdlog::warn("refused sync stream from {}: {}", ctx->peer(), refusal);
@@ -140,8 +141,9 @@ grpc::ServerBidiReactor<v1::SyncMessage, v1::SyncMessage>* SyncService::Link(
   return new SyncServerReactor(*this, context);
 }
 
-std::string SyncService::last_refusal() const {
+std::string SyncService::last_refusal(absl::Time* at) const {
   absl::MutexLock lock(&mu_);
+  if (at != nullptr) *at = last_refusal_at_;
   return last_refusal_;
 }
 

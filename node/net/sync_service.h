@@ -13,6 +13,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 #include "node/link.h"
 #include "node/net/link_registry.h"
@@ -30,7 +31,9 @@ class SyncService final : public v1::Sync::CallbackService {
 
   // Streams refused because the peer is not a child (or has no identity).
   uint64_t refused() const { return refused_.load(); }
-  std::string last_refusal() const ABSL_LOCKS_EXCLUDED(mu_);
+  // "<self> (serving children, per stream): <why>" of the newest refusal;
+  // `at` (may be null) receives when (InfinitePast if never).
+  std::string last_refusal(absl::Time* at = nullptr) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Blocks until every stream reactor has finished (after server Shutdown).
   void WaitForStreams() ABSL_LOCKS_EXCLUDED(mu_);
@@ -44,6 +47,7 @@ class SyncService final : public v1::Sync::CallbackService {
   absl::CondVar cv_;  // signalled when active_ drops
   int active_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_refusal_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_refusal_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 }  // namespace steersync::node

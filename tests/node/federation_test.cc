@@ -212,6 +212,12 @@ TEST_F(FederationTest, ClientWithoutCertificateIsRefused) {
   no_cert.pem_root_certs = *ca;
   grpc::Status s = DialSync(province->sync_port(), grpc::SslCredentials(no_cert));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  // Issue 10 round two, item 2b: counted and named like any other refusal,
+  // with the listener that refused.
+  const v1::StatusReply status = province->GetStatus();
+  EXPECT_GE(status.refused_handshakes(), 1u);
+  EXPECT_THAT(status.last_refusal(),
+              ::testing::HasSubstr("vn/quang-ngai (serving children): peer presented no certificate"));
 }
 
 TEST_F(FederationTest, ValidNodeThatIsNotAChildIsRefusedAndCounted) {
@@ -239,8 +245,9 @@ TEST_F(FederationTest, CommuneRefusesAParentPresentingAnotherIdentity) {
     return da_nang->GetStatus().refused_handshakes() >= 1 &&
            commune->GetStatus().refused_handshakes() >= 1;
   }));
+  // Named with the side that refused (item 2c): the commune's dialler.
   EXPECT_THAT(commune->GetStatus().last_refusal(),
-              ::testing::HasSubstr("'vn/da-nang' is not a peer"));
+              ::testing::HasSubstr("vn/quang-ngai/tinh-phong (dialling parent): 'vn/da-nang' is not a peer"));
   EXPECT_EQ(CountKind(*commune, v1::DIRECTIVE), 0u);
   EXPECT_FALSE(commune->GetStatus().parent_connected());
 }
@@ -270,7 +277,19 @@ TEST_F(FederationTest, TcpAdminListenerRequiresAnAdminCertificate) {
   grpc::Status refused = status_with(NodeCert(kCommunes[0]), NodeKey(kCommunes[0]), &reply);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(province->GetStatus().last_refusal(),
-              ::testing::HasSubstr("no urn:steersync:admin: URI SAN"));
+              ::testing::HasSubstr("vn/quang-ngai (admin over TCP): certificate has no urn:steersync:admin: URI SAN"));
+  // No certificate at all: refused in the handshake, counted, named (items 2b, 2c).
+  const uint64_t refused_before = province->GetStatus().refused_handshakes();
+  grpc::SslCredentialsOptions no_cert;
+  no_cert.pem_root_certs = *ReadFileToString(steersync::testing::CertDir() + "/ca.crt");
+  auto stub = v1::Admin::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(province->admin_tcp_port()), grpc::SslCredentials(no_cert)));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(steersync::testing::GrpcDeadline(std::chrono::seconds(10)));
+  EXPECT_EQ(stub->GetStatus(&ctx, v1::StatusRequest(), &reply).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_GT(province->GetStatus().refused_handshakes(), refused_before);
+  EXPECT_THAT(province->GetStatus().last_refusal(),
+              ::testing::HasSubstr("vn/quang-ngai (admin over TCP): peer presented no certificate"));
 }
 
 // Plain HTTP GET on loopback (enough for a Prometheus scrape in a test).

@@ -3,6 +3,9 @@
 // province node and sends versions it must not be able to get admitted.
 // Each refused version is quarantined with a reason, counted, reported back
 // to the sender, and valid versions in the same batch still go through.
+#include <optional>
+#include <thread>
+
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
@@ -11,6 +14,7 @@
 #include "node/tls.h"
 #include "steersync/v1/sync.grpc.pb.h"
 #include "node/domain/roster.h"
+#include "sync/session.h"
 #include "sync/version_vector.h"
 #include "tests/testutil/fixtures.h"
 
@@ -95,10 +99,10 @@ class FakeChild {
   }
   // Sends our Hello and reads the parent's, which says how much of our log
   // it already holds (`applied_seq()`).
-  bool Hello(const std::string& as) {
+  bool Hello(const std::string& as, uint32_t protocol_version = sync::kProtocolVersion) {
     v1::SyncMessage m;
     m.mutable_hello()->set_node_id(as);
-    m.mutable_hello()->set_protocol_version(1);
+    m.mutable_hello()->set_protocol_version(protocol_version);
     if (!stream_->Write(m)) return false;
     v1::SyncMessage reply;
     while (stream_->Read(&reply)) {
@@ -132,6 +136,8 @@ class FakeChild {
     }
     return false;
   }
+  // Leaves the way a gRPC client normally does: cancels the call.
+  void Cancel() { ctx_.TryCancel(); }
   grpc::Status Finish() {
     stream_->WritesDone();
     v1::SyncMessage m;
@@ -355,6 +361,70 @@ TEST_F(HostileInputTest, CommuneCertificateUsedToSpeakAsItsSiblingIsRefused) {
   grpc::Status s = child.Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
   EXPECT_EQ(province_->store().HeadSeq(), 0u);
+}
+
+// Issue 10 round two, item 2a: a child that cancels its stream (how a gRPC
+// client normally leaves: shutdown, reconnect, deadline) broke no protocol,
+// whether it cancels between messages or in the middle of a frame; a
+// half-close (children never half-close) still counts.
+TEST_F(HostileInputTest, ClientCancelIsNotAProtocolError) {
+  auto peer = [&]() -> std::optional<v1::PeerInfo> {
+    const v1::PeersReply peers = province_->ListPeers();
+    for (const auto& p : peers.peers()) {
+      if (p.peer() == kTinhPhong) return p;
+    }
+    return std::nullopt;
+  };
+  v1::RecordBody large = forger_.Report(kTinhPhong, ++valid_);
+  large.set_payload(std::string(8 << 20, 'x'));
+  const v1::Record large_record = Forger::Signed(large, kTinhPhong);
+  for (int i = 0; i < 6; ++i) {
+    FakeChild child(province_->sync_port(), kTinhPhong);
+    ASSERT_TRUE(child.Hello(kTinhPhong));
+    if (i % 2 == 0) {
+      child.Cancel();
+    } else {
+      // Cancelled while an 8 MiB frame is still on its way.
+      std::thread writer([&] { child.SendBatch(child.applied_seq(), child.applied_seq() + 1, {large_record}); });
+      std::this_thread::sleep_for(std::chrono::milliseconds(i));  // a point inside the frame, not a wait
+      child.Cancel();
+      writer.join();
+    }
+    EXPECT_EQ(child.Finish().error_code(), grpc::StatusCode::CANCELLED);
+    ASSERT_TRUE(steersync::testing::WaitUntil([&] { return !peer()->connected(); }));
+  }
+  EXPECT_EQ(peer()->protocol_errors(), 0u);
+  FakeChild half_closer(province_->sync_port(), kTinhPhong);
+  ASSERT_TRUE(half_closer.Hello(kTinhPhong));
+  EXPECT_EQ(half_closer.Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(peer()->protocol_errors(), 1u);
+}
+
+// Issue 10 round two, item 2d: a peer speaking another protocol version is
+// refused with a clear error and counted; a Hello without a version (a peer
+// older than the field) is version 1.
+TEST_F(HostileInputTest, HelloOfAnotherProtocolVersionIsRefusedAndCounted) {
+  auto protocol_errors = [&]() -> uint64_t {
+    const v1::PeersReply peers = province_->ListPeers();
+    for (const auto& p : peers.peers()) {
+      if (p.peer() == kTinhPhong) return p.protocol_errors();
+    }
+    return 0;
+  };
+  {
+    FakeChild newer(province_->sync_port(), kTinhPhong);
+    newer.Hello(kTinhPhong, sync::kProtocolVersion + 1);  // the province's own Hello may come first
+    grpc::Status s = newer.Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+    EXPECT_THAT(s.error_message(), ::testing::HasSubstr("speaks protocol version 2, this node speaks 1"));
+  }
+  EXPECT_EQ(protocol_errors(), 1u);
+  FakeChild old(province_->sync_port(), kTinhPhong);
+  ASSERT_TRUE(old.Hello(kTinhPhong, 0));
+  ASSERT_TRUE(old.SendBatch(old.applied_seq(), old.applied_seq() + 1,
+                            {Forger::Signed(forger_.Report(kTinhPhong, ++valid_), kTinhPhong)}));
+  EXPECT_TRUE(old.AwaitAck(old.applied_seq() + 1));
+  EXPECT_EQ(protocol_errors(), 1u);
 }
 
 TEST_F(HostileInputTest, ProtocolViolationClosesOnlyThatStream) {

@@ -138,3 +138,104 @@ TEST(RevokedSignerTest, VersionsStampedAfterTheRevocationAreRefused) {
 
 }  // namespace
 }  // namespace steersync::node
+
+namespace steersync::node {
+namespace {
+
+X509Ptr ReadCert(const std::string& path) {
+  auto pem = ReadFileToString(path);
+  if (!pem.ok()) return nullptr;
+  std::unique_ptr<BIO, void (*)(BIO*)> bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())),
+                                         [](BIO* b) { BIO_free(b); });
+  return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
+// Issue 10 round two, item 1: the federation's certificate minimum.
+class CertificateMinimumTest : public ::testing::Test {
+ protected:
+  // The strength verdict on a certificate the test CA issues for tinh-phong.
+  absl::Status Strength(const std::string& name, const std::string& genpkey, const std::string& digest) {
+    files_ = steersync::testing::IssueTestCertificate(dir_, name, kId, genpkey, digest);
+    X509Ptr cert = ReadCert(files_.cert);
+    if (!cert) return absl::InternalError("cannot read " + files_.cert);
+    return CheckCertificateStrength(cert.get());
+  }
+  static constexpr char kId[] = "vn/quang-ngai/tinh-phong";
+  steersync::testing::TempDir dir_;
+  TlsFiles files_;
+};
+
+TEST_F(CertificateMinimumTest, StrongKeysAndDigestsPass) {
+  EXPECT_THAT(Strength("rsa2048", "-algorithm RSA -pkeyopt rsa_keygen_bits:2048", "sha256"), IsOk());
+  EXPECT_THAT(Strength("p384", "-algorithm EC -pkeyopt ec_paramgen_curve:P-384", "sha384"), IsOk());
+  EXPECT_THAT(Strength("p521", "-algorithm EC -pkeyopt ec_paramgen_curve:P-521", "sha512"), IsOk());
+  // The test PKI itself (deploy/pki.sh: EC P-256, SHA-256).
+  for (const char* id : {"vn", "vn/quang-ngai", "vn/quang-ngai/tinh-phong"}) {
+    X509Ptr cert = ReadCert(NodeCert(id));
+    ASSERT_TRUE(cert);
+    EXPECT_THAT(CheckCertificateStrength(cert.get()), IsOk()) << id;
+  }
+}
+
+TEST_F(CertificateMinimumTest, WeakKeysAndDigestsAreNamed) {
+  auto weak = [&](const std::string& name, const std::string& genpkey, const std::string& digest) {
+    absl::Status s = Strength(name, genpkey, digest);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << name;
+    return std::string(s.message());
+  };
+  EXPECT_EQ(weak("rsa1024", "-algorithm RSA -pkeyopt rsa_keygen_bits:1024", "sha256"),
+            "RSA 1024 bits is below the minimum (RSA 2048, EC P-256)");
+  EXPECT_EQ(weak("p224", "-algorithm EC -pkeyopt ec_paramgen_curve:P-224", "sha256"),
+            "EC secp224r1 is below the minimum (RSA 2048, EC P-256)");
+  EXPECT_EQ(weak("ed25519", "-algorithm ED25519", "sha256"),
+            "ED25519 keys are not accepted: the minimum is (RSA 2048, EC P-256)");
+  EXPECT_EQ(weak("sha1", "-algorithm EC -pkeyopt ec_paramgen_curve:P-256", "sha1"),
+            "signed with SHA1, below the minimum (SHA-256)");
+}
+
+// The node refuses to start with its own weak certificate, and a version
+// signed by a weak certificate is not trusted.
+TEST_F(CertificateMinimumTest, OwnWeakCertificateIsAStartupErrorAndWeakSignersAreNotTrusted) {
+  ASSERT_FALSE(Strength("rsa1024", "-algorithm RSA -pkeyopt rsa_keygen_bits:1024", "sha256").ok());
+  auto own = Signer::Load(files_.cert, files_.key);
+  EXPECT_THAT(own, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(own.status().message()),
+              ::testing::HasSubstr("certificate of 'vn/quang-ngai/tinh-phong': RSA 1024 bits is below"));
+
+  // Signed by hand (Signer::Load refuses the pair) as a careless writer would.
+  v1::RecordBody body;
+  body.set_id(std::string(kId) + "/r/1");
+  body.mutable_version()->set_writer(kId);
+  v1::Record record;
+  record.set_body(body.SerializeAsString());
+  auto key_pem = ReadFileToString(files_.key);
+  ASSERT_THAT(key_pem, IsOk());
+  std::unique_ptr<BIO, void (*)(BIO*)> bio(BIO_new_mem_buf(key_pem->data(), static_cast<int>(key_pem->size())),
+                                         [](BIO* b) { BIO_free(b); });
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  ASSERT_TRUE(key);
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  size_t len = 0;
+  const auto* data = reinterpret_cast<const unsigned char*>(record.body().data());
+  ASSERT_EQ(EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key.get()), 1);
+  ASSERT_EQ(EVP_DigestSign(md.get(), nullptr, &len, data, record.body().size()), 1);
+  std::string sig(len, '\0');
+  ASSERT_EQ(EVP_DigestSign(md.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, data,
+                           record.body().size()), 1);
+  sig.resize(len);
+  record.set_signature(sig);
+  X509Ptr cert = ReadCert(files_.cert);
+  unsigned char* der = nullptr;
+  const int der_len = i2d_X509(cert.get(), &der);
+  ASSERT_GT(der_len, 0);
+  record.set_signer_chain(std::string(reinterpret_cast<char*>(der), der_len));
+  OPENSSL_free(der);
+  auto verifier = Verifier::Load(CertDir() + "/ca.crt");
+  ASSERT_THAT(verifier, IsOk());
+  absl::Status s = (*verifier)->Verify(record, body);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("RSA 1024 bits is below the minimum"));
+}
+
+}  // namespace
+}  // namespace steersync::node

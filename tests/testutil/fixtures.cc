@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -46,6 +48,26 @@ std::string FileBase(const std::string& node_id) {
 
 std::string NodeCert(const std::string& node_id) { return FileBase(node_id) + ".crt"; }
 std::string NodeKey(const std::string& node_id) { return FileBase(node_id) + ".key"; }
+
+node::TlsFiles IssueTestCertificate(const TempDir& dir, const std::string& name,
+                                    const std::string& node_id, const std::string& genpkey_args,
+                                    const std::string& digest) {
+  const std::string base = dir.Sub(name);
+  {
+    std::ofstream ext(base + ".ext");
+    ext << "basicConstraints = CA:FALSE\nkeyUsage = digitalSignature, keyEncipherment\n"
+           "extendedKeyUsage = serverAuth,clientAuth\n"
+           "subjectAltName = URI:urn:steersync:node:" << node_id << ", DNS:localhost, IP:127.0.0.1\n";
+  }
+  const std::string cmd =
+      "openssl genpkey " + genpkey_args + " -out '" + base + ".key' 2>/dev/null && "
+      "openssl req -new -key '" + base + ".key' -subj '/CN=" + name + "' -out '" + base + ".csr' && "
+      "openssl x509 -req -in '" + base + ".csr' -CA '" + CertDir() + "/ca.crt' -CAkey '" + CertDir() +
+      "/ca.key' -set_serial 0x" + std::to_string(std::random_device()()) + " -days 30 -" + digest +
+      " -extfile '" + base + ".ext' -out '" + base + ".crt' 2>/dev/null";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  return {CertDir() + "/ca.crt", base + ".crt", base + ".key"};
+}
 
 InProcessNode InProcessNodeOptions(const TempDir& dir, const std::string& id,
                                    const std::string& parent_address) {

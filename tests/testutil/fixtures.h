@@ -66,6 +66,15 @@ std::string CertDir();
 std::string NodeCert(const std::string& node_id);  // <dir>/<id with / as _>.crt
 std::string NodeKey(const std::string& node_id);
 
+// Issues, with the openssl CLI and the test CA, a certificate for `node_id`
+// (URI SAN urn:steersync:node:<node_id>) into `dir`/<name>.crt and .key: the
+// key made by `openssl genpkey <genpkey_args>` (e.g. "-algorithm RSA -pkeyopt
+// rsa_keygen_bits:1024"), signed by the CA with `digest` ("sha256", "sha1").
+// For certificates the federation must refuse; the test CA is the trust root.
+node::TlsFiles IssueTestCertificate(const TempDir& dir, const std::string& name,
+                                    const std::string& node_id, const std::string& genpkey_args,
+                                    const std::string& digest);
+
 // Options of an in-process test node `id` under `dir`: the test PKI, a 64 MiB
 // map, listening on an ephemeral loopback port when it may have children,
 // no admin socket, fast reconnects. `parent_address` "" for the top node.
