@@ -17,6 +17,8 @@ void AddPeersCommand(CLI::App& app, Action& action);
 void AddQuarantineCommands(CLI::App& app, Action& action);
 void AddRevocationCommands(CLI::App& app, Action& action);
 void AddConflictCommands(CLI::App& app, Action& action);
+// steerctl backup DEST: an online copy of the node's store (node_commands.cc).
+void AddBackupCommand(CLI::App& app, Action& action);
 
 // directive_commands.cc: directive issue | list | ack | return | recall.
 void AddDirectiveCommands(CLI::App& app, Action& action);

@@ -1,5 +1,6 @@
 // steerctl commands about the node itself: status, peers, quarantine list,
-// revocation publish, conflicts, why.
+// revocation publish, conflicts, why, backup.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -7,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "sync/status_macros.h"
+#include "sync/text.h"
 
 namespace steersync::cli {
 namespace {
@@ -30,7 +32,7 @@ void PrintStatus(const v1::StatusReply& r) {
                             (r.last_refusal().empty() ? "" : " (last: " + r.last_refusal() + ")")},
       {"revoked certs", std::to_string(r.revoked_certificates())},
   });
-  for (const auto& w : r.warnings()) std::cout << "WARNING: " << w << "\n";
+  for (const auto& w : r.warnings()) std::cout << "WARNING: " << sync::Printable(w, 1000) << "\n";
 }
 
 absl::Status RunStatus(AdminClient& admin, bool as_json) {
@@ -151,7 +153,40 @@ absl::Status RunRevocationPublish(const std::string& path, AdminClient& admin, b
                     as_json);
 }
 
+// ---------------------------------------------------------------------------
+// backup
+
+absl::Status RunBackup(const std::string& dest, AdminClient& admin, bool as_json) {
+  v1::BackupRequest request;
+  request.set_path(dest);
+  SYNC_ASSIGN_OR_RETURN(const v1::BackupReply reply, admin.Call(&v1::Admin::Stub::Backup, request));
+  return PrintReply(reply,
+                    "backup written to " + reply.path() + " (" + std::to_string(reply.bytes()) +
+                        " bytes) on the node's machine",
+                    as_json);
+}
+
 }  // namespace
+
+void AddBackupCommand(CLI::App& app, Action& action) {
+  CLI::App* cmd = app.add_subcommand(
+      "backup",
+      "Write a consistent copy of the node's store, taken while it runs, into the new directory "
+      "DEST. The node's process writes it, so DEST is a path on the node's machine, writable by the "
+      "node's user, outside its data_dir (under the systemd unit: in /var/backups/steersync). "
+      "Restore: docs/operations.md");
+  auto dest = std::make_shared<std::string>();
+  cmd->add_option("DEST", *dest,
+                  "new directory (must not exist; its parent must). A relative path is made absolute "
+                  "against this shell's directory; over --address give an absolute path")
+      ->required();
+  cmd->callback([&action, dest] {
+    std::error_code ec;
+    const std::filesystem::path absolute = std::filesystem::absolute(*dest, ec);
+    const std::string path = ec ? *dest : absolute.lexically_normal().string();
+    action = [path](AdminClient& admin, bool as_json) { return RunBackup(path, admin, as_json); };
+  });
+}
 
 void AddStatusCommand(CLI::App& app, Action& action) {
   CLI::App* cmd = app.add_subcommand("status", "Show this node's sync status");

@@ -19,8 +19,10 @@
 #include "cli/admin_client.h"
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "steersync/version.h"
 
 namespace steersync::cli {
+
 namespace {
 
 constexpr int kExitRuntimeError = 1;
@@ -61,6 +63,8 @@ int HandleParseError(const CLI::App& app, const CLI::ParseError& e) {
 
 int Main(int argc, char** argv) {
   CLI::App app("Admin CLI of a steersync node", "steerctl");
+  app.set_version_flag("--version", std::string("steerctl ") + STEERSYNC_VERSION,
+                       "Print steerctl's version and exit");
   GlobalOptions options;
   Action action;
   AddGlobalOptions(app, options);
@@ -72,6 +76,7 @@ int Main(int argc, char** argv) {
   AddQuarantineCommands(app, action);
   AddRevocationCommands(app, action);
   AddConflictCommands(app, action);
+  AddBackupCommand(app, action);
   app.require_subcommand(1);
 
   try {

@@ -1,7 +1,12 @@
 #include "node/admin_service.h"
 
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
 #include "node/explain.h"
 #include "node/node.h"
+#include "sync/text.h"
 
 namespace steersync::node {
 namespace {
@@ -142,6 +147,26 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status RecallDirective(grpc::ServerContext*, const v1::RecallDirectiveRequest* request,
                                v1::RecallDirectiveReply* reply) override {
     return Answer(node_.RecallDirective(*request), reply);
+  }
+  // The copy runs on this handler's thread in a read transaction of its own:
+  // the writer and the links go on meanwhile.
+  grpc::Status Backup(grpc::ServerContext*, const v1::BackupRequest* request,
+                      v1::BackupReply* reply) override {
+    const std::string& id = node_.options().id;
+    const std::string dest = sync::Printable(request->path(), 1024);  // for the log
+    spdlog::info("{}: backup to {} requested", id, dest);
+    const auto start = std::chrono::steady_clock::now();
+    auto r = node_.store().Backup(request->path());
+    if (!r.ok()) {
+      spdlog::warn("{}: backup to {} failed: {}", id, dest, r.status().ToString());
+      return ToGrpc(r.status());
+    }
+    spdlog::info("{}: backup written to {}: {} bytes in {} ms", id, dest, r->bytes,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - start).count());
+    reply->set_path(r->path);
+    reply->set_bytes(r->bytes);
+    return grpc::Status::OK;
   }
 
  private:

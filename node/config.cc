@@ -77,7 +77,8 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
     msg << origin << ":" << e.source().begin.line << ": " << e.description();
     return absl::InvalidArgumentError(msg.str());
   }
-  if (auto s = CheckKnown(root, "", {"node", "listen", "parent", "tls", "admin", "metrics"}, origin); !s.ok()) {
+  if (auto s = CheckKnown(root, "", {"node", "listen", "parent", "tls", "admin", "metrics", "log"}, origin);
+      !s.ok()) {
     return s;
   }
   NodeOptions opt;
@@ -148,6 +149,17 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
   if (t != nullptr) {
     if (auto s = CheckKnown(*t, "metrics.", {"address"}, origin); !s.ok()) return s;
     CONFIG_ASSIGN(opt.metrics_address, RequiredString(*t, "metrics", "address", origin));
+  }
+
+  CONFIG_ASSIGN(t, Section(root, "log", false, origin));
+  if (t != nullptr) {
+    if (auto s = CheckKnown(*t, "log.", {"level"}, origin); !s.ok()) return s;
+    CONFIG_ASSIGN(opt.log_level, RequiredString(*t, "log", "level", origin));
+    static const Keys kLevels = {"trace", "debug", "info", "warn", "error"};
+    if (!kLevels.count(opt.log_level)) {
+      return absl::InvalidArgumentError(origin + ": 'log.level' = '" + opt.log_level +
+                                        "' is not one of trace, debug, info, warn, error");
+    }
   }
   return opt;
 }

@@ -10,6 +10,8 @@
 //   [tls]    ca, cert, key
 //   [admin]  socket, group (optional), tcp_address (optional)
 //   [metrics] address                optional: host:port for Prometheus /metrics
+//   [log]    level                   optional: trace, debug, info, warn, error
+//                                    (re-read on SIGHUP)
 //
 // Relative paths are resolved against the config file's directory.
 
@@ -51,6 +53,8 @@ struct NodeOptions {
   std::string admin_tcp_address;
   // host:port serving Prometheus metrics at /metrics; empty: not served.
   std::string metrics_address;
+  // steersyncd's log level ([log] level); empty: not set in the file.
+  std::string log_level;
 };
 
 // Parses TOML text. `base_dir` resolves relative paths; `origin` names the

@@ -4,7 +4,9 @@
 
 #include <future>
 #include <map>
+#include <optional>
 
+#include "sync/meta_keys.h"
 #include "sync/node_path.h"
 #include "sync/status_macros.h"
 #include "sync/text.h"
@@ -64,8 +66,18 @@ void Link::Start() {
   }
   stats_->connected = true;
   sent_before_session_ = stats_->records_sent;
+  // What we hold of the peer's own counters, and whether we ask it to
+  // return ours (recovery).
+  uint64_t peer_counter_held = 0;
+  if (auto held = context_.store->MetaGet(std::string(sync::meta::kWriterCounterPrefix) + peer_id_);
+      held.ok() && held->has_value() && (*held)->size() == 8) {
+    peer_counter_held = sync::meta::DecodeU64(**held);
+  }
+  const bool recovering = context_.recovery != nullptr && context_.recovery->recovering();
   {
     absl::MutexLock lock(&mu_);
+    asked_recovery_ = recovering;
+    session_.SetRecovery(recovering, peer_counter_held);
     session_.Start(checkpoint->seq, checkpoint->epoch);
     DrainSessionLocked();
   }
@@ -79,6 +91,7 @@ void Link::OnMessage(v1::SyncMessage&& message) {
   if (message.has_rejection()) rejection = message.rejection();
   absl::Status status;
   std::vector<sync::ApplyRequest> requests;
+  std::optional<uint64_t> hello_counter;  // set when this message was the peer's Hello
   {
     absl::MutexLock lock(&mu_);
     if (failed_) return;
@@ -100,6 +113,10 @@ void Link::OnMessage(v1::SyncMessage&& message) {
       if (status.ok()) {
         requests = DrainSessionLocked();
         stats_->acked_seq = session_.acked_seq();
+        if (!hello_seen_ && session_.peer_hello_received()) {
+          hello_seen_ = true;
+          hello_counter = session_.peer_your_counter();
+        }
       }
     }
   }
@@ -108,8 +125,73 @@ void Link::OnMessage(v1::SyncMessage&& message) {
     return;
   }
   if (rejection.has_value()) RecordReturned(*rejection);
+  if (hello_counter.has_value()) CheckPeerHello(*hello_counter);
   SubmitApplies(std::move(requests));
+  MaybeCompleteRecovery();  // an empty feed is acknowledged without a write
   Wake();
+}
+
+void Link::CheckPeerHello(uint64_t your_counter) {
+  if (context_.recovery == nullptr || your_counter == 0) return;
+  uint64_t local = 0;
+  if (auto held = context_.store->MetaGet(sync::meta::kLocalCounter);
+      held.ok() && held->has_value() && (*held)->size() == 8) {
+    local = sync::meta::DecodeU64(**held);
+  }
+  bool asked;
+  {
+    absl::MutexLock lock(&mu_);
+    asked = asked_recovery_;
+  }
+  if (your_counter <= local || asked) return;
+  // The peer holds a version of ours newer than any we have: this store was
+  // replaced (a restored backup). Ask again, this time for our versions.
+  if (!context_.recovery->recovering()) {
+    context_.recovery->Begin("'" + peer_id_ + "' holds version " + std::to_string(your_counter) +
+                             " of this node's, newer than its last " + std::to_string(local) +
+                             ": the store is older than the federation's");
+    // Entries appended from here would take sequences the peers already
+    // acknowledged in the old log: they take the log anew.
+    if (absl::Status s = context_.store->TakeNewLogEpoch(); !s.ok()) {
+      spdlog::error("recovery: taking a new log epoch: {}", s.ToString());
+    }
+  }
+  Fail(absl::UnavailableError("this node's store is older than what " + peer_id_ +
+                              " holds: reconnecting to recover"));
+}
+
+void Link::MaybeCompleteRecovery() {
+  uint64_t your_counter = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!asked_recovery_ || recovery_done_ || failed_ || !session_.peer_hello_received() ||
+        session_.applied_seq() < session_.peer_log_head()) {
+      return;
+    }
+    // The parent completes recovery; the root, having none, a child.
+    if (relation_ != Relation::kParent && !sync::ParentOf(context_.self_id).empty()) return;
+    recovery_done_ = true;
+    your_counter = session_.peer_your_counter();
+  }
+  // Never below what the peer holds of ours, even for a version it did not
+  // return (sync/replica.cc raises the counter for each one it did).
+  const LinkContext& ctx = context_;
+  const std::string peer = peer_id_;
+  ctx.writer->Submit(
+      [your_counter](LmdbStore::View& view) -> absl::Status {
+        absl::StatusOr<uint64_t> local = sync::meta::GetU64(view, sync::meta::kLocalCounter);
+        if (!local.ok()) return local.status();
+        if (your_counter <= *local) return absl::OkStatus();
+        return sync::meta::PutU64(view, sync::meta::kLocalCounter, your_counter);
+      },
+      [&ctx, peer](absl::Status s) {
+        if (!s.ok()) {
+          spdlog::error("recovery from {}: raising the local counter: {}", peer, s.ToString());
+          return;
+        }
+        ctx.recovery->Complete(peer);
+        if (ctx.on_recovered) ctx.on_recovered();
+      });
 }
 
 void Link::RecordReturned(const v1::Rejection& r) {
@@ -224,7 +306,11 @@ void Link::OnBatchApplied(PendingApply& batch, absl::Status status) {
     stats_->rejected += batch.result.quarantined;
     session_.OnApplied(batch.request.last_seq);
     DrainSessionLocked();  // OnApplied yields acks, never apply requests
+    if (asked_recovery_ && !recovery_done_ && context_.recovery != nullptr) {
+      context_.recovery->NoteReturned(batch.request.records.size());
+    }
   }
+  MaybeCompleteRecovery();
   Wake();
 }
 

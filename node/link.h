@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "node/revocation.h"
 #include "node/serial_executor.h"
+#include "node/recovery.h"
 #include "node/store/group_commit_writer.h"
 #include "node/store/lmdb_store.h"
 #include "steersync/v1/sync.pb.h"
@@ -59,6 +60,12 @@ struct LinkContext {
   // Called after a commit with the ids and kinds of the versions admitted
   // from the peer (the node registers receipts, D30 Art. 21.2c). Must not block.
   std::function<void(std::vector<std::pair<std::string, v1::RecordKind>>)> on_admitted;
+  // Recovery from neighbours (node/recovery.h); null: never recovers. While
+  // it is closed, every link asks its peer to return this node's versions;
+  // the parent's (the root: a child's) completes it. Must outlive the links.
+  RecoveryGate* recovery = nullptr;
+  // Called once recovery completed. Must not block.
+  std::function<void()> on_recovered;
 };
 
 // Counters that outlive a single stream (kept per peer by the node).
@@ -124,6 +131,11 @@ class Link : public std::enable_shared_from_this<Link> {
   static absl::Status ApplyBatch(const LinkContext& ctx, const std::string& peer,
                                  const std::atomic<bool>& stream_failed, PendingApply& batch,
                                  LmdbStore::View& view);
+  // After the peer's Hello: a peer holding a newer version of ours than we
+  // do means our store was replaced; closes the link to ask again.
+  void CheckPeerHello(uint64_t your_counter) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
+  // Completes recovery once the peer's log up to its Hello is applied.
+  void MaybeCompleteRecovery() ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
   // On the writer thread, after the batch's transaction ended.
   void OnBatchApplied(PendingApply& batch, absl::Status status) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
   // Returns true when this call failed the link (false if it already was).
@@ -148,6 +160,9 @@ class Link : public std::enable_shared_from_this<Link> {
   double tokens_ ABSL_GUARDED_BY(mu_);  // flood bucket
   int64_t tokens_at_micros_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t sent_before_session_ = 0;  // stats_->records_sent at Start()
+  bool asked_recovery_ ABSL_GUARDED_BY(mu_) = false;  // our Hello asked for our versions
+  bool hello_seen_ ABSL_GUARDED_BY(mu_) = false;
+  bool recovery_done_ ABSL_GUARDED_BY(mu_) = false;
   // Set (on the writer thread) when an apply of this stream failed; the
   // stream's later applies then write nothing. Shared with queued jobs.
   const std::shared_ptr<std::atomic<bool>> apply_failed_ =

@@ -75,11 +75,17 @@ LocalActs::LocalActs(Deps deps)
       replica_(deps.replica),
       admission_(*deps.admission),
       signer_(deps.signer),
-      store_(deps.store) {}
+      store_(deps.store),
+      recovery_(deps.recovery) {}
 
 std::string LocalActs::Today() const { return domain::LegalDate(clock_->NowMicros()); }
 
 void LocalActs::Submit(LocalAct act, BodyMaker make, std::function<void(absl::StatusOr<Written>)> done) {
+  if (recovery_ != nullptr && recovery_->recovering()) {
+    // Never wait on the writer thread (which recovery itself needs).
+    done(absl::UnavailableError(recovery_->Describe()));
+    return;
+  }
   if (closed_) {
     done(absl::UnavailableError(self_ + " is stopping"));
     return;
@@ -119,6 +125,9 @@ void LocalActs::Submit(LocalAct act, BodyMaker make, std::function<void(absl::St
 }
 
 absl::StatusOr<Written> LocalActs::Write(const LocalAct& act, BodyMaker make) {
+  if (recovery_ != nullptr && !recovery_->WaitOpen(absl::Seconds(10))) {
+    return absl::UnavailableError(recovery_->Describe() + " (see `steerctl status`)");
+  }
   std::promise<absl::StatusOr<Written>> done;
   auto future = done.get_future();
   Submit(act, std::move(make),

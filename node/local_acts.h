@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "node/domain/admission.h"
 #include "node/domain/roster.h"
+#include "node/recovery.h"
 #include "node/store/group_commit_writer.h"
 #include "node/store/lmdb_store.h"
 #include "steersync/v1/admin.pb.h"
@@ -56,11 +57,14 @@ class LocalActs {
     domain::CommitteeAdmission* admission = nullptr;
     const sync::VersionSigner* signer = nullptr;
     const LmdbStore* store = nullptr;
+    // Closed while the node recovers its own versions (null: never).
+    const RecoveryGate* recovery = nullptr;
   };
   explicit LocalActs(Deps deps);
 
   // Makes the act and waits for its commit; a refused act writes nothing and
-  // returns FailedPrecondition "refused: CODE: detail".
+  // returns FailedPrecondition "refused: CODE: detail". While the node
+  // recovers, waits up to 10 s for it, then fails Unavailable.
   absl::StatusOr<Written> Write(const LocalAct& act, BodyMaker make);
   // The same, without waiting: `done` runs on the writer thread.
   void Submit(LocalAct act, BodyMaker make, std::function<void(absl::StatusOr<Written>)> done);
@@ -86,6 +90,7 @@ class LocalActs {
   domain::CommitteeAdmission& admission_;
   const sync::VersionSigner* const signer_;
   const LmdbStore* const store_;
+  const RecoveryGate* const recovery_;
   std::atomic<bool> closed_{false};
   std::atomic<bool> unrostered_warned_{false};
 };

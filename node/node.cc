@@ -101,6 +101,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
       .admission = &node->admission_,
       .signer = node->signer_.get(),
       .store = node->store_.get(),
+      .recovery = &node->recovery_,
   });
   node->directives_ = std::make_unique<DirectiveActs>(*node->local_, node->registry_);
   node->reports_ = std::make_unique<ReportActs>(*node->local_);
@@ -108,6 +109,23 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   node->link_context_.on_admitted = [raw](std::vector<std::pair<std::string, v1::RecordKind>> ids) {
     RegisterReceipts(*raw->directives_, *raw->reports_, ids);
   };
+  node->link_context_.recovery = &node->recovery_;
+  node->link_context_.on_recovered = [raw] {
+    // Receipts refused while recovering are registered now.
+    if (auto s = RegisterPendingReceipts(*raw->store_, raw->options_.id, *raw->directives_, *raw->reports_);
+        !s.ok()) {
+      spdlog::warn("{}: registering receipts after recovery: {}", raw->options_.id, s.ToString());
+    }
+  };
+  // A node with a parent that starts on an empty store may have lost one:
+  // its parent says what it holds of it before it acts (node/recovery.h).
+  const bool empty_store = node->store_->HeadSeq() == 0;
+  if (runtime.recover) {
+    node->recovery_.Begin("started with --recover");
+    SYNC_RETURN_IF_ERROR(node->store_->TakeNewLogEpoch());
+  } else if (empty_store && !node->options_.parent_address.empty()) {
+    node->recovery_.Begin("started on an empty store");
+  }
   return node;
 }
 
@@ -183,12 +201,29 @@ absl::Status Node::Start() {
     const std::string& path = options_.admin_socket;
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    ::unlink(path.c_str());  // a stale socket from a killed process
+    // Only a socket is ours to replace (a stale one from a killed process);
+    // anything else at the path is a mistake in the configuration, and is
+    // never deleted.
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+      if (!S_ISSOCK(st.st_mode)) {
+        return absl::FailedPreconditionError("admin socket path " + path +
+                                             " exists and is not a socket; not replacing it "
+                                             "(move it away or set [admin] socket)");
+      }
+      ::unlink(path.c_str());
+    }
     grpc::ServerBuilder builder;
     builder.AddListeningPort("unix:" + path, grpc::experimental::LocalServerCredentials(UDS));
     admin_service_ = MakeAdminService(*this);
     builder.RegisterService(admin_service_.get());
+    // bind() creates the socket with the process umask: under 0177 it is
+    // owner-only from its first instant (the chmod below only ever widens it
+    // to the admin group). The umask is process-wide: a file another thread
+    // creates meanwhile is only made more private.
+    const mode_t umask_before = ::umask(0177);
     admin_server_ = builder.BuildAndStart();
+    ::umask(umask_before);
     if (!admin_server_) return absl::UnavailableError("cannot serve admin socket " + path);
     if (options_.admin_group.empty()) {
       ::chmod(path.c_str(), 0600);  // owner only
@@ -259,7 +294,7 @@ void Node::Stop() {
   verify_stage_.reset();  // drains verifications into the writer
   // Completions run while the writer drains may ask for follow-up writes
   // (report receipts); from here they are refused, and redone at next Start().
-  local_->Close();
+  if (local_) local_->Close();  // null when Create failed part way
   writer_.reset();        // drains queued writes
   spdlog::info("{}: stopped", options_.id);
 }

@@ -22,6 +22,7 @@
 #include "node/directive_acts.h"
 #include "node/listings.h"
 #include "node/local_acts.h"
+#include "node/recovery.h"
 #include "node/report_acts.h"
 #include "node/roster_acts.h"
 #include "node/identity.h"
@@ -55,6 +56,10 @@ struct NodeRuntimeOptions {
   InboundLimits limits;
   // Largest Sync message accepted; larger frames end the stream.
   int max_message_bytes = 64 << 20;
+  // Recover this node's own versions from its neighbours before any act
+  // (`steersyncd --recover`, after restoring a backup). A node with a parent
+  // starting on an empty store recovers anyway (node/recovery.h).
+  bool recover = false;
 };
 
 class Node {
@@ -158,6 +163,7 @@ class Node {
   sync::HybridClock hlc_;
 
   RevocationSet revocations_;  // before verifier_ and links, which point to it
+  RecoveryGate recovery_;      // before local_ and the links, which point to it
   // The committee's admission and rosters (node/domain/admission.h).
   domain::CommitteeAdmission admission_;
   std::unique_ptr<RenewingSigner> signer_;

@@ -8,11 +8,18 @@ namespace steersync::node {
 
 uint64_t Node::RefusedHandshakes(std::string* last_refusal) const {
   uint64_t refused = refused_streams();
-  std::string last = sync_service_ ? sync_service_->last_refusal() : "";
+  // The newest refusal of any side; each names the side that refused.
+  absl::Time last_at = absl::InfinitePast();
+  std::string last = sync_service_ ? sync_service_->last_refusal(&last_at) : "";
   for (const auto& check : {server_check_, client_check_, admin_check_}) {
     if (!check) continue;
     refused += check->refused();
-    if (!check->last_refusal().empty()) last = check->last_refusal();
+    absl::Time at;
+    std::string why = check->last_refusal(&at);
+    if (!why.empty() && at >= last_at) {
+      last = std::move(why);
+      last_at = at;
+    }
   }
   if (last_refusal != nullptr) *last_refusal = std::move(last);
   return refused;
@@ -61,6 +68,8 @@ v1::StatusReply Node::GetStatus() const {
   reply.set_refused_handshakes(RefusedHandshakes(&last));
   reply.set_last_refusal(last);
   reply.set_revoked_certificates(revocations_.size());
+  reply.set_recovering(recovery_.Describe());
+  if (!reply.recovering().empty()) reply.add_warnings(reply.recovering());
   for (std::string& w : CertificateWarnings()) reply.add_warnings(std::move(w));
   if (auto gaps = DescribeGaps(*store_, 10); gaps.ok()) {
     for (auto& g : *gaps) reply.add_warnings(std::move(g));

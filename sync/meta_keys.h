@@ -21,6 +21,10 @@ inline constexpr char kLocalCounter[] = "local_counter";
 // "last_hlc" -> serialized v1::Hlc: the newest timestamp of a local version,
 // so a restarted node never stamps an older one.
 inline constexpr char kLastHlc[] = "last_hlc";
+// "wcount/<writer>" -> u64 BE: the highest counter of `writer`'s that this
+// node holds (its vector entries), told to `writer` in Hello so that a node
+// that lost its store never reuses a counter (recovery).
+inline constexpr char kWriterCounterPrefix[] = "wcount/";
 // "aseq/next/<audience key>" -> u64 BE: the writer's last position per audience.
 inline constexpr char kAudienceNextPrefix[] = "aseq/next/";
 // "aseq/seen/<writer>|<audience key>" -> u64 BE: highest position received.

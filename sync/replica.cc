@@ -1,5 +1,6 @@
 #include "sync/replica.h"
 
+#include <algorithm>
 #include <string>
 
 #include "sync/audience_seq.h"
@@ -57,8 +58,29 @@ AloneVerdicts Replica::CheckAlone(std::string_view from_peer,
 
 absl::Status Replica::AfterAdmitted(WriteView& view, const v1::RecordBody& body) {
   SYNC_RETURN_IF_ERROR(policy_.OnAdmitted(view, body));
-  // Holes in a writer's numbering reveal versions dropped on the way.
-  if (body.version().writer() != options_.self_id) SYNC_RETURN_IF_ERROR(NoteAudienceSeq(view, body));
+  const std::string& writer = body.version().writer();
+  // The highest counter of the writer's this node holds (told to it in Hello).
+  uint64_t counter = 0;
+  for (const auto& e : body.version().vector()) {
+    if (e.node_id() == writer || e.node_id().rfind(writer + "#", 0) == 0) counter = std::max(counter, e.counter());
+  }
+  const std::string counter_key = meta::kWriterCounterPrefix + writer;
+  SYNC_ASSIGN_OR_RETURN(uint64_t held, meta::GetU64(view, counter_key));
+  if (counter > held) SYNC_RETURN_IF_ERROR(meta::PutU64(view, counter_key, counter));
+  if (writer != options_.self_id) {
+    // Holes in a writer's numbering reveal versions dropped on the way.
+    return NoteAudienceSeq(view, body);
+  }
+  // One of this node's own versions, returned by a neighbour after this node
+  // lost its store (recovery), or just written: new ids, vector entries and
+  // audience positions continue after it, never reuse it.
+  SYNC_ASSIGN_OR_RETURN(uint64_t local, meta::GetU64(view, meta::kLocalCounter));
+  if (counter > local) SYNC_RETURN_IF_ERROR(meta::PutU64(view, meta::kLocalCounter, counter));
+  if (body.audience_seq() != 0) {
+    const std::string next_key = meta::kAudienceNextPrefix + AudienceKey(body.audience());
+    SYNC_ASSIGN_OR_RETURN(uint64_t next, meta::GetU64(view, next_key));
+    if (body.audience_seq() > next) SYNC_RETURN_IF_ERROR(meta::PutU64(view, next_key, body.audience_seq()));
+  }
   return absl::OkStatus();
 }
 

@@ -15,9 +15,12 @@ void Session::Start(uint64_t applied_seq, uint64_t applied_epoch) {
   v1::SyncMessage m;
   m.mutable_hello()->set_node_id(options_.self_id);
   m.mutable_hello()->set_applied_seq(applied_seq);
-  m.mutable_hello()->set_protocol_version(1);
+  m.mutable_hello()->set_protocol_version(kProtocolVersion);
   m.mutable_hello()->set_applied_epoch(applied_epoch);
   m.mutable_hello()->set_log_epoch(log_.LogEpoch());
+  m.mutable_hello()->set_recovering(recovering_);
+  m.mutable_hello()->set_your_counter(peer_counter_held_);
+  m.mutable_hello()->set_log_head(log_.HeadSeq());
   outgoing_.push_back(std::move(m));
 }
 
@@ -27,12 +30,20 @@ absl::Status Session::OnMessage(v1::SyncMessage message) {
     case v1::SyncMessage::kHello: {
       const auto& hello = message.hello();
       if (peer_started_) return absl::InvalidArgumentError("second Hello on one stream");
+      if (const uint32_t version = hello.protocol_version() == 0 ? 1 : hello.protocol_version();
+          version != kProtocolVersion) {
+        return absl::FailedPreconditionError(
+            "Hello from '" + options_.peer_id + "' speaks protocol version " + std::to_string(version) +
+            ", this node speaks " + std::to_string(kProtocolVersion) + ": upgrade the older side");
+      }
       if (hello.node_id() != options_.peer_id) {
         return absl::PermissionDeniedError("Hello from '" + hello.node_id() +
                                            "' on the link authenticated as '" +
                                            options_.peer_id + "'");
       }
       peer_epoch_ = hello.log_epoch();
+      peer_your_counter_ = hello.your_counter();
+      peer_log_head_ = hello.log_head();
       const bool other_epoch = hello.applied_epoch() != 0 && log_.LogEpoch() != 0 &&
                                hello.applied_epoch() != log_.LogEpoch();
       if (hello.applied_seq() > log_.HeadSeq() || other_epoch) {
@@ -42,6 +53,12 @@ absl::Status Session::OnMessage(v1::SyncMessage message) {
         sent_seq_ = acked_seq_ = 0;
       } else {
         sent_seq_ = acked_seq_ = hello.applied_seq();
+      }
+      if (hello.recovering()) {
+        // The peer lost versions it wrote: our whole log once more, with its
+        // own versions we hold (apply is idempotent for everything else).
+        sent_seq_ = acked_seq_ = 0;
+        echo_until_ = log_.HeadSeq();
       }
       peer_started_ = true;
       return FillWindow();
@@ -160,9 +177,10 @@ absl::Status Session::FillWindow() {
           return absl::DataLossError("change log entry " + std::to_string(entry.seq) +
                                      " does not parse");
         }
-        // Only what is addressed to the peer, and never an echo to its writer.
-        if (!AddressedTo(body, options_.self_id, options_.peer_id) ||
-            body.version().writer() == options_.peer_id) {
+        // Only what is addressed to the peer, and never an echo to its
+        // writer, except to a recovering writer its own versions.
+        const bool own = body.version().writer() == options_.peer_id;
+        if (own ? entry.seq > echo_until_ : !AddressedTo(body, options_.self_id, options_.peer_id)) {
           continue;
         }
         bytes += entry.record.ByteSizeLong();

@@ -28,6 +28,13 @@
 
 namespace steersync::sync {
 
+// The protocol version every Hello carries. Compatible additions (new fields
+// an older peer ignores) keep it; it changes only when the meaning of the
+// exchange changes, and a peer speaking another version is refused
+// (kFailedPrecondition, a protocol error). A Hello without one (0) comes from
+// a peer older than the field, which speaks version 1.
+inline constexpr uint32_t kProtocolVersion = 1;
+
 struct SessionOptions {
   // This node's id and the peer's (both validated by the transport's auth).
   std::string self_id;
@@ -62,6 +69,14 @@ class Session {
   // `log` must outlive the session.
   Session(SessionOptions options, const LogReader& log);
 
+  // What our Hello says besides the checkpoint (recovery, DESIGN "Operations"):
+  // whether we lost versions we wrote and ask the peer to return them, and
+  // the highest counter of the peer's that we hold. Call before Start().
+  void SetRecovery(bool recovering, uint64_t peer_counter_held) {
+    recovering_ = recovering;
+    peer_counter_held_ = peer_counter_held;
+  }
+
   // Queues our Hello. `applied_seq` is the checkpoint of the peer's log we
   // hold, counted in the peer's log epoch `applied_epoch` (0: unknown).
   void Start(uint64_t applied_seq, uint64_t applied_epoch = 0);
@@ -82,6 +97,10 @@ class Session {
   std::vector<ApplyRequest> TakeApplyRequests();
 
   bool peer_hello_received() const { return peer_started_; }
+  // From the peer's Hello: the highest counter of ours it holds, and the head
+  // of its log then (what a recovering node waits to have applied).
+  uint64_t peer_your_counter() const { return peer_your_counter_; }
+  uint64_t peer_log_head() const { return peer_log_head_; }
   // Highest sequence of our log the peer acknowledged.
   uint64_t acked_seq() const { return acked_seq_; }
   uint64_t sent_seq() const { return sent_seq_; }
@@ -100,6 +119,13 @@ class Session {
 
   bool started_ = false;
   bool peer_started_ = false;
+  bool recovering_ = false;
+  uint64_t peer_counter_held_ = 0;
+  uint64_t peer_your_counter_ = 0;
+  uint64_t peer_log_head_ = 0;
+  // The peer is recovering: its own versions in our log up to this
+  // sequence go back to it (0: none).
+  uint64_t echo_until_ = 0;
   uint64_t peer_epoch_ = 0;  // from the peer's Hello
   // Outgoing feed.
   uint64_t sent_seq_ = 0;

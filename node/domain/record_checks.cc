@@ -318,6 +318,12 @@ sync::Admission CheckRecordAlone(std::string_view self, std::string_view from_pe
   if (direction == v1::Audience::LOCAL) {
     return Refuse("WRONG_DIRECTION", "a local record never leaves its writer's node");
   }
+  if (writer == self) {
+    // This node's own version, returned by a neighbour that holds it (this
+    // node lost its store: recovery). Its signature and everything in
+    // context are still checked; a peer cannot forge one.
+    return {};
+  }
   if (from_peer == sync::ParentOf(self)) {
     if (direction != v1::Audience::DOWN && direction != v1::Audience::AROUND) {
       return Refuse("WRONG_DIRECTION", "only downward records come from the parent");

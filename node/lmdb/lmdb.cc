@@ -85,6 +85,10 @@ Env::~Env() {
   OpenPaths().erase(path_);
 }
 
+absl::Status Env::CopyCompact(const std::string& dir) const {
+  return MdbToStatus(mdb_env_copy2(env_, dir.c_str(), MDB_CP_COMPACT), "mdb_env_copy2(" + dir + ")");
+}
+
 absl::StatusOr<ReadTxn> ReadTxn::Begin(const Env& env) {
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(env.get(), nullptr, MDB_RDONLY, &txn);

@@ -47,6 +47,11 @@ class Env {
 
   MDB_env* get() const { return env_; }
   const std::string& path() const { return path_; }
+  // Writes a consistent, compacted copy of the environment (its data.mdb)
+  // into the directory `dir`, which must exist and be empty
+  // (mdb_env_copy2 with MDB_CP_COMPACT). Runs in a read transaction of its
+  // own: writers go on meanwhile, and the copy is the state at its start.
+  absl::Status CopyCompact(const std::string& dir) const;
   bool read_only() const { return read_only_; }
 
  private:

@@ -1,6 +1,19 @@
 #include "node/store/lmdb_store.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
 #include <random>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 #include "steersync/v1/admin.pb.h"
 #include "sync/merge.h"
@@ -11,13 +24,121 @@ namespace steersync::node {
 using lmdb::DecodeSeq;
 using lmdb::EncodeSeq;
 
+// ---------------------------------------------------------------------------
+// DataDirLock
+
+namespace {
+
+// Directories whose lock this process holds, so that a second Acquire shares
+// the first (a second flock on a new descriptor would conflict with it).
+ABSL_CONST_INIT absl::Mutex lock_registry_mu(absl::kConstInit);
+std::map<std::string, std::weak_ptr<DataDirLock>>& HeldLocks()
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_registry_mu) {
+  static auto* held = new std::map<std::string, std::weak_ptr<DataDirLock>>();
+  return *held;
+}
+
+std::string Errno(int err) { return std::strerror(err); }
+
+// The pid a holder wrote in the lock file; "" if none yet.
+std::string ReadHolderPid(int fd) {
+  char buf[32] = {};
+  const ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+  std::string pid(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+  for (char c : pid) {
+    if (c < '0' || c > '9') return "";
+  }
+  return pid;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<DataDirLock>> DataDirLock::Acquire(const std::string& dir) {
+  std::error_code ec;
+  const std::string key = std::filesystem::weakly_canonical(dir, ec).string();
+  if (ec || !std::filesystem::is_directory(key, ec)) {
+    return absl::NotFoundError("data_dir " + dir + " is not a directory");
+  }
+  absl::MutexLock registry(&lock_registry_mu);
+  if (auto held = HeldLocks()[key].lock()) return held;
+  const std::string file = (std::filesystem::path(key) / kFileName).string();
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    const std::string msg = "cannot open lock file " + file + ": " + Errno(err);
+    return err == EACCES || err == EROFS ? absl::PermissionDeniedError(msg) : absl::InternalError(msg);
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    std::string pid = err == EWOULDBLOCK ? ReadHolderPid(fd) : "";
+    ::close(fd);
+    if (err != EWOULDBLOCK) return absl::InternalError("cannot lock " + file + ": " + Errno(err));
+    return absl::FailedPreconditionError("data_dir " + key + " is in use by " +
+                                         (pid.empty() ? "another process" : "pid " + pid) +
+                                         " (another steersyncd?)");
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    const int err = errno;
+    ::close(fd);  // drops the lock
+    return absl::InternalError("cannot write the pid into " + file + ": " + Errno(err));
+  }
+  std::shared_ptr<DataDirLock> lock(new DataDirLock(fd, key));
+  HeldLocks()[key] = lock;
+  return lock;
+}
+
+DataDirLock::~DataDirLock() {
+  absl::MutexLock registry(&lock_registry_mu);
+  // The file stays: removing it could let a third process lock a new file
+  // while a second still waits on the old one. Its pid is stale but unlocked.
+  ::close(fd_);
+  auto it = HeldLocks().find(key_);
+  if (it != HeldLocks().end() && it->second.expired()) HeldLocks().erase(it);
+}
+
+// ---------------------------------------------------------------------------
+// LmdbStore
+
 absl::StatusOr<std::unique_ptr<LmdbStore>> LmdbStore::Open(const std::string& dir,
                                                            const lmdb::EnvOptions& options) {
+  std::shared_ptr<DataDirLock> lock;
+  if (!options.read_only) {
+    if (options.create_if_missing) {
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      if (ec) return absl::InternalError("cannot create data dir " + dir + ": " + ec.message());
+    }
+    SYNC_ASSIGN_OR_RETURN(lock, DataDirLock::Acquire(dir));
+  }
   SYNC_ASSIGN_OR_RETURN(std::unique_ptr<lmdb::Env> env, lmdb::Env::Open(dir, options));
-  std::unique_ptr<LmdbStore> store(new LmdbStore(std::move(env)));
+  std::unique_ptr<LmdbStore> store(new LmdbStore(std::move(lock), std::move(env)));
   SYNC_RETURN_IF_ERROR(store->Init());
   return store;
 }
+
+namespace {
+
+// OK when this binary knows the store's format (absent: older than formats,
+// i.e. format 1).
+absl::Status CheckStoreFormat(const std::optional<std::string_view>& value) {
+  if (!value.has_value()) return absl::OkStatus();
+  if (value->size() != 8) {
+    return absl::DataLossError("meta value " + std::string(LmdbStore::kStoreFormatKey) +
+                               " is not a u64 (" + std::to_string(value->size()) + " bytes)");
+  }
+  const uint64_t format = DecodeSeq(*value);
+  if (format > LmdbStore::kStoreFormat) {
+    return absl::FailedPreconditionError(
+        "store format " + std::to_string(format) + " is newer than this steersyncd (" +
+        std::to_string(LmdbStore::kStoreFormat) + "): upgrade steersyncd");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::Status LmdbStore::Init() {
   if (env_->read_only()) {
@@ -33,6 +154,8 @@ absl::Status LmdbStore::Init() {
     SYNC_RETURN_IF_ERROR(open("conflicts", conflicts_));
     SYNC_RETURN_IF_ERROR(open("quarantine", quarantine_));
     SYNC_RETURN_IF_ERROR(open("meta", meta_));
+    SYNC_ASSIGN_OR_RETURN(auto format, txn.Get(meta_, kStoreFormatKey));
+    SYNC_RETURN_IF_ERROR(CheckStoreFormat(format));
     SYNC_RETURN_IF_ERROR(txn.Commit());
   } else {
     SYNC_ASSIGN_OR_RETURN(lmdb::WriteTxn txn, lmdb::WriteTxn::Begin(*env_));
@@ -42,6 +165,13 @@ absl::Status LmdbStore::Init() {
     SYNC_ASSIGN_OR_RETURN(conflicts_, txn.OpenDbi("conflicts"));
     SYNC_ASSIGN_OR_RETURN(quarantine_, txn.OpenDbi("quarantine"));
     SYNC_ASSIGN_OR_RETURN(meta_, txn.OpenDbi("meta"));
+    // Before any write: a newer format's store is left as it is.
+    SYNC_ASSIGN_OR_RETURN(auto format, txn.Get(meta_, kStoreFormatKey));
+    SYNC_RETURN_IF_ERROR(CheckStoreFormat(format));
+    if (!format.has_value()) {
+      // A new store, or one made before formats were recorded (format 1).
+      SYNC_RETURN_IF_ERROR(txn.Put(meta_, kStoreFormatKey, EncodeSeq(kStoreFormat)));
+    }
     SYNC_ASSIGN_OR_RETURN(auto epoch, txn.Get(meta_, kLogEpochKey));
     if (!epoch.has_value()) {
       // A new log: a random epoch tells its peers it is not the log their
@@ -66,6 +196,69 @@ absl::Status LmdbStore::Init() {
   head_seq_.store(head);
   quarantine_seq_.store(qseq);
   return absl::OkStatus();
+}
+
+namespace {
+
+// fsync of a file or directory; `what` names it in the error.
+absl::Status SyncPath(const std::string& path, const std::string& what) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::InternalError("cannot open " + what + " " + path + ": " + Errno(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return absl::InternalError("cannot sync " + what + " " + path + ": " + Errno(err));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<LmdbStore::BackupInfo> LmdbStore::Backup(const std::string& dest) const {
+  namespace fs = std::filesystem;
+  fs::path path(dest);
+  if (dest.empty() || !path.is_absolute()) {
+    return absl::InvalidArgumentError("backup destination '" + dest +
+                                      "' must be an absolute path (on the node's machine)");
+  }
+  path = path.lexically_normal();
+  if (!path.has_filename()) path = path.parent_path();  // a trailing '/'
+  const std::string out = path.string();
+  std::error_code ec;
+  const fs::path canonical = fs::weakly_canonical(path, ec);
+  const fs::path data_dir(env_->path());
+  if (!ec) {
+    auto [d, c] = std::mismatch(data_dir.begin(), data_dir.end(), canonical.begin(), canonical.end());
+    if (d == data_dir.end()) {
+      return absl::InvalidArgumentError("backup destination " + out + " is inside the data_dir " +
+                                        env_->path() + ": choose a directory outside it");
+    }
+  }
+  if (::mkdir(out.c_str(), 0700) != 0) {
+    const int err = errno;
+    if (err == EEXIST) {
+      return absl::AlreadyExistsError("backup destination " + out +
+                                      " already exists: name a new directory");
+    }
+    if (err == ENOENT) {
+      return absl::NotFoundError("cannot create backup directory " + out +
+                                 ": its parent directory does not exist");
+    }
+    const std::string msg = "cannot create backup directory " + out + ": " + Errno(err);
+    return err == EACCES || err == EROFS ? absl::PermissionDeniedError(msg) : absl::InternalError(msg);
+  }
+  const std::string data_file = (path / "data.mdb").string();
+  absl::Status status = env_->CopyCompact(out);
+  if (status.ok()) status = SyncPath(data_file, "backup file");
+  if (status.ok()) status = SyncPath(out, "backup directory");
+  if (status.ok()) status = SyncPath(path.parent_path().string(), "directory");
+  if (!status.ok()) {
+    fs::remove_all(path, ec);  // only what this call created
+    return status;
+  }
+  BackupInfo info;
+  info.path = out;
+  info.bytes = static_cast<uint64_t>(fs::file_size(data_file, ec));
+  return info;
 }
 
 absl::StatusOr<std::vector<sync::LogEntry>> LmdbStore::ReadLog(uint64_t after_seq,
@@ -278,6 +471,14 @@ absl::StatusOr<std::map<std::string, uint64_t>> LmdbStore::QuarantineByReason() 
   std::map<std::string, uint64_t> out;
   for (const auto& [key, value] : counts) out[key.substr(sizeof(kQuarantineCountPrefix) - 1)] = DecodeSeq(value);
   return out;
+}
+
+absl::Status LmdbStore::TakeNewLogEpoch() {
+  std::random_device rd;
+  const uint64_t fresh = (static_cast<uint64_t>(rd()) << 32 | rd()) | 1;
+  SYNC_RETURN_IF_ERROR(Write([&](View& view) { return view.MetaPut(kLogEpochKey, EncodeSeq(fresh)); }));
+  log_epoch_.store(fresh);
+  return absl::OkStatus();
 }
 
 uint64_t LmdbStore::QuarantineCount() const { return CountEntries(quarantine_).value_or(0); }

@@ -7,6 +7,10 @@
 //   quarantine  seq(u64 BE) -> QuarantineEntry  versions refused by admission
 //   meta        name -> bytes           node-local counters
 //
+// The directory also holds steersyncd.lock (DataDirLock): one writing
+// process per data_dir. meta "store_format" names the layout above
+// (kStoreFormat); a store of a newer format is refused at open.
+//
 // Invariant: a checkpoint is written in the same transaction as the records
 // it covers, so a crash at any instant neither loses nor re-applies anything.
 //
@@ -26,18 +30,71 @@
 
 namespace steersync::node {
 
+// One writing process per data directory: <dir>/steersyncd.lock, held with
+// flock(LOCK_EX | LOCK_NB) for as long as the lock lives, the holder's pid
+// written in it. The kernel drops the lock when the process ends, however it
+// ends (even SIGKILL), so a file left behind never blocks a start. Within one
+// process the lock is shared: Acquire of a directory this process already
+// holds returns the same lock (steersyncd's main takes it before the node
+// opens its store, which takes it again).
+//
+// Thread safety: thread-safe.
+class DataDirLock {
+ public:
+  static constexpr char kFileName[] = "steersyncd.lock";
+  // REQUIRES: `dir` exists. kFailedPrecondition "data_dir D is in use by pid
+  // P (another steersyncd?)" when another process holds it.
+  static absl::StatusOr<std::shared_ptr<DataDirLock>> Acquire(const std::string& dir);
+  ~DataDirLock();
+  DataDirLock(const DataDirLock&) = delete;
+  DataDirLock& operator=(const DataDirLock&) = delete;
+
+ private:
+  DataDirLock(int fd, std::string key) : fd_(fd), key_(std::move(key)) {}
+  const int fd_;
+  const std::string key_;  // the directory, canonical
+};
+
 class LmdbStore : public sync::LogReader {
  public:
-  // Opens (creating if needed, unless read-only) the store in `dir`.
+  // The layout this binary reads and writes, kept in meta "store_format"
+  // (u64 BE), written when a store is created. A store of a newer format is
+  // refused at open (kFailedPrecondition "store format N is newer than this
+  // steersyncd (1): upgrade steersyncd"); a store older than formats (no key)
+  // is format 1.
+  static constexpr uint64_t kStoreFormat = 1;
+  static constexpr char kStoreFormatKey[] = "store_format";
+
+  // Opens (creating if needed, unless read-only) the store in `dir`. A
+  // writable open holds the directory's DataDirLock until the store is
+  // destroyed (refused while another process holds it); a read-only open
+  // does not take it.
   static absl::StatusOr<std::unique_ptr<LmdbStore>> Open(const std::string& dir,
                                                          const lmdb::EnvOptions& options);
+
+  // Writes a consistent, compacted copy of the store into the new directory
+  // `dest` while the node goes on (mdb_env_copy2 with MDB_CP_COMPACT: the
+  // state at the start of its read transaction), and syncs it to disk.
+  // `dest` must be absolute, must not exist yet (kAlreadyExists) and must be
+  // outside the store's directory; its parent must exist. The copy holds
+  // data.mdb only: open it as a data_dir (LmdbStore::Open, or a node's
+  // data_dir after a restore). On failure nothing is left at `dest`.
+  struct BackupInfo {
+    std::string path;    // the directory written, normalised
+    uint64_t bytes = 0;  // size of its data.mdb
+  };
+  absl::StatusOr<BackupInfo> Backup(const std::string& dest) const;
 
   // sync::LogReader
   uint64_t HeadSeq() const override { return head_seq_.load(std::memory_order_acquire); }
   absl::StatusOr<std::vector<sync::LogEntry>> ReadLog(uint64_t after_seq, size_t max_entries,
                                                       size_t max_bytes) const override;
   absl::StatusOr<uint64_t> AppliedSeq(std::string_view peer) const override;
-  uint64_t LogEpoch() const override { return log_epoch_; }
+  uint64_t LogEpoch() const override { return log_epoch_.load(); }
+  // Gives this log a new random epoch (recovery: a store restored from a
+  // backup may have appended, at sequences its peers already acknowledged,
+  // entries they never saw; a new epoch makes them take the log again).
+  absl::Status TakeNewLogEpoch();
   absl::StatusOr<uint64_t> AppliedEpoch(std::string_view peer) const override;
   // AppliedSeq and AppliedEpoch of `peer`, read in one transaction.
   struct Checkpoint {
@@ -68,16 +125,19 @@ class LmdbStore : public sync::LogReader {
   absl::StatusOr<std::map<std::string, uint64_t>> QuarantineByReason() const;
 
  private:
-  LmdbStore(std::unique_ptr<lmdb::Env> env) : env_(std::move(env)) {}
+  LmdbStore(std::shared_ptr<DataDirLock> lock, std::unique_ptr<lmdb::Env> env)
+      : lock_(std::move(lock)), env_(std::move(env)) {}
   absl::Status Init();
   absl::StatusOr<uint64_t> CountEntries(lmdb::Dbi dbi) const;
   absl::Status CountQuarantineOnce(lmdb::WriteTxn& txn);
 
+  // Null when read-only. Declared before env_: released after it closes.
+  std::shared_ptr<DataDirLock> lock_;
   std::unique_ptr<lmdb::Env> env_;
   lmdb::Dbi records_, log_, checkpoints_, conflicts_, quarantine_, meta_;
   // Mirrors of the committed state, updated after each commit.
   std::atomic<uint64_t> head_seq_{0};
-  uint64_t log_epoch_ = 0;  // fixed at Init()
+  std::atomic<uint64_t> log_epoch_{0};  // set at Init() and by TakeNewLogEpoch()
   // Meta keys: this log's epoch; the epoch of each peer's log we applied.
   static constexpr char kLogEpochKey[] = "log_epoch";
   static constexpr char kAppliedEpochPrefix[] = "applied_epoch/";

@@ -319,11 +319,44 @@ TEST_F(HierarchyTest, E6_ReplacementIsInForceWhateverTheArrivalOrder) {
   EXPECT_EQ(status[*second], "EFFECTIVE");
 }
 
-// §5 "a RETURNED notice goes to the origin": a commune restored on an empty
-// disk reuses a report id with other content. Its province refuses the new
-// version (a signed report never changes, D30 Art. 18.3) and the commune
-// lists the refusal as returned, with the reason, in its own quarantine list.
+// §5 "a RETURNED notice goes to the origin": a commune whose clock runs three
+// days ahead signs a report its province refuses (CLOCK_AHEAD, issue 10); the
+// commune lists the refusal as returned, with the reason, in its own
+// quarantine list, and the province holds nothing of it.
 TEST_F(HierarchyTest, RefusedVersionIsReportedBackToItsWriter) {
+  commune_.reset();
+  steersync::testing::ManualClock ahead(std::chrono::duration_cast<std::chrono::microseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count() +
+                                        3LL * 86'400'000'000);
+  auto n = steersync::testing::InProcessNodeOptions(dir_, kCommune,
+                                                    "127.0.0.1:" + std::to_string(province_->sync_port()));
+  n.runtime.clock = &ahead;
+  auto commune = Node::Create(std::move(n.options), n.runtime);
+  ASSERT_THAT(commune, IsOk());
+  ASSERT_THAT((*commune)->Start(), IsOk());
+  v1::SubmitReportRequest report;
+  report.set_period("2026-Q4");
+  report.set_title("Báo cáo quý IV");
+  auto id = (*commune)->SubmitReport(report);
+  ASSERT_THAT(id, IsOk());
+  auto returned = [&] {
+    auto q = (*commune)->ListQuarantine();
+    for (const auto& e : q->entries()) {
+      if (e.record_id() == *id && e.returned_by() == kProvince) return e.reason_code();
+    }
+    return std::string();
+  };
+  ASSERT_TRUE(WaitUntil([&] { return !returned().empty(); }));
+  EXPECT_EQ(returned(), "CLOCK_AHEAD");
+  EXPECT_FALSE(Current(*province_, *id).has_value());
+}
+
+// Issue 11 item 1: a commune whose disk is lost starts on an empty store. It
+// makes no act until its province has returned the versions it wrote; then
+// it holds its report again, its next id is fresh, and nothing is
+// quarantined anywhere (before: it reused r/1 and the province refused it).
+TEST_F(HierarchyTest, ANodeOnAnEmptyStoreRecoversItsVersionsAndNeverReusesAnId) {
   v1::SubmitReportRequest report;
   report.set_period("2026-Q4");
   report.set_title("Báo cáo quý IV");
@@ -331,27 +364,52 @@ TEST_F(HierarchyTest, RefusedVersionIsReportedBackToItsWriter) {
   ASSERT_THAT(original, IsOk());
   ASSERT_TRUE(WaitUntil([&] { return Current(*province_, *original).has_value(); }));
 
-  commune_->Stop();
   commune_.reset();
   std::filesystem::remove_all(dir_.Sub("data/" + std::string(kCommune)));
   commune_ = StartNode(kCommune, "127.0.0.1:" + std::to_string(province_->sync_port()));
   report.set_title("Báo cáo quý IV (nhập lại)");
-  auto reused = commune_->SubmitReport(report);
-  ASSERT_THAT(reused, IsOk());
-  ASSERT_EQ(*reused, *original) << "the restored node should reuse the id for this test";
+  auto next = commune_->SubmitReport(report);  // waits for recovery
+  ASSERT_THAT(next, IsOk());
+  EXPECT_NE(*next, *original);
+  EXPECT_TRUE(Current(*commune_, *original).has_value()) << "its own report came back";
+  EXPECT_EQ(commune_->GetStatus().recovering(), "");
+  ASSERT_TRUE(WaitUntil([&] { return Current(*province_, *next).has_value(); }));
+  EXPECT_EQ(province_->ListQuarantine()->entries_size(), 0);
+  EXPECT_EQ(commune_->ListQuarantine()->entries_size(), 0);
+}
 
-  auto returned = [&] {
-    auto q = commune_->ListQuarantine();
-    for (const auto& e : q->entries()) {
-      if (e.record_id() == *original && e.returned_by() == kProvince) return e.reason_code();
-    }
-    return std::string();
-  };
-  ASSERT_TRUE(WaitUntil([&] { return !returned().empty(); }));
-  EXPECT_EQ(returned(), "IMMUTABLE");
-  v1::Report held;
-  ASSERT_TRUE(held.ParseFromString(Current(*province_, *original)->payload()));
-  EXPECT_EQ(held.title(), "Báo cáo quý IV") << "the refused version must not replace the original";
+// Issue 11 item 1: a commune restored from a backup older than what its
+// province holds learns it from the province's Hello, recovers the versions
+// written after the backup, and continues after them.
+TEST_F(HierarchyTest, ANodeRestoredFromAnOlderBackupRecoversWhatWasWrittenSince) {
+  v1::SubmitReportRequest report;
+  report.set_period("2026-Q3");
+  report.set_title("Báo cáo quý III");
+  ASSERT_THAT(commune_->SubmitReport(report), IsOk());
+  const std::string data = dir_.Sub("data/" + std::string(kCommune));
+  const std::string backup = dir_.Sub("backup");
+  commune_.reset();
+  std::filesystem::copy(data, backup, std::filesystem::copy_options::recursive);
+  commune_ = StartNode(kCommune, "127.0.0.1:" + std::to_string(province_->sync_port()));
+  report.set_period("2026-Q4");
+  report.set_title("Báo cáo quý IV");
+  auto after_backup = commune_->SubmitReport(report);
+  ASSERT_THAT(after_backup, IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return Current(*province_, *after_backup).has_value(); }));
+
+  commune_.reset();
+  std::filesystem::remove_all(data);
+  std::filesystem::copy(backup, data, std::filesystem::copy_options::recursive);
+  commune_ = StartNode(kCommune, "127.0.0.1:" + std::to_string(province_->sync_port()));
+  ASSERT_TRUE(WaitUntil([&] { return Current(*commune_, *after_backup).has_value(); }))
+      << "the report written after the backup came back";
+  report.set_period("2027-Q1");
+  report.set_title("Báo cáo quý I năm 2027");
+  auto next = commune_->SubmitReport(report);
+  ASSERT_THAT(next, IsOk());
+  EXPECT_NE(*next, *after_backup);
+  ASSERT_TRUE(WaitUntil([&] { return Current(*province_, *next).has_value(); }));
+  EXPECT_EQ(province_->ListQuarantine()->entries_size(), 0);
 }
 
 }  // namespace
