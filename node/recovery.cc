@@ -17,7 +17,9 @@ void RecoveryGate::Complete(const std::string& from) {
   absl::MutexLock lock(&mu_);
   if (!recovering_) return;
   recovering_ = false;
-  spdlog::info("recovered: {} returned {} version(s) of this node's; local acts resume", from, returned_);
+  spdlog::info("recovered: {}'s log is applied ({} version(s) received while recovering, this node's own "
+               "among them); local acts resume",
+               from, returned_);
 }
 
 void RecoveryGate::NoteReturned(uint64_t n) {
@@ -34,7 +36,7 @@ std::string RecoveryGate::Describe() const {
   absl::MutexLock lock(&mu_);
   if (!recovering_) return "";
   return "recovering (" + why_ + "): " + std::to_string(returned_) +
-         " version(s) of this node's returned so far; local acts wait";
+         " version(s) received so far; local acts wait until the parent's log is applied";
 }
 
 bool RecoveryGate::WaitOpen(absl::Duration timeout) const {
