@@ -86,16 +86,18 @@ void PrintQuarantine(const v1::ListQuarantineReply& r) {
   table.Print(std::cout);
 }
 
-absl::Status RunQuarantineList(AdminClient& admin, bool as_json) {
-  SYNC_ASSIGN_OR_RETURN(
-      const v1::ListQuarantineReply reply,
-      admin.Call(&v1::Admin::Stub::ListQuarantine, v1::ListQuarantineRequest()));
+absl::Status RunQuarantineList(const v1::ListQuarantineRequest& page, AdminClient& admin, bool as_json) {
+  SYNC_ASSIGN_OR_RETURN(const v1::ListQuarantineReply reply, admin.Call(&v1::Admin::Stub::ListQuarantine, page));
   if (as_json) {
     return PrintMessageListJson(reply.entries(), [](json& entry) {
       MicrosFieldToIso(entry, "received_micros", "received");
     });
   }
   PrintQuarantine(reply);
+  if (reply.total() > static_cast<uint64_t>(page.offset()) + reply.entries_size()) {
+    std::cout << "(" << reply.entries_size() << " of " << reply.total()
+              << ", newest first: --offset " << page.offset() + reply.entries_size() << " for more)\n";
+  }
   return absl::OkStatus();
 }
 
@@ -201,8 +203,21 @@ void AddPeersCommand(CLI::App& app, Action& action) {
 void AddQuarantineCommands(CLI::App& app, Action& action) {
   CLI::App* cmd = app.add_subcommand("quarantine", "Inspect records rejected by this node");
   cmd->require_subcommand(1);
-  CLI::App* list = cmd->add_subcommand("list", "List quarantined records");
-  list->callback([&action] { action = RunQuarantineList; });
+  CLI::App* list = cmd->add_subcommand("list", "List quarantined records, newest first, a page at a time");
+  auto page = std::make_shared<v1::ListQuarantineRequest>();
+  list->add_option("--limit", [page](const CLI::results_t& r) {
+        page->set_limit(static_cast<uint32_t>(std::stoul(r[0])));
+        return true;
+      }, "Entries per page (default 100, at most 1000)")
+      ->check(CLI::Range(1, 1000));
+  list->add_option("--offset", [page](const CLI::results_t& r) {
+        page->set_offset(static_cast<uint32_t>(std::stoul(r[0])));
+        return true;
+      }, "Entries to skip")
+      ->check(CLI::NonNegativeNumber);
+  list->callback([page, &action] {
+    action = [page](AdminClient& admin, bool as_json) { return RunQuarantineList(*page, admin, as_json); };
+  });
 }
 
 void AddConflictCommands(CLI::App& app, Action& action) {

@@ -79,9 +79,9 @@ class AdminService final : public v1::Admin::Service {
     *reply = std::move(*r);
     return grpc::Status::OK;
   }
-  grpc::Status ListQuarantine(grpc::ServerContext*, const v1::ListQuarantineRequest*,
+  grpc::Status ListQuarantine(grpc::ServerContext*, const v1::ListQuarantineRequest* request,
                               v1::ListQuarantineReply* reply) override {
-    auto r = node_.ListQuarantine();
+    auto r = node_.ListQuarantine(*request);
     if (!r.ok()) return ToGrpc(r.status());
     *reply = std::move(*r);
     return grpc::Status::OK;

@@ -2,6 +2,7 @@
 // relations and receipts give them, reports with theirs, the quarantine.
 #include "node/listings.h"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 
@@ -187,7 +188,8 @@ absl::StatusOr<v1::ReportInfo> ShowReportIn(const LmdbStore& store, const std::s
   return absl::NotFoundError("no report '" + id + "' on this node (see `steerctl report list`)");
 }
 
-absl::StatusOr<v1::ListQuarantineReply> ListQuarantineIn(const LmdbStore& store) {
+absl::StatusOr<v1::ListQuarantineReply> ListQuarantineIn(const LmdbStore& store,
+                                                         const v1::ListQuarantineRequest& page) {
   v1::ListQuarantineReply reply;
   SYNC_ASSIGN_OR_RETURN(auto entries, store.ListQuarantine());
   for (const auto& q : entries) {
@@ -212,6 +214,18 @@ absl::StatusOr<v1::ListQuarantineReply> ListQuarantineIn(const LmdbStore& store)
     info->set_reason_code(value.substr(v1_end + 1, v2_end - v1_end - 1));
     info->set_detail(value.substr(v2_end + 1));
   }
+  // Newest first, then the page asked for.
+  auto& page_entries = *reply.mutable_entries();
+  std::stable_sort(page_entries.begin(), page_entries.end(),
+                   [](const v1::QuarantineInfo& a, const v1::QuarantineInfo& b) {
+                     return a.received_micros() > b.received_micros();
+                   });
+  reply.set_total(static_cast<uint64_t>(page_entries.size()));
+  constexpr uint32_t kDefaultPage = 100, kMaxPage = 1000;
+  const int limit = static_cast<int>(page.limit() == 0 ? kDefaultPage : std::min(page.limit(), kMaxPage));
+  const int offset = static_cast<int>(std::min<uint64_t>(page.offset(), page_entries.size()));
+  page_entries.DeleteSubrange(0, offset);
+  if (page_entries.size() > limit) page_entries.DeleteSubrange(limit, page_entries.size() - limit);
   return reply;
 }
 

@@ -15,6 +15,8 @@ absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store);
 // One directive or report, whole (with its text); NotFound if not held.
 absl::StatusOr<v1::DirectiveInfo> ShowDirectiveIn(const LmdbStore& store, const std::string& id);
 absl::StatusOr<v1::ReportInfo> ShowReportIn(const LmdbStore& store, const std::string& id);
-absl::StatusOr<v1::ListQuarantineReply> ListQuarantineIn(const LmdbStore& store);
+// One page of the quarantine, newest first (see ListQuarantineRequest).
+absl::StatusOr<v1::ListQuarantineReply> ListQuarantineIn(const LmdbStore& store,
+                                                         const v1::ListQuarantineRequest& page = {});
 
 }  // namespace steersync::node

@@ -117,7 +117,9 @@ class Node {
   absl::StatusOr<v1::ListReportsReply> ListReports() const { return ListReportsIn(*store_); }
   absl::StatusOr<v1::DirectiveInfo> ShowDirective(const std::string& id) const { return ShowDirectiveIn(*store_, id); }
   absl::StatusOr<v1::ReportInfo> ShowReport(const std::string& id) const { return ShowReportIn(*store_, id); }
-  absl::StatusOr<v1::ListQuarantineReply> ListQuarantine() const { return ListQuarantineIn(*store_); }
+  absl::StatusOr<v1::ListQuarantineReply> ListQuarantine(const v1::ListQuarantineRequest& page = {}) const {
+    return ListQuarantineIn(*store_, page);
+  }
   // Verifies `crl` against the CA and publishes it to this node's subtree.
   absl::StatusOr<v1::PublishRevocationListReply> PublishRevocationList(const std::string& crl);
   // ---- What the node says about itself (node/node_status.cc) ----

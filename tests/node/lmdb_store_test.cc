@@ -1,5 +1,6 @@
 #include "node/store/lmdb_store.h"
 
+#include "node/listings.h"
 #include "node/store/group_commit_writer.h"
 #include "sync/apply.h"
 #include "sync/version_vector.h"
@@ -97,6 +98,37 @@ TEST(LmdbStoreTest, QuarantineIsCountedByReasonWithItsEntries) {
   ASSERT_THAT(counts, IsOk());
   EXPECT_EQ(*counts, (std::map<std::string, uint64_t>{{"BAD_SIGNATURE", 2}, {"CLOCK_AHEAD", 1}}));
   EXPECT_EQ((*store)->QuarantineCount(), 3u);
+}
+
+// Issue 10: however much a peer made this node refuse, `quarantine list`
+// pages through it newest first; no reply nears the message limit.
+TEST(LmdbStoreTest, QuarantineIsListedNewestFirstAPageAtATime) {
+  TempDir dir;
+  auto store = LmdbStore::Open(dir.Sub("db"), {});
+  ASSERT_THAT(store, IsOk());
+  ASSERT_THAT((*store)->Write([&](LmdbStore::View& view) -> absl::Status {
+    for (int i = 1; i <= 150; ++i) {
+      sync::QuarantineEntry q;
+      q.record = MakeRecord("vn/quang-ngai/d/" + std::to_string(i), "vn/quang-ngai", i);
+      q.record_id = "vn/quang-ngai/d/" + std::to_string(i);
+      q.reason_code = "BAD_SIGNATURE";
+      q.received_micros = i;
+      if (absl::Status s = view.PutQuarantine(q); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }), IsOk());
+  auto first = ListQuarantineIn(**store);
+  ASSERT_THAT(first, IsOk());
+  EXPECT_EQ(first->total(), 150u);
+  ASSERT_EQ(first->entries_size(), 100);
+  EXPECT_EQ(first->entries(0).record_id(), "vn/quang-ngai/d/150");
+  v1::ListQuarantineRequest next;
+  next.set_offset(100);
+  next.set_limit(1000);
+  auto rest = ListQuarantineIn(**store, next);
+  ASSERT_THAT(rest, IsOk());
+  ASSERT_EQ(rest->entries_size(), 50);
+  EXPECT_EQ(rest->entries(49).record_id(), "vn/quang-ngai/d/1");
 }
 
 TEST(LmdbStoreTest, AFailedWriteLeavesNothingBehind) {
