@@ -108,10 +108,8 @@ void PrintDirectives(const v1::ListDirectivesReply& r) {
   table.Print(std::cout);
 }
 
-absl::Status RunDirectiveList(AdminClient& admin, bool as_json) {
-  SYNC_ASSIGN_OR_RETURN(
-      const v1::ListDirectivesReply reply,
-      admin.Call(&v1::Admin::Stub::ListDirectives, v1::ListDirectivesRequest()));
+absl::Status RunDirectiveList(const v1::ListDirectivesRequest& filter, AdminClient& admin, bool as_json) {
+  SYNC_ASSIGN_OR_RETURN(const v1::ListDirectivesReply reply, admin.Call(&v1::Admin::Stub::ListDirectives, filter));
   if (as_json) return PrintMessageListJson(reply.directives());
   PrintDirectives(reply);
   return absl::OkStatus();
@@ -234,7 +232,18 @@ void AddDirectiveCommands(CLI::App& app, Action& action) {
   cmd->require_subcommand(1);
   AddDirectiveIssueCommand(*cmd, action);
   CLI::App* list = cmd->add_subcommand("list", "List directives, their status and receipts");
-  list->callback([&action] { action = RunDirectiveList; });
+  auto filter = std::make_shared<v1::ListDirectivesRequest>();
+  list->add_option("--status", *filter->mutable_status(), "Only directives in this status")
+      ->check(CLI::IsMember({"EFFECTIVE", "SUPERSEDED", "AMENDED", "CORRECTED", "RECALLED"}));
+  list->add_option("--since", *filter->mutable_since(), "Only directives issued on or after YYYY-MM-DD");
+  list->add_option("--limit", [filter](const CLI::results_t& r) {
+        filter->set_limit(static_cast<uint32_t>(std::stoul(r[0])));
+        return true;
+      }, "At most N, the newest")
+      ->check(CLI::Range(1, 1000000));
+  list->callback([filter, &action] {
+    action = [filter](AdminClient& admin, bool as_json) { return RunDirectiveList(*filter, admin, as_json); };
+  });
   CLI::App* show = cmd->add_subcommand("show", "Print one directive whole: its text, signer, addressees, receipts");
   auto show_id = std::make_shared<std::string>();
   show->add_option("ID", *show_id, "Directive id")->required();

@@ -70,9 +70,8 @@ void PrintReports(const v1::ListReportsReply& r) {
   table.Print(std::cout);
 }
 
-absl::Status RunReportList(AdminClient& admin, bool as_json) {
-  SYNC_ASSIGN_OR_RETURN(const v1::ListReportsReply reply,
-                        admin.Call(&v1::Admin::Stub::ListReports, v1::ListReportsRequest()));
+absl::Status RunReportList(const v1::ListReportsRequest& filter, AdminClient& admin, bool as_json) {
+  SYNC_ASSIGN_OR_RETURN(const v1::ListReportsReply reply, admin.Call(&v1::Admin::Stub::ListReports, filter));
   if (as_json) return PrintMessageListJson(reply.reports());
   PrintReports(reply);
   return absl::OkStatus();
@@ -154,7 +153,19 @@ void AddReportCommands(CLI::App& app, Action& action) {
   cmd->require_subcommand(1);
   AddReportSubmitCommand(*cmd, action);
   CLI::App* list = cmd->add_subcommand("list", "List reports and their status");
-  list->callback([&action] { action = RunReportList; });
+  auto filter = std::make_shared<v1::ListReportsRequest>();
+  list->add_option("--status", *filter->mutable_status(), "Only reports in this status")
+      ->check(CLI::IsMember({"SUBMITTED", "RECEIVED", "ACCEPTED", "RETURNED", "WITHDRAWN", "SUPERSEDED"}));
+  list->add_option("--from", *filter->mutable_from(), "Only reports from this unit");
+  list->add_option("--period", *filter->mutable_period(), "Only reports for this period, e.g. 2026-Q4");
+  list->add_option("--limit", [filter](const CLI::results_t& r) {
+        filter->set_limit(static_cast<uint32_t>(std::stoul(r[0])));
+        return true;
+      }, "At most N, the newest")
+      ->check(CLI::Range(1, 1000000));
+  list->callback([filter, &action] {
+    action = [filter](AdminClient& admin, bool as_json) { return RunReportList(*filter, admin, as_json); };
+  });
   CLI::App* show = cmd->add_subcommand("show", "Print one report whole: its text, period, status");
   auto show_id = std::make_shared<std::string>();
   show->add_option("ID", *show_id, "Report id")->required();

@@ -44,9 +44,9 @@ class AdminService final : public v1::Admin::Service {
     reply->set_id(*id);
     return grpc::Status::OK;
   }
-  grpc::Status ListDirectives(grpc::ServerContext*, const v1::ListDirectivesRequest*,
+  grpc::Status ListDirectives(grpc::ServerContext*, const v1::ListDirectivesRequest* request,
                               v1::ListDirectivesReply* reply) override {
-    auto r = node_.ListDirectives();
+    auto r = node_.ListDirectives(*request);
     if (!r.ok()) return ToGrpc(r.status());
     *reply = std::move(*r);
     return grpc::Status::OK;
@@ -72,9 +72,9 @@ class AdminService final : public v1::Admin::Service {
     reply->set_id(*id);
     return grpc::Status::OK;
   }
-  grpc::Status ListReports(grpc::ServerContext*, const v1::ListReportsRequest*,
+  grpc::Status ListReports(grpc::ServerContext*, const v1::ListReportsRequest* request,
                            v1::ListReportsReply* reply) override {
-    auto r = node_.ListReports();
+    auto r = node_.ListReports(*request);
     if (!r.ok()) return ToGrpc(r.status());
     *reply = std::move(*r);
     return grpc::Status::OK;

@@ -47,6 +47,12 @@ struct NaturalLess {
   }
 };
 
+// Keeps the last `limit` items (the newest in id order); 0 keeps all.
+template <typename Repeated>
+void KeepNewest(Repeated& items, uint32_t limit) {
+  if (limit != 0 && items.size() > static_cast<int>(limit)) items.DeleteSubrange(0, items.size() - static_cast<int>(limit));
+}
+
 // Every directive held, with receipts and the status relations give it;
 // `with_body_of`: the one directive whose text is included ("" for none).
 absl::StatusOr<std::map<std::string, v1::DirectiveInfo, NaturalLess>> CollectDirectives(
@@ -124,10 +130,16 @@ absl::StatusOr<std::map<std::string, v1::DirectiveInfo, NaturalLess>> CollectDir
 
 }  // namespace
 
-absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store) {
+absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store,
+                                                          const v1::ListDirectivesRequest& filter) {
   SYNC_ASSIGN_OR_RETURN(auto directives, CollectDirectives(store, ""));
   v1::ListDirectivesReply reply;
-  for (auto& [id, info] : directives) *reply.add_directives() = std::move(info);
+  for (auto& [id, info] : directives) {
+    if (!filter.status().empty() && info.status() != filter.status()) continue;
+    if (!filter.since().empty() && info.issued_date() < filter.since()) continue;
+    *reply.add_directives() = std::move(info);
+  }
+  KeepNewest(*reply.mutable_directives(), filter.limit());
   return reply;
 }
 
@@ -178,7 +190,18 @@ absl::StatusOr<v1::ListReportsReply> CollectReports(const LmdbStore& store, std:
 
 }  // namespace
 
-absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store) { return CollectReports(store, ""); }
+absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store, const v1::ListReportsRequest& filter) {
+  SYNC_ASSIGN_OR_RETURN(v1::ListReportsReply all, CollectReports(store, ""));
+  v1::ListReportsReply reply;
+  for (v1::ReportInfo& r : *all.mutable_reports()) {
+    if (!filter.status().empty() && r.status() != filter.status()) continue;
+    if (!filter.from().empty() && r.from() != filter.from()) continue;
+    if (!filter.period().empty() && r.period() != filter.period()) continue;
+    *reply.add_reports() = std::move(r);
+  }
+  KeepNewest(*reply.mutable_reports(), filter.limit());
+  return reply;
+}
 
 absl::StatusOr<v1::ReportInfo> ShowReportIn(const LmdbStore& store, const std::string& id) {
   SYNC_ASSIGN_OR_RETURN(v1::ListReportsReply all, CollectReports(store, id));

@@ -10,8 +10,9 @@
 
 namespace steersync::node {
 
-absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store);
-absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store);
+absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store,
+                                                          const v1::ListDirectivesRequest& filter = {});
+absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store, const v1::ListReportsRequest& filter = {});
 // One directive or report, whole (with its text); NotFound if not held.
 absl::StatusOr<v1::DirectiveInfo> ShowDirectiveIn(const LmdbStore& store, const std::string& id);
 absl::StatusOr<v1::ReportInfo> ShowReportIn(const LmdbStore& store, const std::string& id);

@@ -113,8 +113,12 @@ class Node {
   std::string Today() const { return local_->Today(); }
 
   // ---- Listings (node/listings.h) ----
-  absl::StatusOr<v1::ListDirectivesReply> ListDirectives() const { return ListDirectivesIn(*store_); }
-  absl::StatusOr<v1::ListReportsReply> ListReports() const { return ListReportsIn(*store_); }
+  absl::StatusOr<v1::ListDirectivesReply> ListDirectives(const v1::ListDirectivesRequest& filter = {}) const {
+    return ListDirectivesIn(*store_, filter);
+  }
+  absl::StatusOr<v1::ListReportsReply> ListReports(const v1::ListReportsRequest& filter = {}) const {
+    return ListReportsIn(*store_, filter);
+  }
   absl::StatusOr<v1::DirectiveInfo> ShowDirective(const std::string& id) const { return ShowDirectiveIn(*store_, id); }
   absl::StatusOr<v1::ReportInfo> ShowReport(const std::string& id) const { return ShowReportIn(*store_, id); }
   absl::StatusOr<v1::ListQuarantineReply> ListQuarantine(const v1::ListQuarantineRequest& page = {}) const {

@@ -281,6 +281,19 @@ TEST_F(DocumentsTest, DirectivesAndReportsCanBeReadWholeAndListInNaturalOrder) {
   ASSERT_EQ(listed->directives_size(), 11);
   for (int i = 0; i < 11; ++i) EXPECT_EQ(listed->directives(i).id(), ids[i]);
   EXPECT_TRUE(listed->directives(0).body().empty()) << "lists leave the text out";
+  v1::ListDirectivesRequest newest;
+  newest.set_limit(2);
+  newest.set_status("EFFECTIVE");
+  auto two = province_->ListDirectives(newest);
+  ASSERT_THAT(two, IsOk());
+  ASSERT_EQ(two->directives_size(), 2);
+  EXPECT_EQ(two->directives(1).id(), ids[10]);
+  v1::ListDirectivesRequest recalled;
+  recalled.set_status("RECALLED");
+  EXPECT_EQ(province_->ListDirectives(recalled)->directives_size(), 0);
+  v1::ListDirectivesRequest future;
+  future.set_since("2999-01-01");
+  EXPECT_EQ(province_->ListDirectives(future)->directives_size(), 0);
 
   ASSERT_TRUE(WaitUntil([&] { return Holds(*commune_, ids[10]); }));
   auto shown = commune_->ShowDirective(ids[10]);
@@ -303,6 +316,13 @@ TEST_F(DocumentsTest, DirectivesAndReportsCanBeReadWholeAndListInNaturalOrder) {
   EXPECT_EQ(read->body(), "Kết quả chuyển đổi số quý IV");
   EXPECT_EQ(read->in_reply_to(), ids[10]);
   EXPECT_EQ(read->from(), kCommune);
+  v1::ListReportsRequest q3;
+  q3.set_period("2026-Q3");
+  EXPECT_EQ(province_->ListReports(q3)->reports_size(), 0);
+  v1::ListReportsRequest q4;
+  q4.set_period("2026-Q4");
+  q4.set_from(kCommune);
+  EXPECT_EQ(province_->ListReports(q4)->reports_size(), 1);
 }
 
 // The national root registers itself at level NATIONAL, not PROVINCE.
