@@ -151,8 +151,12 @@ void Link::CheckPeerHello(uint64_t your_counter) {
                              " of this node's, newer than its last " + std::to_string(local) +
                              ": the store is older than the federation's");
     // Entries appended from here would take sequences the peers already
-    // acknowledged in the old log: they take the log anew.
-    if (absl::Status s = context_.store->TakeNewLogEpoch(); !s.ok()) {
+    // acknowledged in the old log: they take the log anew. Through the
+    // writer, before the reconnect's Hello can read the epoch.
+    std::promise<absl::Status> taken;
+    context_.writer->Submit([](LmdbStore::View& view) { return view.TakeNewLogEpoch(); },
+                            [&taken](absl::Status s) { taken.set_value(std::move(s)); });
+    if (absl::Status s = taken.get_future().get(); !s.ok()) {
       spdlog::error("recovery: taking a new log epoch: {}", s.ToString());
     }
   }

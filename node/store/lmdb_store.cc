@@ -308,6 +308,7 @@ absl::Status LmdbStore::Write(const std::function<absl::Status(View&)>& fn) {
   SYNC_RETURN_IF_ERROR(txn.Commit());
   head_seq_.store(view.head(), std::memory_order_release);
   quarantine_seq_.store(view.quarantine_seq());
+  if (view.new_log_epoch() != 0) log_epoch_.store(view.new_log_epoch());
   return absl::OkStatus();
 }
 
@@ -318,6 +319,7 @@ absl::Status LmdbStore::View::Nested(const std::function<absl::Status(View&)>& f
   SYNC_RETURN_IF_ERROR(child.Commit());
   head_ = nested.head_;
   quarantine_seq_ = nested.quarantine_seq_;
+  if (nested.new_log_epoch_ != 0) new_log_epoch_ = nested.new_log_epoch_;
   return absl::OkStatus();
 }
 
@@ -474,10 +476,14 @@ absl::StatusOr<std::map<std::string, uint64_t>> LmdbStore::QuarantineByReason() 
 }
 
 absl::Status LmdbStore::TakeNewLogEpoch() {
+  return Write([](View& view) { return view.TakeNewLogEpoch(); });
+}
+
+absl::Status LmdbStore::View::TakeNewLogEpoch() {
   std::random_device rd;
   const uint64_t fresh = (static_cast<uint64_t>(rd()) << 32 | rd()) | 1;
-  SYNC_RETURN_IF_ERROR(Write([&](View& view) { return view.MetaPut(kLogEpochKey, EncodeSeq(fresh)); }));
-  log_epoch_.store(fresh);
+  SYNC_RETURN_IF_ERROR(MetaPut(kLogEpochKey, EncodeSeq(fresh)));
+  new_log_epoch_ = fresh;
   return absl::OkStatus();
 }
 

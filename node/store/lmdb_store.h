@@ -94,6 +94,7 @@ class LmdbStore : public sync::LogReader {
   // Gives this log a new random epoch (recovery: a store restored from a
   // backup may have appended, at sequences its peers already acknowledged,
   // entries they never saw; a new epoch makes them take the log again).
+  // REQUIRES: no other writer (start-up); a running node uses the View's.
   absl::Status TakeNewLogEpoch();
   absl::StatusOr<uint64_t> AppliedEpoch(std::string_view peer) const override;
   // AppliedSeq and AppliedEpoch of `peer`, read in one transaction.
@@ -175,12 +176,17 @@ class LmdbStore::View : public sync::WriteView {
 
   uint64_t head() const { return head_; }
   uint64_t quarantine_seq() const { return quarantine_seq_; }
+  // Gives the log a new random epoch when this transaction commits (see
+  // LmdbStore::TakeNewLogEpoch); for a running node, through its writer.
+  absl::Status TakeNewLogEpoch();
+  uint64_t new_log_epoch() const { return new_log_epoch_; }  // 0: unchanged
 
  private:
   LmdbStore& store_;
   lmdb::WriteTxn& txn_;
   uint64_t head_;
   uint64_t quarantine_seq_;
+  uint64_t new_log_epoch_ = 0;  // 0: unchanged
 };
 
 }  // namespace steersync::node
