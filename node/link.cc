@@ -147,19 +147,21 @@ void Link::CheckPeerHello(uint64_t your_counter) {
   // The peer holds a version of ours newer than any we have: this store was
   // replaced (a restored backup). Ask again, this time for our versions.
   if (!context_.recovery->recovering()) {
-    context_.recovery->Begin("'" + peer_id_ + "' holds version " + std::to_string(your_counter) +
-                             " of this node's, newer than its last " + std::to_string(local) +
-                             ": the store is older than the federation's");
     // Entries appended from here would take sequences the peers already
     // acknowledged in the old log: they take the log anew. Through the
-    // writer, before the reconnect's Hello can read the epoch.
+    // writer, and before Begin() makes the links reconnect, so that every
+    // new Hello carries the new epoch.
     std::promise<absl::Status> taken;
     context_.writer->Submit([](LmdbStore::View& view) { return view.TakeNewLogEpoch(); },
                             [&taken](absl::Status s) { taken.set_value(std::move(s)); });
     if (absl::Status s = taken.get_future().get(); !s.ok()) {
       spdlog::error("recovery: taking a new log epoch: {}", s.ToString());
     }
+    context_.recovery->Begin("'" + peer_id_ + "' holds version " + std::to_string(your_counter) +
+                             " of this node's, newer than its last " + std::to_string(local) +
+                             ": the store is older than the federation's");
   }
+  // Begin closed every link (this one too): each reconnects asking.
   Fail(absl::UnavailableError("this node's store is older than what " + peer_id_ +
                               " holds: reconnecting to recover"));
 }

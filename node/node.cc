@@ -110,6 +110,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
     RegisterReceipts(*raw->directives_, *raw->reports_, ids);
   };
   node->link_context_.recovery = &node->recovery_;
+  // Every link reconnects to ask for this node's versions (the parent's
+  // completes the recovery), not only the one whose Hello revealed the loss.
+  node->recovery_.SetOnBegin([raw] { raw->CloseAllLinks("recovering: reconnecting to ask for this node's versions"); });
   node->link_context_.on_recovered = [raw] {
     // Receipts refused while recovering are registered now.
     if (auto s = RegisterPendingReceipts(*raw->store_, raw->options_.id, *raw->directives_, *raw->reports_);

@@ -5,12 +5,15 @@
 namespace steersync::node {
 
 void RecoveryGate::Begin(std::string why) {
-  absl::MutexLock lock(&mu_);
-  if (recovering_) return;
-  recovering_ = true;
-  returned_ = 0;
-  spdlog::warn("recovering: {}; local acts wait until the neighbours have returned this node's versions", why);
-  why_ = std::move(why);
+  {
+    absl::MutexLock lock(&mu_);
+    if (recovering_) return;
+    recovering_ = true;
+    returned_ = 0;
+    spdlog::warn("recovering: {}; local acts wait until the neighbours have returned this node's versions", why);
+    why_ = std::move(why);
+  }
+  if (on_begin_) on_begin_();
 }
 
 void RecoveryGate::Complete(const std::string& from) {

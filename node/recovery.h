@@ -10,6 +10,7 @@
 //
 // Thread safety: thread-safe.
 
+#include <functional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -20,6 +21,10 @@ namespace steersync::node {
 
 class RecoveryGate {
  public:
+  // Called (without the lock) each time the gate closes; the node closes
+  // every link so that each reconnects asking for its versions. Set once,
+  // before any link starts.
+  void SetOnBegin(std::function<void()> on_begin) { on_begin_ = std::move(on_begin); }
   // Closes the gate (no local act) for `why`; idempotent.
   void Begin(std::string why) ABSL_LOCKS_EXCLUDED(mu_);
   // Opens it: `from` returned what it held of this node.
@@ -34,6 +39,7 @@ class RecoveryGate {
   bool WaitOpen(absl::Duration timeout) const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  std::function<void()> on_begin_;
   mutable absl::Mutex mu_;
   bool recovering_ ABSL_GUARDED_BY(mu_) = false;
   std::string why_ ABSL_GUARDED_BY(mu_);
