@@ -1,5 +1,6 @@
 // steerctl commands about the node itself: status, peers, quarantine list,
 // revocation publish, conflicts, why, backup.
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -48,13 +49,15 @@ absl::Status RunStatus(AdminClient& admin, bool as_json) {
 
 void PrintPeers(const v1::PeersReply& r) {
   Table table({"PEER", "RELATION", "CONNECTED", "LAST-CONTACT", "SENT", "RECEIVED", "BEHIND",
-               "REJECTED", "PROTOCOL-ERRORS"});
+               "REJECTED", "PROTOCOL-ERRORS", "CLOCK-OFFSET"});
   for (const v1::PeerInfo& p : r.peers()) {
+    char offset[32];
+    std::snprintf(offset, sizeof(offset), "%+.1f s", static_cast<double>(p.clock_offset_micros()) / 1e6);
     table.AddRow({p.peer(), p.relation(), YesNo(p.connected()),
                   MicrosToText(p.last_contact_micros()), std::to_string(p.records_sent()),
                   std::to_string(p.records_received()), std::to_string(p.behind()),
                   std::to_string(p.rejected()),
-                  std::to_string(p.protocol_errors() + p.bad_notices())});
+                  std::to_string(p.protocol_errors() + p.bad_notices()), offset});
   }
   table.Print(std::cout);
 }

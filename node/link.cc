@@ -78,6 +78,7 @@ void Link::Start() {
     absl::MutexLock lock(&mu_);
     asked_recovery_ = recovering;
     session_.SetRecovery(recovering, peer_counter_held);
+    session_.SetClock(context_.clock->NowMicros());
     session_.Start(checkpoint->seq, checkpoint->epoch);
     DrainSessionLocked();
   }
@@ -116,6 +117,9 @@ void Link::OnMessage(v1::SyncMessage&& message) {
         if (!hello_seen_ && session_.peer_hello_received()) {
           hello_seen_ = true;
           hello_counter = session_.peer_your_counter();
+          if (session_.peer_sent_at_micros() != 0) {
+            stats_->clock_offset_micros = session_.peer_sent_at_micros() - context_.clock->NowMicros();
+          }
         }
       }
     }

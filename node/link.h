@@ -78,6 +78,8 @@ struct PeerStats {
   std::atomic<bool> connected{false};
   // notAfter of the certificate the peer presented last, Unix seconds.
   std::atomic<int64_t> cert_not_after{0};
+  // The peer's clock minus ours at its last Hello, microseconds (issue 11 item 3).
+  std::atomic<int64_t> clock_offset_micros{0};
   // Streams closed for breaking the protocol or flooding.
   std::atomic<uint64_t> protocol_errors{0};
   // Refusal notices ignored because they named no valid record id.

@@ -63,7 +63,11 @@ NodeMetrics::NodeMetrics(const Node& node)
       quarantined_(prometheus::BuildGauge()
                        .Name("steersync_quarantined_records")
                        .Help("Quarantined versions by reason code")
-                       .Register(*registry_)) {}
+                       .Register(*registry_)),
+      clock_offset_(prometheus::BuildGauge()
+                        .Name("steersync_peer_clock_offset_seconds")
+                        .Help("The peer's clock minus this node's, at the peer's last Hello")
+                        .Register(*registry_)) {}
 
 void NodeMetrics::Refresh() const {
   const Node::Health health = node_.GetHealth();
@@ -77,6 +81,7 @@ void NodeMetrics::Refresh() const {
     const std::map<std::string, std::string> l{{"peer", p.peer()}, {"relation", p.relation()}};
     connected_.Add(l).Set(p.connected() ? 1 : 0);
     behind_.Add(l).Set(static_cast<double>(p.behind()));
+    clock_offset_.Add(l).Set(static_cast<double>(p.clock_offset_micros()) / 1e6);
     CountUpTo(sent_.Add(l), static_cast<double>(p.records_sent()));
     CountUpTo(received_.Add(l), static_cast<double>(p.records_received()));
     CountUpTo(rejected_.Add(l), static_cast<double>(p.rejected()));

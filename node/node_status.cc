@@ -2,6 +2,8 @@
 // cheap figures /metrics reads (node/metrics.h).
 #include "node/node.h"
 
+#include <cstdlib>
+
 #include "node/audience_gaps.h"
 
 namespace steersync::node {
@@ -71,6 +73,16 @@ v1::StatusReply Node::GetStatus() const {
   reply.set_recovering(recovery_.Describe());
   if (!reply.recovering().empty()) reply.add_warnings(reply.recovering());
   for (std::string& w : CertificateWarnings()) reply.add_warnings(std::move(w));
+  // A neighbour whose clock is far from ours: past half the skew bound its
+  // versions risk CLOCK_AHEAD (or ours at it).
+  const int64_t bound = options_.max_clock_skew_seconds * 1'000'000;
+  for (const auto& p : registry_.Peers()) {
+    const int64_t offset = p.stats->clock_offset_micros.load();
+    if (std::abs(offset) * 2 <= bound) continue;
+    reply.add_warnings("clock of " + p.peer + " is " + std::to_string(std::abs(offset) / 1'000'000) + " s " +
+                       (offset > 0 ? "ahead of" : "behind") + " this node's (max_clock_skew_seconds " +
+                       std::to_string(options_.max_clock_skew_seconds) + "): check NTP on both machines");
+  }
   if (auto gaps = DescribeGaps(*store_, 10); gaps.ok()) {
     for (auto& g : *gaps) reply.add_warnings(std::move(g));
   }
@@ -93,6 +105,7 @@ v1::PeersReply Node::ListPeers() const {
     info->set_behind(head > acked ? head - acked : 0);
     info->set_rejected(p.stats->rejected.load());
     info->set_cert_not_after(p.stats->cert_not_after.load());
+    info->set_clock_offset_micros(p.stats->clock_offset_micros.load());
     info->set_protocol_errors(p.stats->protocol_errors.load());
     info->set_bad_notices(p.stats->bad_notices.load());
   }

@@ -21,6 +21,7 @@ void Session::Start(uint64_t applied_seq, uint64_t applied_epoch) {
   m.mutable_hello()->set_recovering(recovering_);
   m.mutable_hello()->set_your_counter(peer_counter_held_);
   m.mutable_hello()->set_log_head(log_.HeadSeq());
+  m.mutable_hello()->set_sent_at_micros(now_micros_);
   outgoing_.push_back(std::move(m));
 }
 
@@ -44,6 +45,7 @@ absl::Status Session::OnMessage(v1::SyncMessage message) {
       peer_epoch_ = hello.log_epoch();
       peer_your_counter_ = hello.your_counter();
       peer_log_head_ = hello.log_head();
+      peer_sent_at_micros_ = hello.sent_at_micros();
       const bool other_epoch = hello.applied_epoch() != 0 && log_.LogEpoch() != 0 &&
                                hello.applied_epoch() != log_.LogEpoch();
       if (hello.applied_seq() > log_.HeadSeq() || other_epoch) {

@@ -72,6 +72,8 @@ class Session {
   // What our Hello says besides the checkpoint (recovery, DESIGN "Operations"):
   // whether we lost versions we wrote and ask the peer to return them, and
   // the highest counter of the peer's that we hold. Call before Start().
+  // Our clock, said in Hello (0: not said). Call before Start().
+  void SetClock(int64_t now_micros) { now_micros_ = now_micros; }
   void SetRecovery(bool recovering, uint64_t peer_counter_held) {
     recovering_ = recovering;
     peer_counter_held_ = peer_counter_held;
@@ -101,6 +103,8 @@ class Session {
   // of its log then (what a recovering node waits to have applied).
   uint64_t peer_your_counter() const { return peer_your_counter_; }
   uint64_t peer_log_head() const { return peer_log_head_; }
+  // The peer's clock in its Hello (0: not sent).
+  int64_t peer_sent_at_micros() const { return peer_sent_at_micros_; }
   // Highest sequence of our log the peer acknowledged.
   uint64_t acked_seq() const { return acked_seq_; }
   uint64_t sent_seq() const { return sent_seq_; }
@@ -120,9 +124,11 @@ class Session {
   bool started_ = false;
   bool peer_started_ = false;
   bool recovering_ = false;
+  int64_t now_micros_ = 0;
   uint64_t peer_counter_held_ = 0;
   uint64_t peer_your_counter_ = 0;
   uint64_t peer_log_head_ = 0;
+  int64_t peer_sent_at_micros_ = 0;
   // The peer is recovering: its own versions in our log up to this
   // sequence go back to it (0: none).
   uint64_t echo_until_ = 0;

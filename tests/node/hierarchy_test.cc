@@ -352,6 +352,39 @@ TEST_F(HierarchyTest, RefusedVersionIsReportedBackToItsWriter) {
   EXPECT_FALSE(Current(*province_, *id).has_value());
 }
 
+// Issue 11 item 3: a commune whose clock is four minutes ahead (within the
+// default 300 s bound) is still admitted, and the province shows how far
+// apart the clocks are: in peers, in a status warning, in /metrics.
+TEST_F(HierarchyTest, TheProvinceShowsAChildsClockOffset) {
+  commune_.reset();
+  steersync::testing::ManualClock ahead(std::chrono::duration_cast<std::chrono::microseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count() +
+                                        240LL * 1'000'000);
+  auto n = steersync::testing::InProcessNodeOptions(dir_, kCommune,
+                                                    "127.0.0.1:" + std::to_string(province_->sync_port()));
+  n.runtime.clock = &ahead;
+  auto commune = Node::Create(std::move(n.options), n.runtime);
+  ASSERT_THAT(commune, IsOk());
+  ASSERT_THAT((*commune)->Start(), IsOk());
+  auto offset = [&]() -> int64_t {
+    const v1::PeersReply peers = province_->ListPeers();
+    for (const auto& p : peers.peers()) {
+      if (p.peer() == kCommune && p.connected()) return p.clock_offset_micros();
+    }
+    return 0;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return offset() != 0; }));
+  EXPECT_GT(offset(), 230LL * 1'000'000);
+  EXPECT_LT(offset(), 250LL * 1'000'000);
+  bool warned = false;
+  const v1::StatusReply status = province_->GetStatus();
+  for (const auto& w : status.warnings()) {
+    warned |= w.find("clock of vn/quang-ngai/binh-son is 2") != std::string::npos && w.find("ahead") != std::string::npos;
+  }
+  EXPECT_TRUE(warned) << status.DebugString();
+}
+
 // Issue 11 item 1: a commune whose disk is lost starts on an empty store. It
 // makes no act until its province has returned the versions it wrote; then
 // it holds its report again, its next id is fresh, and nothing is
