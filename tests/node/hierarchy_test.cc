@@ -31,6 +31,24 @@ class HierarchyTest : public ::testing::Test {
     return steersync::testing::StartInProcessNode(dir_, id, parent_address);
   }
 
+  static int64_t NowMicros() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // Restarts the commune (same store) on `clock`, which must outlive it.
+  std::unique_ptr<Node> RestartCommuneWithClock(const sync::Clock& clock) {
+    commune_.reset();
+    auto n = steersync::testing::InProcessNodeOptions(dir_, kCommune,
+                                                      "127.0.0.1:" + std::to_string(province_->sync_port()));
+    n.runtime.clock = &clock;
+    auto commune = Node::Create(std::move(n.options), n.runtime);
+    EXPECT_THAT(commune, IsOk());
+    if (!commune.ok()) return nullptr;
+    EXPECT_THAT((*commune)->Start(), IsOk());
+    return std::move(*commune);
+  }
+
   void SetUp() override {
     province_ = StartNode(kProvince, "");
     commune_ = StartNode(kCommune, "127.0.0.1:" + std::to_string(province_->sync_port()));
@@ -324,24 +342,16 @@ TEST_F(HierarchyTest, E6_ReplacementIsInForceWhateverTheArrivalOrder) {
 // commune lists the refusal as returned, with the reason, in its own
 // quarantine list, and the province holds nothing of it.
 TEST_F(HierarchyTest, RefusedVersionIsReportedBackToItsWriter) {
-  commune_.reset();
-  steersync::testing::ManualClock ahead(std::chrono::duration_cast<std::chrono::microseconds>(
-                                            std::chrono::system_clock::now().time_since_epoch())
-                                            .count() +
-                                        3LL * 86'400'000'000);
-  auto n = steersync::testing::InProcessNodeOptions(dir_, kCommune,
-                                                    "127.0.0.1:" + std::to_string(province_->sync_port()));
-  n.runtime.clock = &ahead;
-  auto commune = Node::Create(std::move(n.options), n.runtime);
-  ASSERT_THAT(commune, IsOk());
-  ASSERT_THAT((*commune)->Start(), IsOk());
+  steersync::testing::ManualClock ahead(NowMicros() + 3LL * 86'400'000'000);
+  auto commune = RestartCommuneWithClock(ahead);
+  ASSERT_NE(commune, nullptr);
   v1::SubmitReportRequest report;
   report.set_period("2026-Q4");
   report.set_title("Báo cáo quý IV");
-  auto id = (*commune)->SubmitReport(report);
+  auto id = commune->SubmitReport(report);
   ASSERT_THAT(id, IsOk());
   auto returned = [&] {
-    auto q = (*commune)->ListQuarantine();
+    auto q = commune->ListQuarantine();
     for (const auto& e : q->entries()) {
       if (e.record_id() == *id && e.returned_by() == kProvince) return e.reason_code();
     }
@@ -356,17 +366,9 @@ TEST_F(HierarchyTest, RefusedVersionIsReportedBackToItsWriter) {
 // default 300 s bound) is still admitted, and the province shows how far
 // apart the clocks are: in peers, in a status warning, in /metrics.
 TEST_F(HierarchyTest, TheProvinceShowsAChildsClockOffset) {
-  commune_.reset();
-  steersync::testing::ManualClock ahead(std::chrono::duration_cast<std::chrono::microseconds>(
-                                            std::chrono::system_clock::now().time_since_epoch())
-                                            .count() +
-                                        240LL * 1'000'000);
-  auto n = steersync::testing::InProcessNodeOptions(dir_, kCommune,
-                                                    "127.0.0.1:" + std::to_string(province_->sync_port()));
-  n.runtime.clock = &ahead;
-  auto commune = Node::Create(std::move(n.options), n.runtime);
-  ASSERT_THAT(commune, IsOk());
-  ASSERT_THAT((*commune)->Start(), IsOk());
+  steersync::testing::ManualClock ahead(NowMicros() + 240LL * 1'000'000);
+  auto commune = RestartCommuneWithClock(ahead);
+  ASSERT_NE(commune, nullptr);
   auto offset = [&]() -> int64_t {
     const v1::PeersReply peers = province_->ListPeers();
     for (const auto& p : peers.peers()) {
