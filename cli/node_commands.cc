@@ -1,6 +1,9 @@
 // steerctl commands about the node itself: status, peers, quarantine list,
 // revocation publish, conflicts, why, backup.
 #include <cstdio>
+#include <thread>
+#include <ctime>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -32,6 +35,7 @@ void PrintStatus(const v1::StatusReply& r) {
       {"refused peers", std::to_string(r.refused_handshakes()) +
                             (r.last_refusal().empty() ? "" : " (last: " + r.last_refusal() + ")")},
       {"revoked certs", std::to_string(r.revoked_certificates())},
+      {"recovering", r.recovering().empty() ? "no" : "yes"},
   });
   for (const auto& w : r.warnings()) std::cout << "WARNING: " << sync::Printable(w, 1000) << "\n";
 }
@@ -42,6 +46,27 @@ absl::Status RunStatus(AdminClient& admin, bool as_json) {
   if (as_json) return PrintMessageJson(reply);
   PrintStatus(reply);
   return absl::OkStatus();
+}
+
+// `status --watch`: the status every `seconds`, until interrupted (Ctrl-C)
+// or the node stops answering; with --json one document per line.
+absl::Status RunStatusWatch(int seconds, AdminClient& admin, bool as_json) {
+  for (;;) {
+    SYNC_ASSIGN_OR_RETURN(const v1::StatusReply reply,
+                          admin.Call(&v1::Admin::Stub::GetStatus, v1::StatusRequest()));
+    if (as_json) {
+      SYNC_ASSIGN_OR_RETURN(json doc, MessageToJson(reply));
+      std::cout << doc.dump() << std::endl;
+    } else {
+      const std::time_t now = std::time(nullptr);
+      char stamp[32];
+      std::strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", std::localtime(&now));
+      std::cout << "--- " << stamp << " (every " << seconds << " s; Ctrl-C to stop)\n";
+      PrintStatus(reply);
+      std::cout << std::flush;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -195,7 +220,19 @@ void AddBackupCommand(CLI::App& app, Action& action) {
 
 void AddStatusCommand(CLI::App& app, Action& action) {
   CLI::App* cmd = app.add_subcommand("status", "Show this node's sync status");
-  cmd->callback([&action] { action = RunStatus; });
+  auto watch = std::make_shared<int>(0);
+  cmd->add_option("--watch", *watch, "Print it again every SECONDS (default 2) until Ctrl-C")
+      ->expected(0, 1)
+      ->default_str("2")
+      ->check(CLI::Range(1, 3600));
+  cmd->callback([cmd, watch, &action] {
+    if (cmd->count("--watch") == 0) {
+      action = RunStatus;
+      return;
+    }
+    const int seconds = *watch > 0 ? *watch : 2;
+    action = [seconds](AdminClient& admin, bool as_json) { return RunStatusWatch(seconds, admin, as_json); };
+  });
 }
 
 void AddPeersCommand(CLI::App& app, Action& action) {
