@@ -67,7 +67,11 @@ NodeMetrics::NodeMetrics(const Node& node)
       clock_offset_(prometheus::BuildGauge()
                         .Name("steersync_peer_clock_offset_seconds")
                         .Help("The peer's clock minus this node's, at the peer's last Hello")
-                        .Register(*registry_)) {}
+                        .Register(*registry_)),
+      storage_failures_(prometheus::BuildCounter()
+                            .Name("steersync_store_write_failures_total")
+                            .Help("Writes the store refused for lack of room (map full, disk full)")
+                            .Register(*registry_)) {}
 
 void NodeMetrics::Refresh() const {
   const Node::Health health = node_.GetHealth();
@@ -76,6 +80,7 @@ void NodeMetrics::Refresh() const {
   CountUpTo(refused_.Add({}), static_cast<double>(health.refused_handshakes));
   revoked_.Add({}).Set(static_cast<double>(health.revoked_certificates));
   cert_warnings_.Add({}).Set(static_cast<double>(health.expiring_certificates));
+  CountUpTo(storage_failures_.Add({}), static_cast<double>(health.storage_failures));
   const v1::PeersReply peers = node_.ListPeers();
   for (const auto& p : peers.peers()) {
     const std::map<std::string, std::string> l{{"peer", p.peer()}, {"relation", p.relation()}};

@@ -50,6 +50,7 @@ class NodeMetrics : public prometheus::Collectable {
   prometheus::Family<prometheus::Counter>& protocol_errors_;
   prometheus::Family<prometheus::Gauge>& quarantined_;
   prometheus::Family<prometheus::Gauge>& clock_offset_;
+  prometheus::Family<prometheus::Counter>& storage_failures_;
 };
 
 // Serves `node`'s metrics on `address` (host:port; port 0 picks one).

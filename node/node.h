@@ -136,6 +136,7 @@ class Node {
     uint64_t refused_handshakes = 0;
     uint64_t revoked_certificates = 0;
     uint64_t expiring_certificates = 0;  // own, parent's, children's, within 30 days
+    uint64_t storage_failures = 0;       // writes refused for lack of room (map or disk full)
   };
   Health GetHealth() const;
 

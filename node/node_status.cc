@@ -52,6 +52,7 @@ Node::Health Node::GetHealth() const {
   h.refused_handshakes = RefusedHandshakes(nullptr);
   h.revoked_certificates = revocations_.size();
   h.expiring_certificates = CertificateWarnings().size();
+  h.storage_failures = writer_->storage_failures().count;
   return h;
 }
 
@@ -73,6 +74,13 @@ v1::StatusReply Node::GetStatus() const {
   reply.set_recovering(recovery_.Describe());
   if (!reply.recovering().empty()) reply.add_warnings(reply.recovering());
   for (std::string& w : CertificateWarnings()) reply.add_warnings(std::move(w));
+  // The store refusing writes for lack of room: named, with a remedy.
+  if (const GroupCommitWriter::StorageFailures f = writer_->storage_failures();
+      f.count > 0 && absl::Now() - f.last_at < absl::Minutes(10)) {
+    reply.add_warnings("store: " + std::to_string(f.count) + " write(s) refused for lack of room, the last " +
+                       std::to_string(absl::ToInt64Seconds(absl::Now() - f.last_at)) + " s ago: " +
+                       std::string(f.last.message()));
+  }
   // A neighbour whose clock is far from ours: past half the skew bound its
   // versions risk CLOCK_AHEAD (or ours at it).
   const int64_t bound = options_.max_clock_skew_seconds * 1'000'000;

@@ -31,8 +31,15 @@ absl::Status MdbToStatus(int rc, std::string_view what) {
   std::string msg = std::string(what) + ": " + mdb_strerror(rc);
   switch (rc) {
     case MDB_NOTFOUND: return absl::NotFoundError(msg);
-    case MDB_MAP_FULL: return absl::ResourceExhaustedError(msg + " (raise the map size)");
-    case ENOSPC: return absl::ResourceExhaustedError(msg);
+    case MDB_MAP_FULL:
+      return absl::ResourceExhaustedError(msg + ": the store's map is full (raise [node] map_size_mb)");
+    case ENOSPC: return absl::ResourceExhaustedError(msg + ": the disk is full");
+    case EIO:
+      // What a commit reports when the disk filled up under it.
+      if (what.rfind("mdb_txn_commit", 0) == 0) {
+        return absl::ResourceExhaustedError(msg + ": writing failed (is the disk full?)");
+      }
+      return absl::InternalError(msg);
     case EACCES: return absl::PermissionDeniedError(msg);
     case ENOENT: return absl::NotFoundError(msg);
     case MDB_CORRUPTED:

@@ -68,6 +68,19 @@ void GroupCommitWriter::Run() {
     } else if (observer) {
       observer->RollbackTo(txn_start);
     }
+    {
+      // Named once here for status and metrics: the completions only see
+      // their own job's error.
+      absl::MutexLock lock(&mu_);
+      for (size_t i = 0; i < group.size(); ++i) {
+        const absl::Status& s = status.ok() ? results[i] : status;
+        if (absl::IsResourceExhausted(s)) {
+          ++storage_failures_.count;
+          storage_failures_.last = s;
+          storage_failures_.last_at = absl::Now();
+        }
+      }
+    }
     for (size_t i = 0; i < group.size(); ++i) {
       group[i].second(status.ok() ? results[i] : status);
     }
@@ -75,6 +88,11 @@ void GroupCommitWriter::Run() {
       on_commit_(store_.HeadSeq());
     }
   }
+}
+
+GroupCommitWriter::StorageFailures GroupCommitWriter::storage_failures() const {
+  absl::MutexLock lock(&mu_);
+  return storage_failures_;
 }
 
 }  // namespace steersync::node

@@ -13,6 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "node/store/lmdb_store.h"
 
 namespace steersync::node {
@@ -55,6 +56,15 @@ class GroupCommitWriter {
   // Number of transactions committed so far (for metrics and benchmarks).
   uint64_t commits() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Writes the store refused for lack of room (map full, disk full; a job's
+  // or a whole transaction's): how many, and the last one.
+  struct StorageFailures {
+    uint64_t count = 0;
+    absl::Status last;
+    absl::Time last_at;
+  };
+  StorageFailures storage_failures() const ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   void Run() ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -67,6 +77,7 @@ class GroupCommitWriter {
   std::deque<std::pair<Job, Completion>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
+  StorageFailures storage_failures_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;  // last: starts after everything above is ready
 };
 

@@ -325,6 +325,35 @@ TEST_F(DocumentsTest, DirectivesAndReportsCanBeReadWholeAndListInNaturalOrder) {
   EXPECT_EQ(province_->ListReports(q4)->reports_size(), 1);
 }
 
+// Issue 11 item 5: a full store is named as such, to the operator who made
+// the act and in `steerctl status`, and nothing written before is lost.
+TEST(StoreFullTest, AMapFullStoreIsNamedAndLosesNothing) {
+  TempDir dir;
+  auto n = steersync::testing::InProcessNodeOptions(dir, kProvince, "");
+  n.options.map_size_mb = 1;
+  auto node = Node::Create(std::move(n.options), n.runtime);
+  ASSERT_THAT(node, IsOk());
+  ASSERT_THAT((*node)->Start(), IsOk());
+  v1::IssueDirectiveRequest big;
+  big.set_title("Phụ lục");
+  big.set_body(std::string(100'000, 'x'));
+  absl::StatusOr<std::string> last;
+  int issued = 0;
+  for (int i = 0; i < 40; ++i) {  // 4 MB of text into a 1 MiB map
+    last = (*node)->IssueDirective(big);
+    if (!last.ok()) break;
+    ++issued;
+  }
+  ASSERT_FALSE(last.ok()) << "the map never filled";
+  EXPECT_EQ(last.status().code(), absl::StatusCode::kResourceExhausted) << last.status();
+  EXPECT_NE(last.status().message().find("map_size_mb"), std::string::npos) << last.status();
+  const v1::StatusReply status = (*node)->GetStatus();
+  bool named = false;
+  for (const auto& w : status.warnings()) named |= w.find("store:") == 0 && w.find("map is full") != std::string::npos;
+  EXPECT_TRUE(named) << status.DebugString();
+  EXPECT_EQ((*node)->ListDirectives()->directives_size(), issued) << "what was written before is all there";
+}
+
 // The national root registers itself at level NATIONAL, not PROVINCE.
 TEST(NationalLevelTest, TheRootIsNational) {
   TempDir dir;
