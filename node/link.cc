@@ -299,7 +299,10 @@ absl::Status Link::ApplyBatch(const LinkContext& ctx, const std::string& peer,
 void Link::OnBatchApplied(PendingApply& batch, absl::Status status) {
   if (batch.skipped) return;  // the peer resends from our checkpoint
   if (!status.ok()) {
-    Fail(absl::UnavailableError("applying a batch failed: " + status.ToString()));
+    // Lack of room keeps its code, so both ends back off (ParentLink::Run).
+    Fail(absl::Status(absl::IsResourceExhausted(status) ? absl::StatusCode::kResourceExhausted
+                                                        : absl::StatusCode::kUnavailable,
+                      "applying a batch failed: " + status.ToString()));
     return;
   }
   {

@@ -19,6 +19,7 @@ class ParentLink::Stream : public grpc::ClientBidiReactor<v1::SyncMessage, v1::S
     link_->Attach([this] { Pump(); },
                   [this](absl::Status s) {
                     spdlog::warn("parent link: {}", s.ToString());
+                    if (absl::IsResourceExhausted(s)) out_of_room_ = true;
                     context_.TryCancel();
                   });
     stub.async()->Link(&context_, this);
@@ -90,6 +91,8 @@ class ParentLink::Stream : public grpc::ClientBidiReactor<v1::SyncMessage, v1::S
 
   void Cancel() { context_.TryCancel(); }
   bool verified() const { return verified_; }
+  // The stream ended because this node's store had no room for what came.
+  bool out_of_room() const { return out_of_room_; }
 
  private:
   void Pump() ABSL_LOCKS_EXCLUDED(mu_) {
@@ -108,6 +111,7 @@ class ParentLink::Stream : public grpc::ClientBidiReactor<v1::SyncMessage, v1::S
   v1::SyncMessage in_;
   v1::SyncMessage out_;
   std::atomic<bool> verified_{false};
+  std::atomic<bool> out_of_room_{false};
   absl::Mutex mu_;
   absl::CondVar done_cv_;  // signalled when done_ is set
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -176,7 +180,16 @@ void ParentLink::Run() {
       current_ = nullptr;
       if (stopping_) return;
     }
-    if (was_verified) delay_ms = static_cast<double>(backoff_.initial_ms);
+    // A store without room (ours, or the parent's: RESOURCE_EXHAUSTED) will
+    // not have any on an immediate retry: wait the longest, and do not resend
+    // the same batches in a storm.
+    const bool out_of_room =
+        stream->out_of_room() || status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
+    if (out_of_room) {
+      delay_ms = static_cast<double>(backoff_.max_ms);
+    } else if (was_verified) {
+      delay_ms = static_cast<double>(backoff_.initial_ms);
+    }
     std::uniform_real_distribution<double> jitter(1.0 - backoff_.jitter, 1.0);
     const auto wait = std::chrono::milliseconds(static_cast<int64_t>(delay_ms * jitter(rng)));
     spdlog::warn("parent link to {} ({}) ended: {} {}; retrying in {} ms", parent_id_, address_,
