@@ -236,10 +236,7 @@ void AddDirectiveCommands(CLI::App& app, Action& action) {
   list->add_option("--status", *filter->mutable_status(), "Only directives in this status")
       ->check(CLI::IsMember({"EFFECTIVE", "SUPERSEDED", "AMENDED", "CORRECTED", "RECALLED"}));
   list->add_option("--since", *filter->mutable_since(), "Only directives issued on or after YYYY-MM-DD");
-  list->add_option("--limit", [filter](const CLI::results_t& r) {
-        filter->set_limit(static_cast<uint32_t>(std::stoul(r[0])));
-        return true;
-      }, "At most N, the newest")
+  list->add_option_function<uint32_t>("--limit", [filter](const uint32_t& n) { filter->set_limit(n); }, "At most N: the last in id order (for one unit's records, its newest)")
       ->check(CLI::Range(1, 1000000));
   list->callback([filter, &action] {
     action = [filter](AdminClient& admin, bool as_json) { return RunDirectiveList(*filter, admin, as_json); };

@@ -65,6 +65,8 @@ absl::Status RunStatusWatch(int seconds, AdminClient& admin, bool as_json) {
       PrintStatus(reply);
       std::cout << std::flush;
     }
+    // The interval an operator asked for between two looks, not a wait for
+    // a state (steerctl is the one waiting here, on purpose).
     std::this_thread::sleep_for(std::chrono::seconds(seconds));
   }
 }
@@ -245,15 +247,9 @@ void AddQuarantineCommands(CLI::App& app, Action& action) {
   cmd->require_subcommand(1);
   CLI::App* list = cmd->add_subcommand("list", "List quarantined records, newest first, a page at a time");
   auto page = std::make_shared<v1::ListQuarantineRequest>();
-  list->add_option("--limit", [page](const CLI::results_t& r) {
-        page->set_limit(static_cast<uint32_t>(std::stoul(r[0])));
-        return true;
-      }, "Entries per page (default 100, at most 1000)")
+  list->add_option_function<uint32_t>("--limit", [page](const uint32_t& n) { page->set_limit(n); }, "Entries per page (default 100, at most 1000)")
       ->check(CLI::Range(1, 1000));
-  list->add_option("--offset", [page](const CLI::results_t& r) {
-        page->set_offset(static_cast<uint32_t>(std::stoul(r[0])));
-        return true;
-      }, "Entries to skip")
+  list->add_option_function<uint32_t>("--offset", [page](const uint32_t& n) { page->set_offset(n); }, "Entries to skip")
       ->check(CLI::NonNegativeNumber);
   list->callback([page, &action] {
     action = [page](AdminClient& admin, bool as_json) { return RunQuarantineList(*page, admin, as_json); };

@@ -158,10 +158,7 @@ void AddReportCommands(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"SUBMITTED", "RECEIVED", "ACCEPTED", "RETURNED", "WITHDRAWN", "SUPERSEDED"}));
   list->add_option("--from", *filter->mutable_from(), "Only reports from this unit");
   list->add_option("--period", *filter->mutable_period(), "Only reports for this period, e.g. 2026-Q4");
-  list->add_option("--limit", [filter](const CLI::results_t& r) {
-        filter->set_limit(static_cast<uint32_t>(std::stoul(r[0])));
-        return true;
-      }, "At most N, the newest")
+  list->add_option_function<uint32_t>("--limit", [filter](const uint32_t& n) { filter->set_limit(n); }, "At most N: the last in id order (for one unit's records, its newest)")
       ->check(CLI::Range(1, 1000000));
   list->callback([filter, &action] {
     action = [filter](AdminClient& admin, bool as_json) { return RunReportList(*filter, admin, as_json); };
