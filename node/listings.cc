@@ -47,7 +47,7 @@ struct NaturalLess {
   }
 };
 
-// Keeps the last `limit` items (the newest in id order); 0 keeps all.
+// Keeps the last `limit` items in id order (one unit's newest); 0 keeps all.
 template <typename Repeated>
 void KeepNewest(Repeated& items, uint32_t limit) {
   if (limit != 0 && items.size() > static_cast<int>(limit)) items.DeleteSubrange(0, items.size() - static_cast<int>(limit));

@@ -39,6 +39,7 @@
 #include "node/identity.h"
 #include "node/node.h"
 #include "node/store/lmdb_store.h"
+#include "node/system_clock.h"
 #include "node/tls.h"
 #include "steersync/version.h"
 #include "sync/session.h"
@@ -103,9 +104,8 @@ absl::Status CheckTls(const NodeOptions& options, std::vector<std::string>* warn
   steersync::v1::RecordBody body;
   body.set_id(options.id + "/check-config");
   body.mutable_version()->set_writer(options.id);
-  body.mutable_version()->mutable_hlc()->set_wall_micros(static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(
-          std::chrono::system_clock::now().time_since_epoch()).count()));
+  body.mutable_version()->mutable_hlc()->set_wall_micros(
+      static_cast<uint64_t>(steersync::node::SystemClock().NowMicros()));
   steersync::v1::Record probe;
   probe.set_body(body.SerializeAsString());
   if (auto s = (*signer)->Sign(probe); !s.ok()) {
@@ -120,7 +120,7 @@ absl::Status CheckTls(const NodeOptions& options, std::vector<std::string>* warn
   auto cert_pem = n::ReadFileToString(options.tls.cert);
   if (cert_pem.ok()) {
     const int64_t not_after = n::Verifier::NotAfter(*cert_pem);
-    const int64_t now = std::time(nullptr);
+    const int64_t now = steersync::node::SystemClock().NowMicros() / 1'000'000;
     if (not_after != 0 && not_after - now < kExpiryWarningSeconds) {
       warnings->push_back("tls.cert " + options.tls.cert + " expires on " + UtcDate(not_after) + " (in " +
                           std::to_string((not_after - now) / 86'400) +

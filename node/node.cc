@@ -88,6 +88,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   node->txn_observer_ = std::make_unique<RosterFollowsTxns>(node->admission_);
   GroupCommitWriter::Options writer_options;
   writer_options.observer = node->txn_observer_.get();
+  writer_options.clock = node->clock_;
   node->writer_ = std::make_unique<GroupCommitWriter>(*node->store_, writer_options,
                                                       [raw](uint64_t) { raw->OnCommit(); });
   node->link_context_.writer = node->writer_.get();
@@ -306,19 +307,18 @@ int Node::metrics_port() const { return metrics_server_ ? metrics_server_->port(
 
 void Node::OnCommit() {
   {
+    // Releasing head_mu_ re-evaluates WaitForHead's condition.
     absl::MutexLock lock(&head_mu_);
   }
-  head_cv_.SignalAll();
   for (const auto& link : registry_.Live()) link->OnLocalAppend();
 }
 
 bool Node::WaitForHead(uint64_t seq, std::chrono::milliseconds timeout) const {
-  const absl::Time deadline = absl::Now() + absl::FromChrono(timeout);
+  // Re-evaluated each time head_mu_ is released (OnCommit takes it after
+  // every commit); a relative timeout, so no clock is read here.
+  auto reached = [this, seq] { return store_->HeadSeq() >= seq; };
   absl::MutexLock lock(&head_mu_);
-  while (store_->HeadSeq() < seq) {
-    if (head_cv_.WaitWithDeadline(&head_mu_, deadline)) return store_->HeadSeq() >= seq;  // timed out
-  }
-  return true;
+  return head_mu_.AwaitWithTimeout(absl::Condition(&reached), absl::FromChrono(timeout));
 }
 
 }  // namespace steersync::node

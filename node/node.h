@@ -207,10 +207,10 @@ class Node {
   int sync_port_ = 0;
   bool stopped_ = false;
 
-  // Guards no member: the store's head sequence is read under it so that
-  // WaitForHead() cannot miss the signal OnCommit() sends after every commit.
+  // Guards no member: WaitForHead() awaits the head sequence on it, and
+  // OnCommit() takes and releases it after every commit, which re-evaluates
+  // that wait's condition (absl::Mutex), so no commit is missed.
   mutable absl::Mutex head_mu_;
-  mutable absl::CondVar head_cv_;  // signalled after every commit
 };
 
 using domain::LegalDate;

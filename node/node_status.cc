@@ -11,16 +11,16 @@ namespace steersync::node {
 uint64_t Node::RefusedHandshakes(std::string* last_refusal) const {
   uint64_t refused = refused_streams();
   // The newest refusal of any side; each names the side that refused.
-  absl::Time last_at = absl::InfinitePast();
-  std::string last = sync_service_ ? sync_service_->last_refusal(&last_at) : "";
+  uint64_t last_order = 0;
+  std::string last = sync_service_ ? sync_service_->last_refusal(&last_order) : "";
   for (const auto& check : {server_check_, client_check_, admin_check_}) {
     if (!check) continue;
     refused += check->refused();
-    absl::Time at;
-    std::string why = check->last_refusal(&at);
-    if (!why.empty() && at >= last_at) {
+    uint64_t order = 0;
+    std::string why = check->last_refusal(&order);
+    if (!why.empty() && order >= last_order) {
       last = std::move(why);
-      last_at = at;
+      last_order = order;
     }
   }
   if (last_refusal != nullptr) *last_refusal = std::move(last);
@@ -75,11 +75,12 @@ v1::StatusReply Node::GetStatus() const {
   if (!reply.recovering().empty()) reply.add_warnings(reply.recovering());
   for (std::string& w : CertificateWarnings()) reply.add_warnings(std::move(w));
   // The store refusing writes for lack of room: named, with a remedy.
-  if (const GroupCommitWriter::StorageFailures f = writer_->storage_failures();
-      f.count > 0 && absl::Now() - f.last_at < absl::Minutes(10)) {
-    reply.add_warnings("store: " + std::to_string(f.count) + " write(s) refused for lack of room, the last " +
-                       std::to_string(absl::ToInt64Seconds(absl::Now() - f.last_at)) + " s ago: " +
-                       std::string(f.last.message()));
+  if (const GroupCommitWriter::StorageFailures f = writer_->storage_failures(); f.count > 0) {
+    const int64_t ago_s = (clock_->NowMicros() - f.last_at_micros) / 1'000'000;
+    if (ago_s < 600) {
+      reply.add_warnings("store: " + std::to_string(f.count) + " write(s) refused for lack of room, the last " +
+                         std::to_string(ago_s) + " s ago: " + std::string(f.last.message()));
+    }
   }
   // A neighbour whose clock is far from ours: past half the skew bound its
   // versions risk CLOCK_AHEAD (or ours at it).

@@ -81,9 +81,14 @@ PeerCheck::PeerCheck(std::string ca_pem, const RevocationSet* revoked,
   ERR_clear_error();
 }
 
-std::string PeerCheck::last_refusal(absl::Time* at) const {
+uint64_t NextRefusalOrder() {
+  static std::atomic<uint64_t> next{0};
+  return ++next;
+}
+
+std::string PeerCheck::last_refusal(uint64_t* order) const {
   absl::MutexLock lock(&mu_);
-  if (at != nullptr) *at = last_refusal_at_;
+  if (order != nullptr) *order = last_refusal_order_;
   return last_refusal_;
 }
 
@@ -94,7 +99,7 @@ grpc::Status PeerCheck::Refuse(std::string why) {
     // Named by the side that refused: a node has up to three (the sync
     // listener, the admin TCP listener, the dialler to its parent).
     last_refusal_ = side_ + ": " + why;
-    last_refusal_at_ = absl::Now();
+    last_refusal_order_ = NextRefusalOrder();
   }
   // Counted after the reason is recorded: whoever sees the count sees why.
   ++refused_;

@@ -39,6 +39,10 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
 // Decides, after each TLS handshake, whether the peer may connect.
 // Thread safety: thread-safe; shared by every handshake of one side.
+// Refusals of every side of this process in the order they happened (1, 2,
+// ...), so the newest can be told without reading a clock.
+uint64_t NextRefusalOrder();
+
 class PeerCheck {
  public:
   // `accept(node_id)` says whether this side talks to that node (a child on
@@ -56,8 +60,8 @@ class PeerCheck {
 
   uint64_t refused() const { return refused_.load(); }
   // "<side>: <why>" of the newest refusal ("" if none); `at` (may be null)
-  // receives when it happened (InfinitePast if never).
-  std::string last_refusal(absl::Time* at = nullptr) const ABSL_LOCKS_EXCLUDED(mu_);
+  // receives its place in NextRefusalOrder() (0 if never).
+  std::string last_refusal(uint64_t* order = nullptr) const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   grpc::Status Refuse(std::string why) ABSL_LOCKS_EXCLUDED(mu_);
@@ -70,7 +74,7 @@ class PeerCheck {
   std::atomic<uint64_t> refused_{0};
   mutable absl::Mutex mu_;
   std::string last_refusal_ ABSL_GUARDED_BY(mu_);
-  absl::Time last_refusal_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  uint64_t last_refusal_order_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 struct TlsOptions {

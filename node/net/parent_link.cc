@@ -140,7 +140,7 @@ void ParentLink::Stop() {
     stopping_ = true;
     if (current_ != nullptr) current_->Cancel();
   }
-  cv_.SignalAll();
+  // (Run's wait re-evaluates stopping_ when mu_ is released.)
   if (thread_.joinable()) thread_.join();
 }
 
@@ -196,12 +196,9 @@ void ParentLink::Run() {
                  static_cast<int>(status.error_code()), status.error_message(), wait.count());
     delay_ms = std::min(delay_ms * backoff_.multiplier, static_cast<double>(backoff_.max_ms));
     absl::MutexLock lock(&mu_);
-    // Waits for the backoff or for Stop(); not a test sleep.
-    const absl::Time deadline = absl::Now() + absl::FromChrono(wait);
-    while (!stopping_) {
-      if (cv_.WaitWithDeadline(&mu_, deadline)) break;  // timed out
-    }
-    if (stopping_) return;
+    // Waits for the backoff or for Stop(); not a test sleep. A relative
+    // timeout: no clock is read here.
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::FromChrono(wait))) return;
   }
 }
 

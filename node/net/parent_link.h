@@ -56,7 +56,6 @@ class ParentLink {
   const BackoffOptions backoff_;
 
   mutable absl::Mutex mu_;
-  absl::CondVar cv_;  // signalled when stopping_ is set
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   Stream* current_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::thread thread_;

@@ -32,7 +32,7 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
       {
         absl::MutexLock lock(&service_.mu_);
         service_.last_refusal_ = self + " (serving children, per stream): " + refusal;
-        service_.last_refusal_at_ = absl::Now();
+        service_.last_refusal_order_ = NextRefusalOrder();
       }
       ++service_.refused_;  // after the reason: whoever sees the count sees why
       spdlog::warn("refused sync stream from {}: {}", ctx->peer(), refusal);
@@ -141,9 +141,9 @@ grpc::ServerBidiReactor<v1::SyncMessage, v1::SyncMessage>* SyncService::Link(
   return new SyncServerReactor(*this, context);
 }
 
-std::string SyncService::last_refusal(absl::Time* at) const {
+std::string SyncService::last_refusal(uint64_t* order) const {
   absl::MutexLock lock(&mu_);
-  if (at != nullptr) *at = last_refusal_at_;
+  if (order != nullptr) *order = last_refusal_order_;
   return last_refusal_;
 }
 

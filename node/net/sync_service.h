@@ -32,8 +32,8 @@ class SyncService final : public v1::Sync::CallbackService {
   // Streams refused because the peer is not a child (or has no identity).
   uint64_t refused() const { return refused_.load(); }
   // "<self> (serving children, per stream): <why>" of the newest refusal;
-  // `at` (may be null) receives when (InfinitePast if never).
-  std::string last_refusal(absl::Time* at = nullptr) const ABSL_LOCKS_EXCLUDED(mu_);
+  // `order` (may be null) receives its NextRefusalOrder() (0 if never).
+  std::string last_refusal(uint64_t* order = nullptr) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Blocks until every stream reactor has finished (after server Shutdown).
   void WaitForStreams() ABSL_LOCKS_EXCLUDED(mu_);
@@ -47,7 +47,7 @@ class SyncService final : public v1::Sync::CallbackService {
   absl::CondVar cv_;  // signalled when active_ drops
   int active_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_refusal_ ABSL_GUARDED_BY(mu_);
-  absl::Time last_refusal_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  uint64_t last_refusal_order_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace steersync::node

@@ -77,7 +77,7 @@ void GroupCommitWriter::Run() {
         if (absl::IsResourceExhausted(s)) {
           ++storage_failures_.count;
           storage_failures_.last = s;
-          storage_failures_.last_at = absl::Now();
+          storage_failures_.last_at_micros = options_.clock ? options_.clock->NowMicros() : 0;
         }
       }
     }

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "node/store/lmdb_store.h"
+#include "sync/clock.h"
 
 namespace steersync::node {
 
@@ -43,6 +44,8 @@ class GroupCommitWriter {
     size_t max_jobs_per_txn = 256;
     // May be null; must outlive the writer.
     TxnObserver* observer = nullptr;
+    // Stamps storage failures; may be null (then unstamped). Must outlive it.
+    const sync::Clock* clock = nullptr;
   };
 
   // `store` must outlive the writer. `on_commit` runs after each successful
@@ -61,7 +64,7 @@ class GroupCommitWriter {
   struct StorageFailures {
     uint64_t count = 0;
     absl::Status last;
-    absl::Time last_at;
+    int64_t last_at_micros = 0;  // on Options::clock
   };
   StorageFailures storage_failures() const ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -7,6 +7,7 @@
 
 #include "node/explain.h"
 #include "node/node.h"
+#include "node/system_clock.h"
 #include "sync/apply.h"
 #include "sync/merge.h"
 #include "sync/node_path.h"
@@ -31,10 +32,8 @@ class HierarchyTest : public ::testing::Test {
     return steersync::testing::StartInProcessNode(dir_, id, parent_address);
   }
 
-  static int64_t NowMicros() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
+  // The province runs on the system clock: a commune's clock is set ahead of it.
+  static int64_t NowMicros() { return SystemClock().NowMicros(); }
 
   // Restarts the commune (same store) on `clock`, which must outlive it.
   std::unique_ptr<Node> RestartCommuneWithClock(const sync::Clock& clock) {
