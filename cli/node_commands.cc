@@ -76,7 +76,7 @@ absl::Status RunStatusWatch(int seconds, AdminClient& admin, bool as_json) {
 
 void PrintPeers(const v1::PeersReply& r) {
   Table table({"PEER", "RELATION", "CONNECTED", "LAST-CONTACT", "SENT", "RECEIVED", "BEHIND",
-               "REJECTED", "PROTOCOL-ERRORS", "CLOCK-OFFSET"});
+               "REJECTED", "QUARANTINED", "PROTOCOL-ERRORS", "CLOCK-OFFSET"});
   for (const v1::PeerInfo& p : r.peers()) {
     char offset[32];
     std::snprintf(offset, sizeof(offset), "%+.1f s", static_cast<double>(p.clock_offset_micros()) / 1e6);
@@ -84,6 +84,10 @@ void PrintPeers(const v1::PeersReply& r) {
                   MicrosToText(p.last_contact_micros()), std::to_string(p.records_sent()),
                   std::to_string(p.records_received()), std::to_string(p.behind()),
                   std::to_string(p.rejected()),
+                  std::to_string(p.quarantined()) +
+                      (p.quarantine_evicted() == 0
+                           ? ""
+                           : " (" + std::to_string(p.quarantine_evicted()) + " evicted)"),
                   std::to_string(p.protocol_errors() + p.bad_notices()), offset});
   }
   table.Print(std::cout);

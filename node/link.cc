@@ -5,6 +5,7 @@
 #include <future>
 #include <map>
 #include <optional>
+#include <utility>
 
 #include "sync/meta_keys.h"
 #include "sync/node_path.h"
@@ -25,18 +26,60 @@ Link::Link(const LinkContext& context, std::string peer_id, Relation relation,
         o.peer_id = peer_id_;
         return o;
       }(), *context.store),
-      tokens_(context.limits.burst) {}
+      tokens_(context.limits.burst),
+      log_budget_(context.limits.log_lines_per_second, context.limits.log_burst) {}
 
-void Link::Attach(std::function<void()> wake, std::function<void(absl::Status)> close) {
+void Link::Attach(std::function<void()> wake, std::function<void(absl::Status)> close,
+                  std::function<void()> read) {
+  {
+    absl::MutexLock lock(&read_mu_);
+    read_ = std::move(read);
+  }
   absl::MutexLock lock(&wake_mu_);
   wake_ = std::move(wake);
   close_ = std::move(close);
 }
 
 void Link::Detach() {
+  {
+    absl::MutexLock lock(&read_mu_);
+    read_ = nullptr;
+  }
   absl::MutexLock lock(&wake_mu_);
   wake_ = nullptr;
   close_ = nullptr;
+}
+
+bool Link::HasRoomLocked() const {
+  return pending_bytes_ <= context_.limits.max_pending_bytes &&
+         queued_notices_ <= context_.limits.max_queued_notices;
+}
+
+void Link::StartRead() {
+  absl::MutexLock lock(&read_mu_);
+  if (read_) read_();
+}
+
+void Link::ReadNext() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (failed_) return;  // the stream ends; nothing more to read
+    if (!HasRoomLocked()) {
+      read_paused_ = true;
+      ++stats_->read_pauses;
+      return;
+    }
+  }
+  StartRead();
+}
+
+void Link::ResumeIfRoom() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!read_paused_ || failed_ || !HasRoomLocked()) return;
+    read_paused_ = false;
+  }
+  StartRead();
 }
 
 void Link::Wake() {
@@ -90,6 +133,7 @@ void Link::OnMessage(v1::SyncMessage&& message) {
   stats_->last_contact_micros = context_.clock->NowMicros();
   std::optional<v1::Rejection> rejection;
   if (message.has_rejection()) rejection = message.rejection();
+  const size_t frame_bytes = message.ByteSizeLong();
   absl::Status status;
   std::vector<sync::ApplyRequest> requests;
   std::optional<uint64_t> hello_counter;  // set when this message was the peer's Hello
@@ -113,6 +157,7 @@ void Link::OnMessage(v1::SyncMessage&& message) {
       status = session_.OnMessage(std::move(message));
       if (status.ok()) {
         requests = DrainSessionLocked();
+        if (!requests.empty()) pending_bytes_ += frame_bytes;
         stats_->acked_seq = session_.acked_seq();
         if (!hello_seen_ && session_.peer_hello_received()) {
           hello_seen_ = true;
@@ -130,9 +175,10 @@ void Link::OnMessage(v1::SyncMessage&& message) {
   }
   if (rejection.has_value()) RecordReturned(*rejection);
   if (hello_counter.has_value()) CheckPeerHello(*hello_counter);
-  SubmitApplies(std::move(requests));
+  SubmitApplies(std::move(requests), frame_bytes);
   MaybeCompleteRecovery();  // an empty feed is acknowledged without a write
   Wake();
+  ReadNext();
 }
 
 void Link::CheckPeerHello(uint64_t your_counter) {
@@ -208,16 +254,35 @@ void Link::RecordReturned(const v1::Rejection& r) {
   // Within the flood limit only, and bounded: the peer chooses these bytes.
   // The id becomes part of a store key, so it must be one this node could
   // hold; the text is kept printable.
+  // A notice names a version this node sent, so a record it holds: any
+  // other is ignored, which also bounds what notices can store to one per
+  // record held and peer.
+  std::string ignored;
   if (!sync::IsValidRecordId(r.record_id())) {
-    ++stats_->bad_notices;
-    spdlog::warn("link {}: ignored a refusal notice for a malformed record id '{}'", peer_id_,
-                 sync::Printable(r.record_id(), 64));
-    return;
+    ignored = "a malformed record id";
+  } else if (auto held = context_.store->GetRecord(r.record_id()); !held.ok() || !held->has_value()) {
+    ignored = "a record this node does not hold";
   }
   constexpr size_t kMaxField = 512;
   const std::string code = sync::Printable(r.reason_code(), 64);
   const std::string detail = sync::Printable(r.detail(), kMaxField);
-  spdlog::warn("link {}: peer refused record {}: {} ({})", peer_id_, r.record_id(), code, detail);
+  uint64_t suppressed = 0;
+  bool log;
+  {
+    absl::MutexLock lock(&mu_);
+    log = log_budget_.Allow(context_.clock->NowMicros(), &suppressed);
+  }
+  const std::string more =
+      suppressed == 0 ? "" : " (" + std::to_string(suppressed) + " similar lines suppressed)";
+  if (!ignored.empty()) {
+    ++stats_->bad_notices;
+    if (log) {
+      spdlog::warn("link {}: ignored a refusal notice for {} '{}'{}", peer_id_, ignored,
+                   sync::Printable(r.record_id(), 64), more);
+    }
+    return;
+  }
+  if (log) spdlog::warn("link {}: peer refused record {}: {} ({}){}", peer_id_, r.record_id(), code, detail, more);
   // Kept for `steerctl quarantine list`: the origin learns its version was
   // returned, and why (DOMAIN-MODEL.md §5, "a RETURNED notice").
   const std::string key = std::string(kReturnedPrefix) + peer_id_ + "\n" + r.record_id();
@@ -244,10 +309,13 @@ void Link::OnLocalAppend() {
 }
 
 bool Link::TakeNext(v1::SyncMessage* out) {
-  absl::MutexLock lock(&mu_);
-  if (outbox_.empty()) return false;
-  *out = std::move(outbox_.front());
-  outbox_.pop_front();
+  {
+    absl::MutexLock lock(&mu_);
+    if (outbox_.empty()) return false;
+    *out = std::move(outbox_.front());
+    outbox_.pop_front();
+    if (out->has_rejection()) --queued_notices_;  // see ResumeReading()
+  }
   return true;
 }
 
@@ -264,6 +332,7 @@ struct Link::PendingApply {
   sync::AloneVerdicts alone;  // by index in request.records
   sync::ApplyStats result;    // valid once applied
   bool skipped = false;       // not applied: an earlier batch of the stream failed
+  size_t bytes = 0;           // of the frame it came in, in Link::pending_bytes_
 };
 
 void Link::CheckBatch(const LinkContext& ctx, const std::string& peer, PendingApply& batch) {
@@ -297,6 +366,11 @@ absl::Status Link::ApplyBatch(const LinkContext& ctx, const std::string& peer,
 }
 
 void Link::OnBatchApplied(PendingApply& batch, absl::Status status) {
+  {
+    absl::MutexLock lock(&mu_);
+    pending_bytes_ -= batch.bytes;
+  }
+  ResumeIfRoom();
   if (batch.skipped) return;  // the peer resends from our checkpoint
   if (!status.ok()) {
     // Lack of room keeps its code, so both ends back off (ParentLink::Run).
@@ -307,9 +381,14 @@ void Link::OnBatchApplied(PendingApply& batch, absl::Status status) {
   }
   {
     absl::MutexLock lock(&mu_);
+    const int64_t now = context_.clock->NowMicros();
     for (const auto& q : batch.result.rejections) {
-      spdlog::warn("link {}: quarantined record '{}': {} ({})", peer_id_, sync::Printable(q.record_id, 80),
-                   q.reason_code, sync::Printable(q.detail, 300));
+      if (uint64_t suppressed = 0; log_budget_.Allow(now, &suppressed)) {
+        spdlog::warn("link {}: quarantined record '{}': {} ({}){}", peer_id_,
+                     sync::Printable(q.record_id, 80), q.reason_code, sync::Printable(q.detail, 300),
+                     suppressed == 0 ? "" : " (" + std::to_string(suppressed) + " similar lines suppressed)");
+      }
+      ++queued_notices_;
       v1::SyncMessage m;
       m.mutable_rejection()->set_record_id(q.record_id);
       m.mutable_rejection()->set_reason_code(q.reason_code);
@@ -328,11 +407,12 @@ void Link::OnBatchApplied(PendingApply& batch, absl::Status status) {
 }
 
 // Reports newly admitted from a child: their own record or their status.
-void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
+void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests, size_t frame_bytes) {
   for (sync::ApplyRequest& request : requests) {
     stats_->records_received += request.records.size();
     auto batch = std::make_shared<PendingApply>();
     batch->request = std::move(request);
+    batch->bytes = std::exchange(frame_bytes, 0);  // the frame counts once
     const LinkContext& ctx = context_;
     std::weak_ptr<Link> weak = weak_from_this();
     auto check_then_apply = [batch, &ctx, weak, peer = peer_id_, failed = apply_failed_] {

@@ -22,6 +22,7 @@
 #include "node/recovery.h"
 #include "node/store/group_commit_writer.h"
 #include "node/store/lmdb_store.h"
+#include "node/log_budget.h"
 #include "steersync/v1/sync.pb.h"
 #include "sync/clock.h"
 #include "sync/replica.h"
@@ -31,11 +32,23 @@ namespace steersync::node {
 
 enum class Relation { kParent, kChild };
 
-// Bounds on what one peer may send on one stream (flood protection).
+// Bounds on what one peer may send on one stream (flood protection), and on
+// what the stream may cost this node.
 struct InboundLimits {
   // Sustained messages per second and burst size of the token bucket.
   double messages_per_second = 5000;
   double burst = 10000;
+  // The stream reads no further frame while the batches it received and not
+  // yet applied exceed this many bytes, or while more than
+  // max_queued_notices refusal notices wait to be sent to the peer (a peer
+  // that provokes refusals and reads slowly): its memory is bounded, and the
+  // peer is slowed, not dropped.
+  size_t max_pending_bytes = 16 << 20;
+  size_t max_queued_notices = 1024;
+  // Log lines about this peer's refused versions and notices (the rest are
+  // counted, and reported by the next line).
+  double log_lines_per_second = 10;
+  double log_burst = 50;
 };
 
 // Meta-key prefix of the notices peers sent back for versions they refused:
@@ -82,8 +95,12 @@ struct PeerStats {
   std::atomic<int64_t> clock_offset_micros{0};
   // Streams closed for breaking the protocol or flooding.
   std::atomic<uint64_t> protocol_errors{0};
-  // Refusal notices ignored because they named no valid record id.
+  // Refusal notices ignored because they named no valid record id or a
+  // record this node does not hold.
   std::atomic<uint64_t> bad_notices{0};
+  // Times the stream stopped reading because the peer's unapplied batches or
+  // unsent refusal notices reached their bound (InboundLimits).
+  std::atomic<uint64_t> read_pauses{0};
 };
 
 class Link : public std::enable_shared_from_this<Link> {
@@ -95,16 +112,21 @@ class Link : public std::enable_shared_from_this<Link> {
   Relation relation() const { return relation_; }
 
   // Transport hooks. `wake` asks the transport to pull messages with
-  // TakeNext(); `close` ends the stream with a status. Both may be called
-  // from any thread until Detach() returns.
-  void Attach(std::function<void()> wake, std::function<void(absl::Status)> close)
-      ABSL_LOCKS_EXCLUDED(wake_mu_);
+  // TakeNext(); `close` ends the stream with a status; `read` starts the
+  // transport's next read. All may be called from any thread until Detach()
+  // returns. The transport starts the first read (after Start()); the link
+  // starts every later one, at the end of OnMessage() while the stream is
+  // within InboundLimits, else once it is again. At most one read is ever
+  // in flight. `read` must take no lock the transport holds while calling
+  // into the link.
+  void Attach(std::function<void()> wake, std::function<void(absl::Status)> close,
+              std::function<void()> read) ABSL_LOCKS_EXCLUDED(wake_mu_, read_mu_);
   // After this returns, neither hook is called again.
-  void Detach() ABSL_LOCKS_EXCLUDED(wake_mu_);
+  void Detach() ABSL_LOCKS_EXCLUDED(wake_mu_, read_mu_);
 
   // Reads our checkpoint of the peer's log and sends Hello.
   void Start() ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
-  void OnMessage(v1::SyncMessage&& message) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
+  void OnMessage(v1::SyncMessage&& message) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_, read_mu_);
   // Our log grew.
   void OnLocalAppend() ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
   // Ends the stream because the peer broke the protocol; counted once.
@@ -117,6 +139,9 @@ class Link : public std::enable_shared_from_this<Link> {
   void OnReplaced() { Fail(absl::AbortedError("replaced by a newer stream from the same peer")); }
   // Pops the next message to send, if any.
   bool TakeNext(v1::SyncMessage* out) ABSL_LOCKS_EXCLUDED(mu_);
+  // After TakeNext, with no lock of the transport held: reading resumes if it
+  // paused for notices the peer had not taken yet.
+  void ResumeReading() ABSL_LOCKS_EXCLUDED(mu_, read_mu_) { ResumeIfRoom(); }
 
  private:
   // Keeps a peer's refusal of a version we sent, for `steerctl quarantine list`.
@@ -126,7 +151,17 @@ class Link : public std::enable_shared_from_this<Link> {
   std::vector<sync::ApplyRequest> DrainSessionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   struct PendingApply;
   // Hands apply requests to the verify stage, then to the store writer.
-  void SubmitApplies(std::vector<sync::ApplyRequest> requests) ABSL_LOCKS_EXCLUDED(mu_);
+  // `frame_bytes`: the size of the frame they came in, counted against
+  // InboundLimits::max_pending_bytes until they are applied.
+  void SubmitApplies(std::vector<sync::ApplyRequest> requests, size_t frame_bytes)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Within InboundLimits: no more unapplied bytes nor queued notices.
+  bool HasRoomLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a message: starts the next read, or pauses reading until room returns.
+  void ReadNext() ABSL_LOCKS_EXCLUDED(mu_, read_mu_);
+  // After room was freed: starts the paused read, if there is one.
+  void ResumeIfRoom() ABSL_LOCKS_EXCLUDED(mu_, read_mu_);
+  void StartRead() ABSL_LOCKS_EXCLUDED(read_mu_);
   // The stages of one batch (see PendingApply): static, because they run
   // when the link may already be gone.
   static void CheckBatch(const LinkContext& ctx, const std::string& peer, PendingApply& batch);
@@ -139,7 +174,8 @@ class Link : public std::enable_shared_from_this<Link> {
   // Completes recovery once the peer's log up to its Hello is applied.
   void MaybeCompleteRecovery() ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
   // On the writer thread, after the batch's transaction ended.
-  void OnBatchApplied(PendingApply& batch, absl::Status status) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
+  void OnBatchApplied(PendingApply& batch, absl::Status status)
+      ABSL_LOCKS_EXCLUDED(mu_, wake_mu_, read_mu_);
   // Returns true when this call failed the link (false if it already was).
   // A protocol error is counted before the stream is closed, so whoever sees
   // the stream end also sees the count.
@@ -155,12 +191,23 @@ class Link : public std::enable_shared_from_this<Link> {
   std::function<void()> wake_ ABSL_GUARDED_BY(wake_mu_);
   std::function<void(absl::Status)> close_ ABSL_GUARDED_BY(wake_mu_);
 
+  // Guards only the read hook; taken with no other lock of the link held.
+  absl::Mutex read_mu_;
+  std::function<void()> read_ ABSL_GUARDED_BY(read_mu_);
+
   absl::Mutex mu_ ABSL_ACQUIRED_AFTER(wake_mu_);
   sync::Session session_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::SyncMessage> outbox_ ABSL_GUARDED_BY(mu_);
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
   double tokens_ ABSL_GUARDED_BY(mu_);  // flood bucket
   int64_t tokens_at_micros_ ABSL_GUARDED_BY(mu_) = 0;
+  // Bytes of frames whose batches are submitted and not yet applied.
+  size_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // Refusal notices in outbox_.
+  size_t queued_notices_ ABSL_GUARDED_BY(mu_) = 0;
+  // No read is in flight: the next starts when room returns (ResumeIfRoom).
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
+  LogBudget log_budget_ ABSL_GUARDED_BY(mu_);
   uint64_t sent_before_session_ = 0;  // stats_->records_sent at Start()
   bool asked_recovery_ ABSL_GUARDED_BY(mu_) = false;  // our Hello asked for our versions
   bool hello_seen_ ABSL_GUARDED_BY(mu_) = false;

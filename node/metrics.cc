@@ -71,7 +71,23 @@ NodeMetrics::NodeMetrics(const Node& node)
       storage_failures_(prometheus::BuildCounter()
                             .Name("steersync_store_write_failures_total")
                             .Help("Writes the store refused for lack of room (map full, disk full)")
-                            .Register(*registry_)) {}
+                            .Register(*registry_)),
+      bad_notices_(prometheus::BuildCounter()
+                       .Name("steersync_peer_bad_notices_total")
+                       .Help("Refusal notices from the peer ignored (malformed id, or a record not held)")
+                       .Register(*registry_)),
+      read_pauses_(prometheus::BuildCounter()
+                       .Name("steersync_peer_read_pauses_total")
+                       .Help("Times the peer's stream stopped reading at its memory bound")
+                       .Register(*registry_)),
+      peer_quarantined_(prometheus::BuildGauge()
+                            .Name("steersync_peer_quarantined_records")
+                            .Help("Versions from the peer held in the quarantine")
+                            .Register(*registry_)),
+      quarantine_evicted_(prometheus::BuildCounter()
+                              .Name("steersync_peer_quarantine_evicted_total")
+                              .Help("The peer's oldest quarantined versions evicted by its quota")
+                              .Register(*registry_)) {}
 
 void NodeMetrics::Refresh() const {
   const Node::Health health = node_.GetHealth();
@@ -91,6 +107,10 @@ void NodeMetrics::Refresh() const {
     CountUpTo(received_.Add(l), static_cast<double>(p.records_received()));
     CountUpTo(rejected_.Add(l), static_cast<double>(p.rejected()));
     CountUpTo(protocol_errors_.Add(l), static_cast<double>(p.protocol_errors()));
+    CountUpTo(bad_notices_.Add(l), static_cast<double>(p.bad_notices()));
+    CountUpTo(read_pauses_.Add(l), static_cast<double>(p.read_pauses()));
+    peer_quarantined_.Add(l).Set(static_cast<double>(p.quarantined()));
+    CountUpTo(quarantine_evicted_.Add(l), static_cast<double>(p.quarantine_evicted()));
   }
   if (auto by_reason = node_.store().QuarantineByReason(); by_reason.ok()) {
     for (const auto& [reason, n] : *by_reason) quarantined_.Add({{"reason", reason}}).Set(static_cast<double>(n));

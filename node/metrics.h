@@ -51,6 +51,10 @@ class NodeMetrics : public prometheus::Collectable {
   prometheus::Family<prometheus::Gauge>& quarantined_;
   prometheus::Family<prometheus::Gauge>& clock_offset_;
   prometheus::Family<prometheus::Counter>& storage_failures_;
+  prometheus::Family<prometheus::Counter>& bad_notices_;
+  prometheus::Family<prometheus::Counter>& read_pauses_;
+  prometheus::Family<prometheus::Gauge>& peer_quarantined_;
+  prometheus::Family<prometheus::Counter>& quarantine_evicted_;
 };
 
 // Serves `node`'s metrics on `address` (host:port; port 0 picks one).

@@ -76,6 +76,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   lmdb::EnvOptions env;
   env.map_size = static_cast<size_t>(node->options_.map_size_mb) << 20;
   SYNC_ASSIGN_OR_RETURN(node->store_, LmdbStore::Open(node->options_.data_dir, env));
+  node->store_->SetQuarantineQuota(runtime.quarantine_quota);
   SYNC_RETURN_IF_ERROR(node->LoadRosterAndClock());
   SYNC_RETURN_IF_ERROR(node->LoadRevocationLists());
   node->link_context_.self_id = node->options_.id;

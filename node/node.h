@@ -54,8 +54,10 @@ struct NodeRuntimeOptions {
   bool serve_admin = true;
   TlsOptions tls;
   InboundLimits limits;
+  // What the quarantine keeps of one peer's refused versions.
+  LmdbStore::QuarantineQuota quarantine_quota;
   // Largest Sync message accepted; larger frames end the stream.
-  int max_message_bytes = 64 << 20;
+  int max_message_bytes = sync::kMaxSyncFrameBytes;
   // Recover this node's own versions from its neighbours before any act
   // (`steersyncd --recover`, after restoring a backup). A node with a parent
   // starting on an empty store recovers anyway (node/recovery.h).

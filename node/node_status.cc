@@ -101,6 +101,7 @@ v1::StatusReply Node::GetStatus() const {
 v1::PeersReply Node::ListPeers() const {
   v1::PeersReply reply;
   const uint64_t head = store_->HeadSeq();
+  const auto quarantine = store_->QuarantineByPeer();
   for (const auto& p : registry_.Peers()) {
     v1::PeerInfo* info = reply.add_peers();
     info->set_peer(p.peer);
@@ -117,6 +118,13 @@ v1::PeersReply Node::ListPeers() const {
     info->set_clock_offset_micros(p.stats->clock_offset_micros.load());
     info->set_protocol_errors(p.stats->protocol_errors.load());
     info->set_bad_notices(p.stats->bad_notices.load());
+    info->set_read_pauses(p.stats->read_pauses.load());
+    if (quarantine.ok()) {
+      if (auto q = quarantine->find(p.peer); q != quarantine->end()) {
+        info->set_quarantined(q->second.entries);
+        info->set_quarantine_evicted(q->second.evicted);
+      }
+    }
   }
   return reply;
 }

@@ -6,7 +6,9 @@
 #include "sync/audience_seq.h"
 #include "sync/merge.h"
 #include "sync/meta_keys.h"
+#include "sync/node_path.h"
 #include "sync/status_macros.h"
+#include "sync/text.h"
 #include "sync/version_vector.h"
 
 namespace steersync::sync {
@@ -18,6 +20,41 @@ Admission Refuse(std::string code, std::string detail) {
 
 std::string Seconds(int64_t micros) { return std::to_string(micros / 1'000'000) + " s"; }
 
+// A vector entry names a node, or a node's own entry for a version written
+// over an older base ("<node>#<counter>", see WriteLocal).
+bool IsValidVectorEntry(std::string_view name) {
+  const size_t hash = name.find('#');
+  if (hash == std::string_view::npos) return IsValidNodeId(name);
+  const std::string_view suffix = name.substr(hash + 1);
+  return IsValidNodeId(name.substr(0, hash)) && !suffix.empty() && suffix.size() <= 20 &&
+         std::all_of(suffix.begin(), suffix.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The bounds every version meets whoever wrote it (kMaxRecordBytes...).
+Admission CheckShape(size_t record_bytes, const v1::RecordBody& body) {
+  if (record_bytes > kMaxRecordBytes) {
+    return Refuse("TOO_LARGE", "the record is " + std::to_string(record_bytes) + " bytes (at most " +
+                                   std::to_string(kMaxRecordBytes) + ")");
+  }
+  const v1::Version& version = body.version();
+  if (version.supersedes_size() > kMaxSupersessionChain) {
+    return Refuse("BAD_VERSION", "names " + std::to_string(version.supersedes_size()) +
+                                     " superseded versions (at most " +
+                                     std::to_string(kMaxSupersessionChain) + ")");
+  }
+  if (version.vector_size() > kMaxVectorEntries) {
+    return Refuse("BAD_VERSION", "its vector has " + std::to_string(version.vector_size()) +
+                                     " entries (at most " + std::to_string(kMaxVectorEntries) + ")");
+  }
+  for (const auto& entry : version.vector()) {
+    if (!IsValidVectorEntry(entry.node_id())) {
+      return Refuse("BAD_VERSION", "its vector names '" + Printable(entry.node_id(), 80) +
+                                       "', not a node id");
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Replica::Replica(ReplicaOptions options, AdmissionPolicy& policy, const SignatureCheck& signatures,
@@ -27,11 +64,7 @@ Replica::Replica(ReplicaOptions options, AdmissionPolicy& policy, const Signatur
 Admission Replica::CheckOne(std::string_view from_peer, const v1::Record& record) const {
   v1::RecordBody body;
   if (!body.ParseFromString(record.body())) return {};  // ApplyRecords quarantines it
-  if (body.version().supersedes_size() > kMaxSupersessionChain) {
-    return Refuse("BAD_VERSION", "names " + std::to_string(body.version().supersedes_size()) +
-                                     " superseded versions (at most " +
-                                     std::to_string(kMaxSupersessionChain) + ")");
-  }
+  if (Admission shape = CheckShape(record.ByteSizeLong(), body); !shape.admitted) return shape;
   Admission a = policy_.CheckAlone(from_peer, body);
   if (!a.admitted) return a;
   if (Admission signed_by = signatures_.Verify(record, body); !signed_by.admitted) return signed_by;
@@ -167,6 +200,10 @@ absl::StatusOr<LocalWrite> Replica::WriteLocal(WriteView& view, uint64_t counter
   LocalWrite out;
   out.record.set_body(body.SerializeAsString());
   SYNC_RETURN_IF_ERROR(signer.Sign(out.record));
+  if (Admission shape = CheckShape(out.record.ByteSizeLong(), body); !shape.admitted) {
+    return absl::InvalidArgumentError("refused: " + shape.reason_code + ": " + shape.detail +
+                                      (shape.reason_code == "TOO_LARGE" ? "; shorten the text" : ""));
+  }
   // A local act passes the same admission as a peer's version (but for the
   // signature it was just given and the clock it was just stamped with).
   Admission a = policy_.CheckAlone("", body);

@@ -76,6 +76,15 @@ struct ReplicaOptions {
   int64_t max_clock_skew_micros = 5LL * 60 * 1'000'000;
 };
 
+// Shape bounds of any version, local or a peer's, checked before anything
+// else reads it (issue 10): what a peer controls is bounded before it reaches
+// the store. A record holds its signed body, signature and signer's
+// certificate; text longer than this goes in attachments.
+inline constexpr size_t kMaxRecordBytes = 256 << 10;
+// Entries of a version vector: the writers that touched one record (a few
+// levels of the hierarchy, each with its own entry and recovery entries).
+inline constexpr int kMaxVectorEntries = 64;
+
 // Verdicts of CheckAlone for a batch, by index in its records.
 using AloneVerdicts = std::vector<Admission>;
 

@@ -83,6 +83,11 @@ absl::Status Session::HandleBatch(v1::Batch& batch) {
   if (batch.last_seq() < batch.after_seq()) {
     return absl::InvalidArgumentError("Batch with last_seq < after_seq");
   }
+  if (batch.records_size() > static_cast<int>(kMaxBatchRecordsAccepted)) {
+    return absl::InvalidArgumentError("Batch of " + std::to_string(batch.records_size()) +
+                                      " records (at most " + std::to_string(kMaxBatchRecordsAccepted) +
+                                      ")");
+  }
   ++counters_.batches_received;
   if (!batch_received_ && batch.after_seq() == 0 && batch.last_seq() > 0 && received_seq_ > 0) {
     // The first Batch restarts the peer's feed from the beginning: its log is

@@ -35,6 +35,14 @@ namespace steersync::sync {
 // a peer older than the field, which speaks version 1.
 inline constexpr uint32_t kProtocolVersion = 1;
 
+// Records one incoming batch may hold (a sender's own batches hold at most
+// SessionOptions::max_batch_records); a larger one is a protocol error.
+inline constexpr size_t kMaxBatchRecordsAccepted = 10000;
+// The largest frame a sync stream accepts (grpc max receive message size):
+// a batch (max_batch_bytes) plus one record of at most kMaxRecordBytes, with
+// room to spare. It also bounds what one frame of tiny records costs to parse.
+inline constexpr int kMaxSyncFrameBytes = 4 << 20;
+
 struct SessionOptions {
   // This node's id and the peer's (both validated by the transport's auth).
   std::string self_id;

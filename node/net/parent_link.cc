@@ -21,7 +21,8 @@ class ParentLink::Stream : public grpc::ClientBidiReactor<v1::SyncMessage, v1::S
                     spdlog::warn("parent link: {}", s.ToString());
                     if (absl::IsResourceExhausted(s)) out_of_room_ = true;
                     context_.TryCancel();
-                  });
+                  },
+                  [this] { StartRead(&in_); });
     stub.async()->Link(&context_, this);
     // The first read starts once the parent is verified and the link's
     // session started (OnReadInitialMetadataDone): a read started here could
@@ -61,8 +62,7 @@ class ParentLink::Stream : public grpc::ClientBidiReactor<v1::SyncMessage, v1::S
       context_.TryCancel();
       return;
     }
-    link_->OnMessage(std::move(in_));
-    StartRead(&in_);
+    link_->OnMessage(std::move(in_));  // starts the next read (Link::Attach)
   }
 
   void OnWriteDone(bool ok) override {
@@ -103,6 +103,7 @@ class ParentLink::Stream : public grpc::ClientBidiReactor<v1::SyncMessage, v1::S
       writing_ = true;
     }
     StartWrite(&out_);
+    link_->ResumeReading();
   }
 
   ParentLink& owner_;
@@ -156,7 +157,7 @@ void ParentLink::Run() {
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  args.SetMaxReceiveMessageSize(64 << 20);
+  args.SetMaxReceiveMessageSize(sync::kMaxSyncFrameBytes);
   // Reconnection pacing is ours (below); keep gRPC's own short.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);

@@ -48,6 +48,10 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
                   [this](absl::Status s) {
                     FinishOnce(grpc::Status(static_cast<grpc::StatusCode>(s.code()),
                                             std::string(s.message())));
+                  },
+                  [this] {
+                    absl::MutexLock lock(&mu_);
+                    if (!finished_) StartRead(&in_);  // no read after Finish
                   });
     service_.registry_.Add(link_);
     StartSendInitialMetadata();
@@ -69,8 +73,7 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
           "the stream ended without a decodable SyncMessage (malformed frame or half-close)"));
       return;
     }
-    link_->OnMessage(std::move(in_));
-    StartRead(&in_);
+    link_->OnMessage(std::move(in_));  // starts the next read (Link::Attach)
   }
 
   void OnWriteDone(bool ok) override {
@@ -112,6 +115,7 @@ class SyncServerReactor : public grpc::ServerBidiReactor<v1::SyncMessage, v1::Sy
       writing_ = true;
     }
     StartWrite(&out_);
+    link_->ResumeReading();
   }
 
   void FinishOnce(grpc::Status status) ABSL_LOCKS_EXCLUDED(mu_) {

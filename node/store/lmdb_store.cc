@@ -165,11 +165,14 @@ absl::Status LmdbStore::Init() {
     SYNC_ASSIGN_OR_RETURN(conflicts_, txn.OpenDbi("conflicts"));
     SYNC_ASSIGN_OR_RETURN(quarantine_, txn.OpenDbi("quarantine"));
     SYNC_ASSIGN_OR_RETURN(meta_, txn.OpenDbi("meta"));
+    SYNC_ASSIGN_OR_RETURN(quarantine_by_peer_, txn.OpenDbi("quarantine_by_peer"));
     // Before any write: a newer format's store is left as it is.
     SYNC_ASSIGN_OR_RETURN(auto format, txn.Get(meta_, kStoreFormatKey));
     SYNC_RETURN_IF_ERROR(CheckStoreFormat(format));
-    if (!format.has_value()) {
-      // A new store, or one made before formats were recorded (format 1).
+    // A new store, or one made before formats were recorded (format 1).
+    const uint64_t stored_format = format.has_value() && format->size() == 8 ? DecodeSeq(*format) : 1;
+    if (stored_format < 2) SYNC_RETURN_IF_ERROR(IndexQuarantineByPeer(txn));
+    if (!format.has_value() || stored_format < kStoreFormat) {
       SYNC_RETURN_IF_ERROR(txn.Put(meta_, kStoreFormatKey, EncodeSeq(kStoreFormat)));
     }
     SYNC_ASSIGN_OR_RETURN(auto epoch, txn.Get(meta_, kLogEpochKey));
@@ -468,6 +471,63 @@ absl::Status LmdbStore::CountQuarantineOnce(lmdb::WriteTxn& txn) {
   return txn.Put(meta_, kQuarantineCountedKey, "1");
 }
 
+namespace {
+
+std::string PeerIndexKey(std::string_view peer, uint64_t seq) {
+  std::string key(peer);
+  key.push_back('\0');
+  key += EncodeSeq(seq);
+  return key;
+}
+
+std::string EncodeUsage(uint64_t entries, uint64_t bytes) { return EncodeSeq(entries) + EncodeSeq(bytes); }
+
+void DecodeUsage(const std::optional<std::string_view>& value, uint64_t& entries, uint64_t& bytes) {
+  entries = bytes = 0;
+  if (!value.has_value() || value->size() != 16) return;
+  entries = DecodeSeq(value->substr(0, 8));
+  bytes = DecodeSeq(value->substr(8, 8));
+}
+
+}  // namespace
+
+absl::Status LmdbStore::IndexQuarantineByPeer(lmdb::WriteTxn& txn) {
+  std::map<std::string, std::pair<uint64_t, uint64_t>> usage;
+  {
+    SYNC_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn.get(), quarantine_));
+    SYNC_ASSIGN_OR_RETURN(bool found, c.Seek(""));
+    while (found) {
+      sync::QuarantineEntry q;
+      if (DecodeQuarantine(c.value(), q)) {
+        SYNC_RETURN_IF_ERROR(
+            txn.Put(quarantine_by_peer_, PeerIndexKey(q.from_peer, DecodeSeq(c.key())), EncodeSeq(c.value().size())));
+        auto& [entries, bytes] = usage[q.from_peer];
+        ++entries;
+        bytes += c.value().size();
+      }
+      SYNC_ASSIGN_OR_RETURN(found, c.Next());
+    }
+  }
+  for (const auto& [peer, u] : usage) {
+    SYNC_RETURN_IF_ERROR(txn.Put(meta_, std::string(kQuarantinePeerPrefix) + peer, EncodeUsage(u.first, u.second)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<std::string, LmdbStore::PeerQuarantine>> LmdbStore::QuarantineByPeer() const {
+  std::map<std::string, PeerQuarantine> out;
+  SYNC_ASSIGN_OR_RETURN(auto usage, MetaScan(kQuarantinePeerPrefix));
+  for (const auto& [key, value] : usage) {
+    PeerQuarantine& p = out[key.substr(sizeof(kQuarantinePeerPrefix) - 1)];
+    DecodeUsage(std::string_view(value), p.entries, p.bytes);
+  }
+  SYNC_ASSIGN_OR_RETURN(auto evicted, MetaScan(kQuarantineEvictedPrefix));
+  for (const auto& [key, value] : evicted) {
+    out[key.substr(sizeof(kQuarantineEvictedPrefix) - 1)].evicted = DecodeSeq(value);
+  }
+  return out;
+}
+
 absl::StatusOr<std::map<std::string, uint64_t>> LmdbStore::QuarantineByReason() const {
   SYNC_ASSIGN_OR_RETURN(auto counts, MetaScan(kQuarantineCountPrefix));
   std::map<std::string, uint64_t> out;
@@ -557,12 +617,66 @@ absl::Status LmdbStore::View::DeleteLoser(std::string_view id, std::string_view 
 
 absl::Status LmdbStore::View::PutQuarantine(const sync::QuarantineEntry& entry) {
   ++quarantine_seq_;
-  SYNC_RETURN_IF_ERROR(
-      txn_.Put(store_.quarantine_, EncodeSeq(quarantine_seq_), EncodeQuarantine(entry), MDB_APPEND));
+  const std::string value = EncodeQuarantine(entry);
+  SYNC_RETURN_IF_ERROR(txn_.Put(store_.quarantine_, EncodeSeq(quarantine_seq_), value, MDB_APPEND));
+  SYNC_RETURN_IF_ERROR(txn_.Put(store_.quarantine_by_peer_, PeerIndexKey(entry.from_peer, quarantine_seq_),
+                                EncodeSeq(value.size())));
   // Counted by reason in the same transaction, so a scrape never rescans.
   const std::string count_key = std::string(kQuarantineCountPrefix) + entry.reason_code;
   SYNC_ASSIGN_OR_RETURN(auto count, txn_.Get(store_.meta_, count_key));
-  return txn_.Put(store_.meta_, count_key, EncodeSeq((count.has_value() ? DecodeSeq(*count) : 0) + 1));
+  SYNC_RETURN_IF_ERROR(
+      txn_.Put(store_.meta_, count_key, EncodeSeq((count.has_value() ? DecodeSeq(*count) : 0) + 1)));
+  // The peer's share, within its quota.
+  const std::string usage_key = std::string(kQuarantinePeerPrefix) + entry.from_peer;
+  uint64_t entries, bytes;
+  {
+    SYNC_ASSIGN_OR_RETURN(auto usage, txn_.Get(store_.meta_, usage_key));
+    DecodeUsage(usage, entries, bytes);
+  }
+  ++entries;
+  bytes += value.size();
+  SYNC_ASSIGN_OR_RETURN(uint64_t evicted, EvictOverQuota(entry.from_peer, entries, bytes));
+  SYNC_RETURN_IF_ERROR(txn_.Put(store_.meta_, usage_key, EncodeUsage(entries, bytes)));
+  if (evicted == 0) return absl::OkStatus();
+  const std::string evicted_key = std::string(kQuarantineEvictedPrefix) + entry.from_peer;
+  SYNC_ASSIGN_OR_RETURN(auto before, txn_.Get(store_.meta_, evicted_key));
+  return txn_.Put(store_.meta_, evicted_key, EncodeSeq((before.has_value() ? DecodeSeq(*before) : 0) + evicted));
+}
+
+absl::StatusOr<uint64_t> LmdbStore::View::EvictOverQuota(const std::string& peer, uint64_t& entries,
+                                                         uint64_t& bytes) {
+  const uint64_t max_entries = store_.quota_entries_.load(), max_bytes = store_.quota_bytes_.load();
+  uint64_t evicted = 0;
+  std::string prefix(peer);
+  prefix.push_back('\0');
+  while (entries > 1 && (entries > max_entries || bytes > max_bytes)) {
+    std::string index_key;
+    uint64_t size = 0;
+    {
+      SYNC_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn_.get(), store_.quarantine_by_peer_));
+      SYNC_ASSIGN_OR_RETURN(bool found, c.Seek(prefix));
+      if (!found || c.key().substr(0, prefix.size()) != prefix || c.key().size() != prefix.size() + 8) {
+        return absl::DataLossError("quarantine usage of peer '" + peer + "' has no entries to evict");
+      }
+      index_key = std::string(c.key());
+      size = DecodeSeq(c.value());
+    }
+    const std::string seq_key = index_key.substr(prefix.size());
+    SYNC_ASSIGN_OR_RETURN(auto stored, txn_.Get(store_.quarantine_, seq_key));
+    if (sync::QuarantineEntry old; stored.has_value() && DecodeQuarantine(*stored, old)) {
+      const std::string count_key = std::string(kQuarantineCountPrefix) + old.reason_code;
+      SYNC_ASSIGN_OR_RETURN(auto count, txn_.Get(store_.meta_, count_key));
+      const uint64_t n = count.has_value() ? DecodeSeq(*count) : 0;
+      SYNC_RETURN_IF_ERROR(n <= 1 ? txn_.Delete(store_.meta_, count_key)
+                                  : txn_.Put(store_.meta_, count_key, EncodeSeq(n - 1)));
+    }
+    if (stored.has_value()) SYNC_RETURN_IF_ERROR(txn_.Delete(store_.quarantine_, seq_key));
+    SYNC_RETURN_IF_ERROR(txn_.Delete(store_.quarantine_by_peer_, index_key));
+    --entries;
+    bytes -= std::min(bytes, size);
+    ++evicted;
+  }
+  return evicted;
 }
 
 absl::Status LmdbStore::View::SetAppliedSeq(std::string_view peer, uint64_t seq) {

@@ -5,11 +5,14 @@
 //   checkpoints peer -> seq(u64 BE)     how much of each peer's log is applied here
 //   conflicts   id \0 LoserKey -> Record    losing concurrent versions
 //   quarantine  seq(u64 BE) -> QuarantineEntry  versions refused by admission
+//   quarantine_by_peer  peer \0 seq(u64 BE) -> bytes(u64 BE)  the same, by
+//               peer, oldest first (for the per-peer quota; format 2)
 //   meta        name -> bytes           node-local counters
 //
 // The directory also holds steersyncd.lock (DataDirLock): one writing
 // process per data_dir. meta "store_format" names the layout above
-// (kStoreFormat); a store of a newer format is refused at open.
+// (kStoreFormat); a store of a newer format is refused at open, an older one
+// is brought up to this format once, at its first writable open.
 //
 // Invariant: a checkpoint is written in the same transaction as the records
 // it covers, so a crash at any instant neither loses nor re-applies anything.
@@ -62,7 +65,8 @@ class LmdbStore : public sync::LogReader {
   // refused at open (kFailedPrecondition "store format N is newer than this
   // steersyncd (1): upgrade steersyncd"); a store older than formats (no key)
   // is format 1.
-  static constexpr uint64_t kStoreFormat = 1;
+  // Format 2 added quarantine_by_peer and the per-peer quarantine usage.
+  static constexpr uint64_t kStoreFormat = 2;
   static constexpr char kStoreFormatKey[] = "store_format";
 
   // Opens (creating if needed, unless read-only) the store in `dir`. A
@@ -71,6 +75,29 @@ class LmdbStore : public sync::LogReader {
   // does not take it.
   static absl::StatusOr<std::unique_ptr<LmdbStore>> Open(const std::string& dir,
                                                          const lmdb::EnvOptions& options);
+
+  // What the quarantine may hold of one peer's refused versions (issue 10:
+  // a peer must not fill this node's disk). When a new entry takes a peer
+  // past either bound, that peer's oldest entries are evicted (counted in
+  // meta "qevicted/<peer>", see QuarantineEvicted()); the newest entry is
+  // always kept.
+  struct QuarantineQuota {
+    uint64_t max_entries_per_peer = 10'000;
+    uint64_t max_bytes_per_peer = 32 << 20;
+  };
+  // Takes effect for the writes that follow; call before the node starts.
+  void SetQuarantineQuota(QuarantineQuota quota) {
+    quota_entries_ = quota.max_entries_per_peer;
+    quota_bytes_ = quota.max_bytes_per_peer;
+  }
+  // One peer's share of the quarantine, and what its quota evicted.
+  struct PeerQuarantine {
+    uint64_t entries = 0;
+    uint64_t bytes = 0;
+    uint64_t evicted = 0;
+  };
+  // By peer ("" for versions refused outside any link), in peer order.
+  absl::StatusOr<std::map<std::string, PeerQuarantine>> QuarantineByPeer() const;
 
   // Writes a consistent, compacted copy of the store into the new directory
   // `dest` while the node goes on (mdb_env_copy2 with MDB_CP_COMPACT: the
@@ -131,11 +158,14 @@ class LmdbStore : public sync::LogReader {
   absl::Status Init();
   absl::StatusOr<uint64_t> CountEntries(lmdb::Dbi dbi) const;
   absl::Status CountQuarantineOnce(lmdb::WriteTxn& txn);
+  // Format 1 -> 2: builds quarantine_by_peer and the per-peer usage.
+  absl::Status IndexQuarantineByPeer(lmdb::WriteTxn& txn);
 
   // Null when read-only. Declared before env_: released after it closes.
   std::shared_ptr<DataDirLock> lock_;
   std::unique_ptr<lmdb::Env> env_;
   lmdb::Dbi records_, log_, checkpoints_, conflicts_, quarantine_, meta_;
+  lmdb::Dbi quarantine_by_peer_;  // not opened by a read-only store
   // Mirrors of the committed state, updated after each commit.
   std::atomic<uint64_t> head_seq_{0};
   std::atomic<uint64_t> log_epoch_{0};  // set at Init() and by TakeNewLogEpoch()
@@ -145,6 +175,12 @@ class LmdbStore : public sync::LogReader {
   // Quarantined versions by reason code, kept with each quarantine write.
   static constexpr char kQuarantineCountPrefix[] = "qcount/";
   static constexpr char kQuarantineCountedKey[] = "qcount_built";
+  // Per peer: entries(u64 BE) bytes(u64 BE) it holds in the quarantine; and
+  // the entries its quota evicted (u64 BE).
+  static constexpr char kQuarantinePeerPrefix[] = "qpeer/";
+  static constexpr char kQuarantineEvictedPrefix[] = "qevicted/";
+  std::atomic<uint64_t> quota_entries_{QuarantineQuota{}.max_entries_per_peer};
+  std::atomic<uint64_t> quota_bytes_{QuarantineQuota{}.max_bytes_per_peer};
   std::atomic<uint64_t> quarantine_seq_{0};
 };
 
@@ -182,6 +218,10 @@ class LmdbStore::View : public sync::WriteView {
   uint64_t new_log_epoch() const { return new_log_epoch_; }  // 0: unchanged
 
  private:
+  // Drops `peer`'s oldest quarantine entries until its usage is within the
+  // store's quota (keeping at least one); returns how many it dropped.
+  absl::StatusOr<uint64_t> EvictOverQuota(const std::string& peer, uint64_t& entries, uint64_t& bytes);
+
   LmdbStore& store_;
   lmdb::WriteTxn& txn_;
   uint64_t head_;

@@ -319,6 +319,51 @@ TEST_F(HostileInputTest, OverlongRefusalNoticeFailsNoWrite) {
   EXPECT_EQ(province_->ListPeers().peers(0).bad_notices(), 1u);
 }
 
+// Issue 10 item 3: a record over kMaxRecordBytes is refused alone; its
+// siblings in the batch go through.
+TEST_F(HostileInputTest, OversizedRecordIsRefusedAlone) {
+  v1::RecordBody b = forger_.Report(kTinhPhong, 60);
+  v1::Report r;
+  r.set_period("2026-Q4");
+  r.set_title("Báo cáo");
+  r.set_from_unit(kTinhPhong);
+  r.set_body(std::string(sync::kMaxRecordBytes, 'x'));
+  b.set_payload(r.SerializeAsString());
+  EXPECT_EQ(Refusal(Forger::Signed(b, kTinhPhong)), "TOO_LARGE");
+}
+
+// Issue 10 item 2: vector lengths and the names in them are bounded and
+// checked before anything else reads them.
+TEST_F(HostileInputTest, OverlongOrMalformedVersionVectorIsRefusedAlone) {
+  v1::RecordBody long_vector = forger_.Report(kTinhPhong, 61);
+  for (int i = 0; i <= sync::kMaxVectorEntries; ++i) {
+    sync::SetCounter(*long_vector.mutable_version()->mutable_vector(),
+                     std::string(kTinhPhong) + "-" + std::to_string(i), 1);
+  }
+  EXPECT_EQ(Refusal(Forger::Signed(long_vector, kTinhPhong)), "BAD_VERSION");
+  for (const std::string& name : {std::string("vn/../x"), std::string(kTinhPhong) + "#", std::string("\x1b[2J")}) {
+    v1::RecordBody bad_name = forger_.Report(kTinhPhong, 62 + valid_);
+    sync::SetCounter(*bad_name.mutable_version()->mutable_vector(), name, 1);
+    EXPECT_EQ(Refusal(Forger::Signed(bad_name, kTinhPhong)), "BAD_VERSION") << name;
+  }
+}
+
+// A notice names a version this node sent, so a record it holds: one for any
+// other record is ignored and counted, and stores nothing.
+TEST_F(HostileInputTest, NoticeForARecordThisNodeDoesNotHoldIsIgnoredAndCounted) {
+  FakeChild child(province_->sync_port(), kTinhPhong);
+  ASSERT_TRUE(child.Hello(kTinhPhong));
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(child.SendRejection(std::string(kProvince) + "/d/" + std::to_string(900 + i)));
+  const v1::Record good = Forger::Signed(forger_.Report(kTinhPhong, ++valid_), kTinhPhong);
+  const uint64_t from = child.applied_seq();
+  ASSERT_TRUE(child.SendBatch(from, from + 1, {good}));
+  ASSERT_TRUE(child.AwaitAck(from + 1));
+  EXPECT_EQ(province_->ListPeers().peers(0).bad_notices(), 3u);
+  auto returned = province_->store().MetaScan(kReturnedPrefix);
+  ASSERT_THAT(returned, IsOk());
+  EXPECT_TRUE(returned->empty());
+}
+
 TEST_F(HostileInputTest, UnknownRecordKindIsQuarantined) {
   v1::RecordBody b = forger_.Report(kTinhPhong, 50);
   b.set_kind(static_cast<v1::RecordKind>(77));
@@ -520,6 +565,75 @@ TEST_F(LimitedProvinceTest, OversizedFrameIsRefused) {
   }
   EXPECT_EQ(province_->store().HeadSeq(), 0u);
   ExpectHonestStreamWorks();
+}
+
+// Issue 10 item 2: counts a peer controls are bounded; a batch of more
+// records than any sender makes ends that stream only.
+TEST_F(LimitedProvinceTest, BatchOfTooManyRecordsEndsOnlyThatStream) {
+  StartProvince({});
+  {
+    FakeChild child(province_->sync_port(), kTinhPhong);
+    ASSERT_TRUE(child.Hello(kTinhPhong));
+    child.SendBatch(0, 1, std::vector<v1::Record>(sync::kMaxBatchRecordsAccepted + 1));
+    grpc::Status s = child.Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_THAT(s.error_message(), ::testing::HasSubstr("records (at most"));
+  }
+  EXPECT_EQ(ProtocolErrors(), 1u);
+  EXPECT_EQ(province_->store().HeadSeq(), 0u);
+  ExpectHonestStreamWorks();
+}
+
+// Issue 10 item 3: a child that sends nothing but versions to refuse fills
+// only its own share of the quarantine; the operator's acts and the child's
+// honest versions go on.
+TEST_F(LimitedProvinceTest, AChildsRefusedVersionsStayWithinItsQuarantineQuota) {
+  NodeRuntimeOptions rt;
+  rt.quarantine_quota = {.max_entries_per_peer = 3, .max_bytes_per_peer = 1 << 20};
+  StartProvince(rt);
+  {
+    FakeChild child(province_->sync_port(), kTinhPhong);
+    ASSERT_TRUE(child.Hello(kTinhPhong));
+    std::vector<v1::Record> batch;
+    for (int i = 1; i <= 10; ++i) batch.push_back(Forger::Signed(forger_.Directive(kTinhPhong, i), kTinhPhong));
+    batch.push_back(Forger::Signed(forger_.Report(kTinhPhong, 11), kTinhPhong));
+    ASSERT_TRUE(child.SendBatch(0, batch.size(), batch));
+    ASSERT_TRUE(child.AwaitAck(batch.size()));
+    EXPECT_EQ(child.rejections.size(), 10u) << "every refusal is still reported to the sender";
+  }
+  const v1::PeersReply peers = province_->ListPeers();
+  ASSERT_EQ(peers.peers_size(), 1);
+  EXPECT_EQ(peers.peers(0).rejected(), 10u);
+  EXPECT_EQ(peers.peers(0).quarantined(), 3u);
+  EXPECT_EQ(peers.peers(0).quarantine_evicted(), 7u);
+  EXPECT_EQ(province_->ListQuarantine()->total(), 3u);
+  auto report = province_->store().GetRecord(std::string(kTinhPhong) + "/r/11");
+  EXPECT_TRUE(report.ok() && report->has_value());
+  v1::IssueDirectiveRequest d;
+  d.set_title("Kế hoạch");
+  EXPECT_THAT(province_->IssueDirective(d), IsOk());
+}
+
+// Issue 10 item 3: memory per stream is bounded. Over its bound of unapplied
+// bytes a stream stops reading (the sender is slowed by flow control, not
+// dropped) and reads again once its batches are applied.
+TEST_F(LimitedProvinceTest, AStreamOverItsMemoryBoundPausesAndResumes) {
+  NodeRuntimeOptions rt;
+  rt.limits.max_pending_bytes = 1;  // every batch in flight pauses the stream
+  StartProvince(rt);
+  FakeChild child(province_->sync_port(), kTinhPhong);
+  ASSERT_TRUE(child.Hello(kTinhPhong));
+  constexpr int kBatches = 5;
+  for (int i = 1; i <= kBatches; ++i) {
+    ASSERT_TRUE(child.SendBatch(i - 1, i, {Forger::Signed(forger_.Report(kTinhPhong, i), kTinhPhong)}));
+  }
+  ASSERT_TRUE(child.AwaitAck(kBatches));
+  for (int i = 1; i <= kBatches; ++i) {
+    auto r = province_->store().GetRecord(std::string(kTinhPhong) + "/r/" + std::to_string(i));
+    EXPECT_TRUE(r.ok() && r->has_value()) << i;
+  }
+  EXPECT_GE(province_->ListPeers().peers(0).read_pauses(), 1u);
+  EXPECT_EQ(ProtocolErrors(), 0u);
 }
 
 TEST_F(LimitedProvinceTest, ExpiredCertificateIsRefusedAtTheHandshake) {

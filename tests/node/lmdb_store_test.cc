@@ -131,6 +131,111 @@ TEST(LmdbStoreTest, QuarantineIsListedNewestFirstAPageAtATime) {
   EXPECT_EQ(rest->entries(49).record_id(), "vn/quang-ngai/d/1");
 }
 
+// Issue 10 item 3: what one peer can make this node refuse is bounded. Past
+// its quota the peer's oldest entries go (counted), another peer's stay.
+TEST(LmdbStoreTest, EachPeersQuarantineIsBoundedOldestEvictedAndCounted) {
+  TempDir dir;
+  auto store = LmdbStore::Open(dir.Sub("db"), {});
+  ASSERT_THAT(store, IsOk());
+  (*store)->SetQuarantineQuota({.max_entries_per_peer = 5, .max_bytes_per_peer = 1 << 20});
+  constexpr char kFlooder[] = "vn/quang-ngai/tinh-phong", kHonest[] = "vn/quang-ngai/binh-son";
+  auto put = [&](const std::string& peer, int i, const std::string& reason) {
+    return (*store)->Write([&](LmdbStore::View& view) {
+      sync::QuarantineEntry q;
+      q.record_id = peer + "/r/" + std::to_string(i);
+      q.record = MakeRecord(q.record_id, peer, i, 2);
+      q.from_peer = peer;
+      q.reason_code = reason;
+      return view.PutQuarantine(q);
+    });
+  };
+  ASSERT_THAT(put(kHonest, 1, "CLOCK_AHEAD"), IsOk());
+  for (int i = 1; i <= 12; ++i) ASSERT_THAT(put(kFlooder, i, i <= 6 ? "BAD_SIGNATURE" : "BAD_ID"), IsOk());
+
+  auto by_peer = (*store)->QuarantineByPeer();
+  ASSERT_THAT(by_peer, IsOk());
+  EXPECT_EQ(by_peer->at(kFlooder).entries, 5u);
+  EXPECT_EQ(by_peer->at(kFlooder).evicted, 7u);
+  EXPECT_EQ(by_peer->at(kHonest).entries, 1u);
+  EXPECT_EQ(by_peer->at(kHonest).evicted, 0u);
+  auto listed = (*store)->ListQuarantine();
+  ASSERT_THAT(listed, IsOk());
+  std::vector<std::string> ids;
+  for (const auto& q : *listed) ids.push_back(q.record_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{std::string(kHonest) + "/r/1", std::string(kFlooder) + "/r/8",
+                                           std::string(kFlooder) + "/r/9", std::string(kFlooder) + "/r/10",
+                                           std::string(kFlooder) + "/r/11", std::string(kFlooder) + "/r/12"}));
+  // The counts by reason follow the evictions (BAD_SIGNATURE entries all went).
+  auto counts = (*store)->QuarantineByReason();
+  ASSERT_THAT(counts, IsOk());
+  EXPECT_EQ(*counts, (std::map<std::string, uint64_t>{{"BAD_ID", 5}, {"CLOCK_AHEAD", 1}}));
+}
+
+TEST(LmdbStoreTest, APeersQuarantineIsBoundedInBytesKeepingItsNewestEntry) {
+  TempDir dir;
+  auto store = LmdbStore::Open(dir.Sub("db"), {});
+  ASSERT_THAT(store, IsOk());
+  (*store)->SetQuarantineQuota({.max_entries_per_peer = 1000, .max_bytes_per_peer = 10'000});
+  constexpr char kPeer[] = "vn/quang-ngai/tinh-phong";
+  for (int i = 1; i <= 4; ++i) {
+    ASSERT_THAT((*store)->Write([&](LmdbStore::View& view) {
+      sync::QuarantineEntry q;
+      q.record_id = std::string(kPeer) + "/r/" + std::to_string(i);
+      q.record = MakeRecord(q.record_id, kPeer, i, 2);
+      q.record.set_signature(std::string(i == 4 ? 20'000 : 4'000, 's'));  // the last alone is over
+      q.from_peer = kPeer;
+      q.reason_code = "BAD_SIGNATURE";
+      return view.PutQuarantine(q);
+    }), IsOk());
+  }
+  auto by_peer = (*store)->QuarantineByPeer();
+  ASSERT_THAT(by_peer, IsOk());
+  EXPECT_EQ(by_peer->at(kPeer).entries, 1u) << "the newest entry is kept even when it alone is over";
+  EXPECT_EQ(by_peer->at(kPeer).evicted, 3u);
+  EXPECT_GT(by_peer->at(kPeer).bytes, 20'000u);
+  EXPECT_EQ((*store)->QuarantineCount(), 1u);
+}
+
+// A store written before the per-peer index (format 1) gets it at its first
+// writable open: the usage is rebuilt from the entries themselves.
+TEST(LmdbStoreTest, AFormatOneStoreGetsItsPerPeerQuarantineUsage) {
+  TempDir dir;
+  constexpr char kPeer[] = "vn/quang-ngai/tinh-phong";
+  {
+    auto store = LmdbStore::Open(dir.Sub("db"), {});
+    ASSERT_THAT(store, IsOk());
+    ASSERT_THAT((*store)->Write([&](LmdbStore::View& view) -> absl::Status {
+      for (int i = 1; i <= 3; ++i) {
+        sync::QuarantineEntry q;
+        q.record_id = std::string(kPeer) + "/r/" + std::to_string(i);
+        q.record = MakeRecord(q.record_id, kPeer, i, 2);
+        q.from_peer = kPeer;
+        q.reason_code = "BAD_ID";
+        if (absl::Status s = view.PutQuarantine(q); !s.ok()) return s;
+      }
+      // As format 1 left it: no usage kept, format 1.
+      if (absl::Status s = view.MetaDelete(std::string("qpeer/") + kPeer); !s.ok()) return s;
+      return view.MetaPut(LmdbStore::kStoreFormatKey, lmdb::EncodeSeq(1));
+    }), IsOk());
+  }
+  auto store = LmdbStore::Open(dir.Sub("db"), {});
+  ASSERT_THAT(store, IsOk());
+  auto by_peer = (*store)->QuarantineByPeer();
+  ASSERT_THAT(by_peer, IsOk());
+  ASSERT_EQ(by_peer->count(kPeer), 1u);
+  EXPECT_EQ(by_peer->at(kPeer).entries, 3u);
+  (*store)->SetQuarantineQuota({.max_entries_per_peer = 2, .max_bytes_per_peer = 1 << 20});
+  ASSERT_THAT((*store)->Write([&](LmdbStore::View& view) {
+    sync::QuarantineEntry q;
+    q.record_id = std::string(kPeer) + "/r/4";
+    q.record = MakeRecord(q.record_id, kPeer, 4, 2);
+    q.from_peer = kPeer;
+    q.reason_code = "BAD_ID";
+    return view.PutQuarantine(q);
+  }), IsOk());
+  EXPECT_EQ((*store)->QuarantineCount(), 2u) << "the rebuilt index evicts the oldest";
+}
+
 TEST(LmdbStoreTest, AFailedWriteLeavesNothingBehind) {
   TempDir dir;
   auto store = LmdbStore::Open(dir.Sub("db"), {});

@@ -209,12 +209,11 @@ uint64_t StoredFormat(LmdbStore& store) {
   return sync::meta::DecodeU64(**value);
 }
 
-TEST(StoreFormatTest, ANewStoreRecordsFormatOne) {
+TEST(StoreFormatTest, ANewStoreRecordsTheCurrentFormat) {
   TempDir dir;
   auto store = LmdbStore::Open(dir.Sub("db"), {});
   ASSERT_THAT(store, IsOk());
-  EXPECT_EQ(LmdbStore::kStoreFormat, 1u);
-  EXPECT_EQ(StoredFormat(**store), 1u);
+  EXPECT_EQ(StoredFormat(**store), LmdbStore::kStoreFormat);
 }
 
 TEST(StoreFormatTest, AStoreFromANewerSteersyncdIsRefusedAndLeftUntouched) {
@@ -224,7 +223,7 @@ TEST(StoreFormatTest, AStoreFromANewerSteersyncdIsRefusedAndLeftUntouched) {
     auto store = LmdbStore::Open(db, {});
     ASSERT_THAT(store, IsOk());
     ASSERT_THAT((*store)->Write([](LmdbStore::View& view) {
-      return view.MetaPut(LmdbStore::kStoreFormatKey, sync::meta::EncodeU64(2));
+      return view.MetaPut(LmdbStore::kStoreFormatKey, sync::meta::EncodeU64(LmdbStore::kStoreFormat + 1));
     }), IsOk());
   }
   const auto size_before = std::filesystem::file_size(db + "/data.mdb");
@@ -232,13 +231,15 @@ TEST(StoreFormatTest, AStoreFromANewerSteersyncdIsRefusedAndLeftUntouched) {
     auto refused = LmdbStore::Open(db, options);
     EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
     EXPECT_EQ(refused.status().message(),
-              "store format 2 is newer than this steersyncd (1): upgrade steersyncd");
+              "store format " + std::to_string(LmdbStore::kStoreFormat + 1) +
+                  " is newer than this steersyncd (" + std::to_string(LmdbStore::kStoreFormat) +
+                  "): upgrade steersyncd");
   }
   EXPECT_EQ(std::filesystem::file_size(db + "/data.mdb"), size_before);
   EXPECT_TRUE(LockIsFreeForAnotherProcess(db)) << "a refused open keeps no lock";
 }
 
-TEST(StoreFormatTest, AStoreFromBeforeFormatsOpensAsFormatOne) {
+TEST(StoreFormatTest, AStoreFromBeforeFormatsIsBroughtToTheCurrentFormatByAWritableOpen) {
   TempDir dir;
   const std::string db = dir.Sub("db");
   {
@@ -255,7 +256,7 @@ TEST(StoreFormatTest, AStoreFromBeforeFormatsOpensAsFormatOne) {
   }
   auto store = LmdbStore::Open(db, {});
   ASSERT_THAT(store, IsOk());
-  EXPECT_EQ(StoredFormat(**store), 1u);
+  EXPECT_EQ(StoredFormat(**store), LmdbStore::kStoreFormat);
 }
 
 // ---------------------------------------------------------------------------
@@ -305,7 +306,7 @@ TEST(BackupTest, ACopyTakenWhileTheNodeRunsOpensReadOnlyWithTheSameRecordsAndHea
   EXPECT_EQ((*copy)->RecordCount(), records.size());
   EXPECT_EQ(Records(**copy), records);
   EXPECT_EQ((*copy)->LogEpoch(), node->store().LogEpoch());
-  EXPECT_EQ(StoredFormat(**copy), 1u);
+  EXPECT_EQ(StoredFormat(**copy), LmdbStore::kStoreFormat);
   auto log = (*copy)->ReadLog(0, 1000, size_t{1} << 30);
   ASSERT_THAT(log, IsOk());
   EXPECT_EQ(log->size(), head);
