@@ -276,14 +276,16 @@ TEST(OperationsProcessTest, TheDaemonRefusesAStoreOfANewerFormatInOneLine) {
     auto store = node::LmdbStore::Open(d.data_dir(), {});
     ASSERT_THAT(store, IsOk());
     ASSERT_THAT((*store)->Write([](node::LmdbStore::View& view) {
-      return view.MetaPut(node::LmdbStore::kStoreFormatKey, sync::meta::EncodeU64(2));
+      return view.MetaPut(node::LmdbStore::kStoreFormatKey,
+                          sync::meta::EncodeU64(node::LmdbStore::kStoreFormat + 1));
     }), IsOk());
   }
   auto node = d.Start("node.log");
   EXPECT_TRUE(ExitedWith(node->Wait(), 1));
   EXPECT_EQ(ReadText(dir.Sub("node.log")),
-            "steersyncd: data_dir " + d.data_dir() +
-                ": store format 2 is newer than this steersyncd (1): upgrade steersyncd\n");
+            "steersyncd: data_dir " + d.data_dir() + ": store format " +
+                std::to_string(node::LmdbStore::kStoreFormat + 1) + " is newer than this steersyncd (" +
+                std::to_string(node::LmdbStore::kStoreFormat) + "): upgrade steersyncd\n");
   EXPECT_FALSE(std::filesystem::exists(d.socket()));
 }
 
