@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ccache git openssl ca-certificates procps
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  liblmdb-dev lmdb-utils libssl-dev
+  liblmdb-dev lmdb-utils libssl-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   prometheus-cpp-dev libtomlplusplus-dev

@@ -273,7 +273,7 @@ void Link::RecordReturned(const v1::Rejection& r) {
     log = log_budget_.Allow(context_.clock->NowMicros(), &suppressed);
   }
   const std::string more =
-      suppressed == 0 ? "" : " (" + std::to_string(suppressed) + " similar lines suppressed)";
+      suppressed == 0 ? "" : " (" + std::to_string(suppressed) + " more lines about this peer suppressed)";
   if (!ignored.empty()) {
     ++stats_->bad_notices;
     if (log) {
@@ -386,7 +386,7 @@ void Link::OnBatchApplied(PendingApply& batch, absl::Status status) {
       if (uint64_t suppressed = 0; log_budget_.Allow(now, &suppressed)) {
         spdlog::warn("link {}: quarantined record '{}': {} ({}){}", peer_id_,
                      sync::Printable(q.record_id, 80), q.reason_code, sync::Printable(q.detail, 300),
-                     suppressed == 0 ? "" : " (" + std::to_string(suppressed) + " similar lines suppressed)");
+                     suppressed == 0 ? "" : " (" + std::to_string(suppressed) + " more lines about this peer suppressed)");
       }
       ++queued_notices_;
       v1::SyncMessage m;

@@ -2,7 +2,7 @@
 // A token bucket for log lines about what a peer sends, so that a peer that
 // provokes refusals cannot flood the log: at most `burst` lines at once and
 // `per_second` sustained. The lines it drops are counted and reported by the
-// next line it allows ("N similar lines suppressed").
+// next line it allows ("N more lines about this peer suppressed").
 //
 // Thread safety: none; the owner guards it.
 

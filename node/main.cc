@@ -24,6 +24,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -38,6 +39,7 @@
 #include "node/config.h"
 #include "node/identity.h"
 #include "node/node.h"
+#include "node/service_notify.h"
 #include "node/store/lmdb_store.h"
 #include "node/system_clock.h"
 #include "node/tls.h"
@@ -319,16 +321,29 @@ int main(int argc, char** argv) {
     spdlog::error("cannot start node {}: {}", options->id, s.ToString());
     return kExitError;
   }
+  // systemd (Type=notify): serving now; alive while the store writer makes
+  // progress (WatchdogSec=).
+  steersync::node::service::NotifyReady("serving " + options->id);
+  std::optional<steersync::node::WatchdogPinger> watchdog;
+  if (const auto interval = steersync::node::service::WatchdogInterval(); interval.count() > 0) {
+    steersync::node::Node* n = node->get();
+    watchdog.emplace(interval, [n, interval] { return n->WriterResponsive(absl::FromChrono(interval) / 4); });
+  }
   for (;;) {
     int signal = 0;
     if (sigwait(&handled, &signal) != 0) continue;
     if (signal == SIGHUP) {
+      // RELOADING=1 ... READY=1 brackets a reload for `systemctl reload`.
+      steersync::node::service::NotifyReloading();
       Reload(config_path, *options, start_level);
+      steersync::node::service::NotifyReady("serving " + options->id);
       continue;
     }
     spdlog::info("received signal {} ({}), stopping", signal, signal == SIGTERM ? "SIGTERM" : "SIGINT");
     break;
   }
+  steersync::node::service::NotifyStopping("stopping " + options->id);
+  watchdog.reset();
   (*node)->Stop();
   return 0;
 }

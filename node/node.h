@@ -141,6 +141,9 @@ class Node {
     uint64_t storage_failures = 0;       // writes refused for lack of room (map or disk full)
   };
   Health GetHealth() const;
+  // True when the store writer completes a no-op job within `timeout`: the
+  // node still makes progress (the systemd watchdog's question).
+  bool WriterResponsive(absl::Duration timeout);
 
   // Blocks until the change log's head reaches `seq` or `timeout` passes;
   // returns whether it did. Woken by each commit, so it costs no CPU while

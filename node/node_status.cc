@@ -3,6 +3,8 @@
 #include "node/node.h"
 
 #include <cstdlib>
+#include <future>
+#include <memory>
 
 #include "node/audience_gaps.h"
 
@@ -127,6 +129,20 @@ v1::PeersReply Node::ListPeers() const {
     }
   }
   return reply;
+}
+
+}  // namespace steersync::node
+
+namespace steersync::node {
+
+bool Node::WriterResponsive(absl::Duration timeout) {
+  // Shared with the job: if the writer is stuck, the completion may run
+  // long after this returned.
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  writer_->Submit([](LmdbStore::View&) { return absl::OkStatus(); },
+                  [done](const absl::Status&) { done->set_value(); });
+  return finished.wait_for(absl::ToChronoMicroseconds(timeout)) == std::future_status::ready;
 }
 
 }  // namespace steersync::node

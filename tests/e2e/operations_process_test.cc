@@ -3,12 +3,16 @@
 // steersyncd on the same data_dir exits naming the first one's pid and leaves
 // it serving; --version; --check-config; a store of a newer format refused;
 // steerctl backup of a running node.
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -122,6 +126,64 @@ class Daemon {
 };
 
 bool ExitedWith(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
+
+// The service manager's end of sd_notify: a datagram socket whose path goes
+// in NOTIFY_SOCKET for the daemon started while it is set.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0) << std::strerror(errno);
+  }
+  ~NotifySocket() { ::close(fd_); }
+  // The next message, or "" when none came within `timeout`.
+  std::string Next(std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return "";
+    char buf[4096];
+    const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  }
+  // Skips messages until one starting with `prefix` (or none within the deadline).
+  std::string NextStartingWith(const std::string& prefix) {
+    for (int i = 0; i < 100; ++i) {
+      std::string m = Next();
+      if (m.empty() || m.rfind(prefix, 0) == 0) return m;
+    }
+    return "";
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+// Issue 11 item 6: under systemd (Type=notify) the daemon says when it
+// serves, that it is alive (WatchdogSec=), when it reloads and when it stops.
+TEST(OperationsProcessTest, TheDaemonTellsSystemdWhenItServesIsAliveReloadsAndStops) {
+  TempDir dir;
+  Daemon d(dir);
+  d.WriteConfig();
+  NotifySocket systemd(dir.Sub("notify.sock"));
+  ::setenv("NOTIFY_SOCKET", dir.Sub("notify.sock").c_str(), 1);
+  ::setenv("WATCHDOG_USEC", "400000", 1);  // 0.4 s: a ping every 0.2 s
+  auto node = d.Start("node.log");
+  ::unsetenv("NOTIFY_SOCKET");
+  ::unsetenv("WATCHDOG_USEC");
+  EXPECT_EQ(systemd.NextStartingWith("READY=1"), "READY=1\nSTATUS=serving vn/quang-ngai")
+      << ReadText(dir.Sub("node.log"));
+  EXPECT_TRUE(d.Status().has_value()) << "READY=1 comes once the node serves";
+  EXPECT_EQ(systemd.NextStartingWith("WATCHDOG=1"), "WATCHDOG=1");
+  node->Signal(SIGHUP);
+  EXPECT_EQ(systemd.NextStartingWith("RELOADING=1"), "RELOADING=1");
+  EXPECT_EQ(systemd.NextStartingWith("READY=1"), "READY=1\nSTATUS=serving vn/quang-ngai");
+  node->Signal(SIGTERM);
+  EXPECT_EQ(systemd.NextStartingWith("STOPPING=1"), "STOPPING=1\nSTATUS=stopping vn/quang-ngai");
+  EXPECT_TRUE(ExitedWith(node->Wait(), 0));
+}
 
 TEST(OperationsProcessTest, SighupReloadsTheLogLevelAndTheDaemonKeepsServing) {
   TempDir dir;

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The Debian package as an operator gets it (issue 11 item 6): built with
+# CPack from the build tree, it holds the binaries, the systemd unit, the
+# service user and the guides; its Depends: names the libraries; the binary
+# it installs runs; systemd-analyze accepts the unit it installs.
+#
+#   package_test.sh BUILD_DIR
+set -euo pipefail
+build=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "package_test: $*" >&2; exit 1; }
+
+cpack --config "$build/CPackConfig.cmake" -B "$work/out" >"$work/cpack.log" 2>&1 ||
+  { cat "$work/cpack.log"; fail "cpack failed"; }
+deb=$(ls "$work"/out/steersync_*.deb) || fail "no .deb written"
+echo "package_test: $(basename "$deb"), $(stat -c %s "$deb") bytes"
+
+contents=$(dpkg-deb -c "$deb")
+for f in ./usr/bin/steersyncd ./usr/bin/steerctl ./usr/lib/systemd/system/steersyncd@.service \
+         ./usr/lib/sysusers.d/steersync.conf ./usr/share/steersync/pki.sh \
+         ./usr/share/doc/steersync/install.md ./usr/share/doc/steersync/operations.md \
+         ./usr/share/doc/steersync/CHANGELOG.md; do
+  grep -q " $f\$" <<<"$contents" || fail "$f is missing from the package"
+done
+
+depends=$(dpkg-deb -f "$deb" Depends)
+for lib in libgrpc++ liblmdb libssl libsystemd systemd openssl; do
+  grep -q "$lib" <<<"$depends" || fail "Depends: lacks $lib ($depends)"
+done
+dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -q '^./postinst$' || fail "no postinst"
+
+dpkg-deb -x "$deb" "$work/root"
+"$work/root/usr/bin/steersyncd" --version | grep -q '^steersyncd ' || fail "the packaged steersyncd does not run"
+"$work/root/usr/bin/steerctl" --version >/dev/null || fail "the packaged steerctl does not run"
+
+# The unit as installed, pointed at the extracted binary (verify checks that
+# ExecStart exists).
+sed "s|/usr/bin/steersyncd|$work/root/usr/bin/steersyncd|g" \
+  "$work/root/usr/lib/systemd/system/steersyncd@.service" >"$work/steersyncd@.service"
+if ! out=$(systemd-analyze verify "$work/steersyncd@.service" 2>&1) || [ -n "$out" ]; then
+  fail "systemd-analyze verify: $out"
+fi
+echo "package_test: OK (contents, Depends, binaries run, systemd-analyze verify clean)"
