@@ -264,6 +264,7 @@ struct Link::PendingApply {
   sync::AloneVerdicts alone;  // by index in request.records
   sync::ApplyStats result;    // valid once applied
   bool skipped = false;       // not applied: an earlier batch of the stream failed
+  std::chrono::steady_clock::time_point received;  // when the peer's batch arrived
 };
 
 void Link::CheckBatch(const LinkContext& ctx, const std::string& peer, PendingApply& batch) {
@@ -333,6 +334,7 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
     stats_->records_received += request.records.size();
     auto batch = std::make_shared<PendingApply>();
     batch->request = std::move(request);
+    batch->received = std::chrono::steady_clock::now();
     const LinkContext& ctx = context_;
     std::weak_ptr<Link> weak = weak_from_this();
     auto check_then_apply = [batch, &ctx, weak, peer = peer_id_, failed = apply_failed_] {
@@ -343,6 +345,9 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
           },
           [batch, &ctx, weak, failed](absl::Status status) {
             if (!status.ok()) failed->store(true);
+            if (status.ok() && !batch->skipped && ctx.on_batch_applied) {
+              ctx.on_batch_applied(std::chrono::steady_clock::now() - batch->received);
+            }
             if (status.ok() && !batch->skipped && ctx.on_admitted && !batch->result.admitted_ids.empty()) {
               ctx.on_admitted(batch->result.admitted_ids);
             }
