@@ -10,7 +10,7 @@ packages=(
   liblmdb-dev lmdb-utils libssl-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  prometheus-cpp-dev libtomlplusplus-dev
+  prometheus-cpp-dev libcivetweb-dev libtomlplusplus-dev
   clang libclang-rt-14-dev llvm  # tests/fuzz/: libFuzzer runtime, llvm-symbolizer
   python3 python3-grpcio python3-protobuf python3-cryptography  # tests/conformance/
 )

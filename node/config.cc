@@ -153,12 +153,21 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
 
   CONFIG_ASSIGN(t, Section(root, "log", false, origin));
   if (t != nullptr) {
-    if (auto s = CheckKnown(*t, "log.", {"level"}, origin); !s.ok()) return s;
-    CONFIG_ASSIGN(opt.log_level, RequiredString(*t, "log", "level", origin));
-    static const Keys kLevels = {"trace", "debug", "info", "warn", "error"};
-    if (!kLevels.count(opt.log_level)) {
-      return absl::InvalidArgumentError(origin + ": 'log.level' = '" + opt.log_level +
-                                        "' is not one of trace, debug, info, warn, error");
+    if (auto s = CheckKnown(*t, "log.", {"level", "format"}, origin); !s.ok()) return s;
+    if (t->contains("level")) {
+      CONFIG_ASSIGN(opt.log_level, RequiredString(*t, "log", "level", origin));
+      static const Keys kLevels = {"trace", "debug", "info", "warn", "error"};
+      if (!kLevels.count(opt.log_level)) {
+        return absl::InvalidArgumentError(origin + ": 'log.level' = '" + opt.log_level +
+                                          "' is not one of trace, debug, info, warn, error");
+      }
+    }
+    if (t->contains("format")) {
+      CONFIG_ASSIGN(opt.log_format, RequiredString(*t, "log", "format", origin));
+      if (opt.log_format != "text" && opt.log_format != "json") {
+        return absl::InvalidArgumentError(origin + ": 'log.format' = '" + opt.log_format +
+                                          "' is not one of text, json");
+      }
     }
   }
   return opt;

@@ -12,6 +12,7 @@
 //   [metrics] address                optional: host:port for Prometheus /metrics
 //   [log]    level                   optional: trace, debug, info, warn, error
 //                                    (re-read on SIGHUP)
+//            format                  optional: text (default) or json
 //
 // Relative paths are resolved against the config file's directory.
 
@@ -55,6 +56,9 @@ struct NodeOptions {
   std::string metrics_address;
   // steersyncd's log level ([log] level); empty: not set in the file.
   std::string log_level;
+  // steersyncd's log format ([log] format): "text" or "json"; empty: not set
+  // in the file (text). steersyncd --log-format wins over it.
+  std::string log_format;
 };
 
 // Parses TOML text. `base_dir` resolves relative paths; `origin` names the

@@ -333,6 +333,7 @@ struct Link::PendingApply {
   sync::ApplyStats result;    // valid once applied
   bool skipped = false;       // not applied: an earlier batch of the stream failed
   size_t bytes = 0;           // of the frame it came in, in Link::pending_bytes_
+  std::chrono::steady_clock::time_point received;  // when the peer's batch arrived
 };
 
 void Link::CheckBatch(const LinkContext& ctx, const std::string& peer, PendingApply& batch) {
@@ -413,6 +414,7 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests, size_t frame_
     auto batch = std::make_shared<PendingApply>();
     batch->request = std::move(request);
     batch->bytes = std::exchange(frame_bytes, 0);  // the frame counts once
+    batch->received = std::chrono::steady_clock::now();
     const LinkContext& ctx = context_;
     std::weak_ptr<Link> weak = weak_from_this();
     auto check_then_apply = [batch, &ctx, weak, peer = peer_id_, failed = apply_failed_] {
@@ -423,6 +425,9 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests, size_t frame_
           },
           [batch, &ctx, weak, failed](absl::Status status) {
             if (!status.ok()) failed->store(true);
+            if (status.ok() && !batch->skipped && ctx.on_batch_applied) {
+              ctx.on_batch_applied(std::chrono::steady_clock::now() - batch->received);
+            }
             if (status.ok() && !batch->skipped && ctx.on_admitted && !batch->result.admitted_ids.empty()) {
               ctx.on_admitted(batch->result.admitted_ids);
             }

@@ -7,6 +7,7 @@
 // lock before mu_; Wake() is never called with mu_ held.
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -79,6 +80,10 @@ struct LinkContext {
   RecoveryGate* recovery = nullptr;
   // Called once recovery completed. Must not block.
   std::function<void()> on_recovered;
+  // Told, on the writer thread, how long each applied batch of a peer took
+  // from its arrival to its commit (steady clock). May be empty; must not
+  // block (the node's apply histogram).
+  std::function<void(std::chrono::steady_clock::duration)> on_batch_applied;
 };
 
 // Counters that outlive a single stream (kept per peer by the node).

@@ -6,6 +6,8 @@
 //   --version        "steersyncd <version> (store format N, protocol P)"
 //   --check-config   parse and validate the config and its TLS files, start
 //                    nothing; "config OK: node <id>", exit 0, or the error, exit 1
+//   --log-format     text (default) or json: one JSON object per line
+//                    (node/logging.h); overrides the config's [log] format
 // One process per data_dir: <data_dir>/steersyncd.lock (DataDirLock) is taken
 // before anything else touches the node's files (store, admin socket); a
 // second steersyncd on the same data_dir exits 1 naming the holder's pid, and
@@ -34,10 +36,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "node/config.h"
 #include "node/identity.h"
+#include "node/logging.h"
 #include "node/node.h"
 #include "node/service_notify.h"
 #include "node/store/lmdb_store.h"
@@ -64,11 +68,19 @@ std::string VersionLine() {
          std::to_string(steersync::sync::kProtocolVersion) + ")";
 }
 
+// Set once the log format is known to be JSON: then Fail() writes its line
+// as a JSON object too, so that every line of the output parses.
+bool json_log = false;
+
 // One line on stderr, before the node runs (no log prefix to parse around).
 void Fail(const std::string& line) {
   std::string one = line;
   for (char& c : one) {
     if (c == '\n') c = ' ';
+  }
+  if (json_log) {
+    spdlog::error("steersyncd: {}", one);
+    return;
   }
   std::cerr << "steersyncd: " << one << "\n";
 }
@@ -181,6 +193,7 @@ std::vector<std::string> ChangedSettings(const NodeOptions& running, const NodeO
   check(running.admin_group != file.admin_group, "admin.group");
   check(running.admin_tcp_address != file.admin_tcp_address, "admin.tcp_address");
   check(running.metrics_address != file.metrics_address, "metrics.address");
+  check(running.log_format != file.log_format, "log.format");
   return changed;
 }
 
@@ -231,6 +244,7 @@ int main(int argc, char** argv) {
   CLI::App app{"steersyncd: steersync node daemon (operations: docs/operations.md)", "steersyncd"};
   std::string config_path;
   std::string cli_level;  // empty: not given
+  std::string cli_format;  // empty: not given
   bool check_config = false;
   bool recover = false;
   app.set_version_flag("--version", VersionLine(), "Print the version, store format and protocol, and exit");
@@ -238,6 +252,10 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", cli_level,
                  "trace, debug, info, warn, error (default: the config's [log] level, else info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--log-format", cli_format,
+                 "text or json: one JSON object per line {ts, level, msg} (default: the config's [log] "
+                 "format, else text)")
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--check-config", check_config,
                "Validate the config and its TLS files, print 'config OK: node <id>' (exit 0) or the "
                "error (exit 1); starts nothing");
@@ -263,9 +281,22 @@ int main(int argc, char** argv) {
   }
   const std::string start_level =
       !cli_level.empty() ? cli_level : !options->log_level.empty() ? options->log_level : "info";
-  spdlog::set_default_logger(spdlog::stderr_color_mt("steersyncd"));
-  spdlog::set_level(spdlog::level::from_str(start_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  const std::string format_name =
+      !cli_format.empty() ? cli_format : !options->log_format.empty() ? options->log_format : "text";
+  const auto format = steersync::node::ParseLogFormat(format_name);
+  if (!format.ok()) {  // both sources are checked: cannot happen
+    Fail(std::string(format.status().message()));
+    return kExitUsageError;
+  }
+  // JSON lines carry no colour codes: a plain stderr sink.
+  spdlog::sink_ptr sink;
+  if (*format == steersync::node::LogFormat::kJson) {
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  } else {
+    sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  }
+  steersync::node::InstallLogging(sink, *format, spdlog::level::from_str(start_level));
+  json_log = *format == steersync::node::LogFormat::kJson;
 
   // Before the node: every check that would otherwise fail inside
   // Node::Create, each reported in one line.

@@ -1,6 +1,16 @@
 #include "node/metrics.h"
 
+#include <CivetServer.h>
+#include <civetweb.h>
+
+#include <functional>
+#include <sstream>
+
+#include <prometheus/text_serializer.h>
+
 #include "node/node.h"
+#include "steersync/version.h"
+#include "sync/session.h"
 
 namespace steersync::node {
 namespace {
@@ -11,11 +21,41 @@ void CountUpTo(prometheus::Counter& counter, double value) {
   if (value > counter.Value()) counter.Increment(value - counter.Value());
 }
 
+double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// A group commit is one durable LMDB commit (an fsync, ~0.6 ms on the
+// reference machine) plus its jobs; a batch adds its signature checks.
+const prometheus::Histogram::BucketBoundaries kCommitBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                                0.05,   0.1,   0.25,   0.5,   1,    2.5};
+const prometheus::Histogram::BucketBoundaries kApplyBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                               0.25,  0.5,    1,     2.5,  5,     10};
+
 }  // namespace
+
+LatencyMetrics::LatencyMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      commit_(prometheus::BuildHistogram()
+                  .Name("steersync_store_commit_seconds")
+                  .Help("Time of each transaction of the store's group-commit writer (its jobs and the durable commit)")
+                  .Register(*registry_)
+                  .Add({}, kCommitBuckets)),
+      apply_(prometheus::BuildHistogram()
+                 .Name("steersync_batch_apply_seconds")
+                 .Help("Time from a peer's batch arriving to the commit that applied it")
+                 .Register(*registry_)
+                 .Add({}, kApplyBuckets)) {}
+
+void LatencyMetrics::ObserveCommit(std::chrono::steady_clock::duration d) { commit_.Observe(Seconds(d)); }
+void LatencyMetrics::ObserveApply(std::chrono::steady_clock::duration d) { apply_.Observe(Seconds(d)); }
+std::vector<prometheus::MetricFamily> LatencyMetrics::Collect() const { return registry_->Collect(); }
 
 NodeMetrics::NodeMetrics(const Node& node)
     : node_(node),
       registry_(std::make_shared<prometheus::Registry>()),
+      build_info_(prometheus::BuildGauge()
+                      .Name("steersync_build_info")
+                      .Help("1, labelled with the release (steersyncd --version), store format and protocol")
+                      .Register(*registry_)),
       head_(prometheus::BuildGauge()
                 .Name("steersync_log_head_seq")
                 .Help("Highest sequence of this node's change log")
@@ -87,7 +127,21 @@ NodeMetrics::NodeMetrics(const Node& node)
       quarantine_evicted_(prometheus::BuildCounter()
                               .Name("steersync_peer_quarantine_evicted_total")
                               .Help("The peer's oldest quarantined versions evicted by its quota")
-                              .Register(*registry_)) {}
+                              .Register(*registry_)),
+      map_bytes_(prometheus::BuildGauge()
+                     .Name("steersync_store_map_bytes")
+                     .Help("Size of the LMDB map: the most the store can hold ([node] map_size_mb)")
+                     .Register(*registry_)),
+      used_bytes_(prometheus::BuildGauge()
+                      .Name("steersync_store_used_bytes")
+                      .Help("Bytes of the LMDB map in use (pages up to the last one written)")
+                      .Register(*registry_)) {
+  build_info_
+      .Add({{"version", STEERSYNC_VERSION},
+            {"store_format", std::to_string(LmdbStore::kStoreFormat)},
+            {"protocol", std::to_string(sync::kProtocolVersion)}})
+      .Set(1);
+}
 
 void NodeMetrics::Refresh() const {
   const Node::Health health = node_.GetHealth();
@@ -115,30 +169,91 @@ void NodeMetrics::Refresh() const {
   if (auto by_reason = node_.store().QuarantineByReason(); by_reason.ok()) {
     for (const auto& [reason, n] : *by_reason) quarantined_.Add({{"reason", reason}}).Set(static_cast<double>(n));
   }
+  const lmdb::Env::Space space = node_.store().Space();
+  map_bytes_.Add({}).Set(static_cast<double>(space.map_bytes));
+  used_bytes_.Add({}).Set(static_cast<double>(space.used_bytes));
 }
 
 std::vector<prometheus::MetricFamily> NodeMetrics::Collect() const {
   absl::MutexLock lock(&mu_);
   Refresh();
-  return registry_->Collect();
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (auto& f : node_.latencies().Collect()) families.push_back(std::move(f));
+  return families;
 }
+
+namespace {
+
+struct Page {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+// One page: `render` answers each GET, on a civetweb thread.
+class PageHandler final : public CivetHandler {
+ public:
+  explicit PageHandler(std::function<Page()> render) : render_(std::move(render)) {}
+
+  bool handleGet(CivetServer*, mg_connection* conn) override {
+    const Page page = render_();
+    const std::string length = std::to_string(page.body.size());
+    mg_response_header_start(conn, page.status);
+    mg_response_header_add(conn, "Content-Type", page.content_type.c_str(), -1);
+    mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+    mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+    mg_response_header_send(conn);
+    mg_write(conn, page.body.data(), page.body.size());
+    return true;
+  }
+
+ private:
+  const std::function<Page()> render_;
+};
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& address,
                                                                     const Node& node) {
   std::unique_ptr<MetricsServer> server(new MetricsServer());
+  server->metrics_ = std::make_shared<NodeMetrics>(node);
+  MetricsServer* raw = server.get();
+  auto metrics = std::make_unique<PageHandler>([raw] {
+    std::vector<prometheus::MetricFamily> families = raw->metrics_->Collect();
+    for (auto& f : raw->process_.Collect()) families.push_back(std::move(f));
+    std::ostringstream text;
+    prometheus::TextSerializer().Serialize(text, families);
+    return Page{200, "text/plain; version=0.0.4; charset=utf-8", text.str()};
+  });
+  auto healthz = std::make_unique<PageHandler>([] { return Page{200, "text/plain; charset=utf-8", "ok\n"}; });
+  auto readyz = std::make_unique<PageHandler>([&node] {
+    const Node::Readiness r = node.GetReadiness();
+    if (r.ready) return Page{200, "text/plain; charset=utf-8", "ready\n"};
+    std::string line = "not ready: " + r.reason;
+    for (char& c : line) {
+      if (c == '\n' || c == '\r') c = ' ';
+    }
+    return Page{503, "text/plain; charset=utf-8", line + "\n"};
+  });
   try {
-    server->exposer_ = std::make_unique<prometheus::Exposer>(address);
+    server->server_ = std::make_unique<CivetServer>(
+        std::vector<std::string>{"listening_ports", address, "num_threads", "2"});
   } catch (const std::exception& e) {
     return absl::UnavailableError("cannot serve metrics on " + address + ": " + e.what());
   }
-  server->metrics_ = std::make_shared<NodeMetrics>(node);
-  server->exposer_->RegisterCollectable(server->metrics_);
+  server->server_->addHandler("/metrics", metrics.get());
+  server->server_->addHandler("/healthz", healthz.get());
+  server->server_->addHandler("/readyz", readyz.get());
+  server->pages_.push_back(std::move(metrics));
+  server->pages_.push_back(std::move(healthz));
+  server->pages_.push_back(std::move(readyz));
+  const std::vector<int> ports = server->server_->getListeningPorts();
+  server->port_ = ports.empty() ? 0 : ports.front();
   return server;
 }
 
-int MetricsServer::port() const {
-  auto ports = exposer_->GetListeningPorts();
-  return ports.empty() ? 0 : ports.front();
+MetricsServer::~MetricsServer() {
+  if (server_) server_->close();  // joins civetweb's threads: no page is being served after
 }
 
 }  // namespace steersync::node

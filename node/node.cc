@@ -1,6 +1,7 @@
 #include "node/node.h"
 
 #include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,9 @@
 #include <future>
 #include <set>
 
+#include <grpc/grpc_security_constants.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/impl/server_builder_option.h>
 #include <grpcpp/security/server_credentials.h>
 #include <spdlog/spdlog.h>
 
@@ -27,6 +31,48 @@
 namespace steersync::node {
 namespace {
 
+// gRPC's default health service (grpc.health.v1) on every server this
+// process builds from here on. The switch is process-wide and not
+// thread-safe: it is flipped once, under a static's guarded initialisation.
+void EnableGrpcHealthService() {
+  static const bool enabled = [] {
+    grpc::EnableDefaultHealthCheckService(true);
+    return true;
+  }();
+  (void)enabled;
+}
+
+// Whether a server offers gRPC server reflection: on for the admin
+// listeners, off for the Sync listener. Loading libgrpc++_reflection
+// registers its plugin for every server of the process (a static
+// initializer calls InitProtoReflectionServerBuilderPlugin()), so the option
+// sets the builder's plugins either way: exactly one reflection plugin, or
+// none.
+class ServerReflection final : public grpc::ServerBuilderOption {
+ public:
+  explicit ServerReflection(bool enabled) : enabled_(enabled) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    const std::string name = grpc::reflection::ProtoServerReflectionPlugin().name();
+    std::erase_if(*plugins, [&](const auto& plugin) { return plugin->name() == name; });
+    if (enabled_) plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+  }
+
+ private:
+  const bool enabled_;
+};
+
+// "uid:1000(alice)", or "uid:1000" for a uid without a user entry.
+std::string UidName(uid_t uid) {
+  std::string name = "uid:" + std::to_string(uid);
+  passwd entry{};
+  passwd* found = nullptr;
+  char buf[4096];
+  if (::getpwuid_r(uid, &entry, buf, sizeof(buf), &found) == 0 && found != nullptr) {
+    name += "(" + std::string(found->pw_name) + ")";
+  }
+  return name;
+}
 
 }  // namespace
 
@@ -90,6 +136,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   GroupCommitWriter::Options writer_options;
   writer_options.observer = node->txn_observer_.get();
   writer_options.clock = node->clock_;
+  writer_options.on_txn_time = [raw](std::chrono::steady_clock::duration d) { raw->latencies_->ObserveCommit(d); };
+  node->link_context_.on_batch_applied = [raw](std::chrono::steady_clock::duration d) {
+    raw->latencies_->ObserveApply(d);
+  };
   node->writer_ = std::make_unique<GroupCommitWriter>(*node->store_, writer_options,
                                                       [raw](uint64_t) { raw->OnCommit(); });
   node->link_context_.writer = node->writer_.get();
@@ -114,8 +164,12 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   node->link_context_.recovery = &node->recovery_;
   // Every link reconnects to ask for this node's versions (the parent's
   // completes the recovery), not only the one whose Hello revealed the loss.
-  node->recovery_.SetOnBegin([raw] { raw->CloseAllLinks("recovering: reconnecting to ask for this node's versions"); });
+  node->recovery_.SetOnBegin([raw] {
+    raw->UpdateHealth();  // NOT_SERVING while recovering
+    raw->CloseAllLinks("recovering: reconnecting to ask for this node's versions");
+  });
   node->link_context_.on_recovered = [raw] {
+    raw->UpdateHealth();
     // Receipts refused while recovering are registered now.
     if (auto s = RegisterPendingReceipts(*raw->store_, raw->options_.id, *raw->directives_, *raw->reports_);
         !s.ok()) {
@@ -182,6 +236,8 @@ void Node::CloseAllLinks(const std::string& why) {
 absl::Status Node::Start() {
   // The federation CA, read once for every listener's and the dialler's check.
   SYNC_ASSIGN_OR_RETURN(const std::string ca_pem, ReadFileToString(options_.tls.ca));
+  // Each listener answers grpc.health.v1; NOT_SERVING until the end of Start().
+  EnableGrpcHealthService();
   if (!options_.listen_address.empty()) {
     const std::string self = options_.id;
     server_check_ = std::make_shared<PeerCheck>(
@@ -192,6 +248,7 @@ absl::Status Node::Start() {
     grpc::ServerBuilder builder;
     builder.AddListeningPort(options_.listen_address, creds, &sync_port_);
     builder.RegisterService(sync_service_.get());
+    builder.SetOption(std::make_unique<ServerReflection>(false));  // children need no catalogue
     builder.SetMaxReceiveMessageSize(runtime_.max_message_bytes);
     builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
@@ -199,6 +256,7 @@ absl::Status Node::Start() {
     if (!sync_server_ || sync_port_ == 0) {
       return absl::UnavailableError("cannot listen on " + options_.listen_address);
     }
+    WatchHealth(*sync_server_, v1::Sync::service_full_name());
     spdlog::info("{}: serving children on {} (port {})", options_.id, options_.listen_address,
                  sync_port_);
   }
@@ -218,18 +276,18 @@ absl::Status Node::Start() {
       }
       ::unlink(path.c_str());
     }
+    // Owner-only from its first instant (the chmod below only ever widens
+    // it to the admin group). Its connections are accepted by admin_socket_,
+    // which learns each one's uid for the audit log, and handed to the
+    // server, which therefore listens on no port of its own.
+    SYNC_ASSIGN_OR_RETURN(admin_socket_, AdminSocket::Listen(path));
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("unix:" + path, grpc::experimental::LocalServerCredentials(UDS));
     admin_service_ = MakeAdminService(*this);
     builder.RegisterService(admin_service_.get());
-    // bind() creates the socket with the process umask: under 0177 it is
-    // owner-only from its first instant (the chmod below only ever widens it
-    // to the admin group). The umask is process-wide: a file another thread
-    // creates meanwhile is only made more private.
-    const mode_t umask_before = ::umask(0177);
+    builder.SetOption(std::make_unique<ServerReflection>(true));
     admin_server_ = builder.BuildAndStart();
-    ::umask(umask_before);
     if (!admin_server_) return absl::UnavailableError("cannot serve admin socket " + path);
+    WatchHealth(*admin_server_, v1::Admin::service_full_name());
     if (options_.admin_group.empty()) {
       ::chmod(path.c_str(), 0600);  // owner only
     } else {
@@ -243,6 +301,7 @@ absl::Status Node::Start() {
       }
       ::chmod(path.c_str(), 0660);  // owner and the admin group
     }
+    admin_socket_->Serve(admin_server_.get());
   }
   if (!options_.admin_tcp_address.empty()) {
     admin_check_ = std::make_shared<PeerCheck>(
@@ -253,10 +312,12 @@ absl::Status Node::Start() {
     grpc::ServerBuilder builder;
     builder.AddListeningPort(options_.admin_tcp_address, creds, &admin_tcp_port_);
     builder.RegisterService(admin_service_.get());
+    builder.SetOption(std::make_unique<ServerReflection>(true));
     admin_tcp_server_ = builder.BuildAndStart();
     if (!admin_tcp_server_ || admin_tcp_port_ == 0) {
       return absl::UnavailableError("cannot serve admin on " + options_.admin_tcp_address);
     }
+    WatchHealth(*admin_tcp_server_, v1::Admin::service_full_name());
     spdlog::info("{}: admin over mTLS on {} (port {})", options_.id, options_.admin_tcp_address,
                  admin_tcp_port_);
   }
@@ -276,6 +337,11 @@ absl::Status Node::Start() {
                  options_.metrics_address, metrics_server_->port());
   }
   SYNC_RETURN_IF_ERROR(RegisterPendingReceipts(*store_, options_.id, *directives_, *reports_));
+  {
+    absl::MutexLock lock(&health_mu_);
+    phase_ = Phase::kStarted;
+  }
+  UpdateHealth();
   spdlog::info("{}: started; log head {}", options_.id, store_->HeadSeq());
   return absl::OkStatus();
 }
@@ -283,6 +349,11 @@ absl::Status Node::Start() {
 void Node::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  {
+    absl::MutexLock lock(&health_mu_);
+    phase_ = Phase::kStopping;
+  }
+  UpdateHealth();  // NOT_SERVING from the first instant of the shutdown
   metrics_server_.reset();
   if (parent_) parent_->Stop();
   if (sync_server_) {
@@ -292,9 +363,14 @@ void Node::Stop() {
   if (admin_tcp_server_) {
     admin_tcp_server_->Shutdown(GrpcDeadline(std::chrono::seconds(2)));
   }
+  if (admin_socket_) admin_socket_->Stop();  // no connection handed to a server shutting down
   if (admin_server_) {
     admin_server_->Shutdown(GrpcDeadline(std::chrono::seconds(2)));
     ::unlink(options_.admin_socket.c_str());
+  }
+  {
+    absl::MutexLock lock(&health_mu_);
+    health_.clear();  // the servers are shut down; nothing to tell them
   }
   verify_stage_.reset();  // drains verifications into the writer
   // Completions run while the writer drains may ask for follow-up writes
@@ -305,6 +381,57 @@ void Node::Stop() {
 }
 
 int Node::metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
+
+bool Node::ServingLocked() const { return phase_ == Phase::kStarted && !recovery_.recovering(); }
+
+bool Node::serving() const {
+  absl::MutexLock lock(&health_mu_);
+  return ServingLocked();
+}
+
+void Node::WatchHealth(grpc::Server& server, const std::string& service) {
+  grpc::HealthCheckServiceInterface* health = server.GetHealthCheckService();
+  if (health == nullptr) return;  // only if the default service were disabled
+  absl::MutexLock lock(&health_mu_);
+  // The default service starts SERVING for "": corrected here, right after
+  // the server started and before Start() returns.
+  const bool serving = ServingLocked();
+  for (const std::string& name : {std::string(), service}) {
+    health->SetServingStatus(name, serving);
+    health_.push_back({health, name});
+  }
+}
+
+void Node::UpdateHealth() {
+  // Under the lock, so that concurrent updates are applied in the order of
+  // the states they read: the last one sets what is true now.
+  absl::MutexLock lock(&health_mu_);
+  const bool serving = ServingLocked();
+  for (const HealthTarget& t : health_) t.service->SetServingStatus(t.name, serving);
+}
+
+Node::Readiness Node::GetReadiness() const {
+  {
+    absl::MutexLock lock(&health_mu_);
+    if (phase_ == Phase::kCreated) return {false, "starting"};
+    if (phase_ == Phase::kStopping) return {false, "stopping"};
+  }
+  if (std::string recovering = recovery_.Describe(); !recovering.empty()) return {false, recovering};
+  if (std::string storage = StorageWarning(); !storage.empty()) return {false, storage};
+  return {true, ""};
+}
+
+std::string Node::AdminCaller(const grpc::ServerContext& context) const {
+  const std::string peer = context.peer();
+  if (admin_socket_) {
+    if (std::optional<uid_t> uid = admin_socket_->UidOf(peer)) return UidName(*uid);
+  }
+  if (const auto auth = context.auth_context(); auth && auth->IsPeerAuthenticated()) {
+    const auto cn = auth->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME);
+    if (!cn.empty()) return "cn:" + std::string(cn.front().data(), cn.front().size());
+  }
+  return "unknown(" + peer + ")";
+}
 
 void Node::OnCommit() {
   {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -28,6 +29,7 @@
 #include "node/identity.h"
 #include "node/link.h"
 #include "node/metrics.h"
+#include "node/net/admin_socket.h"
 #include "node/tls.h"
 #include "node/net/link_registry.h"
 #include "node/net/parent_link.h"
@@ -145,6 +147,28 @@ class Node {
   // node still makes progress (the systemd watchdog's question).
   bool WriterResponsive(absl::Duration timeout);
 
+  // ---- Serving and readiness (docs/operations.md, "Observing a node") ----
+  // Whether the node serves: started, not stopping, not recovering. Every
+  // gRPC listener's health service (grpc.health.v1, for "" and its own
+  // service) says SERVING exactly then, NOT_SERVING otherwise.
+  bool serving() const ABSL_LOCKS_EXCLUDED(health_mu_);
+  // /readyz: serving, and the store accepts writes (no write refused for
+  // lack of room in the last 10 minutes). `reason` is "" when ready, else
+  // the first reason (starting, stopping, the recovery, the store's warning).
+  struct Readiness {
+    bool ready = false;
+    std::string reason;
+  };
+  Readiness GetReadiness() const ABSL_LOCKS_EXCLUDED(health_mu_);
+  // Latencies measured by the store writer and the links (for /metrics).
+  const LatencyMetrics& latencies() const { return *latencies_; }
+
+  // Who made an admin call, for the audit log: "uid:<n>(<user>)" on the
+  // Unix socket (the kernel's peer credentials), "cn:<CN>" over the mTLS
+  // listener (the admin certificate's subject CN, verified at the
+  // handshake), else "unknown(<peer>)".
+  std::string AdminCaller(const grpc::ServerContext& context) const;
+
   // Blocks until the change log's head reaches `seq` or `timeout` passes;
   // returns whether it did. Woken by each commit, so it costs no CPU while
   // waiting (benchmarks and tests measure with it).
@@ -167,6 +191,16 @@ class Node {
   absl::Status LoadRosterAndClock();
   // Closes every live link; peers reconnect and are checked again.
   void CloseAllLinks(const std::string& why);
+  // The store's warning while a write was refused for lack of room in the
+  // last 10 minutes; "" otherwise.
+  std::string StorageWarning() const;
+  // Registers `server`'s health service (the default one, for "" and
+  // `service`) and sets it to the node's state now.
+  void WatchHealth(grpc::Server& server, const std::string& service) ABSL_LOCKS_EXCLUDED(health_mu_);
+  // Sets every registered health service to ServingLocked(). Called after
+  // each change of the phase or of the recovery gate.
+  void UpdateHealth() ABSL_LOCKS_EXCLUDED(health_mu_);
+  bool ServingLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(health_mu_);
 
   const NodeOptions options_;
   const NodeRuntimeOptions runtime_;
@@ -189,6 +223,9 @@ class Node {
   std::unique_ptr<LmdbStore> store_;
   LinkRegistry registry_;
   LinkContext link_context_;
+  // Fed by writer_ and the links (through link_context_); before them, so
+  // destroyed after.
+  const std::shared_ptr<LatencyMetrics> latencies_ = std::make_shared<LatencyMetrics>();
   std::unique_ptr<GroupCommitWriter::TxnObserver> txn_observer_;  // outlives writer_
   std::unique_ptr<GroupCommitWriter> writer_;
   // Verifies incoming batches before the writer; destroyed before writer_.
@@ -204,6 +241,9 @@ class Node {
   std::unique_ptr<grpc::Server> sync_server_;
   std::unique_ptr<ParentLink> parent_;
   std::unique_ptr<grpc::Service> admin_service_;
+  // Accepts the admin socket's connections into admin_server_; stopped
+  // before it shuts down.
+  std::unique_ptr<AdminSocket> admin_socket_;
   std::unique_ptr<grpc::Server> admin_server_;
   std::shared_ptr<PeerCheck> admin_check_;
   std::unique_ptr<grpc::Server> admin_tcp_server_;
@@ -211,6 +251,18 @@ class Node {
   std::unique_ptr<MetricsServer> metrics_server_;
   int sync_port_ = 0;
   bool stopped_ = false;
+
+  // What the health services say. Lock order: health_mu_ before the
+  // recovery gate's lock and each health service's own.
+  enum class Phase { kCreated, kStarted, kStopping };
+  mutable absl::Mutex health_mu_;
+  Phase phase_ ABSL_GUARDED_BY(health_mu_) = Phase::kCreated;
+  struct HealthTarget {
+    grpc::HealthCheckServiceInterface* service;  // owned by its server, which outlives the entry
+    std::string name;                            // e.g. "steersync.v1.Sync"
+  };
+  // Emptied by Stop() once the servers are shut down.
+  std::vector<HealthTarget> health_ ABSL_GUARDED_BY(health_mu_);
 
   // Guards no member: WaitForHead() awaits the head sequence on it, and
   // OnCommit() takes and releases it after every commit, which re-evaluates

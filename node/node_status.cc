@@ -47,6 +47,15 @@ std::vector<std::string> Node::CertificateWarnings() const {
   return out;
 }
 
+std::string Node::StorageWarning() const {
+  const GroupCommitWriter::StorageFailures f = writer_->storage_failures();
+  if (f.count == 0) return "";
+  const int64_t ago_s = (clock_->NowMicros() - f.last_at_micros) / 1'000'000;
+  if (ago_s >= 600) return "";
+  return "store: " + std::to_string(f.count) + " write(s) refused for lack of room, the last " +
+         std::to_string(ago_s) + " s ago: " + std::string(f.last.message());
+}
+
 Node::Health Node::GetHealth() const {
   Health h;
   h.head_seq = store_->HeadSeq();
@@ -77,13 +86,7 @@ v1::StatusReply Node::GetStatus() const {
   if (!reply.recovering().empty()) reply.add_warnings(reply.recovering());
   for (std::string& w : CertificateWarnings()) reply.add_warnings(std::move(w));
   // The store refusing writes for lack of room: named, with a remedy.
-  if (const GroupCommitWriter::StorageFailures f = writer_->storage_failures(); f.count > 0) {
-    const int64_t ago_s = (clock_->NowMicros() - f.last_at_micros) / 1'000'000;
-    if (ago_s < 600) {
-      reply.add_warnings("store: " + std::to_string(f.count) + " write(s) refused for lack of room, the last " +
-                         std::to_string(ago_s) + " s ago: " + std::string(f.last.message()));
-    }
-  }
+  if (std::string storage = StorageWarning(); !storage.empty()) reply.add_warnings(std::move(storage));
   // A neighbour whose clock is far from ours: past half the skew bound its
   // versions risk CLOCK_AHEAD (or ours at it).
   const int64_t bound = options_.max_clock_skew_seconds * 1'000'000;

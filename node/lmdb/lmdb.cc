@@ -96,6 +96,16 @@ absl::Status Env::CopyCompact(const std::string& dir) const {
   return MdbToStatus(mdb_env_copy2(env_, dir.c_str(), MDB_CP_COMPACT), "mdb_env_copy2(" + dir + ")");
 }
 
+Env::Space Env::GetSpace() const {
+  MDB_envinfo info{};
+  MDB_stat stat{};
+  Space space;
+  if (mdb_env_info(env_, &info) != 0 || mdb_env_stat(env_, &stat) != 0) return space;
+  space.map_bytes = info.me_mapsize;
+  space.used_bytes = (static_cast<uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+  return space;
+}
+
 absl::StatusOr<ReadTxn> ReadTxn::Begin(const Env& env) {
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(env.get(), nullptr, MDB_RDONLY, &txn);

@@ -54,6 +54,16 @@ class Env {
   absl::Status CopyCompact(const std::string& dir) const;
   bool read_only() const { return read_only_; }
 
+  // How much of the map is in use: its size (mdb_env_info's me_mapsize) and
+  // the pages up to the last one of the newest commit (me_last_pgno + 1, free
+  // pages within included) times the page size (mdb_env_stat). Reads the
+  // environment's meta page only: no transaction, cheap enough per scrape.
+  struct Space {
+    uint64_t map_bytes = 0;
+    uint64_t used_bytes = 0;
+  };
+  Space GetSpace() const;
+
  private:
   Env(MDB_env* env, std::string path, bool read_only)
       : env_(env), path_(std::move(path)), read_only_(read_only) {}

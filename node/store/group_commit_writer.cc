@@ -53,6 +53,7 @@ void GroupCommitWriter::Run() {
     TxnObserver* observer = options_.observer;
     const size_t txn_start = observer ? observer->Savepoint() : 0;
     std::vector<absl::Status> results(group.size());
+    const auto began = std::chrono::steady_clock::now();
     absl::Status status = store_.Write([&](LmdbStore::View& view) -> absl::Status {
       for (size_t i = 0; i < group.size(); ++i) {
         const size_t savepoint = observer ? observer->Savepoint() : 0;
@@ -61,6 +62,7 @@ void GroupCommitWriter::Run() {
       }
       return absl::OkStatus();
     });
+    if (options_.on_txn_time) options_.on_txn_time(std::chrono::steady_clock::now() - began);
     if (status.ok()) {
       if (observer) observer->Commit();
       absl::MutexLock lock(&mu_);

@@ -6,6 +6,7 @@
 // Thread safety: Submit() is thread-safe. Completions and the commit listener
 // run on the writer thread and must not block.
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <thread>
@@ -46,6 +47,10 @@ class GroupCommitWriter {
     TxnObserver* observer = nullptr;
     // Stamps storage failures; may be null (then unstamped). Must outlive it.
     const sync::Clock* clock = nullptr;
+    // Told, on the writer thread, how long each transaction took (its jobs
+    // and the durable commit; failed ones too), measured on the steady
+    // clock. May be empty; must not block (the node's commit histogram).
+    std::function<void(std::chrono::steady_clock::duration)> on_txn_time;
   };
 
   // `store` must outlive the writer. `on_commit` runs after each successful

@@ -148,6 +148,8 @@ class LmdbStore : public sync::LogReader {
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> MetaScan(
       std::string_view prefix) const;
   uint64_t RecordCount() const;
+  // The LMDB map's size and use (lmdb::Env::GetSpace), for /metrics.
+  lmdb::Env::Space Space() const { return env_->GetSpace(); }
   uint64_t QuarantineCount() const;
   // Quarantined versions by reason code (a few meta keys: no rescan).
   absl::StatusOr<std::map<std::string, uint64_t>> QuarantineByReason() const;

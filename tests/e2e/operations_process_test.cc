@@ -2,7 +2,8 @@
 // steersyncd and steerctl binaries. SIGHUP reloads without stopping; a second
 // steersyncd on the same data_dir exits naming the first one's pid and leaves
 // it serving; --version; --check-config; a store of a newer format refused;
-// steerctl backup of a running node.
+// steerctl backup of a running node; --log-format json and the audit line
+// of a steerctl act.
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -21,6 +22,7 @@
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/credentials.h>
+#include <nlohmann/json.hpp>
 
 #include "node/store/lmdb_store.h"
 #include "steersync/v1/admin.grpc.pb.h"
@@ -97,9 +99,10 @@ class Daemon {
   std::string socket() const { return dir_.Sub("run/admin.sock"); }
   std::string data_dir() const { return dir_.Sub("data"); }
 
-  std::unique_ptr<Subprocess> Start(const std::string& log) {
-    return std::make_unique<Subprocess>(
-        std::vector<std::string>{BinaryPath("node/steersyncd"), "--config", config()}, dir_.Sub(log));
+  std::unique_ptr<Subprocess> Start(const std::string& log, const std::vector<std::string>& flags = {}) {
+    std::vector<std::string> argv{BinaryPath("node/steersyncd"), "--config", config()};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    return std::make_unique<Subprocess>(argv, dir_.Sub(log));
   }
 
   // A fresh channel per call (one that failed before the socket was bound
@@ -394,6 +397,54 @@ TEST(OperationsProcessTest, SteerctlBackupCopiesARunningNodesStore) {
   EXPECT_THAT(list.out, HasSubstr("Chỉ thị 5"));
   restored->Signal(SIGTERM);
   EXPECT_TRUE(ExitedWith(restored->Wait(), 0));
+}
+
+// --log-format json: every line the daemon writes is one JSON object
+// {ts, level, msg}, and each steerctl act leaves an audit line naming the
+// uid that made it (the kernel's word for the admin socket's peer).
+TEST(OperationsProcessTest, JsonLogLinesAndTheAuditLineOfASteerctlAct) {
+  TempDir dir;
+  Daemon d(dir);
+  d.WriteConfig();
+  auto node = d.Start("node.log", {"--log-format", "json"});
+  ASSERT_TRUE(WaitUntil([&] { return d.Status().has_value(); })) << ReadText(dir.Sub("node.log"));
+  const Finished issue = d.Steerctl({"--json", "directive", "issue", "--type", "CT", "--title", "Chỉ thị \"gấp\"",
+                                     "--body", "Nội dung"});
+  ASSERT_EQ(issue.exit_code, 0) << issue.err;
+  const std::string id = nlohmann::json::parse(issue.out)["id"];
+  const Finished ack = d.Steerctl({"directive", "ack", "vn/quang-ngai/d/nope"});
+  EXPECT_NE(ack.exit_code, 0);
+  node->Signal(SIGTERM);
+  EXPECT_TRUE(ExitedWith(node->Wait(), 0));
+
+  std::vector<nlohmann::json> audits;
+  std::istringstream lines(ReadText(dir.Sub("node.log")));
+  int n = 0;
+  for (std::string line; std::getline(lines, line); ++n) {
+    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    ASSERT_TRUE(j.is_object()) << "not a JSON object: " << line;
+    EXPECT_TRUE(j.contains("ts") && j["ts"].is_string()) << line;
+    EXPECT_TRUE(j.contains("level") && j["level"].is_string()) << line;
+    EXPECT_TRUE(j.contains("msg") && j["msg"].is_string()) << line;
+    if (j.contains("act")) audits.push_back(j);
+  }
+  EXPECT_GT(n, 3) << "start, stop and the audit lines at least";
+  ASSERT_EQ(audits.size(), 2u) << ReadText(dir.Sub("node.log"));
+  const std::string who = "uid:" + std::to_string(::getuid());
+  EXPECT_EQ(audits[0]["act"], "IssueDirective");
+  EXPECT_THAT(audits[0]["who"].get<std::string>(), ::testing::StartsWith(who));
+  EXPECT_EQ(audits[0]["target"], id);
+  EXPECT_EQ(audits[0]["result"], "OK");
+  EXPECT_EQ(audits[0]["msg"], "audit: who=" + audits[0]["who"].get<std::string>() +
+                                   " act=IssueDirective target=" + id + " result=OK");
+  EXPECT_EQ(audits[1]["act"], "AckDirective");
+  EXPECT_EQ(audits[1]["target"], "vn/quang-ngai/d/nope");
+  EXPECT_THAT(audits[1]["result"].get<std::string>(), ::testing::StartsWith("NOT_FOUND: "));
+
+  // An unknown format is a usage error.
+  const Finished bad = RunCommand(dir, {BinaryPath("node/steersyncd"), "--config", d.config(), "--log-format", "xml"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--log-format"));
 }
 
 }  // namespace

@@ -199,6 +199,25 @@ TEST(ConfigLogLevelTest, OptionalKnownLevelsOnly) {
   EXPECT_THAT(std::string(unknown.status().message()), HasSubstr("unknown key 'log.file'"));
 }
 
+// [log] format: optional, text or json (steersyncd --log-format wins over it).
+TEST(ConfigLogLevelTest, OptionalLogFormatTextOrJson) {
+  auto parse = [](const std::string& extra) {
+    return node::ParseConfig(kBaseConfig + extra, "/etc/steersync", "n.toml");
+  };
+  EXPECT_EQ(parse("")->log_format, "");
+  auto json = parse("[log]\nformat = \"json\"\n");
+  ASSERT_THAT(json, IsOk());
+  EXPECT_EQ(json->log_format, "json");
+  EXPECT_EQ(json->log_level, "") << "a [log] section may name the format alone";
+  auto both = parse("[log]\nlevel = \"warn\"\nformat = \"text\"\n");
+  ASSERT_THAT(both, IsOk());
+  EXPECT_EQ(both->log_level, "warn");
+  EXPECT_EQ(both->log_format, "text");
+  auto xml = parse("[log]\nformat = \"xml\"\n");
+  EXPECT_THAT(xml, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(xml.status().message()), HasSubstr("'log.format' = 'xml' is not one of text, json"));
+}
+
 // ---------------------------------------------------------------------------
 // Store format
 
