@@ -26,6 +26,10 @@ void AddDirectiveCommands(CLI::App& app, Action& action);
 // report_commands.cc: report submit | list | withdraw | accept | return.
 void AddReportCommands(CLI::App& app, Action& action);
 
+// obligation_commands.cc: obligation add | list; overdue.
+void AddObligationCommands(CLI::App& app, Action& action);
+void AddOverdueCommand(CLI::App& app, Action& action);
+
 // roster_commands.cc: unit, body, member, acting, authorisation.
 void AddRosterCommands(CLI::App& app, Action& action);
 

@@ -25,6 +25,7 @@ struct SubmitOptions {
   BodyOptions body;
   std::string in_reply_to;
   std::string supersedes;  // An earlier report of this unit that this one replaces.
+  std::string obligation;  // The obligation it discharges.
   ActOptions act;
 };
 
@@ -35,6 +36,7 @@ absl::Status RunReportSubmit(const SubmitOptions& options, AdminClient& admin, b
   SYNC_ASSIGN_OR_RETURN(*request.mutable_body(), LoadBody(options.body));
   request.set_in_reply_to(options.in_reply_to);
   request.set_supersedes_report(options.supersedes);
+  request.set_obligation(options.obligation);
   *request.mutable_act() = FillActAs(options.act);
   SYNC_ASSIGN_OR_RETURN(const v1::SubmitReportReply reply,
                         admin.Call(&v1::Admin::Stub::SubmitReport, request));
@@ -48,6 +50,9 @@ void AddReportSubmitCommand(CLI::App& parent, Action& action) {
   cmd->add_option("--title", options->title, "Report title")->required();
   AddBodyOptions(*cmd, options->body);
   cmd->add_option("--in-reply-to", options->in_reply_to, "Id of the directive this answers");
+  cmd->add_option("--obligation", options->obligation,
+                  "Id of the reporting obligation this report discharges (--period then takes its "
+                  "cadence's form: 2026, 2026-H2, 2026-Q4 or 2026-11)");
   cmd->add_option("--supersedes", options->supersedes,
                   "Id of an earlier report of this unit that this one replaces (D30 Art. 18.3)");
   AddActOptions(*cmd, options->act);
@@ -94,6 +99,7 @@ absl::Status RunReportShow(const std::string& id, AdminClient& admin, bool as_js
             << "\n";
   if (!r.in_reply_to().empty()) std::cout << "  in reply to: " << r.in_reply_to() << "\n";
   if (!r.supersedes_report().empty()) std::cout << "  replaces:    " << r.supersedes_report() << "\n";
+  if (!r.obligation().empty()) std::cout << "  obligation:  " << r.obligation() << "\n";
   std::cout << "  version:     " << r.version() << "\n\n";
   PrintDocumentText(std::cout, r.body());
   return absl::OkStatus();

@@ -72,6 +72,8 @@ int Main(int argc, char** argv) {
   AddPeersCommand(app, action);
   AddDirectiveCommands(app, action);
   AddReportCommands(app, action);
+  AddObligationCommands(app, action);
+  AddOverdueCommand(app, action);
   AddRosterCommands(app, action);
   AddQuarantineCommands(app, action);
   AddRevocationCommands(app, action);

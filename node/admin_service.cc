@@ -87,6 +87,29 @@ class AdminService final : public v1::Admin::Service {
     reply->set_id(*id);
     return Audited(ctx, "SubmitReport", *id, grpc::Status::OK);
   }
+  grpc::Status AddObligation(grpc::ServerContext* ctx, const v1::AddObligationRequest* request,
+                             v1::WriteReply* reply) override {
+    auto w = node_.AddObligation(*request);
+    if (!w.ok()) return Audited(ctx, "AddObligation", "", ToGrpc(w.status()));
+    *reply = std::move(*w);
+    return Audited(ctx, "AddObligation", reply->id(), grpc::Status::OK);
+  }
+  grpc::Status ListObligations(grpc::ServerContext* ctx, const v1::ListObligationsRequest*,
+                               v1::ListObligationsReply* reply) override {
+    Read(ctx, "ListObligations");
+    auto r = node_.ListObligations();
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
+  grpc::Status ListOverdue(grpc::ServerContext* ctx, const v1::ListOverdueRequest*,
+                           v1::ListOverdueReply* reply) override {
+    Read(ctx, "ListOverdue");
+    auto r = node_.ListOverdue();
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
   grpc::Status ListReports(grpc::ServerContext* ctx, const v1::ListReportsRequest* request,
                            v1::ListReportsReply* reply) override {
     Read(ctx, "ListReports");

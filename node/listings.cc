@@ -20,32 +20,6 @@ std::string SignedAs(const v1::Authority& a) {
          (a.officer().empty() ? "" : " " + a.officer());
 }
 
-// Ids in natural order: digit runs compare as numbers, so d/9 comes before
-// d/10 and d/9999 before d/20070.
-struct NaturalLess {
-  bool operator()(std::string_view a, std::string_view b) const {
-    size_t i = 0, j = 0;
-    while (i < a.size() && j < b.size()) {
-      if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
-        size_t ie = i, je = j;
-        while (ie < a.size() && std::isdigit(static_cast<unsigned char>(a[ie]))) ++ie;
-        while (je < b.size() && std::isdigit(static_cast<unsigned char>(b[je]))) ++je;
-        const std::string_view da = a.substr(i, ie - i), db = b.substr(j, je - j);
-        const std::string_view ta = da.substr(std::min(da.find_first_not_of('0'), da.size()));
-        const std::string_view tb = db.substr(std::min(db.find_first_not_of('0'), db.size()));
-        if (ta.size() != tb.size()) return ta.size() < tb.size();
-        if (ta != tb) return ta < tb;
-        i = ie;
-        j = je;
-      } else {
-        if (a[i] != b[j]) return a[i] < b[j];
-        ++i;
-        ++j;
-      }
-    }
-    return a.size() - i < b.size() - j;
-  }
-};
 
 // Keeps the last `limit` items in id order (one unit's newest); 0 keeps all.
 template <typename Repeated>
@@ -172,6 +146,7 @@ absl::StatusOr<v1::ListReportsReply> CollectReports(const LmdbStore& store, std:
     info->set_title(r.title());
     info->set_in_reply_to(r.in_reply_to());
     info->set_supersedes_report(r.supersedes_report());
+    info->set_obligation(r.obligation_id());
     info->set_signed_as(SignedAs(body.version().authority()));
     info->set_version(sync::VersionKey(body.version()));
     if (id == with_body_of) info->set_body(r.body());

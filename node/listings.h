@@ -4,11 +4,43 @@
 // with their status, and the quarantine with what peers returned. Ids come
 // in natural order (d/9 before d/10).
 
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
 #include "absl/status/statusor.h"
 #include "node/store/lmdb_store.h"
 #include "steersync/v1/admin.pb.h"
 
 namespace steersync::node {
+
+// Ids in natural order: digit runs compare as numbers, so d/9 comes before
+// d/10 and d/9999 before d/20070.
+struct NaturalLess {
+  bool operator()(std::string_view a, std::string_view b) const {
+    size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+      if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
+        size_t ie = i, je = j;
+        while (ie < a.size() && std::isdigit(static_cast<unsigned char>(a[ie]))) ++ie;
+        while (je < b.size() && std::isdigit(static_cast<unsigned char>(b[je]))) ++je;
+        const std::string_view da = a.substr(i, ie - i), db = b.substr(j, je - j);
+        const std::string_view ta = da.substr(std::min(da.find_first_not_of('0'), da.size()));
+        const std::string_view tb = db.substr(std::min(db.find_first_not_of('0'), db.size()));
+        if (ta.size() != tb.size()) return ta.size() < tb.size();
+        if (ta != tb) return ta < tb;
+        i = ie;
+        j = je;
+      } else {
+        if (a[i] != b[j]) return a[i] < b[j];
+        ++i;
+        ++j;
+      }
+    }
+    return a.size() - i < b.size() - j;
+  }
+};
+
 
 absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store,
                                                           const v1::ListDirectivesRequest& filter = {});

@@ -157,6 +157,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   });
   node->directives_ = std::make_unique<DirectiveActs>(*node->local_, node->registry_);
   node->reports_ = std::make_unique<ReportActs>(*node->local_);
+  node->obligations_ = std::make_unique<ObligationActs>(*node->local_);
   node->roster_ = std::make_unique<RosterActs>(*node->local_);
   node->link_context_.on_admitted = [raw](std::vector<std::pair<std::string, v1::RecordKind>> ids) {
     RegisterReceipts(*raw->directives_, *raw->reports_, ids);
@@ -386,7 +387,7 @@ bool Node::ServingLocked() const { return phase_ == Phase::kStarted && !recovery
 
 bool Node::serving() const {
   absl::MutexLock lock(&health_mu_);
-  return ServingLocked();
+  return announced_serving_;
 }
 
 void Node::WatchHealth(grpc::Server& server, const std::string& service) {
@@ -400,6 +401,7 @@ void Node::WatchHealth(grpc::Server& server, const std::string& service) {
     health->SetServingStatus(name, serving);
     health_.push_back({health, name});
   }
+  announced_serving_ = serving;
 }
 
 void Node::UpdateHealth() {
@@ -408,6 +410,7 @@ void Node::UpdateHealth() {
   absl::MutexLock lock(&health_mu_);
   const bool serving = ServingLocked();
   for (const HealthTarget& t : health_) t.service->SetServingStatus(t.name, serving);
+  announced_serving_ = serving;
 }
 
 Node::Readiness Node::GetReadiness() const {

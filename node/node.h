@@ -24,6 +24,7 @@
 #include "node/listings.h"
 #include "node/local_acts.h"
 #include "node/recovery.h"
+#include "node/obligation_acts.h"
 #include "node/report_acts.h"
 #include "node/roster_acts.h"
 #include "node/identity.h"
@@ -88,6 +89,7 @@ class Node {
   // ---- The committee's use cases, by area (valid after Create) ----------
   DirectiveActs& directives() { return *directives_; }
   ReportActs& reports() { return *reports_; }
+  ObligationActs& obligations() { return *obligations_; }
   RosterActs& roster() { return *roster_; }
 
   // Shorthands for the use cases above (the Admin service and tests).
@@ -98,6 +100,11 @@ class Node {
     return directives_->Recall(r);
   }
   absl::StatusOr<std::string> SubmitReport(const v1::SubmitReportRequest& r) { return reports_->Submit(r); }
+  absl::StatusOr<v1::WriteReply> AddObligation(const v1::AddObligationRequest& r) { return obligations_->Add(r); }
+  absl::StatusOr<v1::ListObligationsReply> ListObligations() const { return ListObligationsIn(*store_, options_.id); }
+  // What the units below have not done by today (this node's clock), in
+  // working days of Vietnam's calendar.
+  absl::StatusOr<v1::ListOverdueReply> ListOverdue() const;
   absl::StatusOr<v1::WriteReply> SetReportStatus(const v1::SetReportStatusRequest& r) {
     return reports_->SetStatus(r);
   }
@@ -150,7 +157,8 @@ class Node {
   // ---- Serving and readiness (docs/operations.md, "Observing a node") ----
   // Whether the node serves: started, not stopping, not recovering. Every
   // gRPC listener's health service (grpc.health.v1, for "" and its own
-  // service) says SERVING exactly then, NOT_SERVING otherwise.
+  // service) says SERVING exactly then, NOT_SERVING otherwise. This is what
+  // the listeners were last told: once it is true, they say SERVING.
   bool serving() const ABSL_LOCKS_EXCLUDED(health_mu_);
   // /readyz: serving, and the store accepts writes (no write refused for
   // lack of room in the last 10 minutes). `reason` is "" when ready, else
@@ -236,6 +244,7 @@ class Node {
   std::unique_ptr<LocalActs> local_;
   std::unique_ptr<DirectiveActs> directives_;
   std::unique_ptr<ReportActs> reports_;
+  std::unique_ptr<ObligationActs> obligations_;
   std::unique_ptr<RosterActs> roster_;
   std::unique_ptr<SyncService> sync_service_;
   std::unique_ptr<grpc::Server> sync_server_;
@@ -263,6 +272,8 @@ class Node {
   };
   // Emptied by Stop() once the servers are shut down.
   std::vector<HealthTarget> health_ ABSL_GUARDED_BY(health_mu_);
+  // ServingLocked() as last applied to health_ (UpdateHealth, WatchHealth).
+  bool announced_serving_ ABSL_GUARDED_BY(health_mu_) = false;
 
   // Guards no member: WaitForHead() awaits the head sequence on it, and
   // OnCommit() takes and releases it after every commit, which re-evaluates

@@ -1,6 +1,7 @@
 // What a node says about itself: `steerctl status` and `peers`, and the
 // cheap figures /metrics reads (node/metrics.h).
 #include "node/node.h"
+#include "node/domain/calendar.h"
 
 #include <cstdlib>
 #include <future>
@@ -146,6 +147,16 @@ bool Node::WriterResponsive(absl::Duration timeout) {
   writer_->Submit([](LmdbStore::View&) { return absl::OkStatus(); },
                   [done](const absl::Status&) { done->set_value(); });
   return finished.wait_for(absl::ToChronoMicroseconds(timeout)) == std::future_status::ready;
+}
+
+}  // namespace steersync::node
+
+namespace steersync::node {
+
+absl::StatusOr<v1::ListOverdueReply> Node::ListOverdue() const {
+  const std::optional<absl::CivilDay> today = domain::ParseDate(local_->Today());
+  if (!today.has_value()) return absl::InternalError("this node's clock gives no date");
+  return ListOverdueIn(*store_, options_.id, *today, domain::WorkingCalendar::Vietnam());
 }
 
 }  // namespace steersync::node

@@ -38,6 +38,17 @@ absl::StatusOr<std::string> ReportActs::Submit(const v1::SubmitReportRequest& re
                                         "' is not an earlier report of " + self_);
     }
   }
+  if (!request.obligation().empty()) {
+    // The cadence is checked with the rest of the act (act_checks.cc: the
+    // same check the province makes).
+    SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> o, store_->GetRecord(request.obligation()));
+    v1::RecordBody obligation;
+    if (!o.has_value() || !obligation.ParseFromString(o->body()) || obligation.kind() != v1::OBLIGATION ||
+        !sync::IsSelfOrAncestor(obligation.version().writer(), self_) || obligation.version().writer() == self_) {
+      return absl::NotFoundError("no obligation '" + sync::Printable(request.obligation(), 80) +
+                                 "' from above is held on this node (see `steerctl obligation list`)");
+    }
+  }
   LocalAct act{domain::Act{domain::Action::kSubmitReport, ""}, request.act(), std::nullopt};
   SYNC_ASSIGN_OR_RETURN(
       Written w, local_.Write(act, [&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
@@ -49,6 +60,7 @@ absl::StatusOr<std::string> ReportActs::Submit(const v1::SubmitReportRequest& re
         r.set_from_unit(self_);
         r.set_in_reply_to(request.in_reply_to());
         r.set_supersedes_report(request.supersedes_report());
+        r.set_obligation_id(request.obligation());
         body.set_kind(v1::REPORT);
         body.mutable_audience()->set_direction(v1::Audience::UP);
         body.mutable_audience()->set_root(parent);

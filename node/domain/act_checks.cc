@@ -1,5 +1,7 @@
 #include "node/domain/act_checks.h"
 
+#include "node/domain/obligations.h"
+
 #include <algorithm>
 
 #include "node/domain/documents.h"
@@ -149,6 +151,8 @@ std::optional<Act> ActOf(const v1::RecordBody& body) {
     }
     case v1::REPORT:
       return Act{Action::kSubmitReport, ""};
+    case v1::OBLIGATION:
+      return Act{Action::kIssueObligation, ""};
     case v1::REPORT_STATUS: {
       const std::string state = StateOf(body);
       if (state == "SUBMITTED") return Act{Action::kSubmitReport, ""};
@@ -177,6 +181,28 @@ std::optional<Act> ActOf(const v1::RecordBody& body) {
     default:
       return std::nullopt;
   }
+}
+
+absl::StatusOr<sync::Admission> CheckReportAgainstObligation(sync::WriteView& view, const v1::RecordBody& body) {
+  v1::Report r;
+  r.ParseFromString(body.payload());  // well-formed: record_checks.cc
+  if (r.obligation_id().empty()) return sync::Admission{};
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> held, view.Get(r.obligation_id()));
+  v1::RecordBody obligation_body;
+  v1::Obligation obligation;
+  // An obligation this node does not hold (issued above its parent and
+  // relayed past it) cannot be judged here; its issuer judges it.
+  if (!held.has_value() || !obligation_body.ParseFromString(held->body()) ||
+      obligation_body.kind() != v1::OBLIGATION || !obligation.ParseFromString(obligation_body.payload())) {
+    return sync::Admission{};
+  }
+  if (!PeriodHasCadence(r.period(), obligation.every())) {
+    return Refuse("BAD_PERIOD", "period '" + sync::Printable(r.period(), 32) + "' is not a " +
+                                    std::string(CadenceName(obligation.every())) + " period (" +
+                                    std::string(PeriodFormOf(obligation.every())) + ") of obligation " +
+                                    r.obligation_id());
+  }
+  return sync::Admission{};
 }
 
 uint32_t EffectiveRank(const v1::Authority& authority) {
@@ -250,6 +276,11 @@ absl::StatusOr<sync::Admission> AdmitAct(const Roster& roster, sync::WriteView& 
       sync::Admission a = CheckRelation(roster, body, rel.kind(), *target);
       if (!a.admitted) return a;
     }
+  }
+  if (body.kind() == v1::REPORT) {
+    sync::Admission a;
+    SYNC_ASSIGN_OR_RETURN(a, CheckReportAgainstObligation(view, body));
+    if (!a.admitted) return a;
   }
   if (body.kind() == v1::DIRECTIVE || body.kind() == v1::REPORT) {
     if (has_current && current->body() != body_bytes) {

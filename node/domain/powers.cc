@@ -29,6 +29,11 @@ const PowerRow kPowers[] = {
     {Action::kRecallDirective, Types::kOffice, Levels::kProvinceOrAbove, {v1::STANDING_AGENCY}, "P 6.4, D30 Art. 18.4"},
     {Action::kRecallDirective, Types::kOffice, Levels::kCommune, {v1::DEPUTY_HEAD}, "C 4.4, D30 Art. 18.4"},
     {Action::kSubmitReport, Types::kAny, Levels::kAny, {v1::HEAD}, "P 12.2, S18"},
+    // The Committee's requests for reports (P 12.2; C 10.2), made by the
+    // Head, a Deputy Head or, at a province, the Standing Agency (S11).
+    {Action::kIssueObligation, Types::kAny, Levels::kAny,
+     {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD}, "P 12.2, C 10.2, S11"},
+    {Action::kIssueObligation, Types::kAny, Levels::kProvinceOrAbove, {v1::STANDING_AGENCY}, "P 12.2, S11"},
     {Action::kWithdrawReport, Types::kAny, Levels::kAny, {v1::HEAD}, "S18, §1.10"},
     {Action::kReviewReport, Types::kAny, Levels::kAny,
      {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD, v1::STANDING_AGENCY}, "P 6.1, 8.3"},

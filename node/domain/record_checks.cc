@@ -1,5 +1,7 @@
 #include "node/domain/record_checks.h"
 
+#include "node/domain/obligations.h"
+
 #include "node/domain/documents.h"
 #include "node/domain/powers.h"
 #include "node/domain/roster.h"
@@ -202,6 +204,24 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       if (!r.supersedes_report().empty() && OwnerOfId(v1::REPORT, r.supersedes_report()) != writer) {
         return Refuse("ISSUER_MISMATCH", "a report replaces only an earlier report of its own unit");
       }
+      if (!r.obligation_id().empty()) {
+        const std::string issuer = OwnerOfId(v1::OBLIGATION, r.obligation_id());
+        if (issuer.empty() || issuer == writer || !sync::IsSelfOrAncestor(issuer, writer)) {
+          return Refuse("BAD_REFERENCE", "'" + sync::Printable(r.obligation_id(), 80) +
+                                             "' is not an obligation of a unit above " + writer);
+        }
+      }
+      break;
+    }
+    case v1::OBLIGATION: {
+      v1::Obligation o;
+      if (!o.ParseFromString(body.payload())) return Refuse("MALFORMED_PAYLOAD", "not an Obligation");
+      if (const std::string wrong = CheckObligation(o, writer); !wrong.empty()) {
+        return Refuse("MALFORMED_PAYLOAD", "obligation: " + wrong);
+      }
+      if (body.audience().direction() != v1::Audience::DOWN || body.audience().root() != writer) {
+        return Refuse("WRONG_DIRECTION", "an obligation flows down from its issuer");
+      }
       break;
     }
     case v1::ACKNOWLEDGEMENT: {
@@ -359,7 +379,7 @@ std::string LifecycleOwner(std::string_view id) {
 }
 
 bool IsReservedSlug(std::string_view slug) {
-  for (std::string_view reserved : {"d", "r", "a", "m", "acting", "auth", "absence", "unit", "crl", "status"}) {
+  for (std::string_view reserved : {"d", "r", "o", "a", "m", "acting", "auth", "absence", "unit", "crl", "status"}) {
     if (slug == reserved) return true;
   }
   return slug.empty();
@@ -369,6 +389,7 @@ std::string OwnerOfId(v1::RecordKind kind, std::string_view id) {
   switch (kind) {
     case v1::DIRECTIVE: return Before(id, "/d/");
     case v1::REPORT: return Before(id, "/r/");
+    case v1::OBLIGATION: return Before(id, "/o/");
     case v1::MEMBERSHIP: return Before(id, "/m/");
     case v1::ACTING_WINDOW: return Before(id, "/acting/");
     case v1::SIGNING_AUTHORISATION: return Before(id, "/auth/");

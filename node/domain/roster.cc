@@ -96,6 +96,7 @@ std::string_view ActionName(Action action) {
     case Action::kIssueDirective: return "issue a directive";
     case Action::kRecallDirective: return "recall a directive";
     case Action::kSubmitReport: return "submit a report";
+    case Action::kIssueObligation: return "issue a reporting obligation";
     case Action::kWithdrawReport: return "withdraw a report";
     case Action::kReceiveReport: return "register a report as received";
     case Action::kReviewReport: return "accept or return a report";

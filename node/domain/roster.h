@@ -45,6 +45,7 @@ enum class Action {
   kConveneMeeting,   // extraordinary meeting: Head or a Deputy (P 9.1, C 7.1)
   kSetWorkingGroup,  // Deputy Head creates (C 4.5), Team Leader staffs (C 6.8)
   kRosterEntry,      // transcribe an establishing decision (S17)
+  kIssueObligation,  // ask units below for periodic reports (P 12.2, C 10.2, S11)
 };
 
 std::string_view ActionName(Action action);
