@@ -427,6 +427,35 @@ ctl_or_die "$PROVINCE" report return "$R0" --as HEAD --if-version "$BASE" \
 wait_until "${COMMUNES[0]} sees its report $R0 RETURNED" 30 report_in_state "${COMMUNES[0]}" "$R0" RETURNED
 log "concurrent review of $R0: the Head's RETURNED won over the Standing Agency's ACCEPTED (R2)"
 
+# The Standing Agency's follow-up (P 12.2, Decree 09/2019 Art. 12): a
+# quarterly report, due on the 20th of the month after each quarter, asked of
+# every commune from a year ago. Two communes file the first quarter; the
+# province's `overdue` names the third for it (and every commune for the
+# quarters since, which nobody filed in this demo).
+FROM=$(date -d "-1 year" +%Y-%m-01)
+FIRST_QUARTER="${FROM:0:4}-Q$(((10#${FROM:5:2} - 1) / 3 + 1))"
+out=$(ctl_or_die "$PROVINCE" obligation add --as STANDING_AGENCY --title "Báo cáo kết quả chuyển đổi số" \
+  --every quarterly --due-day 20 --from "$FROM" --json) || exit 1
+OBLIGATION=$(json_string id <<<"$out")
+log "province issued reporting obligation $OBLIGATION (quarterly, due day 20, from $FROM)"
+holds_obligation() { ctl "$1" obligation list --json | grep -Eq "$(json_field_re id "$OBLIGATION")"; }
+for c in "${COMMUNES[@]:0:2}"; do
+  wait_until "$c holds obligation $OBLIGATION" 30 holds_obligation "$c"
+  out=$(ctl_or_die "$c" report submit --as HEAD --obligation "$OBLIGATION" --period "$FIRST_QUARTER" \
+    --title "Báo cáo chuyển đổi số $FIRST_QUARTER của $(short "$c")" --body "Số liệu $FIRST_QUARTER." --json) || exit 1
+  wait_until "the province has $(json_string id <<<"$out")" 30 report_in_state "$PROVINCE" "$(json_string id <<<"$out")" RECEIVED
+done
+# overdue_names UNIT PERIOD: the province's overdue view lists that unit for that period.
+overdue_names() {
+  ctl "$PROVINCE" overdue --json | json_objects | grep -E "$(json_field_re unit "$1")" |
+    grep -Eq "$(json_field_re period "$2")"
+}
+for c in "${COMMUNES[@]:0:2}"; do
+  ! overdue_names "$c" "$FIRST_QUARTER" || die "overdue names $c for $FIRST_QUARTER, which it filed"
+done
+overdue_names "${COMMUNES[2]}" "$FIRST_QUARTER" || die "overdue does not name ${COMMUNES[2]} for $FIRST_QUARTER"
+log "province overdue: ${COMMUNES[2]} has not filed $FIRST_QUARTER; the two that filed are not named for it"
+
 section "province $PROVINCE: steerctl status"
 ctl_or_die "$PROVINCE" status
 section "province $PROVINCE: steerctl peers"
@@ -441,6 +470,10 @@ section "province $PROVINCE: steerctl report show ${REPORTS[1]}"
 ctl_or_die "$PROVINCE" report show "${REPORTS[1]}"
 section "${COMMUNES[0]}: steerctl member list (its own roster and the province's)"
 ctl_or_die "${COMMUNES[0]}" member list
+section "province $PROVINCE: steerctl obligation list"
+ctl_or_die "$PROVINCE" obligation list
+section "province $PROVINCE: steerctl overdue"
+ctl_or_die "$PROVINCE" overdue
 section "province $PROVINCE: steerctl conflicts"
 ctl_or_die "$PROVINCE" conflicts
 section "${COMMUNES[0]}: steerctl why $R0/status"
@@ -454,4 +487,4 @@ if ((${#STOP_PROBLEMS[@]} > 0)); then
   die "not every daemon stopped cleanly"
 fi
 
-echo "demo: OK — directive $DIRECTIVE_ID reached ${#COMMUNES[@]} communes, all acknowledged it, the province received their ${#COMMUNES[@]} $PERIOD reports, and a concurrent review of $R0 was decided by rank on both nodes (work dir: $W)"
+echo "demo: OK — directive $DIRECTIVE_ID reached ${#COMMUNES[@]} communes, all acknowledged it, the province received their ${#COMMUNES[@]} $PERIOD reports, a concurrent review of $R0 was decided by rank on both nodes, and overdue names the commune that did not file $FIRST_QUARTER (work dir: $W)"
