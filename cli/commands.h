@@ -30,6 +30,9 @@ void AddReportCommands(CLI::App& app, Action& action);
 void AddObligationCommands(CLI::App& app, Action& action);
 void AddOverdueCommand(CLI::App& app, Action& action);
 
+// task_commands.cc: task assign | update | done | accept | return | list.
+void AddTaskCommands(CLI::App& app, Action& action);
+
 // roster_commands.cc: unit, body, member, acting, authorisation.
 void AddRosterCommands(CLI::App& app, Action& action);
 

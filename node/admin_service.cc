@@ -102,6 +102,27 @@ class AdminService final : public v1::Admin::Service {
     *reply = std::move(*r);
     return grpc::Status::OK;
   }
+  grpc::Status AssignTask(grpc::ServerContext* ctx, const v1::AssignTaskRequest* request,
+                          v1::WriteReply* reply) override {
+    auto w = node_.AssignTask(*request);
+    if (!w.ok()) return Audited(ctx, "AssignTask", request->to(), ToGrpc(w.status()));
+    *reply = std::move(*w);
+    return Audited(ctx, "AssignTask", reply->id(), grpc::Status::OK);
+  }
+  grpc::Status SetTaskStatus(grpc::ServerContext* ctx, const v1::SetTaskStatusRequest* request,
+                             v1::WriteReply* reply) override {
+    auto w = node_.SetTaskStatus(*request);
+    if (!w.ok()) return Audited(ctx, "SetTaskStatus", request->task_id(), ToGrpc(w.status()));
+    *reply = std::move(*w);
+    return Audited(ctx, "SetTaskStatus", request->task_id(), grpc::Status::OK);
+  }
+  grpc::Status ListTasks(grpc::ServerContext* ctx, const v1::ListTasksRequest*, v1::ListTasksReply* reply) override {
+    Read(ctx, "ListTasks");
+    auto r = node_.ListTasks();
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
   grpc::Status ListOverdue(grpc::ServerContext* ctx, const v1::ListOverdueRequest*,
                            v1::ListOverdueReply* reply) override {
     Read(ctx, "ListOverdue");

@@ -158,6 +158,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   node->directives_ = std::make_unique<DirectiveActs>(*node->local_, node->registry_);
   node->reports_ = std::make_unique<ReportActs>(*node->local_);
   node->obligations_ = std::make_unique<ObligationActs>(*node->local_);
+  node->tasks_ = std::make_unique<TaskActs>(*node->local_);
   node->roster_ = std::make_unique<RosterActs>(*node->local_);
   node->link_context_.on_admitted = [raw](std::vector<std::pair<std::string, v1::RecordKind>> ids) {
     RegisterReceipts(*raw->directives_, *raw->reports_, ids);

@@ -26,6 +26,7 @@
 #include "node/recovery.h"
 #include "node/obligation_acts.h"
 #include "node/report_acts.h"
+#include "node/task_acts.h"
 #include "node/roster_acts.h"
 #include "node/identity.h"
 #include "node/link.h"
@@ -90,6 +91,7 @@ class Node {
   DirectiveActs& directives() { return *directives_; }
   ReportActs& reports() { return *reports_; }
   ObligationActs& obligations() { return *obligations_; }
+  TaskActs& tasks() { return *tasks_; }
   RosterActs& roster() { return *roster_; }
 
   // Shorthands for the use cases above (the Admin service and tests).
@@ -105,6 +107,9 @@ class Node {
   // What the units below have not done by today (this node's clock), in
   // working days of Vietnam's calendar.
   absl::StatusOr<v1::ListOverdueReply> ListOverdue() const;
+  absl::StatusOr<v1::WriteReply> AssignTask(const v1::AssignTaskRequest& r) { return tasks_->Assign(r); }
+  absl::StatusOr<v1::WriteReply> SetTaskStatus(const v1::SetTaskStatusRequest& r) { return tasks_->SetStatus(r); }
+  absl::StatusOr<v1::ListTasksReply> ListTasks() const { return ListTasksIn(*store_); }
   absl::StatusOr<v1::WriteReply> SetReportStatus(const v1::SetReportStatusRequest& r) {
     return reports_->SetStatus(r);
   }
@@ -245,6 +250,7 @@ class Node {
   std::unique_ptr<DirectiveActs> directives_;
   std::unique_ptr<ReportActs> reports_;
   std::unique_ptr<ObligationActs> obligations_;
+  std::unique_ptr<TaskActs> tasks_;
   std::unique_ptr<RosterActs> roster_;
   std::unique_ptr<SyncService> sync_service_;
   std::unique_ptr<grpc::Server> sync_server_;

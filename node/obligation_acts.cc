@@ -64,6 +64,8 @@ struct Held {
   std::map<std::string, Directive, NaturalLess> directives;  // issued by self, sent down
   std::set<std::pair<std::string, std::string>> answered;    // (directive, unit)
   std::set<std::string> recalled;                            // directive ids
+  std::map<std::string, v1::Task, NaturalLess> tasks;       // assigned by self
+  std::map<std::string, std::string> task_states;            // task id -> state
 };
 
 absl::StatusOr<Held> ReadHeld(const LmdbStore& store, std::string_view self) {
@@ -108,6 +110,16 @@ absl::StatusOr<Held> ReadHeld(const LmdbStore& store, std::string_view self) {
             d.ParseFromString(body.payload())) {
           held.directives[body.id()] = {d, body.version().legal_date()};
         }
+        break;
+      }
+      case v1::TASK: {
+        v1::Task t;
+        if (body.version().writer() == self && t.ParseFromString(body.payload())) held.tasks[body.id()] = t;
+        break;
+      }
+      case v1::TASK_STATUS: {
+        v1::TaskStatus st;
+        if (st.ParseFromString(body.payload())) held.task_states[st.task_id()] = st.state();
         break;
       }
       case v1::ACKNOWLEDGEMENT: {
@@ -202,6 +214,14 @@ absl::StatusOr<v1::ListOverdueReply> ListOverdueIn(const LmdbStore& store, std::
       }
     }
   }
+  for (const auto& [id, task] : held.tasks) {
+    const auto state = held.task_states.find(id);
+    if (state != held.task_states.end() && (state->second == "DONE" || state->second == "ACCEPTED")) continue;
+    const std::optional<absl::CivilDay> due_date = domain::ParseDate(task.due_date());
+    if (!due_date.has_value()) continue;
+    const absl::CivilDay due = calendar.OnOrNextWorkingDay(*due_date);
+    if (due < today) add(task.to_unit(), "task", id, "", due);
+  }
   for (const auto& [id, directive] : held.directives) {
     if (held.recalled.contains(id)) continue;
     const std::optional<absl::CivilDay> issued = domain::ParseDate(directive.issued);
@@ -217,7 +237,7 @@ absl::StatusOr<v1::ListOverdueReply> ListOverdueIn(const LmdbStore& store, std::
   std::sort(late.begin(), late.end(), [](const v1::OverdueInfo& a, const v1::OverdueInfo& b) {
     NaturalLess less;
     if (a.unit() != b.unit()) return less(a.unit(), b.unit());
-    if (a.kind() != b.kind()) return a.kind() > b.kind();  // reports, then acks
+    if (a.kind() != b.kind()) return a.kind() > b.kind();  // tasks, reports, then acks
     if (a.ref() != b.ref()) return less(a.ref(), b.ref());
     return a.due() < b.due();
   });

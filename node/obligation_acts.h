@@ -40,8 +40,8 @@ absl::StatusOr<v1::ListObligationsReply> ListObligationsIn(const LmdbStore& stor
 
 // What the units directly below `self` (registered with `unit add`, or
 // known by records of theirs held here) owe it and have not done by `today`:
-// reports of the obligations `self` issued, acknowledgements of the
-// directives it issued. Days late count working days of `calendar`.
+// reports of the obligations `self` issued, tasks it assigned not DONE,
+// acknowledgements of the directives it issued. Days late count working days of `calendar`.
 absl::StatusOr<v1::ListOverdueReply> ListOverdueIn(const LmdbStore& store, std::string_view self,
                                                    absl::CivilDay today,
                                                    const domain::WorkingCalendar& calendar);

@@ -153,6 +153,13 @@ std::optional<Act> ActOf(const v1::RecordBody& body) {
       return Act{Action::kSubmitReport, ""};
     case v1::OBLIGATION:
       return Act{Action::kIssueObligation, ""};
+    case v1::TASK:
+      return Act{Action::kAssignTask, ""};
+    case v1::TASK_STATUS: {
+      v1::TaskStatus st;
+      st.ParseFromString(body.payload());
+      return Act{st.state() == "ACCEPTED" || st.state() == "RETURNED" ? Action::kReviewTask : Action::kUpdateTask, ""};
+    }
     case v1::REPORT_STATUS: {
       const std::string state = StateOf(body);
       if (state == "SUBMITTED") return Act{Action::kSubmitReport, ""};
@@ -281,6 +288,19 @@ absl::StatusOr<sync::Admission> AdmitAct(const Roster& roster, sync::WriteView& 
     sync::Admission a;
     SYNC_ASSIGN_OR_RETURN(a, CheckReportAgainstObligation(view, body));
     if (!a.admitted) return a;
+  }
+  if (body.kind() == v1::TASK_STATUS) {
+    // The status of a task held here names its assignee (a task not held
+    // cannot be judged here).
+    v1::TaskStatus st;
+    st.ParseFromString(body.payload());  // well-formed: record_checks.cc
+    SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> task_record, view.Get(st.task_id()));
+    v1::RecordBody task_body;
+    v1::Task task;
+    if (task_record.has_value() && task_body.ParseFromString(task_record->body()) &&
+        task.ParseFromString(task_body.payload()) && body.id() != task.to_unit() + "/ts/" + st.task_id()) {
+      return Refuse("ISSUER_MISMATCH", "task " + st.task_id() + " is assigned to " + task.to_unit());
+    }
   }
   if (body.kind() == v1::DIRECTIVE || body.kind() == v1::REPORT) {
     if (has_current && current->body() != body_bytes) {

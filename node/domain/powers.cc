@@ -34,6 +34,12 @@ const PowerRow kPowers[] = {
     {Action::kIssueObligation, Types::kAny, Levels::kAny,
      {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD}, "P 12.2, C 10.2, S11"},
     {Action::kIssueObligation, Types::kAny, Levels::kProvinceOrAbove, {v1::STANDING_AGENCY}, "P 12.2, S11"},
+    // Tasks (§4): assigned by the Standing Agency (P 6.6), the Head or the
+    // Deputies (P 8.9; C 4.5); closed by the assigner or a higher rank.
+    {Action::kAssignTask, Types::kAny, Levels::kAny,
+     {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD, v1::STANDING_AGENCY}, "P 6.6, 8.9, C 4.5"},
+    {Action::kReviewTask, Types::kAny, Levels::kAny,
+     {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD, v1::STANDING_AGENCY}, "§4 task closure"},
     {Action::kWithdrawReport, Types::kAny, Levels::kAny, {v1::HEAD}, "S18, §1.10"},
     {Action::kReviewReport, Types::kAny, Levels::kAny,
      {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD, v1::STANDING_AGENCY}, "P 6.1, 8.3"},
@@ -65,7 +71,7 @@ const PowerRow* FindRow(v1::Role role, Level level, const Act& act) {
 // decisions into the roster (STAFF included; §1.6 "may draft and register").
 bool AnyMember(Action action) {
   return action == Action::kReceiveReport || action == Action::kReceiveDirective || action == Action::kReceipt ||
-         action == Action::kRosterEntry;
+         action == Action::kRosterEntry || action == Action::kUpdateTask;
 }
 
 }  // namespace

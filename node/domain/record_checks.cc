@@ -1,5 +1,6 @@
 #include "node/domain/record_checks.h"
 
+#include "node/domain/calendar.h"
 #include "node/domain/obligations.h"
 
 #include "node/domain/documents.h"
@@ -213,6 +214,23 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       }
       break;
     }
+    case v1::TASK: {
+      v1::Task t;
+      if (!t.ParseFromString(body.payload())) return Refuse("MALFORMED_PAYLOAD", "not a Task");
+      if (t.assigner() != writer) return mismatch(t.assigner());
+      if (t.title().empty()) return Refuse("MALFORMED_PAYLOAD", "a task needs a title");
+      if (!ParseDate(t.due_date()).has_value()) {
+        return Refuse("MALFORMED_PAYLOAD", "due date '" + sync::Printable(t.due_date(), 16) + "' is not YYYY-MM-DD");
+      }
+      if (!sync::IsValidNodeId(t.to_unit()) || sync::ParentOf(t.to_unit()) != writer) {
+        return Refuse("MALFORMED_PAYLOAD", "'" + sync::Printable(t.to_unit(), 80) + "' is not a unit directly below " + writer);
+      }
+      if (body.audience().direction() != v1::Audience::DOWN || body.audience().root() != writer ||
+          body.audience().units_size() != 1 || body.audience().units(0) != t.to_unit()) {
+        return Refuse("WRONG_DIRECTION", "a task flows down to its assignee only");
+      }
+      break;
+    }
     case v1::OBLIGATION: {
       v1::Obligation o;
       if (!o.ParseFromString(body.payload())) return Refuse("MALFORMED_PAYLOAD", "not an Obligation");
@@ -280,6 +298,33 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       if (sync::Admission c = CheckLifecycleAudience(body, owner, superior); !c.admitted) return c;
       return {};
     }
+    case v1::TASK_STATUS: {
+      v1::TaskStatus st;
+      if (!st.ParseFromString(body.payload())) return Refuse("MALFORMED_PAYLOAD", "not a TaskStatus");
+      const std::string owner = OwnerOfId(v1::TASK_STATUS, body.id());
+      const std::string assigner = OwnerOfId(v1::TASK, st.task_id());
+      if (owner.empty() || body.id() != owner + "/ts/" + st.task_id() || assigner.empty() ||
+          sync::ParentOf(owner) != assigner) {
+        return Refuse("ISSUER_MISMATCH", "task status id '" + body.id() + "' does not match task '" +
+                                             sync::Printable(st.task_id(), 80) + "'");
+      }
+      if (st.progress() > 100) return Refuse("MALFORMED_PAYLOAD", "progress over 100%");
+      const std::string& state = st.state();
+      if (writer == owner) {
+        if (state != "OPEN" && state != "DONE") {
+          return Refuse("BAD_STATE", "the assignee reports progress (OPEN) or DONE, not '" +
+                                         sync::Printable(state, 32) + "'");
+        }
+      } else if (writer == assigner) {
+        if (state != "ACCEPTED" && state != "RETURNED") {
+          return Refuse("BAD_STATE", "the assigner accepts or returns a task, not '" + sync::Printable(state, 32) + "'");
+        }
+      } else {
+        return Refuse("ID_NOT_OWNED", "only '" + owner + "' and '" + assigner + "' write this task's status");
+      }
+      if (sync::Admission c = CheckLifecycleAudience(body, owner, assigner); !c.admitted) return c;
+      return {};
+    }
     case v1::UNIT:
     case v1::BODY:
     case v1::MEMBERSHIP:
@@ -324,7 +369,8 @@ sync::Admission CheckRecordAlone(std::string_view self, std::string_view from_pe
   if (!v1::RecordKind_IsValid(body.kind()) || body.kind() == v1::RECORD_KIND_UNSPECIFIED) {
     return Refuse("UNKNOWN_KIND", "record kind " + std::to_string(body.kind()));
   }
-  const bool lifecycle = body.kind() == v1::ACKNOWLEDGEMENT || body.kind() == v1::REPORT_STATUS;
+  const bool lifecycle =
+      body.kind() == v1::ACKNOWLEDGEMENT || body.kind() == v1::REPORT_STATUS || body.kind() == v1::TASK_STATUS;
   if (!lifecycle && OwnerOfId(body.kind(), body.id()) != writer) {
     return Refuse("ID_NOT_OWNED", "id '" + body.id() + "' is not under writer '" + writer + "/'");
   }
@@ -379,7 +425,7 @@ std::string LifecycleOwner(std::string_view id) {
 }
 
 bool IsReservedSlug(std::string_view slug) {
-  for (std::string_view reserved : {"d", "r", "o", "a", "m", "acting", "auth", "absence", "unit", "crl", "status"}) {
+  for (std::string_view reserved : {"d", "r", "o", "t", "ts", "a", "m", "acting", "auth", "absence", "unit", "crl", "status"}) {
     if (slug == reserved) return true;
   }
   return slug.empty();
@@ -390,6 +436,12 @@ std::string OwnerOfId(v1::RecordKind kind, std::string_view id) {
     case v1::DIRECTIVE: return Before(id, "/d/");
     case v1::REPORT: return Before(id, "/r/");
     case v1::OBLIGATION: return Before(id, "/o/");
+    case v1::TASK: return Before(id, "/t/");
+    case v1::TASK_STATUS: {
+      // "<assignee>/ts/<task id>": the task id holds slashes of its own.
+      const size_t at = id.find("/ts/");
+      return at == std::string_view::npos || at == 0 ? "" : std::string(id.substr(0, at));
+    }
     case v1::MEMBERSHIP: return Before(id, "/m/");
     case v1::ACTING_WINDOW: return Before(id, "/acting/");
     case v1::SIGNING_AUTHORISATION: return Before(id, "/auth/");

@@ -97,6 +97,9 @@ std::string_view ActionName(Action action) {
     case Action::kRecallDirective: return "recall a directive";
     case Action::kSubmitReport: return "submit a report";
     case Action::kIssueObligation: return "issue a reporting obligation";
+    case Action::kAssignTask: return "assign a task";
+    case Action::kUpdateTask: return "report progress on a task";
+    case Action::kReviewTask: return "accept or return a task";
     case Action::kWithdrawReport: return "withdraw a report";
     case Action::kReceiveReport: return "register a report as received";
     case Action::kReviewReport: return "accept or return a report";

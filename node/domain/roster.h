@@ -46,6 +46,9 @@ enum class Action {
   kSetWorkingGroup,  // Deputy Head creates (C 4.5), Team Leader staffs (C 6.8)
   kRosterEntry,      // transcribe an establishing decision (S17)
   kIssueObligation,  // ask units below for periodic reports (P 12.2, C 10.2, S11)
+  kAssignTask,       // assign a task with a deadline (P 6.6, 8.9; C 4.5)
+  kUpdateTask,       // the assignee's progress and DONE (§4 "Task status updates")
+  kReviewTask,       // the assigner accepts or returns it (§4 "Task closure")
 };
 
 std::string_view ActionName(Action action);

@@ -164,5 +164,62 @@ TEST_F(CommitteeWorkTest, ADirectiveNotAcknowledgedByTheNextWorkingDayIsOverdue)
   }
 }
 
+// Issue 12 item 4: a task assigned, updated, done and accepted across the
+// link; late ones appear in `overdue`; each side sets only its own states.
+TEST_F(CommitteeWorkTest, ATaskIsAssignedUpdatedDoneAndAcceptedAcrossTheLink) {
+  clock_.Advance(3 * kDay);  // Monday 30 November
+  auto task_state = [](const Node& node, const std::string& id) -> std::string {
+    auto tasks = node.ListTasks();
+    if (!tasks.ok()) return "";
+    for (const auto& t : tasks->tasks()) {
+      if (t.id() == id) return t.state() + " " + std::to_string(t.progress());
+    }
+    return "";
+  };
+  v1::AssignTaskRequest assign;
+  assign.set_to(kCommunes[0]);
+  assign.set_title("Triển khai dịch vụ công trực tuyến toàn trình");
+  assign.set_due("2026-12-15");
+  auto task = province_->AssignTask(assign);
+  ASSERT_THAT(task, IsOk());
+  const std::string id = task->id();
+  ASSERT_TRUE(WaitUntil([&] { return task_state(*communes_[0], id) == "OPEN 0"; }));
+  EXPECT_EQ(task_state(*communes_[1], id), "") << "a task goes to its assignee only";
+
+  v1::SetTaskStatusRequest update;
+  update.set_task_id(id);
+  update.set_state("OPEN");
+  update.set_progress(60);
+  update.set_note("Đã xong 3/5 thủ tục");
+  ASSERT_THAT(communes_[0]->SetTaskStatus(update), IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return task_state(*province_, id) == "OPEN 60"; }));
+  v1::SetTaskStatusRequest accept_too_early = update;
+  accept_too_early.set_state("ACCEPTED");
+  EXPECT_THAT(communes_[0]->SetTaskStatus(accept_too_early), StatusIs(absl::StatusCode::kInvalidArgument))
+      << "the assignee does not accept its own work";
+  v1::SetTaskStatusRequest done = update;
+  done.set_state("DONE");
+  ASSERT_THAT(communes_[0]->SetTaskStatus(done), IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return task_state(*province_, id) == "DONE 100"; }));
+  v1::SetTaskStatusRequest accept = done;
+  accept.set_state("ACCEPTED");
+  accept.set_note("");
+  ASSERT_THAT(province_->SetTaskStatus(accept), IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return task_state(*communes_[0], id).rfind("ACCEPTED", 0) == 0; }));
+
+  // A task nobody finished by its due date is overdue at the assigner.
+  assign.set_to(kCommunes[1]);
+  assign.set_due("2026-11-27");
+  auto late = province_->AssignTask(assign);
+  ASSERT_THAT(late, IsOk());
+  auto overdue = province_->ListOverdue();
+  ASSERT_THAT(overdue, IsOk());
+  ASSERT_EQ(overdue->overdue_size(), 1) << overdue->DebugString();
+  EXPECT_EQ(overdue->overdue(0).unit(), kCommunes[1]);
+  EXPECT_EQ(overdue->overdue(0).kind(), "task");
+  EXPECT_EQ(overdue->overdue(0).ref(), late->id());
+  EXPECT_EQ(overdue->overdue(0).days_late(), 1u);
+}
+
 }  // namespace
 }  // namespace steersync::node
