@@ -16,7 +16,8 @@
 //
 // Only records signed by a test key pass admission, and the fuzzer cannot
 // forge signatures: the merge paths are reached by recombining the signed
-// records of the seed corpus (tests/fuzz/corpus/, see make_seeds.cc).
+// records of the seed corpus (tests/fuzz/corpus/, see make_seeds.cc and
+// make_kind_seeds.cc).
 //
 // Two targets are built from this one file (tests/fuzz/CMakeLists.txt):
 //   sync_frame_fuzzer           as described above;
