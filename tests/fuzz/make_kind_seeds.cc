@@ -1,29 +1,37 @@
-// Writes tests/fuzz/corpus/seed-every-kind: versions of every record kind, as
-// the fuzzers' peer (the commune "vn/quang-ngai/tinh-phong", frames.h) sends
-// them to its province. They are made by the real code, not by hand: an
-// in-process province and commune (real Nodes, mTLS gRPC, LMDB, the test
-// keys) on a manual clock stopped at frames.h's kNow perform acts of every
-// kind through the Node API; once the commune holds everything, its change
-// log is written as the commune's side of a link, a Hello and Batches, with
-// the records the commune would send up (addressed to the province) and the
-// province's own versions it holds (which the province admits as returned to
-// it: the recovery path). They are signed with the real test keys, so both
-// fuzzers admit them.
+// Writes the seeds of every record kind into tests/fuzz/corpus/: versions of
+// every kind as the fuzzers' peer (the commune "vn/quang-ngai/tinh-phong",
+// frames.h) sends them to its province. They are made by the real code, not
+// by hand: an in-process province and commune (real Nodes, mTLS gRPC, LMDB,
+// the test keys) on a manual clock stopped at frames.h's kNow perform acts of
+// every kind through the Node API; once the commune holds everything, what
+// its link would send up is written as the commune's side of a link, a Hello
+// and Batches: the records addressed to the province, and the province's own
+// versions it holds (which the province admits as returned to it: the
+// recovery path). Signed with the real test keys, so both fuzzers admit them.
 //
-//   make_kind_seeds OUT_FILE
+//   seed-every-kind     the whole log (43 versions of the 11 kinds)
+//   seed-kind-<kind>[-province]
+//                       the first version of one kind (by the commune, or by
+//                       the province) with the roster records, directive or
+//                       report its admission reads: short inputs that the
+//                       fuzzers mutate fast
+//
+//   make_kind_seeds OUT_DIR
 //
 // Built by the `fuzz_kind_seeds` target (g++, the project's libraries; not
-// part of `all`). The seed is committed: run it only to change it. ECDSA
+// part of `all`). The seeds are committed: run it only to change them. ECDSA
 // signatures are randomised, so each run writes different bytes of equal
-// meaning. Check what the fuzzers admit of it with
-//   STEERSYNC_FUZZ_VERBOSE=1 build/tests/fuzz/sync_frame_fuzzer OUT_FILE
+// meaning. Check what the fuzzers admit of a seed with
+//   STEERSYNC_FUZZ_VERBOSE=1 build/tests/fuzz/sync_frame_fuzzer SEED
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -331,17 +339,37 @@ std::string HelloFrame() {
   return m.SerializeAsString();
 }
 
-// The commune's log as it would send it to the province, in frames of at
-// most kMaxBatch records and well under a frame's 64 KiB: the records
+// What the commune's link would send the province from its log: the records
 // addressed to the province, and the province's own versions (returned to
-// it, as to a recovering node). Returns the frames and the kinds sent.
-std::vector<std::string> BatchFrames(const node::Node& commune, std::map<std::string, int>& kinds) {
+// it, as to a recovering node), in log order.
+std::vector<sync::LogEntry> SentUp(const node::Node& commune) {
+  const uint64_t head = commune.store().HeadSeq();
+  std::vector<sync::LogEntry> log = Must(commune.store().ReadLog(0, head, size_t{1} << 30), "read the commune's log");
+  if (log.size() != head) Fail("the commune's log has holes");
+  std::erase_if(log, [](const sync::LogEntry& entry) {
+    v1::RecordBody body;
+    if (!body.ParseFromString(entry.record.body())) Fail("a record of the commune's log does not parse");
+    return body.version().writer() != kProvince && !sync::AddressedTo(body, kCommune, kProvince);
+  });
+  return log;
+}
+
+v1::RecordBody BodyOf(const sync::LogEntry& entry) {
+  v1::RecordBody body;
+  body.ParseFromString(entry.record.body());
+  return body;
+}
+
+// "REPORT", or "REPORT (province's)" for a version the province wrote.
+std::string Label(const v1::RecordBody& body) {
+  return v1::RecordKind_Name(body.kind()) + (body.version().writer() == kProvince ? " (province's)" : "");
+}
+
+// `entries` as Batches of at most kMaxBatch records, well under a frame's
+// 64 KiB, covering the commune's log to `head`.
+std::vector<std::string> BatchFrames(const std::vector<sync::LogEntry>& entries, uint64_t head) {
   constexpr size_t kMaxBatch = 8;
   constexpr size_t kMaxBatchBytes = 48 << 10;
-  const uint64_t head = commune.store().HeadSeq();
-  const std::vector<sync::LogEntry> log =
-      Must(commune.store().ReadLog(0, head, size_t{1} << 30), "read the commune's log");
-  if (log.size() != head) Fail("the commune's log has holes");
   std::vector<std::string> frames;
   v1::SyncMessage batch;
   uint64_t after = 0;
@@ -353,21 +381,118 @@ std::vector<std::string> BatchFrames(const node::Node& commune, std::map<std::st
     batch.Clear();
     after = last;
   };
-  for (const sync::LogEntry& entry : log) {
-    v1::RecordBody body;
-    if (!body.ParseFromString(entry.record.body())) Fail("a record of the commune's log does not parse");
-    const bool own = body.version().writer() == kProvince;
-    if (!own && !sync::AddressedTo(body, kCommune, kProvince)) continue;
+  for (const sync::LogEntry& entry : entries) {
     if (batch.batch().records_size() > 0 &&
         batch.ByteSizeLong() + entry.record.ByteSizeLong() > kMaxBatchBytes) {
       flush(entry.seq - 1);
     }
     *batch.mutable_batch()->add_records() = entry.record;
-    ++kinds[v1::RecordKind_Name(body.kind()) + (own ? " (province's)" : "")];
     if (static_cast<size_t>(batch.batch().records_size()) == kMaxBatch) flush(entry.seq);
   }
   if (after < head) flush(head);
   return frames;
+}
+
+// The ids a version's admission in context reads: the roster records its
+// authority names, those a roster record names, the directive a receipt is
+// about and the report a status is about.
+std::vector<std::string> Needs(const v1::RecordBody& body) {
+  const v1::Authority& a = body.version().authority();
+  std::vector<std::string> ids{a.membership_id(), a.delegation_ref(), a.body_id()};
+  switch (body.kind()) {
+    case v1::MEMBERSHIP: {
+      v1::Membership m;
+      if (m.ParseFromString(body.payload())) ids.push_back(m.body_id());
+      break;
+    }
+    case v1::ACTING_WINDOW: {
+      v1::ActingWindow w;
+      if (w.ParseFromString(body.payload())) ids.insert(ids.end(), {w.acting_membership_id(), w.body_id()});
+      break;
+    }
+    case v1::ABSENCE_WINDOW: {
+      v1::AbsenceWindow w;
+      if (w.ParseFromString(body.payload())) ids.insert(ids.end(), {w.membership_id(), w.body_id()});
+      break;
+    }
+    case v1::SIGNING_AUTHORISATION: {
+      v1::SigningAuthorisation g;
+      if (g.ParseFromString(body.payload())) ids.insert(ids.end(), {g.delegate_membership_id(), g.body_id()});
+      break;
+    }
+    case v1::ACKNOWLEDGEMENT: {
+      v1::Acknowledgement r;
+      if (r.ParseFromString(body.payload())) ids.push_back(r.directive_id());
+      break;
+    }
+    case v1::REPORT_STATUS: {
+      v1::ReportStatus st;
+      if (st.ParseFromString(body.payload())) ids.push_back(st.report_id());
+      break;
+    }
+    default:
+      break;
+  }
+  std::erase(ids, std::string());
+  return ids;
+}
+
+// Small seeds, one per kind and writer: the first version of that kind and
+// what it needs (Needs(), transitively, each the last version before it in
+// the log), in log order, as one Batch. A few records each, so the fuzzers
+// mutate every kind in short, fast inputs.
+std::map<std::string, std::vector<std::string>> KindFrames(const std::vector<sync::LogEntry>& entries) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string label = Label(BodyOf(entries[i]));
+    if (out.contains(label)) continue;
+    std::set<size_t> take{i};
+    std::vector<size_t> todo{i};
+    while (!todo.empty()) {
+      const size_t at = todo.back();
+      todo.pop_back();
+      for (const std::string& id : Needs(BodyOf(entries[at]))) {
+        for (size_t j = at; j-- > 0;) {
+          if (BodyOf(entries[j]).id() != id) continue;
+          if (take.insert(j).second) todo.push_back(j);
+          break;
+        }
+      }
+    }
+    v1::SyncMessage batch;
+    batch.mutable_batch()->set_after_seq(0);
+    batch.mutable_batch()->set_last_seq(entries[i].seq);
+    for (size_t j : take) *batch.mutable_batch()->add_records() = entries[j].record;
+    out[label] = {HelloFrame(), batch.SerializeAsString()};
+  }
+  return out;
+}
+
+void WriteFrames(const std::string& path, const std::vector<std::string>& frames) {
+  if (frames.size() > kMaxFrames) Fail("more frames than the fuzzer reads");
+  std::string out;
+  for (const std::string& f : frames) {
+    if (f.size() > 0xffff) Fail("a frame over 64 KiB");
+    AppendFrame(out, f);
+  }
+  std::ofstream f(path, std::ios::binary);
+  f << out;
+  if (!f) Fail("cannot write " + path);
+  std::printf("%s: %zu frames, %zu bytes\n", path.c_str(), frames.size(), out.size());
+}
+
+// "seed-kind-report-status-province", from "REPORT_STATUS (province's)".
+std::string FileName(const std::string& label) {
+  std::string name = "seed-kind-";
+  for (char c : label) {
+    if (c == '_' || c == ' ') {
+      name += '-';
+    } else if (std::isalpha(static_cast<unsigned char>(c))) {
+      name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  if (name.ends_with("-provinces")) name = name.substr(0, name.size() - 1);
+  return name;
 }
 
 }  // namespace
@@ -377,9 +502,10 @@ int main(int argc, char** argv) {
   using namespace steersync;
   using namespace steersync::fuzz;
   if (argc != 2) {
-    std::fprintf(stderr, "usage: %s OUT_FILE\n", argv[0]);
+    std::fprintf(stderr, "usage: %s OUT_DIR\n", argv[0]);
     return 2;
   }
+  const std::string out_dir = argv[1];
   steersync::testing::TempDir dir;
   // Both nodes read frames.h's kNow, the fuzzers' clock: every version is
   // stamped then and dated that day.
@@ -408,18 +534,16 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::map<std::string, int> kinds;
+  const std::vector<sync::LogEntry> entries = SentUp(*commune);
   std::vector<std::string> frames{HelloFrame()};
-  for (std::string& f : BatchFrames(*commune, kinds)) frames.push_back(std::move(f));
-  if (frames.size() > kMaxFrames) Fail("more frames than the fuzzer reads");
-  std::string out;
-  for (const std::string& f : frames) AppendFrame(out, f);
-  std::ofstream f(argv[1], std::ios::binary);
-  f << out;
-  if (!f) Fail(std::string("cannot write ") + argv[1]);
-  std::printf("%s: %zu frames, %zu bytes, commune log head %llu\n", argv[1], frames.size(), out.size(),
-              static_cast<unsigned long long>(commune->store().HeadSeq()));
+  for (std::string& f : BatchFrames(entries, commune->store().HeadSeq())) frames.push_back(std::move(f));
+  WriteFrames(out_dir + "/seed-every-kind", frames);
+  std::map<std::string, int> kinds;
+  for (const sync::LogEntry& entry : entries) ++kinds[Label(BodyOf(entry))];
   for (const auto& [kind, n] : kinds) std::printf("  %-40s %d\n", kind.c_str(), n);
+  for (const auto& [label, kind_frames] : KindFrames(entries)) {
+    WriteFrames(out_dir + "/" + FileName(label), kind_frames);
+  }
   commune.reset();
   province.reset();
   return 0;
