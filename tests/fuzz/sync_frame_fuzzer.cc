@@ -16,7 +16,17 @@
 //
 // Only records signed by a test key pass admission, and the fuzzer cannot
 // forge signatures: the merge paths are reached by recombining the signed
-// records of the seed corpus (tests/fuzz/corpus/, see make_seeds.cc).
+// records of the seed corpus (tests/fuzz/corpus/, see make_seeds.cc and
+// make_kind_seeds.cc).
+//
+// Two targets are built from this one file (tests/fuzz/CMakeLists.txt):
+//   sync_frame_fuzzer           as described above;
+//   sync_frame_unsigned_fuzzer  compiled with STEERSYNC_FUZZ_UNSIGNED=1: the
+//                               replica's signature check admits every version
+//                               (AdmitEverySignature below), so that mutated
+//                               payloads of every record kind reach the domain
+//                               admission, merge and roster code. Everything
+//                               else is the same shipped code.
 
 #include <cstdint>
 #include <cstdio>
@@ -44,6 +54,10 @@
 #include "sync/store.h"
 #include "sync/version_vector.h"
 #include "tests/fuzz/frames.h"
+
+#ifndef STEERSYNC_FUZZ_UNSIGNED
+#define STEERSYNC_FUZZ_UNSIGNED 0
+#endif
 
 #ifndef STEERSYNC_FUZZ_CA
 #error "STEERSYNC_FUZZ_CA (path of the federation CA certificate) must be defined"
@@ -192,6 +206,7 @@ const std::vector<v1::Record>& InitialLog() {
   return log;
 }
 
+#if !STEERSYNC_FUZZ_UNSIGNED
 const node::Verifier& TheVerifier() {
   static const node::Verifier* verifier = [] {
     auto v = node::Verifier::Load(STEERSYNC_FUZZ_CA);
@@ -204,6 +219,21 @@ const node::Verifier& TheVerifier() {
   }();
   return *verifier;
 }
+#endif
+
+#if STEERSYNC_FUZZ_UNSIGNED
+// FUZZ-ONLY, never to be used outside tests/fuzz: a signature check that
+// admits every version, whatever its signature (or none). It exists so that
+// the unsigned fuzzer reaches the domain admission (record_checks.cc,
+// act_checks.cc), the merge and the roster with mutated payloads of every
+// record kind, which real signatures make unreachable: any mutation of a
+// signed body breaks its signature. The signed target (the same file without
+// STEERSYNC_FUZZ_UNSIGNED) keeps node::NodeSignatureCheck.
+class AdmitEverySignature : public sync::SignatureCheck {
+ public:
+  sync::Admission Verify(const v1::Record&, const v1::RecordBody&) const override { return {}; }
+};
+#endif
 
 // The time the replica's clock reads: frames.h's kNow.
 class FixedClock : public sync::Clock {
@@ -270,10 +300,24 @@ class Harness {
   Harness()
       : session_(Options(), store_),
         admission_(kSelf),
+#if !STEERSYNC_FUZZ_UNSIGNED
         signatures_(TheVerifier(), revocations_, nullptr),
+#endif
         hlc_(clock_),
         replica_(ReplicaOptions(), admission_, signatures_, hlc_, clock_) {
     store_.log = InitialLog();
+  }
+
+  // STEERSYNC_FUZZ_VERBOSE: the versions of each kind admitted (applied,
+  // duplicates or stale) and quarantined in this run.
+  void PrintKinds() const {
+    auto print = [](const char* what, const std::map<std::string, int>& counts) {
+      std::fprintf(stderr, "%s by kind:", what);
+      for (const auto& [kind, n] : counts) std::fprintf(stderr, " %s %d", kind.c_str(), n);
+      std::fprintf(stderr, "\n");
+    };
+    print("admitted", admitted_by_kind_);
+    print("quarantined", quarantined_by_kind_);
   }
 
   void Run(const uint8_t* data, size_t size) {
@@ -419,8 +463,11 @@ class Harness {
     for (const auto& q : stats->rejections) refused.insert(q.record.body());
     for (const v1::Record& record : request.records) {
       v1::RecordBody body;
-      if (body.ParseFromString(record.body()) && !refused.contains(record.body())) {
-        admitted_.push_back(record);
+      const bool parses = body.ParseFromString(record.body());
+      if (parses && !refused.contains(record.body())) admitted_.push_back(record);
+      if (Verbose()) {
+        ++(refused.contains(record.body()) ? quarantined_by_kind_ : admitted_by_kind_)
+            [parses ? v1::RecordKind_Name(body.kind()) : "(malformed)"];
       }
     }
     const size_t n = request.records.size();
@@ -534,7 +581,11 @@ class Harness {
   // set (so runs stay independent of one another).
   node::RevocationSet revocations_;
   domain::CommitteeAdmission admission_;
+#if STEERSYNC_FUZZ_UNSIGNED
+  AdmitEverySignature signatures_;
+#else
   node::NodeSignatureCheck signatures_;
+#endif
   FixedClock clock_;
   sync::HybridClock hlc_;
   sync::Replica replica_;
@@ -548,6 +599,8 @@ class Harness {
   uint64_t last_ack_sent_ = 0;
   uint64_t last_batch_sent_ = 0;
   std::vector<v1::Record> admitted_;
+  std::map<std::string, int> admitted_by_kind_;     // only with STEERSYNC_FUZZ_VERBOSE
+  std::map<std::string, int> quarantined_by_kind_;
 };
 
 }  // namespace
@@ -557,13 +610,17 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   // Mutated strings are often not UTF-8; protobuf logs every such parse.
   google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int,
                                      const std::string&) {});
+#if !STEERSYNC_FUZZ_UNSIGNED
   steersync::fuzz::TheVerifier();
+#endif
   steersync::fuzz::InitialLog();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  steersync::fuzz::Harness().Run(data, size);
+  steersync::fuzz::Harness harness;
+  harness.Run(data, size);
+  if (steersync::fuzz::Verbose()) harness.PrintKinds();
   // OpenSSL keeps errors of failed parses queued, allocated, until the next
   // call clears them; libFuzzer then sees more mallocs than frees and reruns
   // the input under LeakSanitizer, which makes every such run ~5x slower.
