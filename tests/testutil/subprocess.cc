@@ -49,7 +49,8 @@ int Subprocess::Wait() {
 }
 
 std::string BinaryPath(const std::string& relative) {
-  return std::string(STEERSYNC_BINARY_DIR) + "/" + relative;
+  const char* dir = std::getenv("STEERSYNC_TEST_BINARIES");
+  return std::string(dir != nullptr && *dir != '\0' ? dir : STEERSYNC_BINARY_DIR) + "/" + relative;
 }
 
 int PickFreePort() {

@@ -27,7 +27,9 @@ class Subprocess {
   bool reaped_ = false;
 };
 
-// Path of a built binary, e.g. BinaryPath("node/steersyncd").
+// Path of a built binary, e.g. BinaryPath("node/steersyncd"): under the
+// build directory, or under $STEERSYNC_TEST_BINARIES when set (a copy of
+// the binaries a long run keeps using while the tree is rebuilt).
 std::string BinaryPath(const std::string& relative);
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
