@@ -34,5 +34,10 @@ std::string BinaryPath(const std::string& relative);
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int PickFreePort();
+// The same, outside the kernel's ephemeral range
+// (/proc/sys/net/ipv4/ip_local_port_range), so that no outgoing connection
+// of any process takes it while a daemon that listens on it is down: for a
+// listener restarted many times (the kill campaign's province).
+int PickFreeListenPort();
 
 }  // namespace steersync::testing
