@@ -201,15 +201,20 @@ void Link::CheckPeerHello(uint64_t your_counter) {
     // acknowledged in the old log: they take the log anew. Through the
     // writer, and before Begin() makes the links reconnect, so that every
     // new Hello carries the new epoch.
+    const std::string why = "'" + peer_id_ + "' holds version " + std::to_string(your_counter) +
+                            " of this node's, newer than its last " + std::to_string(local) +
+                            ": the store is older than the federation's";
     std::promise<absl::Status> taken;
-    context_.writer->Submit([](LmdbStore::View& view) { return view.TakeNewLogEpoch(); },
-                            [&taken](absl::Status s) { taken.set_value(std::move(s)); });
+    context_.writer->Submit(
+        [&why](LmdbStore::View& view) -> absl::Status {
+          SYNC_RETURN_IF_ERROR(view.TakeNewLogEpoch());
+          return view.MetaPut(kRecoveryPendingKey, why);  // resumed if the node stops meanwhile
+        },
+        [&taken](absl::Status s) { taken.set_value(std::move(s)); });
     if (absl::Status s = taken.get_future().get(); !s.ok()) {
       spdlog::error("recovery: taking a new log epoch: {}", s.ToString());
     }
-    context_.recovery->Begin("'" + peer_id_ + "' holds version " + std::to_string(your_counter) +
-                             " of this node's, newer than its last " + std::to_string(local) +
-                             ": the store is older than the federation's");
+    context_.recovery->Begin(why);
   }
   // Begin closed every link (this one too): each reconnects asking.
   Fail(absl::UnavailableError("this node's store is older than what " + peer_id_ +
@@ -235,6 +240,8 @@ void Link::MaybeCompleteRecovery() {
   const std::string peer = peer_id_;
   ctx.writer->Submit(
       [your_counter](LmdbStore::View& view) -> absl::Status {
+        // Complete in this transaction: a restart from here on acts at once.
+        SYNC_RETURN_IF_ERROR(view.MetaDelete(kRecoveryPendingKey));
         absl::StatusOr<uint64_t> local = sync::meta::GetU64(view, sync::meta::kLocalCounter);
         if (!local.ok()) return local.status();
         if (your_counter <= *local) return absl::OkStatus();

@@ -80,7 +80,33 @@ LocalActs::LocalActs(Deps deps)
 
 std::string LocalActs::Today() const { return domain::LegalDate(clock_->NowMicros()); }
 
-void LocalActs::Submit(LocalAct act, BodyMaker make, std::function<void(absl::StatusOr<Written>)> done) {
+absl::StatusOr<Written> LocalActs::Make(LmdbStore::View& view, const LocalAct& act, const BodyMaker& make) {
+  const std::string legal_date = domain::LegalDate(clock_->NowMicros());
+  SYNC_ASSIGN_OR_RETURN(domain::AuthorityVerdict verdict, admission_.ReadRoster([&](const domain::Roster& roster) {
+    return ResolveAuthority(roster, self_, act.as, act.act, legal_date);
+  }));
+  SYNC_ASSIGN_OR_RETURN(uint64_t counter, replica_->NextCounter(view));
+  v1::RecordBody body;
+  SYNC_ASSIGN_OR_RETURN(std::string id, make(counter, view, body));
+  body.set_id(id);
+  if (verdict.note.rfind("unrostered", 0) == 0) {
+    // Bootstrap mode: said once, not for every act.
+    if (!unrostered_warned_.exchange(true)) {
+      spdlog::warn("{}: {} (acts are made at STAFF rank until `steerctl member add`)",
+                   self_, verdict.note);
+    }
+  } else if (!verdict.note.empty()) {
+    spdlog::warn("{}: {}: {}", self_, id, verdict.note);
+  }
+  body.mutable_version()->set_legal_date(legal_date);
+  *body.mutable_version()->mutable_authority() = verdict.authority;
+  SYNC_ASSIGN_OR_RETURN(sync::LocalWrite written,
+                        replica_->WriteLocal(view, counter, std::move(body), act.base, *signer_));
+  return Written{id, written.version_key};
+}
+
+void LocalActs::SubmitAll(std::vector<std::pair<LocalAct, BodyMaker>> acts,
+                          std::function<void(absl::StatusOr<std::vector<Written>>)> done) {
   if (recovery_ != nullptr && recovery_->recovering()) {
     // Never wait on the writer thread (which recovery itself needs).
     done(absl::UnavailableError(recovery_->Describe()));
@@ -90,48 +116,48 @@ void LocalActs::Submit(LocalAct act, BodyMaker make, std::function<void(absl::St
     done(absl::UnavailableError(self_ + " is stopping"));
     return;
   }
-  auto result = std::make_shared<Written>();
+  auto result = std::make_shared<std::vector<Written>>();
+  // One job: the writer runs it in one nested transaction, so the acts
+  // commit together or not at all.
   writer_->Submit(
-      [this, act = std::move(act), make = std::move(make), result](LmdbStore::View& view) -> absl::Status {
-        const std::string legal_date = domain::LegalDate(clock_->NowMicros());
-        SYNC_ASSIGN_OR_RETURN(domain::AuthorityVerdict verdict, admission_.ReadRoster([&](const domain::Roster& roster) {
-          return ResolveAuthority(roster, self_, act.as, act.act, legal_date);
-        }));
-        SYNC_ASSIGN_OR_RETURN(uint64_t counter, replica_->NextCounter(view));
-        v1::RecordBody body;
-        SYNC_ASSIGN_OR_RETURN(std::string id, make(counter, view, body));
-        body.set_id(id);
-        if (verdict.note.rfind("unrostered", 0) == 0) {
-          // Bootstrap mode: said once, not for every act.
-          if (!unrostered_warned_.exchange(true)) {
-            spdlog::warn("{}: {} (acts are made at STAFF rank until `steerctl member add`)",
-                         self_, verdict.note);
-          }
-        } else if (!verdict.note.empty()) {
-          spdlog::warn("{}: {}: {}", self_, id, verdict.note);
+      [this, acts = std::move(acts), result](LmdbStore::View& view) -> absl::Status {
+        result->clear();
+        for (const auto& [act, make] : acts) {
+          SYNC_ASSIGN_OR_RETURN(Written w, Make(view, act, make));
+          result->push_back(std::move(w));
         }
-        body.mutable_version()->set_legal_date(legal_date);
-        *body.mutable_version()->mutable_authority() = verdict.authority;
-        SYNC_ASSIGN_OR_RETURN(sync::LocalWrite written,
-                              replica_->WriteLocal(view, counter, std::move(body), act.base, *signer_));
-        *result = Written{id, written.version_key};
         return absl::OkStatus();
       },
       [result, done = std::move(done)](absl::Status status) {
         // A refused act (or any failed job) wrote nothing: its nested
         // transaction was dropped without touching the other jobs.
-        done(status.ok() ? absl::StatusOr<Written>(*result) : absl::StatusOr<Written>(status));
+        done(status.ok() ? absl::StatusOr<std::vector<Written>>(*result)
+                         : absl::StatusOr<std::vector<Written>>(status));
       });
 }
 
+void LocalActs::Submit(LocalAct act, BodyMaker make, std::function<void(absl::StatusOr<Written>)> done) {
+  std::vector<std::pair<LocalAct, BodyMaker>> acts;
+  acts.emplace_back(std::move(act), std::move(make));
+  SubmitAll(std::move(acts), [done = std::move(done)](absl::StatusOr<std::vector<Written>> w) {
+    done(w.ok() ? absl::StatusOr<Written>(std::move(w->front())) : absl::StatusOr<Written>(w.status()));
+  });
+}
+
 absl::StatusOr<Written> LocalActs::Write(const LocalAct& act, BodyMaker make) {
+  std::vector<std::pair<LocalAct, BodyMaker>> acts;
+  acts.emplace_back(act, std::move(make));
+  SYNC_ASSIGN_OR_RETURN(std::vector<Written> w, WriteTogether(std::move(acts)));
+  return std::move(w.front());
+}
+
+absl::StatusOr<std::vector<Written>> LocalActs::WriteTogether(std::vector<std::pair<LocalAct, BodyMaker>> acts) {
   if (recovery_ != nullptr && !recovery_->WaitOpen(absl::Seconds(10))) {
     return absl::UnavailableError(recovery_->Describe() + " (see `steerctl status`)");
   }
-  std::promise<absl::StatusOr<Written>> done;
+  std::promise<absl::StatusOr<std::vector<Written>>> done;
   auto future = done.get_future();
-  Submit(act, std::move(make),
-              [&done](absl::StatusOr<Written> w) { done.set_value(std::move(w)); });
+  SubmitAll(std::move(acts), [&done](absl::StatusOr<std::vector<Written>> w) { done.set_value(std::move(w)); });
   return future.get();
 }
 

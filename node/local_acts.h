@@ -12,6 +12,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "node/domain/admission.h"
@@ -68,6 +70,12 @@ class LocalActs {
   absl::StatusOr<Written> Write(const LocalAct& act, BodyMaker make);
   // The same, without waiting: `done` runs on the writer thread.
   void Submit(LocalAct act, BodyMaker make, std::function<void(absl::StatusOr<Written>)> done);
+  // Makes several acts, in order, in one transaction: all of them commit or
+  // none does (a report and its SUBMITTED status: a kill between two commits
+  // would leave a report its parent never registers received). Each maker
+  // sees what the earlier ones wrote. Returns what each wrote, in order;
+  // waits like Write(). REQUIRES: `acts` is not empty.
+  absl::StatusOr<std::vector<Written>> WriteTogether(std::vector<std::pair<LocalAct, BodyMaker>> acts);
   // From now on every act is refused Unavailable (the node is stopping).
   void Close() { closed_ = true; }
 
@@ -83,6 +91,12 @@ class LocalActs {
   domain::CommitteeAdmission& admission() const { return admission_; }
 
  private:
+  // One act inside the writer's transaction (Submit's job).
+  absl::StatusOr<Written> Make(LmdbStore::View& view, const LocalAct& act, const BodyMaker& make);
+  // Hands `acts` to the writer as one job; `done` runs on the writer thread.
+  void SubmitAll(std::vector<std::pair<LocalAct, BodyMaker>> acts,
+                 std::function<void(absl::StatusOr<std::vector<Written>>)> done);
+
   const std::string self_;
   const sync::Clock* const clock_;
   GroupCommitWriter* const writer_;

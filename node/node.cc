@@ -180,12 +180,23 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   };
   // A node with a parent that starts on an empty store may have lost one:
   // its parent says what it holds of it before it acts (node/recovery.h).
+  // A recovery that a stop interrupted (kRecoveryPendingKey) is resumed.
   const bool empty_store = node->store_->HeadSeq() == 0;
+  SYNC_ASSIGN_OR_RETURN(std::optional<std::string> pending, node->store_->MetaGet(kRecoveryPendingKey));
+  std::string why;
   if (runtime.recover) {
-    node->recovery_.Begin("started with --recover");
+    why = "started with --recover";
     SYNC_RETURN_IF_ERROR(node->store_->TakeNewLogEpoch());
+  } else if (pending.has_value()) {
+    why = "resuming the recovery a stop interrupted (" + *pending + ")";
   } else if (empty_store && !node->options_.parent_address.empty()) {
-    node->recovery_.Begin("started on an empty store");
+    why = "started on an empty store";
+  }
+  if (!why.empty()) {
+    // Start-up: no job reached the writer yet (no link, no act).
+    SYNC_RETURN_IF_ERROR(node->store_->Write(
+        [&why](LmdbStore::View& view) { return view.MetaPut(kRecoveryPendingKey, why); }));
+    node->recovery_.Begin(why);
   }
   return node;
 }

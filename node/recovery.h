@@ -19,6 +19,14 @@
 
 namespace steersync::node {
 
+// Meta key of the store: present while a recovery is under way (the value
+// says why it began), so that a node stopped or killed while it recovers
+// resumes recovering when it starts again, instead of acting (and
+// registering receipts) on a store that lacks versions of its own. Written
+// in the transaction that begins the recovery (or at start-up, before any
+// act), deleted in the one that completes it (Link::MaybeCompleteRecovery).
+inline constexpr char kRecoveryPendingKey[] = "recovery_pending";
+
 class RecoveryGate {
  public:
   // Called (without the lock) each time the gate closes; the node closes

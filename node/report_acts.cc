@@ -10,6 +10,32 @@
 #include "sync/text.h"
 
 namespace steersync::node {
+namespace {
+
+// Fills `body` as the status `state` of report `report_id` (sent by `owner`)
+// written by `self`: up to the parent when `self` is the owner, down to the
+// owner otherwise.
+absl::StatusOr<std::string> StatusBody(const std::string& self, const std::string& owner,
+                                       const std::string& report_id, const std::string& state,
+                                       const std::string& reason, v1::RecordBody& body) {
+  v1::ReportStatus st;
+  st.set_report_id(report_id);
+  st.set_state(state);
+  st.set_reason(reason);
+  body.set_kind(v1::REPORT_STATUS);
+  if (self == owner) {
+    body.mutable_audience()->set_direction(v1::Audience::UP);
+    body.mutable_audience()->set_root(sync::ParentOf(owner));
+  } else {
+    body.mutable_audience()->set_direction(v1::Audience::DOWN);
+    body.mutable_audience()->set_root(self);
+    body.mutable_audience()->add_units(owner);
+  }
+  body.set_payload(st.SerializeAsString());
+  return report_id + "/status";
+}
+
+}  // namespace
 
 ReportActs::ReportActs(LocalActs& local) : local_(local), self_(local.self()), store_(&local.store()) {}
 
@@ -50,32 +76,34 @@ absl::StatusOr<std::string> ReportActs::Submit(const v1::SubmitReportRequest& re
     }
   }
   LocalAct act{domain::Act{domain::Action::kSubmitReport, ""}, request.act(), std::nullopt};
-  SYNC_ASSIGN_OR_RETURN(
-      Written w, local_.Write(act, [&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
-                                     -> absl::StatusOr<std::string> {
-        v1::Report r;
-        r.set_period(request.period());
-        r.set_title(request.title());
-        r.set_body(request.body());
-        r.set_from_unit(self_);
-        r.set_in_reply_to(request.in_reply_to());
-        r.set_supersedes_report(request.supersedes_report());
-        r.set_obligation_id(request.obligation());
-        body.set_kind(v1::REPORT);
-        body.mutable_audience()->set_direction(v1::Audience::UP);
-        body.mutable_audience()->set_root(parent);
-        body.set_payload(r.SerializeAsString());
-        return self_ + "/r/" + std::to_string(counter);
-      }));
-  // The report's status starts SUBMITTED, in the same capacity (§1.10).
-  v1::SetReportStatusRequest submitted;
-  submitted.set_report_id(w.id);
-  submitted.set_state("SUBMITTED");
-  *submitted.mutable_act() = request.act();
-  if (auto s = SetStatus(submitted); !s.ok()) {
-    spdlog::warn("{}: marking {} SUBMITTED: {}", self_, w.id, s.status().ToString());
-  }
-  return w.id;
+  std::string report_id;  // set by the first maker, read by the second (same job, in order)
+  std::vector<std::pair<LocalAct, BodyMaker>> acts;
+  acts.emplace_back(act, [&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
+                             -> absl::StatusOr<std::string> {
+    v1::Report r;
+    r.set_period(request.period());
+    r.set_title(request.title());
+    r.set_body(request.body());
+    r.set_from_unit(self_);
+    r.set_in_reply_to(request.in_reply_to());
+    r.set_supersedes_report(request.supersedes_report());
+    r.set_obligation_id(request.obligation());
+    body.set_kind(v1::REPORT);
+    body.mutable_audience()->set_direction(v1::Audience::UP);
+    body.mutable_audience()->set_root(parent);
+    body.set_payload(r.SerializeAsString());
+    report_id = self_ + "/r/" + std::to_string(counter);
+    return report_id;
+  });
+  // The report's status starts SUBMITTED, in the same capacity (§1.10) and
+  // the same transaction: a report is never held without its status, which
+  // its parent needs to register it received (a kill between two commits, or
+  // a store that filled in between, left reports that never were).
+  acts.emplace_back(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body) -> absl::StatusOr<std::string> {
+    return StatusBody(self_, self_, report_id, "SUBMITTED", "", body);
+  });
+  SYNC_ASSIGN_OR_RETURN(std::vector<Written> written, local_.WriteTogether(std::move(acts)));
+  return written.front().id;
 }
 
 absl::StatusOr<v1::WriteReply> ReportActs::SetStatus(const v1::SetReportStatusRequest& request) {
@@ -111,21 +139,7 @@ absl::StatusOr<v1::WriteReply> ReportActs::SetStatus(const v1::SetReportStatusRe
   SYNC_ASSIGN_OR_RETURN(
       Written w, local_.Write(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
                                      -> absl::StatusOr<std::string> {
-        v1::ReportStatus st;
-        st.set_report_id(request.report_id());
-        st.set_state(state);
-        st.set_reason(request.reason());
-        body.set_kind(v1::REPORT_STATUS);
-        if (self_ == owner) {
-          body.mutable_audience()->set_direction(v1::Audience::UP);
-          body.mutable_audience()->set_root(superior);
-        } else {
-          body.mutable_audience()->set_direction(v1::Audience::DOWN);
-          body.mutable_audience()->set_root(self_);
-          body.mutable_audience()->add_units(owner);
-        }
-        body.set_payload(st.SerializeAsString());
-        return id;
+        return StatusBody(self_, owner, request.report_id(), state, request.reason(), body);
       }));
   if (state == "ACCEPTED" && !report.supersedes_report().empty()) {
     // D30 Art. 18.3: the replaced report is SUPERSEDED once its replacement is accepted.

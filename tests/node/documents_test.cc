@@ -354,6 +354,48 @@ TEST(StoreFullTest, AMapFullStoreIsNamedAndLosesNothing) {
   EXPECT_EQ((*node)->ListDirectives()->directives_size(), issued) << "what was written before is all there";
 }
 
+// A report and its SUBMITTED status are one act, written in one transaction:
+// no instant (a kill -9, a full store) leaves a report without its status,
+// which its parent would never register received. Found by the kill
+// campaign (tests/e2e/kill_campaign_test.cc); here the store fills instead,
+// with reports ever smaller so that the last ones probe every remainder.
+TEST(StoreFullTest, AReportIsNeverWrittenWithoutItsStatus) {
+  TempDir dir;
+  auto province = steersync::testing::StartInProcessNode(dir, kProvince, "");
+  ASSERT_NE(province, nullptr);
+  auto n = steersync::testing::InProcessNodeOptions(dir, kCommune,
+                                                    "127.0.0.1:" + std::to_string(province->sync_port()));
+  n.options.map_size_mb = 1;
+  auto commune = Node::Create(std::move(n.options), n.runtime);
+  ASSERT_THAT(commune, IsOk());
+  ASSERT_THAT((*commune)->Start(), IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return (*commune)->GetStatus().recovering().empty(); }));
+  int submitted = 0, refused = 0;
+  for (size_t size : {60'000, 20'000, 6'000, 2'000, 600, 200, 50}) {
+    for (int i = 0; i < 100; ++i) {  // bounded: the map holds far less
+      v1::SubmitReportRequest r;
+      r.set_period("2026-Q4");
+      r.set_title("Báo cáo");
+      r.set_body(std::string(size, 'x'));
+      auto w = (*commune)->SubmitReport(r);
+      if (!w.ok()) {
+        EXPECT_EQ(w.status().code(), absl::StatusCode::kResourceExhausted) << w.status();
+        ++refused;
+        break;
+      }
+      ++submitted;
+    }
+  }
+  ASSERT_GT(refused, 0) << "the map never filled";
+  ASSERT_GT(submitted, 0);
+  auto reports = (*commune)->ListReports();
+  ASSERT_THAT(reports, IsOk());
+  EXPECT_EQ(reports->reports_size(), submitted);
+  for (const auto& report : reports->reports()) {
+    EXPECT_FALSE(report.status_version().empty()) << report.id() << " was written without its status";
+  }
+}
+
 // The national root registers itself at level NATIONAL, not PROVINCE.
 TEST(NationalLevelTest, TheRootIsNational) {
   TempDir dir;

@@ -412,6 +412,86 @@ TEST_F(HierarchyTest, ANodeOnAnEmptyStoreRecoversItsVersionsAndNeverReusesAnId) 
   EXPECT_EQ(commune_->ListQuarantine()->entries_size(), 0);
 }
 
+// A node stopped (or killed) while it recovers resumes the recovery when it
+// starts again, although its store is no longer empty: until its parent's
+// log is applied it makes no act, and registers no receipt of a directive
+// whose receipt (its own version) the parent has not returned yet. Found by
+// the kill campaign (tests/e2e/kill_campaign_test.cc): the receipt was
+// written again, concurrent with the one the parent held.
+TEST_F(HierarchyTest, ANodeStoppedWhileItRecoversResumesTheRecoveryAtItsNextStart) {
+  // A province that sends one record per batch: the commune's recovery
+  // takes many transactions, and stopping it in the middle is easy.
+  commune_.reset();
+  province_.reset();
+  std::filesystem::remove_all(dir_.Sub("data"));
+  {
+    auto p = steersync::testing::InProcessNodeOptions(dir_, kProvince, "");
+    p.runtime.session.max_batch_records = 1;
+    p.runtime.session.window = 1;
+    auto province = Node::Create(std::move(p.options), p.runtime);
+    ASSERT_THAT(province, IsOk());
+    ASSERT_THAT((*province)->Start(), IsOk());
+    province_ = std::move(*province);
+  }
+  const std::string parent = "127.0.0.1:" + std::to_string(province_->sync_port());
+  const std::string data = dir_.Sub("data/" + std::string(kCommune));
+  commune_ = StartNode(kCommune, parent);
+  std::vector<std::string> directives;
+  for (int i = 0; i < 40; ++i) {
+    v1::IssueDirectiveRequest d;
+    d.set_title("Chỉ thị " + std::to_string(i));
+    auto id = province_->IssueDirective(d);
+    ASSERT_THAT(id, IsOk());
+    directives.push_back(*id);
+  }
+  // The commune's receipts of them all are at the province.
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const auto& d : directives) {
+      if (!Current(*province_, std::string(kCommune) + "/a/" + d).has_value()) return false;
+    }
+    return true;
+  }));
+
+  // The commune loses its disk, starts recovering, and stops while it holds
+  // a directive but not yet its receipt of it. Retried (bounded) if a
+  // recovery ever completes before the stop.
+  bool mid = false;
+  for (int attempt = 0; attempt < 10 && !mid; ++attempt) {
+    commune_.reset();
+    std::filesystem::remove_all(data);
+    commune_ = StartNode(kCommune, parent);
+    ASSERT_TRUE(WaitUntil([&] { return Current(*commune_, directives.front()).has_value(); }));
+    commune_.reset();
+    node::lmdb::EnvOptions read_only;
+    read_only.read_only = true;
+    auto store = LmdbStore::Open(data, read_only);
+    ASSERT_THAT(store, IsOk());
+    for (const auto& d : directives) {
+      auto directive = (*store)->GetRecord(d);
+      auto receipt = (*store)->GetRecord(std::string(kCommune) + "/a/" + d);
+      if (directive.ok() && directive->has_value() && receipt.ok() && !receipt->has_value()) mid = true;
+    }
+  }
+  ASSERT_TRUE(mid) << "every recovery completed before the stop";
+
+  commune_ = StartNode(kCommune, parent);
+  ASSERT_TRUE(WaitUntil([&] {
+    return commune_->GetStatus().recovering().empty() &&
+           province_->store().RecordCount() == commune_->store().RecordCount();
+  }));
+  // The receipts the province held came back; none was written again.
+  for (Node* n : {province_.get(), commune_.get()}) {
+    auto conflicts = n->store().ListConflicts();
+    ASSERT_THAT(conflicts, IsOk());
+    EXPECT_TRUE(conflicts->empty()) << n->options().id << ": " << conflicts->size() << " conflicts, the first on "
+                                    << conflicts->front().record_id;
+    EXPECT_EQ(n->ListQuarantine()->entries_size(), 0) << n->options().id;
+  }
+  for (const auto& d : directives) {
+    EXPECT_TRUE(Current(*commune_, std::string(kCommune) + "/a/" + d).has_value()) << d;
+  }
+}
+
 // Issue 11 item 1: a commune restored from a backup older than what its
 // province holds learns it from the province's Hello, recovers the versions
 // written after the backup, and continues after them.

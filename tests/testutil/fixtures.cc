@@ -12,11 +12,16 @@
 namespace steersync::testing {
 
 bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  return WaitUntil(condition, timeout, std::chrono::milliseconds(5));
+}
+
+bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+               std::chrono::milliseconds poll) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!condition()) {
     if (std::chrono::steady_clock::now() > deadline) return condition();
     // Poll interval while waiting for a condition, not a wait "for sync".
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(poll);
   }
   return true;
 }

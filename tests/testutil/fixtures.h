@@ -45,6 +45,9 @@ MATCHER_P(StatusIs, code, "has status code " + ::testing::PrintToString(code)) {
 // held. Polling yields the CPU between checks; it never decides by time alone.
 bool WaitUntil(const std::function<bool()>& condition,
                std::chrono::milliseconds timeout = std::chrono::seconds(30));
+// The same, checking every `poll` (for conditions that cost a few RPCs).
+bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+               std::chrono::milliseconds poll);
 
 // An absolute gRPC deadline (see node/net/grpc_deadline.h).
 using node::GrpcDeadline;

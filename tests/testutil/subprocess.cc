@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <random>
 #include <stdexcept>
 
 namespace steersync::testing {
@@ -49,7 +51,43 @@ int Subprocess::Wait() {
 }
 
 std::string BinaryPath(const std::string& relative) {
-  return std::string(STEERSYNC_BINARY_DIR) + "/" + relative;
+  const char* dir = std::getenv("STEERSYNC_TEST_BINARIES");
+  return std::string(dir != nullptr && *dir != '\0' ? dir : STEERSYNC_BINARY_DIR) + "/" + relative;
+}
+
+namespace {
+
+// Whether 127.0.0.1:port can be bound now.
+bool Bindable(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+int PickFreeListenPort() {
+  int low = 32768, high = 60999;
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  range >> low >> high;
+  // Below the ephemeral range (Linux's default starts at 32768), else above.
+  const int from = low > 12000 ? 10000 : high + 1;
+  const int to = low > 12000 ? low - 1 : 65535;
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pick(from, to);
+  for (int i = 0; i < 200; ++i) {  // bounded
+    const int port = pick(rng);
+    if (Bindable(port)) return port;
+  }
+  return PickFreePort();
 }
 
 int PickFreePort() {

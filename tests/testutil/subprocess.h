@@ -27,10 +27,17 @@ class Subprocess {
   bool reaped_ = false;
 };
 
-// Path of a built binary, e.g. BinaryPath("node/steersyncd").
+// Path of a built binary, e.g. BinaryPath("node/steersyncd"): under the
+// build directory, or under $STEERSYNC_TEST_BINARIES when set (a copy of
+// the binaries a long run keeps using while the tree is rebuilt).
 std::string BinaryPath(const std::string& relative);
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int PickFreePort();
+// The same, outside the kernel's ephemeral range
+// (/proc/sys/net/ipv4/ip_local_port_range), so that no outgoing connection
+// of any process takes it while a daemon that listens on it is down: for a
+// listener restarted many times (the kill campaign's province).
+int PickFreeListenPort();
 
 }  // namespace steersync::testing
