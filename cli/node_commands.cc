@@ -58,6 +58,8 @@ absl::Status RunStatusWatch(int seconds, AdminClient& admin, bool as_json) {
       SYNC_ASSIGN_OR_RETURN(json doc, MessageToJson(reply));
       std::cout << doc.dump() << std::endl;
     } else {
+      // The operator's own clock, stamping what steerctl prints (the CLI is no
+      // node: node/system_clock.h is the nodes' one clock).
       const std::time_t now = std::time(nullptr);
       char stamp[32];
       std::strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", std::localtime(&now));

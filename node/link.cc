@@ -50,6 +50,16 @@ void Link::Detach() {
   close_ = nullptr;
 }
 
+size_t Link::BytesOf(const sync::ApplyRequest& request) {
+  // The records' own bytes (string sizes: no walk of the message), which is
+  // what the batch holds in memory until it is applied.
+  size_t bytes = 0;
+  for (const v1::Record& r : request.records) {
+    bytes += r.body().size() + r.signature().size() + r.signer_chain().size();
+  }
+  return bytes;
+}
+
 bool Link::HasRoomLocked() const {
   return pending_bytes_ <= context_.limits.max_pending_bytes &&
          queued_notices_ <= context_.limits.max_queued_notices;
@@ -133,7 +143,6 @@ void Link::OnMessage(v1::SyncMessage&& message) {
   stats_->last_contact_micros = context_.clock->NowMicros();
   std::optional<v1::Rejection> rejection;
   if (message.has_rejection()) rejection = message.rejection();
-  const size_t frame_bytes = message.ByteSizeLong();
   absl::Status status;
   std::vector<sync::ApplyRequest> requests;
   std::optional<uint64_t> hello_counter;  // set when this message was the peer's Hello
@@ -157,7 +166,7 @@ void Link::OnMessage(v1::SyncMessage&& message) {
       status = session_.OnMessage(std::move(message));
       if (status.ok()) {
         requests = DrainSessionLocked();
-        if (!requests.empty()) pending_bytes_ += frame_bytes;
+        for (const sync::ApplyRequest& r : requests) pending_bytes_ += BytesOf(r);
         stats_->acked_seq = session_.acked_seq();
         if (!hello_seen_ && session_.peer_hello_received()) {
           hello_seen_ = true;
@@ -175,7 +184,7 @@ void Link::OnMessage(v1::SyncMessage&& message) {
   }
   if (rejection.has_value()) RecordReturned(*rejection);
   if (hello_counter.has_value()) CheckPeerHello(*hello_counter);
-  SubmitApplies(std::move(requests), frame_bytes);
+  SubmitApplies(std::move(requests));
   MaybeCompleteRecovery();  // an empty feed is acknowledged without a write
   Wake();
   ReadNext();
@@ -339,7 +348,7 @@ struct Link::PendingApply {
   sync::AloneVerdicts alone;  // by index in request.records
   sync::ApplyStats result;    // valid once applied
   bool skipped = false;       // not applied: an earlier batch of the stream failed
-  size_t bytes = 0;           // of the frame it came in, in Link::pending_bytes_
+  size_t bytes = 0;           // BytesOf(request), counted in Link::pending_bytes_
   std::chrono::steady_clock::time_point received;  // when the peer's batch arrived
 };
 
@@ -415,12 +424,12 @@ void Link::OnBatchApplied(PendingApply& batch, absl::Status status) {
 }
 
 // Reports newly admitted from a child: their own record or their status.
-void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests, size_t frame_bytes) {
+void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
   for (sync::ApplyRequest& request : requests) {
     stats_->records_received += request.records.size();
     auto batch = std::make_shared<PendingApply>();
     batch->request = std::move(request);
-    batch->bytes = std::exchange(frame_bytes, 0);  // the frame counts once
+    batch->bytes = BytesOf(batch->request);
     batch->received = std::chrono::steady_clock::now();
     const LinkContext& ctx = context_;
     std::weak_ptr<Link> weak = weak_from_this();

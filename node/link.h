@@ -156,10 +156,10 @@ class Link : public std::enable_shared_from_this<Link> {
   std::vector<sync::ApplyRequest> DrainSessionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   struct PendingApply;
   // Hands apply requests to the verify stage, then to the store writer.
-  // `frame_bytes`: the size of the frame they came in, counted against
-  // InboundLimits::max_pending_bytes until they are applied.
-  void SubmitApplies(std::vector<sync::ApplyRequest> requests, size_t frame_bytes)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // Each batch's BytesOf() counts against InboundLimits::max_pending_bytes
+  // until it is applied.
+  void SubmitApplies(std::vector<sync::ApplyRequest> requests) ABSL_LOCKS_EXCLUDED(mu_);
+  static size_t BytesOf(const sync::ApplyRequest& request);
   // Within InboundLimits: no more unapplied bytes nor queued notices.
   bool HasRoomLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // After a message: starts the next read, or pauses reading until room returns.

@@ -51,6 +51,18 @@ absl::StatusOr<v1::WriteReply> ObligationActs::Add(const v1::AddObligationReques
 
 namespace {
 
+// A unit directly below `self` is one registered with `unit add` (and not
+// ended), or one whose records reached this node (roster, reports, receipts).
+void NoteUnitBelow(const v1::RecordBody& body, std::string_view self,
+                   std::set<std::string, NaturalLess>& units_below) {
+  if (sync::ParentOf(body.version().writer()) == self) units_below.insert(body.version().writer());
+  v1::Unit u;
+  if (body.kind() == v1::UNIT && u.ParseFromString(body.payload()) && sync::ParentOf(u.unit()) == self &&
+      u.valid_to().empty()) {
+    units_below.insert(u.unit());
+  }
+}
+
 // What the overdue view reads of the store, in one pass.
 struct Held {
   std::set<std::string, NaturalLess> units_below;  // registered with `unit add`
@@ -76,17 +88,8 @@ absl::StatusOr<Held> ReadHeld(const LmdbStore& store, std::string_view self) {
   std::map<std::string, ReportKey> reports;    // report id -> what it files
   std::map<std::string, std::string> states;   // report id -> status
   SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
-    // A unit below is one registered with `unit add`, or one whose records
-    // reached this node (its roster, reports, receipts).
-    if (sync::ParentOf(body.version().writer()) == self) held.units_below.insert(body.version().writer());
+    NoteUnitBelow(body, self, held.units_below);
     switch (body.kind()) {
-      case v1::UNIT: {
-        v1::Unit u;
-        if (u.ParseFromString(body.payload()) && sync::ParentOf(u.unit()) == self && u.valid_to().empty()) {
-          held.units_below.insert(u.unit());
-        }
-        break;
-      }
       case v1::OBLIGATION: {
         v1::Obligation o;
         if (body.version().writer() == self && o.ParseFromString(body.payload())) held.obligations[body.id()] = o;
@@ -159,13 +162,7 @@ absl::StatusOr<v1::ListObligationsReply> ListObligationsIn(const LmdbStore& stor
   std::map<std::string, v1::ObligationInfo, NaturalLess> by_id;
   std::set<std::string, NaturalLess> units_below;
   SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
-    if (sync::ParentOf(body.version().writer()) == self) units_below.insert(body.version().writer());
-    if (body.kind() == v1::UNIT) {
-      v1::Unit u;
-      if (u.ParseFromString(body.payload()) && sync::ParentOf(u.unit()) == self && u.valid_to().empty()) {
-        units_below.insert(u.unit());
-      }
-    }
+    NoteUnitBelow(body, self, units_below);
     if (body.kind() != v1::OBLIGATION) return;
     v1::Obligation o;
     if (!o.ParseFromString(body.payload())) return;
