@@ -36,7 +36,11 @@ void PrintStatus(const v1::StatusReply& r) {
                             (r.last_refusal().empty() ? "" : " (last: " + r.last_refusal() + ")")},
       {"revoked certs", std::to_string(r.revoked_certificates())},
       {"recovering", r.recovering().empty() ? "no" : "yes"},
+      {"catching up", r.catching_up().empty() ? "no" : sync::Printable(r.catching_up(0), 200)},
   });
+  for (int i = 1; i < r.catching_up_size(); ++i) {
+    std::cout << "              " << sync::Printable(r.catching_up(i), 200) << "\n";
+  }
   for (const auto& w : r.warnings()) std::cout << "WARNING: " << sync::Printable(w, 1000) << "\n";
 }
 
@@ -76,9 +80,20 @@ absl::Status RunStatusWatch(int seconds, AdminClient& admin, bool as_json) {
 // ---------------------------------------------------------------------------
 // peers
 
+// "N left, R/s, ETA S s" while a catch-up from the peer runs, else "-".
+std::string CatchUpCell(const v1::PeerInfo& p) {
+  if (p.catch_up_remaining() == 0) return "-";
+  std::string cell = std::to_string(p.catch_up_remaining()) + " left";
+  if (p.catch_up_eta_seconds() >= 0) {
+    cell += ", " + std::to_string(p.catch_up_records_per_second()) + "/s, ETA " +
+            std::to_string(p.catch_up_eta_seconds()) + " s";
+  }
+  return cell;
+}
+
 void PrintPeers(const v1::PeersReply& r) {
   Table table({"PEER", "RELATION", "CONNECTED", "LAST-CONTACT", "SENT", "RECEIVED", "BEHIND",
-               "REJECTED", "QUARANTINED", "PROTOCOL-ERRORS", "CLOCK-OFFSET"});
+               "REJECTED", "QUARANTINED", "PROTOCOL-ERRORS", "CLOCK-OFFSET", "CATCH-UP"});
   for (const v1::PeerInfo& p : r.peers()) {
     char offset[32];
     std::snprintf(offset, sizeof(offset), "%+.1f s", static_cast<double>(p.clock_offset_micros()) / 1e6);
@@ -90,7 +105,7 @@ void PrintPeers(const v1::PeersReply& r) {
                       (p.quarantine_evicted() == 0
                            ? ""
                            : " (" + std::to_string(p.quarantine_evicted()) + " evicted)"),
-                  std::to_string(p.protocol_errors() + p.bad_notices()), offset});
+                  std::to_string(p.protocol_errors() + p.bad_notices()), offset, CatchUpCell(p)});
   }
   table.Print(std::cout);
 }

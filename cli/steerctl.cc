@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/admin_client.h"
+#include "cli/command_docs.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "steersync/version.h"
@@ -61,6 +62,51 @@ int HandleParseError(const CLI::App& app, const CLI::ParseError& e) {
   return kExitUsageError;
 }
 
+// Sections of steerctl(8) that are not in the command tree.
+constexpr char kManPageTail[] = R"(.SH OUTPUT
+Tables for people; with \fB\-\-json\fR exactly one JSON document on stdout (an object, or an array for lists).
+.SH EXIT STATUS
+0 on success; 1 on a runtime error (the node refused the act, an RPC failed, a file could not be read);
+2 on a usage error. Every error is one line on stderr.
+.SH FILES
+.TP
+.I /etc/steersync/<id>.toml
+the node's configuration; \fB\-\-config\fR reads its [admin] socket from it.
+.TP
+.I /run/steersync/<id>/admin.sock
+the admin socket of a node run by steersyncd@<id>.service.
+.SH SEE ALSO
+.BR steersyncd (8);
+/usr/share/doc/steersync/operations.md, committee.md, install.md.
+)";
+
+// --manpage and --completion bash print documentation generated from the
+// command tree just built, and exit 0 before any requirement is checked
+// (neither needs a node). Hidden from --help's option list noise: grouped.
+// REQUIRES: every command has been added.
+void AddDocumentationFlags(CLI::App& app) {
+  app.add_flag_callback(
+         "--manpage",
+         [&app] {
+           std::cout << ManPage(app, std::string("steersync ") + STEERSYNC_VERSION, kManPageTail);
+           throw CLI::Success();
+         },
+         "Print this manual page (roff) and exit: steerctl --manpage | man -l -")
+      ->trigger_on_parse()
+      ->group("Documentation");
+  app.add_option_function<std::string>(
+         "--completion",
+         [&app](const std::string&) {
+           std::cout << BashCompletion(app);
+           throw CLI::Success();
+         },
+         "Print a completion script for SHELL (bash) and exit")
+      ->check(CLI::IsMember({"bash"}))
+      ->type_name("SHELL")
+      ->trigger_on_parse()
+      ->group("Documentation");
+}
+
 int Main(int argc, char** argv) {
   CLI::App app("Admin CLI of a steersync node", "steerctl");
   app.set_version_flag("--version", std::string("steerctl ") + STEERSYNC_VERSION,
@@ -81,6 +127,7 @@ int Main(int argc, char** argv) {
   AddConflictCommands(app, action);
   AddBackupCommand(app, action);
   app.require_subcommand(1);
+  AddDocumentationFlags(app);
 
   try {
     app.parse(argc, argv);

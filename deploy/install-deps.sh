@@ -9,6 +9,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   liblmdb-dev lmdb-utils libssl-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  help2man  # steersyncd(8)
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   prometheus-cpp-dev libcivetweb-dev libtomlplusplus-dev
   clang libclang-rt-14-dev llvm  # tests/fuzz/: libFuzzer runtime, llvm-symbolizer

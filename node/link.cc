@@ -126,11 +126,23 @@ void Link::Start() {
       held.ok() && held->has_value() && (*held)->size() == 8) {
     peer_counter_held = sync::meta::DecodeU64(**held);
   }
+  uint64_t own_counter = 0;
+  if (auto held = context_.store->MetaGet(sync::meta::kLocalCounter);
+      held.ok() && held->has_value() && (*held)->size() == 8) {
+    own_counter = sync::meta::DecodeU64(**held);
+  }
+  // Ask the peer to return our versions while recovering, and also from a
+  // child we hold no checkpoint of: its first session with this store, which
+  // may have been lost with versions only that child kept (a new child has
+  // none to return; an old one returns them, and ids continue above them).
   const bool recovering = context_.recovery != nullptr && context_.recovery->recovering();
+  const bool ask = recovering || (context_.recovery != nullptr && relation_ == Relation::kChild &&
+                                  checkpoint->seq == 0);
   {
     absl::MutexLock lock(&mu_);
-    asked_recovery_ = recovering;
-    session_.SetRecovery(recovering, peer_counter_held);
+    asked_recovery_ = ask;
+    session_.SetRecovery(ask, peer_counter_held);
+    session_.SetOwnCounter(own_counter);
     session_.SetClock(context_.clock->NowMicros());
     session_.Start(checkpoint->seq, checkpoint->epoch);
     DrainSessionLocked();
@@ -146,6 +158,7 @@ void Link::OnMessage(v1::SyncMessage&& message) {
   absl::Status status;
   std::vector<sync::ApplyRequest> requests;
   std::optional<uint64_t> hello_counter;  // set when this message was the peer's Hello
+  bool keep_counter = false;              // the peer said a higher own counter
   {
     absl::MutexLock lock(&mu_);
     if (failed_) return;
@@ -168,11 +181,18 @@ void Link::OnMessage(v1::SyncMessage&& message) {
         requests = DrainSessionLocked();
         for (const sync::ApplyRequest& r : requests) pending_bytes_ += BytesOf(r);
         stats_->acked_seq = session_.acked_seq();
+        keep_counter = session_.peer_writer_counter() > counter_said_ && !keeping_counter_;
+        if (keep_counter) keeping_counter_ = true;
         if (!hello_seen_ && session_.peer_hello_received()) {
           hello_seen_ = true;
           hello_counter = session_.peer_your_counter();
           if (session_.peer_sent_at_micros() != 0) {
             stats_->clock_offset_micros = session_.peer_sent_at_micros() - context_.clock->NowMicros();
+          }
+          catch_up_.Start(now, session_.peer_log_head(), session_.applied_seq());
+          PublishCatchUpLocked();
+          if (catch_up_.active()) {
+            spdlog::info("link {}: catching up: {} log entries to apply", peer_id_, catch_up_.Now().remaining);
           }
         }
       }
@@ -183,11 +203,47 @@ void Link::OnMessage(v1::SyncMessage&& message) {
     return;
   }
   if (rejection.has_value()) RecordReturned(*rejection);
+  if (keep_counter) KeepPeerCounter();
   if (hello_counter.has_value()) CheckPeerHello(*hello_counter);
   SubmitApplies(std::move(requests));
   MaybeCompleteRecovery();  // an empty feed is acknowledged without a write
   Wake();
   ReadNext();
+}
+
+void Link::KeepPeerCounter() {
+  uint64_t counter;
+  {
+    absl::MutexLock lock(&mu_);
+    counter = session_.peer_writer_counter();
+  }
+  // The peer chooses this number: it only ever raises what we say back to
+  // that peer itself, and a value past any real counter is ignored.
+  constexpr uint64_t kMaxPlausibleCounter = uint64_t{1} << 53;
+  const std::string key = std::string(sync::meta::kWriterCounterPrefix) + peer_id_;
+  // One write at a time per link: a newer counter said meanwhile is kept by
+  // the next one (the completion submits it), so the last one said is kept.
+  std::weak_ptr<Link> weak = weak_from_this();
+  context_.writer->Submit(
+      [key, counter](LmdbStore::View& view) -> absl::Status {
+        if (counter > kMaxPlausibleCounter) return absl::OkStatus();
+        SYNC_ASSIGN_OR_RETURN(uint64_t held, sync::meta::GetU64(view, key));
+        if (counter <= held) return absl::OkStatus();
+        return sync::meta::PutU64(view, key, counter);
+      },
+      [weak, counter](absl::Status s) {
+        std::shared_ptr<Link> link = weak.lock();
+        if (link == nullptr) return;
+        if (!s.ok()) spdlog::warn("link {}: keeping its counter: {}", link->peer_id_, s.ToString());
+        bool again;
+        {
+          absl::MutexLock lock(&link->mu_);
+          if (s.ok()) link->counter_said_ = std::max(link->counter_said_, counter);
+          again = s.ok() && !link->failed_ && link->session_.peer_writer_counter() > link->counter_said_;
+          link->keeping_counter_ = again;
+        }
+        if (again) link->KeepPeerCounter();
+      });
 }
 
 void Link::CheckPeerHello(uint64_t your_counter) {
@@ -241,6 +297,9 @@ void Link::MaybeCompleteRecovery() {
     // The parent completes recovery; the root, having none, a child.
     if (relation_ != Relation::kParent && !sync::ParentOf(context_.self_id).empty()) return;
     recovery_done_ = true;
+    // A child asked only because this store held no checkpoint of it: the
+    // versions it returned raised the counters as they were applied.
+    if (!context_.recovery->recovering()) return;
     your_counter = session_.peer_your_counter();
   }
   // Never below what the peer holds of ours, even for a version it did not
@@ -415,12 +474,22 @@ void Link::OnBatchApplied(PendingApply& batch, absl::Status status) {
     stats_->rejected += batch.result.quarantined;
     session_.OnApplied(batch.request.last_seq);
     DrainSessionLocked();  // OnApplied yields acks, never apply requests
+    catch_up_.OnApplied(now, batch.request.last_seq, batch.request.records.size());
+    PublishCatchUpLocked();
+    if (std::optional<std::string> line = catch_up_.LogLineDue(now, peer_id_)) spdlog::info("{}", *line);
     if (asked_recovery_ && !recovery_done_ && context_.recovery != nullptr) {
       context_.recovery->NoteReturned(batch.request.records.size());
     }
   }
   MaybeCompleteRecovery();
   Wake();
+}
+
+void Link::PublishCatchUpLocked() {
+  const CatchUpProgress::Figures f = catch_up_.Now();
+  stats_->catch_up_remaining = f.remaining;
+  stats_->catch_up_records_per_second = static_cast<uint64_t>(f.records_per_second);
+  stats_->catch_up_eta_seconds = f.eta_seconds;
 }
 
 // Reports newly admitted from a child: their own record or their status.

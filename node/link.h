@@ -18,6 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "node/catch_up.h"
 #include "node/revocation.h"
 #include "node/serial_executor.h"
 #include "node/recovery.h"
@@ -106,6 +107,10 @@ struct PeerStats {
   // Times the stream stopped reading because the peer's unapplied batches or
   // unsent refusal notices reached their bound (InboundLimits).
   std::atomic<uint64_t> read_pauses{0};
+  // The catch-up under way on this link (node/catch_up.h); 0 / -1 when none.
+  std::atomic<uint64_t> catch_up_remaining{0};
+  std::atomic<uint64_t> catch_up_records_per_second{0};
+  std::atomic<int64_t> catch_up_eta_seconds{-1};
 };
 
 class Link : public std::enable_shared_from_this<Link> {
@@ -151,9 +156,15 @@ class Link : public std::enable_shared_from_this<Link> {
  private:
   // Keeps a peer's refusal of a version we sent, for `steerctl quarantine list`.
   void RecordReturned(const v1::Rejection& rejection);
+  // Stores the highest own counter the peer said (Hello and Batch
+  // writer_counter), said back to it as your_counter if it ever loses its
+  // store. At most one such write in flight (keeping_counter_).
+  void KeepPeerCounter() ABSL_LOCKS_EXCLUDED(mu_);
   // Moves session output into the outbox and returns the apply requests, to
   // be submitted once mu_ is released.
   std::vector<sync::ApplyRequest> DrainSessionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Copies catch_up_'s figures into the peer's stats (status, peers, metrics).
+  void PublishCatchUpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   struct PendingApply;
   // Hands apply requests to the verify stage, then to the store writer.
   // Each batch's BytesOf() counts against InboundLimits::max_pending_bytes
@@ -217,6 +228,9 @@ class Link : public std::enable_shared_from_this<Link> {
   bool asked_recovery_ ABSL_GUARDED_BY(mu_) = false;  // our Hello asked for our versions
   bool hello_seen_ ABSL_GUARDED_BY(mu_) = false;
   bool recovery_done_ ABSL_GUARDED_BY(mu_) = false;
+  CatchUpProgress catch_up_ ABSL_GUARDED_BY(mu_);
+  uint64_t counter_said_ ABSL_GUARDED_BY(mu_) = 0;     // the peer's own counter, stored
+  bool keeping_counter_ ABSL_GUARDED_BY(mu_) = false;  // a write of it is in flight
   // Set (on the writer thread) when an apply of this stream failed; the
   // stream's later applies then write nothing. Shared with queued jobs.
   const std::shared_ptr<std::atomic<bool>> apply_failed_ =

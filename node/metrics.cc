@@ -108,6 +108,10 @@ NodeMetrics::NodeMetrics(const Node& node)
                         .Name("steersync_peer_clock_offset_seconds")
                         .Help("The peer's clock minus this node's, at the peer's last Hello")
                         .Register(*registry_)),
+      catch_up_remaining_(prometheus::BuildGauge()
+                              .Name("steersync_peer_catch_up_remaining_entries")
+                              .Help("Entries of the peer's log still to apply in the catch-up under way (0: none)")
+                              .Register(*registry_)),
       storage_failures_(prometheus::BuildCounter()
                             .Name("steersync_store_write_failures_total")
                             .Help("Writes the store refused for lack of room (map full, disk full)")
@@ -157,6 +161,7 @@ void NodeMetrics::Refresh() const {
     connected_.Add(l).Set(p.connected() ? 1 : 0);
     behind_.Add(l).Set(static_cast<double>(p.behind()));
     clock_offset_.Add(l).Set(static_cast<double>(p.clock_offset_micros()) / 1e6);
+    catch_up_remaining_.Add(l).Set(static_cast<double>(p.catch_up_remaining()));
     CountUpTo(sent_.Add(l), static_cast<double>(p.records_sent()));
     CountUpTo(received_.Add(l), static_cast<double>(p.records_received()));
     CountUpTo(rejected_.Add(l), static_cast<double>(p.rejected()));

@@ -91,6 +91,7 @@ class NodeMetrics : public prometheus::Collectable {
   prometheus::Family<prometheus::Counter>& protocol_errors_;
   prometheus::Family<prometheus::Gauge>& quarantined_;
   prometheus::Family<prometheus::Gauge>& clock_offset_;
+  prometheus::Family<prometheus::Gauge>& catch_up_remaining_;
   prometheus::Family<prometheus::Counter>& storage_failures_;
   prometheus::Family<prometheus::Counter>& bad_notices_;
   prometheus::Family<prometheus::Counter>& read_pauses_;

@@ -98,6 +98,9 @@ v1::StatusReply Node::GetStatus() const {
                        (offset > 0 ? "ahead of" : "behind") + " this node's (max_clock_skew_seconds " +
                        std::to_string(options_.max_clock_skew_seconds) + "): check NTP on both machines");
   }
+  for (const auto& p : registry_.Peers()) {
+    if (std::string line = DescribeCatchUp(p.peer, p.stats->catch_up_remaining.load(), p.stats->catch_up_records_per_second.load(), p.stats->catch_up_eta_seconds.load()); !line.empty()) reply.add_catching_up(std::move(line));
+  }
   if (auto gaps = DescribeGaps(*store_, 10); gaps.ok()) {
     for (auto& g : *gaps) reply.add_warnings(std::move(g));
   }
@@ -125,6 +128,9 @@ v1::PeersReply Node::ListPeers() const {
     info->set_protocol_errors(p.stats->protocol_errors.load());
     info->set_bad_notices(p.stats->bad_notices.load());
     info->set_read_pauses(p.stats->read_pauses.load());
+    info->set_catch_up_remaining(p.stats->catch_up_remaining.load());
+    info->set_catch_up_records_per_second(p.stats->catch_up_records_per_second.load());
+    info->set_catch_up_eta_seconds(p.stats->catch_up_remaining.load() == 0 ? -1 : p.stats->catch_up_eta_seconds.load());
     if (quarantine.ok()) {
       if (auto q = quarantine->find(p.peer); q != quarantine->end()) {
         info->set_quarantined(q->second.entries);

@@ -22,6 +22,7 @@ void Session::Start(uint64_t applied_seq, uint64_t applied_epoch) {
   m.mutable_hello()->set_your_counter(peer_counter_held_);
   m.mutable_hello()->set_log_head(log_.HeadSeq());
   m.mutable_hello()->set_sent_at_micros(now_micros_);
+  m.mutable_hello()->set_writer_counter(own_counter_);
   outgoing_.push_back(std::move(m));
 }
 
@@ -44,6 +45,7 @@ absl::Status Session::OnMessage(v1::SyncMessage message) {
       }
       peer_epoch_ = hello.log_epoch();
       peer_your_counter_ = hello.your_counter();
+      peer_writer_counter_ = hello.writer_counter();
       peer_log_head_ = hello.log_head();
       peer_sent_at_micros_ = hello.sent_at_micros();
       const bool other_epoch = hello.applied_epoch() != 0 && log_.LogEpoch() != 0 &&
@@ -89,6 +91,7 @@ absl::Status Session::HandleBatch(v1::Batch& batch) {
                                       ")");
   }
   ++counters_.batches_received;
+  peer_writer_counter_ = std::max(peer_writer_counter_, batch.writer_counter());
   if (!batch_received_ && batch.after_seq() == 0 && batch.last_seq() > 0 && received_seq_ > 0) {
     // The first Batch restarts the peer's feed from the beginning: its log is
     // shorter than our checkpoint of it (its store was replaced; see the Hello
@@ -171,6 +174,7 @@ absl::Status Session::FillWindow() {
     size_t bytes = 0;
     size_t scanned = 0;
     bool full = false;
+    uint64_t own_counter_in_batch = 0;
     while (!full && scanned < options_.max_scan_entries) {
       const size_t want = options_.max_batch_records - batch->records_size();
       SYNC_ASSIGN_OR_RETURN(std::vector<LogEntry> entries,
@@ -186,6 +190,13 @@ absl::Status Session::FillWindow() {
         }
         // Only what is addressed to the peer, and never an echo to its
         // writer, except to a recovering writer its own versions.
+        if (body.version().writer() == options_.self_id) {
+          for (const v1::VectorEntry& e : body.version().vector()) {
+            if (e.node_id() == options_.self_id || e.node_id().rfind(options_.self_id + "#", 0) == 0) {
+              own_counter_in_batch = std::max(own_counter_in_batch, e.counter());
+            }
+          }
+        }
         const bool own = body.version().writer() == options_.peer_id;
         if (own ? entry.seq > echo_until_ : !AddressedTo(body, options_.self_id, options_.peer_id)) {
           continue;
@@ -201,6 +212,7 @@ absl::Status Session::FillWindow() {
     }
     if (last == sent_seq_) break;
     batch->set_last_seq(last);
+    if (own_counter_in_batch != 0) batch->set_writer_counter(own_counter_in_batch);
     sent_seq_ = last;
     unacked_batches_.push_back(last);
     ++counters_.batches_sent;

@@ -86,6 +86,8 @@ class Session {
     recovering_ = recovering;
     peer_counter_held_ = peer_counter_held;
   }
+  // Our own last counter, said in Hello (Hello.writer_counter). Call before Start().
+  void SetOwnCounter(uint64_t counter) { own_counter_ = counter; }
 
   // Queues our Hello. `applied_seq` is the checkpoint of the peer's log we
   // hold, counted in the peer's log epoch `applied_epoch` (0: unknown).
@@ -110,6 +112,8 @@ class Session {
   // From the peer's Hello: the highest counter of ours it holds, and the head
   // of its log then (what a recovering node waits to have applied).
   uint64_t peer_your_counter() const { return peer_your_counter_; }
+  // The highest own counter the peer said, in its Hello or its Batches (0: none).
+  uint64_t peer_writer_counter() const { return peer_writer_counter_; }
   uint64_t peer_log_head() const { return peer_log_head_; }
   // The peer's clock in its Hello (0: not sent).
   int64_t peer_sent_at_micros() const { return peer_sent_at_micros_; }
@@ -135,6 +139,8 @@ class Session {
   int64_t now_micros_ = 0;
   uint64_t peer_counter_held_ = 0;
   uint64_t peer_your_counter_ = 0;
+  uint64_t own_counter_ = 0;
+  uint64_t peer_writer_counter_ = 0;
   uint64_t peer_log_head_ = 0;
   int64_t peer_sent_at_micros_ = 0;
   // The peer is recovering: its own versions in our log up to this

@@ -32,7 +32,13 @@ void LinkRegistry::Remove(const Link* link) {
   if (!current || current.get() == link) {
     live_.erase(it);
     auto p = peers_.find(link->peer_id());
-    if (p != peers_.end()) p->second.stats->connected = false;
+    if (p != peers_.end()) {
+      PeerStats& stats = *p->second.stats;
+      stats.connected = false;
+      stats.catch_up_remaining = 0;  // a catch-up lasts one session
+      stats.catch_up_records_per_second = 0;
+      stats.catch_up_eta_seconds = -1;
+    }
   }
 }
 

@@ -172,6 +172,8 @@ int Main(int argc, char** argv) {
 }  // namespace steersync
 
 int main(int argc, char** argv) {
-  spdlog::set_level(spdlog::level::warn);
+  // --verbose: the nodes' info lines too (e.g. the catch-up's progress).
+  const bool verbose = argc > 1 && std::strcmp(argv[argc - 1], "--verbose") == 0;
+  spdlog::set_level(verbose ? spdlog::level::info : spdlog::level::warn);
   return steersync::Main(argc, argv);
 }

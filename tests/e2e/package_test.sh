@@ -20,7 +20,9 @@ contents=$(dpkg-deb -c "$deb")
 for f in ./usr/bin/steersyncd ./usr/bin/steerctl ./usr/lib/systemd/system/steersyncd@.service \
          ./usr/lib/sysusers.d/steersync.conf ./usr/share/steersync/pki.sh \
          ./usr/share/doc/steersync/install.md ./usr/share/doc/steersync/operations.md \
-         ./usr/share/doc/steersync/CHANGELOG.md; do
+         ./usr/share/doc/steersync/CHANGELOG.md ./usr/share/doc/steersync/committee.md \
+         ./usr/share/man/man8/steerctl.8.gz ./usr/share/man/man8/steersyncd.8.gz \
+         ./usr/share/bash-completion/completions/steerctl; do
   grep -q " $f\$" <<<"$contents" || fail "$f is missing from the package"
 done
 
@@ -33,6 +35,10 @@ dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -q '^./postinst$' || fail "no pos
 dpkg-deb -x "$deb" "$work/root"
 "$work/root/usr/bin/steersyncd" --version | grep -q '^steersyncd ' || fail "the packaged steersyncd does not run"
 "$work/root/usr/bin/steerctl" --version >/dev/null || fail "the packaged steerctl does not run"
+for page in steerctl steersyncd; do
+  warnings=$(zcat "$work/root/usr/share/man/man8/$page.8.gz" | groff -man -Tutf8 -ww -z 2>&1) || fail "$page(8) does not render"
+  [ -z "$warnings" ] || fail "$page(8) renders with warnings: $warnings"
+done
 
 # The unit as installed, pointed at the extracted binary (verify checks that
 # ExecStart exists).

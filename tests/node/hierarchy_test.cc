@@ -10,6 +10,7 @@
 #include "node/system_clock.h"
 #include "sync/apply.h"
 #include "sync/merge.h"
+#include "sync/meta_keys.h"
 #include "sync/node_path.h"
 #include "tests/testutil/fixtures.h"
 
@@ -410,6 +411,70 @@ TEST_F(HierarchyTest, ANodeOnAnEmptyStoreRecoversItsVersionsAndNeverReusesAnId) 
   ASSERT_TRUE(WaitUntil([&] { return Current(*province_, *next).has_value(); }));
   EXPECT_EQ(province_->ListQuarantine()->entries_size(), 0);
   EXPECT_EQ(commune_->ListQuarantine()->entries_size(), 0);
+}
+
+// A province's directives go down only: after it loses its disk, its parent
+// holds none of them. Its ids stay fresh all the same, because the parent
+// kept the last counter the province told it of (Hello and Batch
+// writer_counter), and the directive comes back from the commune, which the
+// province asks on their first session since the loss (issue 11 item 1:
+// "from its children, for what only they keep"; docs/operations.md).
+TEST_F(HierarchyTest, AProvinceOnAnEmptyStoreGetsItsDirectivesBackFromItsCommuneAndGivesFreshIds) {
+  commune_.reset();
+  province_.reset();
+  std::filesystem::remove_all(dir_.Sub("data"));
+  constexpr char kNational[] = "vn";
+  std::unique_ptr<Node> national = StartNode(kNational, "");
+  const std::string national_address = "127.0.0.1:" + std::to_string(national->sync_port());
+  province_ = StartNode(kProvince, national_address);
+  commune_ = StartNode(kCommune, "127.0.0.1:" + std::to_string(province_->sync_port()));
+
+  v1::IssueDirectiveRequest directive;
+  directive.set_title("Chỉ thị về chuyển đổi số");
+  directive.add_to_units(kCommune);
+  auto before = province_->IssueDirective(directive);
+  ASSERT_THAT(before, IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return Current(*commune_, *before).has_value(); }));
+  ASSERT_FALSE(Current(*national, *before).has_value()) << "directives flow down only";
+  const uint64_t counter_before = std::stoull(before->substr(before->rfind('/') + 1));
+  // The national node has been told of the province's counter.
+  ASSERT_TRUE(WaitUntil([&] {
+    auto held = national->store().MetaGet(std::string("wcount/") + kProvince);
+    return held.ok() && held->has_value() && (*held)->size() == 8 &&
+           sync::meta::DecodeU64(**held) >= counter_before;
+  }));
+
+  // The province loses its disk while its commune is offline.
+  commune_.reset();
+  province_.reset();
+  // Its store files only: the commune's data_dir lies below (data/<id>).
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.Sub("data/" + std::string(kProvince)))) {
+    if (entry.is_regular_file()) std::filesystem::remove(entry.path());
+  }
+  province_ = StartNode(kProvince, national_address);
+  // Its first act after the loss (a report up: the commune, unknown to the
+  // new store until it connects, cannot be addressed yet).
+  v1::SubmitReportRequest report;
+  report.set_period("2026-Q4");
+  report.set_title("Báo cáo quý IV của tỉnh");
+  auto after = province_->SubmitReport(report);  // waits for the recovery from the national node
+  ASSERT_THAT(after, IsOk());
+  EXPECT_GT(std::stoull(after->substr(after->rfind('/') + 1)), counter_before)
+      << *after << " reuses the counter of " << *before << ", which only the commune holds";
+
+  // The commune reconnects: it returns the directive only it held, and
+  // takes the next one; nobody quarantines anything.
+  commune_ = StartNode(kCommune, "127.0.0.1:" + std::to_string(province_->sync_port()));
+  ASSERT_TRUE(WaitUntil([&] { return Current(*province_, *before).has_value(); }))
+      << "the commune did not return the province's directive";
+  directive.set_title("Chỉ thị sau khi khôi phục");
+  auto next = province_->IssueDirective(directive);
+  ASSERT_THAT(next, IsOk());
+  EXPECT_NE(*next, *before);
+  ASSERT_TRUE(WaitUntil([&] { return Current(*commune_, *next).has_value(); }));
+  EXPECT_EQ(province_->ListQuarantine()->entries_size(), 0);
+  EXPECT_EQ(commune_->ListQuarantine()->entries_size(), 0);
+  EXPECT_EQ(national->ListQuarantine()->entries_size(), 0);
 }
 
 // A node stopped (or killed) while it recovers resumes the recovery when it
