@@ -1,3 +1,4 @@
+#include <filesystem>
 #include "node/store/lmdb_store.h"
 
 #include "node/listings.h"
@@ -67,6 +68,27 @@ TEST(LmdbStoreTest, RecordsLogAndCheckpointCommitTogetherAndSurviveReopen) {
   ASSERT_THAT(log, IsOk());
   ASSERT_EQ(log->size(), 2u);
   EXPECT_EQ((*log)[1].seq, 2u);
+}
+
+// The map is an upper bound, not an allocation: data.mdb grows as records
+// are written, up to [node] map_size_mb (issue 11 item 5), so a node's
+// disk use follows its data however large the bound.
+TEST(LmdbStoreTest, TheDataFileGrowsWithItsRecordsNotToTheMapSize) {
+  TempDir dir;
+  lmdb::EnvOptions options;
+  options.map_size = size_t{8} << 30;
+  auto store = LmdbStore::Open(dir.Sub("db"), options);
+  ASSERT_THAT(store, IsOk());
+  ASSERT_THAT(Apply(**store, "vn/quang-ngai", {MakeRecord("vn/quang-ngai/d/1", "vn/quang-ngai", 1)}, 1), IsOk());
+  const uintmax_t small = std::filesystem::file_size(dir.Sub("db") + "/data.mdb");
+  EXPECT_LT(small, uintmax_t{1} << 20) << "8 GiB map, one record";
+  std::vector<v1::Record> many;
+  for (int i = 2; i < 2002; ++i) {
+    many.push_back(MakeRecord("vn/quang-ngai/d/" + std::to_string(i), "vn/quang-ngai", i));
+  }
+  ASSERT_THAT(Apply(**store, "vn/quang-ngai", many, 2), IsOk());
+  EXPECT_GT(std::filesystem::file_size(dir.Sub("db") + "/data.mdb"), small);
+  EXPECT_EQ((*store)->Space().map_bytes, options.map_size);
 }
 
 // /metrics reads the quarantine by reason from counts kept with each entry
