@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include "sync/node_path.h"
+#include "sync/status_macros.h"
 
 namespace steersync::node {
 namespace {
@@ -60,6 +61,21 @@ std::string Resolve(const std::string& base_dir, const std::string& path) {
 
 }  // namespace
 
+// An optional integer key: nullopt when absent, an error naming the key and
+// the range when it is not an integer in [lo, hi].
+absl::StatusOr<std::optional<int64_t>> IntegerInRange(const toml::table& table, const std::string& section,
+                                                      const std::string& key, int64_t lo, int64_t hi,
+                                                      const std::string& origin) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return std::nullopt;
+  const auto* i = node->as_integer();
+  if (i == nullptr || i->get() < lo || i->get() > hi) {
+    return absl::InvalidArgumentError(origin + ": '" + section + "." + key + "' must be an integer in " +
+                                      std::to_string(lo) + ".." + std::to_string(hi));
+  }
+  return i->get();
+}
+
 #define CONFIG_ASSIGN(lhs, expr)       \
   do {                                 \
     auto v_ = (expr);                  \
@@ -77,7 +93,7 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
     msg << origin << ":" << e.source().begin.line << ": " << e.description();
     return absl::InvalidArgumentError(msg.str());
   }
-  if (auto s = CheckKnown(root, "", {"node", "listen", "parent", "tls", "admin", "metrics", "log"}, origin);
+  if (auto s = CheckKnown(root, "", {"node", "listen", "parent", "tls", "admin", "metrics", "log", "limits"}, origin);
       !s.ok()) {
     return s;
   }
@@ -93,21 +109,11 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
   }
   CONFIG_ASSIGN(opt.data_dir, RequiredString(*t, "node", "data_dir", origin));
   opt.data_dir = Resolve(base_dir, opt.data_dir);
-  if (const toml::node* n = t->get("map_size_mb")) {
-    const auto* i = n->as_integer();
-    if (i == nullptr || i->get() < 16) {
-      return absl::InvalidArgumentError(origin + ": 'node.map_size_mb' must be an integer >= 16");
-    }
-    opt.map_size_mb = static_cast<uint64_t>(i->get());
-  }
-  if (const toml::node* n = t->get("max_clock_skew_seconds")) {
-    const auto* i = n->as_integer();
-    if (i == nullptr || i->get() < 1 || i->get() > 86'400) {
-      return absl::InvalidArgumentError(origin +
-                                        ": 'node.max_clock_skew_seconds' must be an integer in 1..86400");
-    }
-    opt.max_clock_skew_seconds = i->get();
-  }
+  SYNC_ASSIGN_OR_RETURN(std::optional<int64_t> map_size_mb,
+                IntegerInRange(*t, "node", "map_size_mb", 16, int64_t{1} << 30, origin));
+  if (map_size_mb.has_value()) opt.map_size_mb = static_cast<uint64_t>(*map_size_mb);
+  SYNC_ASSIGN_OR_RETURN(std::optional<int64_t> skew, IntegerInRange(*t, "node", "max_clock_skew_seconds", 1, 86'400, origin));
+  if (skew.has_value()) opt.max_clock_skew_seconds = *skew;
 
   CONFIG_ASSIGN(t, Section(root, "listen", false, origin));
   if (t != nullptr) {
@@ -169,6 +175,18 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
                                           "' is not one of text, json");
       }
     }
+  }
+  CONFIG_ASSIGN(t, Section(root, "limits", false, origin));
+  if (t != nullptr) {
+    if (auto s = CheckKnown(*t, "limits.", {"quarantine_entries_per_peer", "quarantine_mb_per_peer"}, origin);
+        !s.ok()) {
+      return s;
+    }
+    SYNC_ASSIGN_OR_RETURN(std::optional<int64_t> entries,
+                  IntegerInRange(*t, "limits", "quarantine_entries_per_peer", 100, 10'000'000, origin));
+    if (entries.has_value()) opt.quarantine_entries_per_peer = static_cast<uint64_t>(*entries);
+    SYNC_ASSIGN_OR_RETURN(std::optional<int64_t> mb, IntegerInRange(*t, "limits", "quarantine_mb_per_peer", 1, 65'536, origin));
+    if (mb.has_value()) opt.quarantine_mb_per_peer = static_cast<uint64_t>(*mb);
   }
   return opt;
 }

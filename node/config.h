@@ -13,6 +13,9 @@
 //   [log]    level                   optional: trace, debug, info, warn, error
 //                                    (re-read on SIGHUP)
 //            format                  optional: text (default) or json
+//   [limits] quarantine_entries_per_peer, quarantine_mb_per_peer
+//                                    optional: what the quarantine keeps of one
+//                                    peer's refused versions (10000, 32)
 //
 // Relative paths are resolved against the config file's directory.
 
@@ -40,6 +43,10 @@ struct NodeOptions {
   // A peer's version stamped further ahead of this node's clock is refused
   // (CLOCK_AHEAD) and never moves this node's clock.
   int64_t max_clock_skew_seconds = 300;
+  // Each peer's share of the quarantine (LmdbStore::QuarantineQuota): its
+  // oldest entries are evicted past either bound.
+  uint64_t quarantine_entries_per_peer = 10'000;
+  uint64_t quarantine_mb_per_peer = 32;
   // host:port to serve children on; empty when the node has no children.
   std::string listen_address;
   // host:port of the parent; empty on the root.

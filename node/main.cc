@@ -343,6 +343,8 @@ int main(int argc, char** argv) {
   spdlog::info("{}: {} (pid {})", options->id, VersionLine(), ::getpid());
   steersync::node::NodeRuntimeOptions runtime;
   runtime.recover = recover;
+  runtime.quarantine_quota = {.max_entries_per_peer = options->quarantine_entries_per_peer,
+                              .max_bytes_per_peer = options->quarantine_mb_per_peer << 20};
   auto node = steersync::node::Node::Create(*options, runtime);
   if (!node.ok()) {
     spdlog::error("cannot open node {}: {}", options->id, node.status().ToString());

@@ -42,6 +42,27 @@ TEST(ConfigTest, OptionalMetricsAddress) {
   EXPECT_EQ(ParseConfig(kCommune, "", "node.toml")->metrics_address, "");
 }
 
+// Issue 10: what the quarantine keeps of one peer is the operator's choice.
+TEST(ConfigTest, QuarantineQuotaPerPeerIsConfigurableAndChecked) {
+  auto defaults = ParseConfig(kCommune, "", "node.toml");
+  ASSERT_THAT(defaults, IsOk());
+  EXPECT_EQ(defaults->quarantine_entries_per_peer, 10'000u);
+  EXPECT_EQ(defaults->quarantine_mb_per_peer, 32u);
+
+  auto set = ParseConfig(std::string(kCommune) + "[limits]\nquarantine_entries_per_peer = 500\nquarantine_mb_per_peer = 4\n",
+                         "", "node.toml");
+  ASSERT_THAT(set, IsOk());
+  EXPECT_EQ(set->quarantine_entries_per_peer, 500u);
+  EXPECT_EQ(set->quarantine_mb_per_peer, 4u);
+
+  auto zero = ParseConfig(std::string(kCommune) + "[limits]\nquarantine_mb_per_peer = 0\n", "", "node.toml");
+  EXPECT_THAT(zero, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(zero.status().message()),
+              HasSubstr("'limits.quarantine_mb_per_peer' must be an integer in 1..65536"));
+  auto text = ParseConfig(std::string(kCommune) + "[limits]\nquarantine_entries_per_peer = \"many\"\n", "", "node.toml");
+  EXPECT_THAT(text, StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST(ConfigTest, UnknownKeyIsAnErrorNamingIt) {
   std::string text = std::string(kCommune) + "\n[parent2]\nx = 1\n";
   auto opt = ParseConfig(text, "", "node.toml");
