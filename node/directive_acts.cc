@@ -235,7 +235,9 @@ absl::StatusOr<v1::RecallDirectiveReply> DirectiveActs::Recall(const v1::RecallD
     }));
   }
   if (units.empty()) return absl::FailedPreconditionError("no unit is known to hold '" + request.directive_id() + "'");
-  v1::RecallDirectiveReply reply;
+  // One transaction for every unit: a recall is made whole or not at all
+  // (a kill halfway left it recalled from some units only).
+  std::vector<std::pair<LocalAct, BodyMaker>> acts;
   for (const std::string& unit : units) {
     const std::string id = unit + "/a/" + request.directive_id();
     v1::RecordBody held;
@@ -248,23 +250,26 @@ absl::StatusOr<v1::RecallDirectiveReply> DirectiveActs::Recall(const v1::RecallD
     // Recalling a document takes the power to issue its type (§4): every
     // receiver looks the type up in the directive it holds (act_checks.cc).
     LocalAct act{domain::Act{domain::Action::kRecallDirective, d.doc_type()}, request.act(), std::nullopt};
-    SYNC_ASSIGN_OR_RETURN(
-        Written w, local_.Write(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
-                                       -> absl::StatusOr<std::string> {
-          v1::Acknowledgement a;
-          a.set_directive_id(request.directive_id());
-          a.set_unit(unit);
-          a.set_acknowledged_date(local_.Today());
-          a.set_state("RECALLED");
-          a.set_reason(request.reason());
-          body.set_kind(v1::ACKNOWLEDGEMENT);
-          body.mutable_audience()->set_direction(v1::Audience::DOWN);
-          body.mutable_audience()->set_root(self_);
-          body.mutable_audience()->add_units(unit);
-          body.set_payload(a.SerializeAsString());
-          return id;
-        }));
-    reply.add_ids(w.id);
+    acts.emplace_back(act, [&, unit, id](uint64_t, LmdbStore::View&, v1::RecordBody& body)
+                               -> absl::StatusOr<std::string> {
+      v1::Acknowledgement a;
+      a.set_directive_id(request.directive_id());
+      a.set_unit(unit);
+      a.set_acknowledged_date(local_.Today());
+      a.set_state("RECALLED");
+      a.set_reason(request.reason());
+      body.set_kind(v1::ACKNOWLEDGEMENT);
+      body.mutable_audience()->set_direction(v1::Audience::DOWN);
+      body.mutable_audience()->set_root(self_);
+      body.mutable_audience()->add_units(unit);
+      body.set_payload(a.SerializeAsString());
+      return id;
+    });
+  }
+  v1::RecallDirectiveReply reply;
+  if (!acts.empty()) {
+    SYNC_ASSIGN_OR_RETURN(std::vector<Written> written, local_.WriteTogether(std::move(acts)));
+    for (const Written& w : written) reply.add_ids(w.id);
   }
   if (reply.ids().empty()) {
     return absl::FailedPreconditionError("'" + request.directive_id() + "' is already recalled from every unit (" +

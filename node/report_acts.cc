@@ -136,26 +136,25 @@ absl::StatusOr<v1::WriteReply> ReportActs::SetStatus(const v1::SetReportStatusRe
   const std::string id = request.report_id() + "/status";
   SYNC_ASSIGN_OR_RETURN(std::optional<v1::Version> base, local_.FindBase(id, request.if_version()));
   LocalAct act{domain::Act{action, ""}, request.act(), base};
-  SYNC_ASSIGN_OR_RETURN(
-      Written w, local_.Write(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
+  std::vector<std::pair<LocalAct, BodyMaker>> acts;
+  acts.emplace_back(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body) -> absl::StatusOr<std::string> {
+    return StatusBody(self_, owner, request.report_id(), state, request.reason(), body);
+  });
+  const std::string& replaced = report.supersedes_report();
+  if (state == "ACCEPTED" && !replaced.empty() && store_->GetRecord(replaced).value_or(std::nullopt).has_value()) {
+    // D30 Art. 18.3: the replaced report is SUPERSEDED once its replacement
+    // is accepted, in the accepting act's capacity and transaction: never an
+    // accepted replacement beside a replaced report still standing.
+    LocalAct supersede{domain::Act{domain::Action::kReviewReport, ""}, request.act(), std::nullopt};
+    acts.emplace_back(supersede, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
                                      -> absl::StatusOr<std::string> {
-        return StatusBody(self_, owner, request.report_id(), state, request.reason(), body);
-      }));
-  if (state == "ACCEPTED" && !report.supersedes_report().empty()) {
-    // D30 Art. 18.3: the replaced report is SUPERSEDED once its replacement is accepted.
-    v1::SetReportStatusRequest superseded;
-    superseded.set_report_id(report.supersedes_report());
-    superseded.set_state("SUPERSEDED");
-    superseded.set_reason("replaced by " + request.report_id());
-    *superseded.mutable_act() = request.act();
-    if (auto s = SetStatus(superseded); !s.ok()) {
-      spdlog::warn("{}: marking {} SUPERSEDED: {}", self_, report.supersedes_report(),
-                   s.status().ToString());
-    }
+      return StatusBody(self_, owner, replaced, "SUPERSEDED", "replaced by " + request.report_id(), body);
+    });
   }
+  SYNC_ASSIGN_OR_RETURN(std::vector<Written> written, local_.WriteTogether(std::move(acts)));
   v1::WriteReply reply;
-  reply.set_id(w.id);
-  reply.set_version(w.version);
+  reply.set_id(written.front().id);
+  reply.set_version(written.front().version);
   return reply;
 }
 

@@ -19,10 +19,11 @@ for command in "steerctl directive issue" "steerctl report submit" "steerctl tas
 done
 grep -q '^\.SH EXIT STATUS' <<<"$page" || fail "steerctl(8) lacks EXIT STATUS"
 
-warnings=$(zcat "$steersyncd_page" | groff -man -Tutf8 -ww -z 2>&1) || fail "steersyncd(8) does not render"
+daemon_page=$(zcat "$steersyncd_page")  # whole, then searched (grep -q and pipefail)
+warnings=$(groff -man -Tutf8 -ww -z <<<"$daemon_page" 2>&1) || fail "steersyncd(8) does not render"
 [ -z "$warnings" ] || fail "steersyncd(8) renders with warnings: $warnings"
-zcat "$steersyncd_page" | grep -q 'check\\-config' || fail "steersyncd(8) lacks --check-config"
-zcat "$steersyncd_page" | grep -q '^\.SH SIGNALS' || fail "steersyncd(8) lacks SIGNALS"
+grep -q 'check\\-config' <<<"$daemon_page" || fail "steersyncd(8) lacks --check-config"
+grep -q '^\.SH SIGNALS' <<<"$daemon_page" || fail "steersyncd(8) lacks SIGNALS"
 
 script=$(mktemp)
 trap 'rm -f "$script"' EXIT

@@ -30,10 +30,14 @@ depends=$(dpkg-deb -f "$deb" Depends)
 for lib in libgrpc++ liblmdb libssl libsystemd systemd openssl; do
   grep -q "$lib" <<<"$depends" || fail "Depends: lacks $lib ($depends)"
 done
-dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -q '^./postinst$' || fail "no postinst"
+# Listed first, then searched: `grep -q` leaving a pipe early would fail it
+# (SIGPIPE under pipefail).
+control=$(dpkg-deb --ctrl-tarfile "$deb" | tar -t)
+grep -q '^./postinst$' <<<"$control" || fail "no postinst"
 
 dpkg-deb -x "$deb" "$work/root"
-"$work/root/usr/bin/steersyncd" --version | grep -q '^steersyncd ' || fail "the packaged steersyncd does not run"
+version=$("$work/root/usr/bin/steersyncd" --version) || fail "the packaged steersyncd does not run"
+grep -q '^steersyncd ' <<<"$version" || fail "the packaged steersyncd prints '$version' for --version"
 "$work/root/usr/bin/steerctl" --version >/dev/null || fail "the packaged steerctl does not run"
 for page in steerctl steersyncd; do
   warnings=$(zcat "$work/root/usr/share/man/man8/$page.8.gz" | groff -man -Tutf8 -ww -z 2>&1) || fail "$page(8) does not render"

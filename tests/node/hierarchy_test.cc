@@ -413,6 +413,37 @@ TEST_F(HierarchyTest, ANodeOnAnEmptyStoreRecoversItsVersionsAndNeverReusesAnId) 
   EXPECT_EQ(commune_->ListQuarantine()->entries_size(), 0);
 }
 
+// D30 Art. 18.3: accepting a replacement report makes the report it replaces
+// SUPERSEDED, in the same transaction as the acceptance (a kill between two
+// commits left the replaced report standing beside its accepted successor).
+TEST_F(HierarchyTest, AcceptingAReplacementSupersedesTheReplacedReportTogether) {
+  v1::SubmitReportRequest report;
+  report.set_period("2026-Q4");
+  report.set_title("Báo cáo quý IV");
+  auto first = commune_->SubmitReport(report);
+  ASSERT_THAT(first, IsOk());
+  report.set_title("Báo cáo quý IV (thay thế)");
+  report.set_supersedes_report(*first);
+  auto second = commune_->SubmitReport(report);
+  ASSERT_THAT(second, IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return Current(*province_, *second).has_value(); }));
+
+  v1::SetReportStatusRequest accept;
+  accept.set_report_id(*second);
+  accept.set_state("ACCEPTED");
+  ASSERT_THAT(province_->SetReportStatus(accept), IsOk());
+  auto state_of = [](const Node& node, const std::string& report_id) -> std::string {
+    std::optional<v1::RecordBody> body = Current(node, report_id + "/status");
+    v1::ReportStatus status;
+    if (!body.has_value() || !status.ParseFromString(body->payload())) return "";
+    return status.state();
+  };
+  EXPECT_EQ(state_of(*province_, *second), "ACCEPTED");
+  EXPECT_EQ(state_of(*province_, *first), "SUPERSEDED") << "as soon as the acceptance returns";
+  ASSERT_TRUE(WaitUntil([&] { return state_of(*commune_, *first) == "SUPERSEDED"; }));
+  EXPECT_EQ(state_of(*commune_, *second), "ACCEPTED");
+}
+
 // A province's directives go down only: after it loses its disk, its parent
 // holds none of them. Its ids stay fresh all the same, because the parent
 // kept the last counter the province told it of (Hello and Batch
