@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/admin_client.h"
+#include "cli/attachments.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "steersync/version.h"
@@ -72,6 +73,7 @@ int Main(int argc, char** argv) {
   AddPeersCommand(app, action);
   AddDirectiveCommands(app, action);
   AddReportCommands(app, action);
+  AddAttachmentCommands(app, action);
   AddObligationCommands(app, action);
   AddOverdueCommand(app, action);
   AddTaskCommands(app, action);

@@ -1,5 +1,7 @@
 #include "node/config.h"
 
+#include "sync/attachments.h"
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -85,7 +87,7 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
   const toml::table* t = nullptr;
 
   CONFIG_ASSIGN(t, Section(root, "node", true, origin));
-  if (auto s = CheckKnown(*t, "node.", {"id", "data_dir", "map_size_mb", "max_clock_skew_seconds"}, origin); !s.ok()) return s;
+  if (auto s = CheckKnown(*t, "node.", {"id", "data_dir", "map_size_mb", "max_clock_skew_seconds", "max_attachment_mb"}, origin); !s.ok()) return s;
   CONFIG_ASSIGN(opt.id, RequiredString(*t, "node", "id", origin));
   if (!sync::IsValidNodeId(opt.id)) {
     return absl::InvalidArgumentError(origin + ": 'node.id' = '" + opt.id +
@@ -107,6 +109,15 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
                                         ": 'node.max_clock_skew_seconds' must be an integer in 1..86400");
     }
     opt.max_clock_skew_seconds = i->get();
+  }
+  if (const toml::node* n = t->get("max_attachment_mb")) {
+    const auto* i = n->as_integer();
+    constexpr int64_t kMaxMb = static_cast<int64_t>(sync::kMaxAttachmentBytes >> 20);
+    if (i == nullptr || i->get() < 1 || i->get() > kMaxMb) {
+      return absl::InvalidArgumentError(origin + ": 'node.max_attachment_mb' must be an integer in 1.." +
+                                        std::to_string(kMaxMb));
+    }
+    opt.max_attachment_mb = static_cast<uint64_t>(i->get());
   }
 
   CONFIG_ASSIGN(t, Section(root, "listen", false, origin));

@@ -73,10 +73,22 @@ absl::Status Session::OnMessage(v1::SyncMessage message) {
       return HandleAck(message.ack());
     case v1::SyncMessage::kRejection:
       return absl::OkStatus();  // counted and logged by the owner
+    case v1::SyncMessage::kChunkRequest:
+    case v1::SyncMessage::kChunk:
+    case v1::SyncMessage::kChunkRefused:
+      // Attachments travel beside the change feed (sync/attachments.h); the
+      // owner handles them, once the peer has said who it is.
+      return CheckAttachmentMessage();
     case v1::SyncMessage::MSG_NOT_SET:
       break;
   }
   return absl::InvalidArgumentError("empty or unknown SyncMessage");
+}
+
+absl::Status Session::CheckAttachmentMessage() const {
+  if (!started_) return absl::FailedPreconditionError("session not started");
+  if (!peer_started_) return absl::InvalidArgumentError("attachment message before Hello");
+  return absl::OkStatus();
 }
 
 absl::Status Session::HandleBatch(v1::Batch& batch) {

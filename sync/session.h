@@ -96,6 +96,12 @@ class Session {
   // read (other codes); the owner should then close the link.
   absl::Status OnMessage(v1::SyncMessage message);  // by value: batches are moved, not copied
 
+  // Attachment messages (ChunkRequest, Chunk, ChunkRefused) travel beside
+  // the feed and are handled by the owner (sync/attachments.h), which may
+  // call this instead of OnMessage to keep the message: OK once the peer's
+  // Hello arrived, kInvalidArgument before.
+  absl::Status CheckAttachmentMessage() const;
+
   // The ApplyRequest with this `last_seq` is durable.
   void OnApplied(uint64_t last_seq);
 
