@@ -2,8 +2,6 @@
 // `report submit`, the ATTACHMENTS lines of `directive show` / `report show`,
 // and `steerctl attachment get RECORD_ID NAME --out FILE`.
 
-#include <openssl/evp.h>
-
 #include <unistd.h>
 
 #include <cerrno>
@@ -80,8 +78,7 @@ absl::Status RunAttachmentGet(const GetOptions& options, AdminClient& admin, boo
   request.set_name(options.name);
   const std::string part = options.out + ".part";
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, &std::fclose);
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> sha(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr);
+  sync::Sha256Stream sha;
   uint64_t size = 0, written = 0;
   std::string expected_hex;
   bool write_failed = false;
@@ -101,7 +98,7 @@ absl::Status RunAttachmentGet(const GetOptions& options, AdminClient& admin, boo
         write_failed = true;
         return false;
       }
-      EVP_DigestUpdate(sha.get(), piece.data().data(), piece.data().size());
+      sha.Update(piece.data());
       written += piece.data().size();
     }
     return true;
@@ -116,10 +113,7 @@ absl::Status RunAttachmentGet(const GetOptions& options, AdminClient& admin, boo
     return fail(absl::PermissionDeniedError("cannot write " + part + ": " + std::strerror(errno)));
   }
   if (!status.ok()) return fail(status);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(sha.get(), digest, &len);
-  const std::string got = sync::HexOf(std::string_view(reinterpret_cast<const char*>(digest), len));
+  const std::string got = sync::HexOf(sha.Finish());
   if (written != size || got != expected_hex) {
     return fail(absl::DataLossError("received " + std::to_string(written) + " bytes with SHA-256 " + got +
                                     ", expected " + std::to_string(size) + " bytes with " + expected_hex));

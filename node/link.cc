@@ -178,6 +178,7 @@ void Link::OnMessage(v1::SyncMessage&& message) {
         stats_->acked_seq = session_.acked_seq();
         if (!hello_seen_ && session_.peer_hello_received()) {
           hello_seen_ = true;
+          DrainFetcherLocked();  // files wanted before the peer said Hello
           hello_counter = session_.peer_your_counter();
           if (session_.peer_sent_at_micros() != 0) {
             stats_->clock_offset_micros = session_.peer_sent_at_micros() - context_.clock->NowMicros();

@@ -158,6 +158,9 @@ void Link::OnBlobProgress() {
 // ---- Receiving side ------------------------------------------------------
 
 void Link::DrainFetcherLocked() {
+  // Asked only of a peer that said (in its Hello) it answers; until its
+  // Hello, the requests wait in the fetcher.
+  if (!session_.peer_hello_received() || !session_.peer_takes_attachments()) return;
   for (v1::SyncMessage& m : fetcher_.TakeRequests()) outbox_.push_back(std::move(m));
 }
 

@@ -1,5 +1,6 @@
 #include "sync/attachments.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -23,6 +24,21 @@ std::string Sha256Of(std::string_view bytes) {
   std::string digest(SHA256_DIGEST_LENGTH, '\0');
   SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
          reinterpret_cast<unsigned char*>(digest.data()));
+  return digest;
+}
+
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
+  EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+}
+
+Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(ctx_); }
+
+void Sha256Stream::Update(std::string_view bytes) { EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()); }
+
+std::string Sha256Stream::Finish() {
+  std::string digest(SHA256_DIGEST_LENGTH, '\0');
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx_, reinterpret_cast<unsigned char*>(digest.data()), &len);
   return digest;
 }
 

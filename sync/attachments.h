@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include <openssl/types.h>
+
 #include "absl/status/statusor.h"
 #include "steersync/v1/record.pb.h"
 #include "steersync/v1/sync.pb.h"
@@ -46,6 +48,21 @@ uint32_t ChunkCount(uint64_t size);
 uint64_t ChunkSize(uint64_t size, uint32_t index);
 
 std::string Sha256Of(std::string_view bytes);
+// SHA-256 over bytes given piece by piece (a file read chunk by chunk).
+// Not thread-safe.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view bytes);
+  // The 32-byte digest of everything given. Call once.
+  std::string Finish();
+
+ private:
+  EVP_MD_CTX* ctx_;  // owned
+};
 std::string HexOf(std::string_view bytes);
 
 // The descriptor of a file named `name` holding `content`.

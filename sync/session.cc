@@ -22,6 +22,7 @@ void Session::Start(uint64_t applied_seq, uint64_t applied_epoch) {
   m.mutable_hello()->set_your_counter(peer_counter_held_);
   m.mutable_hello()->set_log_head(log_.HeadSeq());
   m.mutable_hello()->set_sent_at_micros(now_micros_);
+  m.mutable_hello()->set_attachments(true);
   outgoing_.push_back(std::move(m));
 }
 
@@ -46,6 +47,7 @@ absl::Status Session::OnMessage(v1::SyncMessage message) {
       peer_your_counter_ = hello.your_counter();
       peer_log_head_ = hello.log_head();
       peer_sent_at_micros_ = hello.sent_at_micros();
+      peer_takes_attachments_ = hello.attachments();
       const bool other_epoch = hello.applied_epoch() != 0 && log_.LogEpoch() != 0 &&
                                hello.applied_epoch() != log_.LogEpoch();
       if (hello.applied_seq() > log_.HeadSeq() || other_epoch) {

@@ -1,8 +1,6 @@
 // LmdbStore's attachment databases (store format 3): blobs, blob_chunks,
 // blob_refs. See lmdb_store.h for the layout and its invariants.
 
-#include <openssl/sha.h>
-
 #include "node/store/lmdb_store.h"
 #include "sync/attachments.h"
 #include "sync/status_macros.h"
@@ -204,16 +202,13 @@ absl::StatusOr<LmdbStore::View::ChunkOutcome> LmdbStore::View::PutChunk(std::str
   const uint32_t count = sync::ChunkCount(b.attachment.size());
   if (b.chunks_held == count) {
     // The file is whole: its own hash, over the chunks in order.
-    SHA256_CTX ctx;
-    SHA256_Init(&ctx);
+    sync::Sha256Stream hash;
     for (uint32_t i = 0; i < count; ++i) {
       SYNC_ASSIGN_OR_RETURN(auto chunk, txn_.Get(store_.blob_chunks_, ChunkKey(sha256, i)));
       if (!chunk.has_value()) return absl::DataLossError("blob " + sync::HexOf(sha256) + " lost a chunk");
-      SHA256_Update(&ctx, chunk->data(), chunk->size());
+      hash.Update(*chunk);
     }
-    std::string digest(SHA256_DIGEST_LENGTH, '\0');
-    SHA256_Final(reinterpret_cast<unsigned char*>(digest.data()), &ctx);
-    if (digest == sha256) {
+    if (hash.Finish() == sha256) {
       b.phase = BlobState::Phase::kComplete;
       outcome = ChunkOutcome::kCompleted;
     } else {

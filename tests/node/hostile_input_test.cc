@@ -106,6 +106,7 @@ class FakeChild {
     v1::SyncMessage m;
     m.mutable_hello()->set_node_id(as);
     m.mutable_hello()->set_protocol_version(protocol_version);
+    m.mutable_hello()->set_attachments(true);
     if (!stream_->Write(m)) return false;
     v1::SyncMessage reply;
     while (stream_->Read(&reply)) {
