@@ -23,6 +23,7 @@
 #include "tests/testutil/daemons.h"
 #include "tests/testutil/fault_proxy.h"
 #include "tests/testutil/fixtures.h"
+#include "tests/testutil/subprocess.h"
 #include "tests/testutil/workload.h"
 
 namespace steersync {
@@ -41,32 +42,13 @@ using testing::WaitUntil;
 constexpr char kProvince[] = "vn/quang-ngai";
 constexpr uint64_t kFileBytes = 10 << 20;
 
-struct Finished {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::Finished;
+using testing::ReadText;
 
 // steerctl against `node`, run to completion.
-Finished Steerctl(const TempDir& dir, const Daemon& node, const std::vector<std::string>& args) {
-  static int n = 0;
-  const std::string out = dir.Sub("steerctl" + std::to_string(++n) + ".out");
-  const std::string err = dir.Sub("steerctl" + std::to_string(n) + ".err");
-  std::string cmd = "'" + BinaryPath("cli/steerctl") + "' --socket '" + node.socket() + "'";
-  for (const std::string& a : args) cmd += " '" + a + "'";
-  cmd += " </dev/null >'" + out + "' 2>'" + err + "'";
-  const int status = std::system(cmd.c_str());
-  Finished r;
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  r.out = ReadText(out);
-  r.err = ReadText(err);
-  return r;
+Finished Steerctl(const TempDir& dir, const Daemon& node, std::vector<std::string> args) {
+  args.insert(args.begin(), {BinaryPath("cli/steerctl"), "--socket", node.socket()});
+  return testing::RunCommand(dir.path().string(), args);
 }
 
 // The first attachment of directive `id` as `node` shows it; nullopt if the
