@@ -810,6 +810,13 @@ TEST_F(HostileChunksTest, TamperedChunkIsRefusedNeverStoredAndTheFileIsFetchedAg
     auto chunk = province_->store().ReadChunk(sha, 0);
     ASSERT_THAT(chunk, IsOk());
     EXPECT_FALSE(chunk->has_value());
+    // `steerctl attachment get` meanwhile says how much has arrived.
+    absl::Status arriving = ReadAttachment(
+        province_->store(), report.id(), "bao-cao-quy-4.pdf", [](uint64_t, const std::string&) { return true; },
+        [](const std::string&) { return true; });
+    EXPECT_THAT(arriving, steersync::testing::StatusIs(absl::StatusCode::kFailedPrecondition));
+    EXPECT_EQ(arriving.message(), "attachment 'bao-cao-quy-4.pdf' of " + report.id() +
+                                      " is still arriving: 0 bytes of 600.0 KiB (0 of 3 chunks); try again later");
     auto junk = province_->store().GetBlob(std::string(sync::kSha256Bytes, 'x'));
     ASSERT_THAT(junk, IsOk());
     EXPECT_FALSE(junk->has_value());
