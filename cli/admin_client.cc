@@ -72,6 +72,25 @@ AdminClient::AdminClient(std::string address, std::shared_ptr<grpc::ChannelCrede
     : target_(std::move(address)),
       stub_(v1::Admin::NewStub(grpc::CreateChannel(target_, std::move(creds)))) {}
 
+absl::Status AdminClient::GetAttachment(const v1::AttachmentGetRequest& request,
+                                        const std::function<bool(const v1::AttachmentPiece&)>& on_piece) {
+  grpc::ClientContext context;
+  context.set_deadline(node::GrpcDeadline(kStreamTimeout));
+  std::unique_ptr<grpc::ClientReader<v1::AttachmentPiece>> reader = stub_->AttachmentGet(&context, request);
+  v1::AttachmentPiece piece;
+  bool cancelled = false;
+  while (reader->Read(&piece)) {
+    if (!on_piece(piece)) {
+      context.TryCancel();
+      cancelled = true;
+      break;
+    }
+  }
+  const grpc::Status status = reader->Finish();
+  if (cancelled) return absl::AbortedError("stopped reading the attachment");
+  return status.ok() ? absl::OkStatus() : FromGrpc(status);
+}
+
 absl::Status AdminClient::FromGrpc(const grpc::Status& status) const {
   const std::string message = OneLine(status.error_message());
   const auto code = static_cast<absl::StatusCode>(status.error_code());

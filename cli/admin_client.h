@@ -22,6 +22,8 @@ namespace v1 = ::steersync::v1;
 
 // How long one Admin RPC may take.
 inline constexpr std::chrono::seconds kRpcTimeout{10};
+// How long reading one attachment may take.
+inline constexpr std::chrono::seconds kStreamTimeout{300};
 
 // Options shared by every command; accepted before or after the subcommand.
 struct GlobalOptions {
@@ -59,6 +61,12 @@ class AdminClient {
     if (!status.ok()) return FromGrpc(status);
     return reply;
   }
+
+  // Reads one attachment (Admin.AttachmentGet), handing each piece to
+  // `on_piece` in order; a false return cancels the call. Deadline:
+  // kStreamTimeout.
+  absl::Status GetAttachment(const v1::AttachmentGetRequest& request,
+                             const std::function<bool(const v1::AttachmentPiece&)>& on_piece);
 
  private:
   absl::Status FromGrpc(const grpc::Status& status) const;

@@ -10,6 +10,7 @@
 
 #include "cli/act_options.h"
 #include "cli/commands.h"
+#include "cli/attachments.h"
 #include "cli/output.h"
 #include "sync/status_macros.h"
 #include "sync/text.h"
@@ -29,6 +30,7 @@ struct IssueOptions {
   // Earlier directives of this issuer that the new one affects.
   std::vector<std::string> replaces, amends, corrects, recalls;
   bool local = false;
+  std::vector<std::string> attach;  // Files to attach.
   ActOptions act;
 };
 
@@ -41,6 +43,7 @@ absl::Status RunDirectiveIssue(const IssueOptions& options, AdminClient& admin, 
   *request.mutable_act() = FillActAs(options.act);
   request.set_doc_type(options.doc_type);
   request.set_local(options.local);
+  SYNC_RETURN_IF_ERROR(LoadAttachments(options.attach, *request.mutable_attachments()));
   const std::pair<v1::DocumentRelation::Kind, const std::vector<std::string>*> relations[] = {
       {v1::DocumentRelation::REPLACES, &options.replaces},
       {v1::DocumentRelation::AMENDS, &options.amends},
@@ -87,6 +90,7 @@ void AddDirectiveIssueCommand(CLI::App& parent, Action& action) {
   cmd->add_option("--recalls", options->recalls, "Recall directive ID")
       ->allow_extra_args(false)
       ->group(kRelations);
+  AddAttachOption(*cmd, options->attach);
   AddActOptions(*cmd, options->act);
   cmd->callback([options, &action] {
     action = [options](AdminClient& admin, bool as_json) {
@@ -122,7 +126,7 @@ absl::Status RunDirectiveShow(const std::string& id, AdminClient& admin, bool as
   v1::ShowRequest request;
   request.set_id(id);
   SYNC_ASSIGN_OR_RETURN(const v1::DirectiveInfo d, admin.Call(&v1::Admin::Stub::ShowDirective, request));
-  if (as_json) return PrintMessageJson(d);
+  if (as_json) return PrintShowJson(d);
   auto p = [](const std::string& s) { return sync::Printable(s, 400); };
   std::cout << p(d.number()) << "  " << p(d.title()) << "\n"
             << "  id:          " << d.id() << "  (" << d.status() << (d.local() ? ", kept local" : "") << ")\n"
@@ -138,6 +142,7 @@ absl::Status RunDirectiveShow(const std::string& id, AdminClient& admin, bool as
             << "  acknowledged: " << JoinOrDash(d.acks()) << "\n";
   if (!d.returned_by().empty()) std::cout << "  returned by: " << JoinOrDash(d.returned_by()) << "\n";
   if (!d.recalled_from().empty()) std::cout << "  recalled from: " << JoinOrDash(d.recalled_from()) << "\n";
+  PrintAttachments(std::cout, d.attachments());
   std::cout << "  version:     " << d.version() << "\n\n";
   PrintDocumentText(std::cout, d.body());
   return absl::OkStatus();

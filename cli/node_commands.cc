@@ -32,6 +32,10 @@ void PrintStatus(const v1::StatusReply& r) {
       {"children seen", JoinOrDash(r.children_seen())},
       {"records", std::to_string(r.record_count())},
       {"quarantined", std::to_string(r.quarantined_count())},
+      {"attachments", std::to_string(r.attachments_complete()) + " complete, " +
+                          std::to_string(r.attachments_arriving()) + " arriving (" +
+                          std::to_string(r.attachment_bytes_held()) + " of " +
+                          std::to_string(r.attachment_bytes_expected()) + " bytes held)"},
       {"refused peers", std::to_string(r.refused_handshakes()) +
                             (r.last_refusal().empty() ? "" : " (last: " + r.last_refusal() + ")")},
       {"revoked certs", std::to_string(r.revoked_certificates())},

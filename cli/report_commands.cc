@@ -9,6 +9,7 @@
 
 #include "cli/act_options.h"
 #include "cli/commands.h"
+#include "cli/attachments.h"
 #include "cli/output.h"
 #include "sync/status_macros.h"
 #include "sync/text.h"
@@ -26,6 +27,7 @@ struct SubmitOptions {
   std::string in_reply_to;
   std::string supersedes;  // An earlier report of this unit that this one replaces.
   std::string obligation;  // The obligation it discharges.
+  std::vector<std::string> attach;  // Files to attach.
   ActOptions act;
 };
 
@@ -37,6 +39,7 @@ absl::Status RunReportSubmit(const SubmitOptions& options, AdminClient& admin, b
   request.set_in_reply_to(options.in_reply_to);
   request.set_supersedes_report(options.supersedes);
   request.set_obligation(options.obligation);
+  SYNC_RETURN_IF_ERROR(LoadAttachments(options.attach, *request.mutable_attachments()));
   *request.mutable_act() = FillActAs(options.act);
   SYNC_ASSIGN_OR_RETURN(const v1::SubmitReportReply reply,
                         admin.Call(&v1::Admin::Stub::SubmitReport, request));
@@ -55,6 +58,7 @@ void AddReportSubmitCommand(CLI::App& parent, Action& action) {
                   "cadence's form: 2026, 2026-H2, 2026-Q4 or 2026-11)");
   cmd->add_option("--supersedes", options->supersedes,
                   "Id of an earlier report of this unit that this one replaces (D30 Art. 18.3)");
+  AddAttachOption(*cmd, options->attach);
   AddActOptions(*cmd, options->act);
   cmd->callback([options, &action] {
     action = [options](AdminClient& admin, bool as_json) {
@@ -89,7 +93,7 @@ absl::Status RunReportShow(const std::string& id, AdminClient& admin, bool as_js
   v1::ShowRequest request;
   request.set_id(id);
   SYNC_ASSIGN_OR_RETURN(const v1::ReportInfo r, admin.Call(&v1::Admin::Stub::ShowReport, request));
-  if (as_json) return PrintMessageJson(r);
+  if (as_json) return PrintShowJson(r);
   auto p = [](const std::string& s) { return sync::Printable(s, 400); };
   std::cout << p(r.title()) << "\n"
             << "  id:          " << r.id() << "\n"
@@ -100,6 +104,7 @@ absl::Status RunReportShow(const std::string& id, AdminClient& admin, bool as_js
   if (!r.in_reply_to().empty()) std::cout << "  in reply to: " << r.in_reply_to() << "\n";
   if (!r.supersedes_report().empty()) std::cout << "  replaces:    " << r.supersedes_report() << "\n";
   if (!r.obligation().empty()) std::cout << "  obligation:  " << r.obligation() << "\n";
+  PrintAttachments(std::cout, r.attachments());
   std::cout << "  version:     " << r.version() << "\n\n";
   PrintDocumentText(std::cout, r.body());
   return absl::OkStatus();

@@ -18,6 +18,7 @@
 
 #include "cli/admin_client.h"
 #include "cli/command_docs.h"
+#include "cli/attachments.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "steersync/version.h"
@@ -118,6 +119,7 @@ int Main(int argc, char** argv) {
   AddPeersCommand(app, action);
   AddDirectiveCommands(app, action);
   AddReportCommands(app, action);
+  AddAttachmentCommands(app, action);
   AddObligationCommands(app, action);
   AddOverdueCommand(app, action);
   AddTaskCommands(app, action);

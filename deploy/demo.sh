@@ -239,6 +239,14 @@ node_ready() {
 }
 
 # has_directive NODE_ID DIRECTIVE_ID: the node's directive list holds it.
+# has_attachment NODE_ID RECORD_ID NAME SHA256: the node writes the file
+# with `attachment get` and its bytes have that SHA-256.
+has_attachment() {
+  local out="$W/$(short "$1")-$3"
+  ctl "$1" attachment get "$2" "$3" --out "$out" || return 1
+  [[ "$(sha256sum <"$out" | cut -d' ' -f1)" == "$4" ]]
+}
+
 has_directive() {
   local out
   out=$(ctl "$1" directive list --json) || return 1
@@ -377,7 +385,12 @@ for c in "${COMMUNES[@]}"; do
 done
 log "rosters recorded: the province Head and Standing Agency, each commune's Head"
 
-out=$(ctl_or_die "$PROVINCE" directive issue --as HEAD --type CT \
+# The plan's annex, attached to the directive (signed with it, sent to the
+# same communes): 3 MiB of pseudo-random bytes.
+ANNEX="$W/phu-luc-de-an-06.pdf"
+head -c $((3 << 20)) /dev/urandom >"$ANNEX"
+ANNEX_SHA=$(sha256sum <"$ANNEX" | cut -d' ' -f1)
+out=$(ctl_or_die "$PROVINCE" directive issue --as HEAD --type CT --attach "$ANNEX" \
   --title "Triển khai Đề án 06 năm 2026" \
   --body "Các xã triển khai Đề án 06 về phát triển ứng dụng dữ liệu dân cư, định danh và xác thực điện tử; báo cáo kết quả quý IV năm 2026 về Ủy ban nhân dân tỉnh." \
   --json) || exit 1
@@ -389,6 +402,11 @@ for c in "${COMMUNES[@]}"; do
   wait_until "$c has received directive $DIRECTIVE_ID" 30 has_directive "$c" "$DIRECTIVE_ID"
 done
 log "directive $DIRECTIVE_ID reached all three communes"
+for c in "${COMMUNES[@]}"; do
+  wait_until "$c holds the annex of $DIRECTIVE_ID byte for byte" 30 \
+    has_attachment "$c" "$DIRECTIVE_ID" phu-luc-de-an-06.pdf "$ANNEX_SHA"
+done
+log "its 3 MiB annex reached all three communes byte for byte (sha256 ${ANNEX_SHA:0:16}…)"
 
 for c in "${COMMUNES[@]}"; do
   ctl_or_die "$c" directive ack "$DIRECTIVE_ID" --as HEAD >/dev/null
@@ -487,4 +505,4 @@ if ((${#STOP_PROBLEMS[@]} > 0)); then
   die "not every daemon stopped cleanly"
 fi
 
-echo "demo: OK — directive $DIRECTIVE_ID reached ${#COMMUNES[@]} communes, all acknowledged it, the province received their ${#COMMUNES[@]} $PERIOD reports, a concurrent review of $R0 was decided by rank on both nodes, and overdue names the commune that did not file $FIRST_QUARTER (work dir: $W)"
+echo "demo: OK — directive $DIRECTIVE_ID and its annex reached ${#COMMUNES[@]} communes, all acknowledged it, the province received their ${#COMMUNES[@]} $PERIOD reports, a concurrent review of $R0 was decided by rank on both nodes, and overdue names the commune that did not file $FIRST_QUARTER (work dir: $W)"

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/status/status.h"
+#include "node/attachments.h"
 #include "node/explain.h"
 #include "node/logging.h"
 #include "node/node.h"
@@ -79,6 +80,24 @@ class AdminService final : public v1::Admin::Service {
     auto id = node_.AckDirective(*request);
     if (id.ok()) reply->set_id(*id);
     return Audited(ctx, "AckDirective", request->directive_id(), id.ok() ? grpc::Status::OK : ToGrpc(id.status()));
+  }
+  grpc::Status AttachmentGet(grpc::ServerContext* ctx, const v1::AttachmentGetRequest* request,
+                             grpc::ServerWriter<v1::AttachmentPiece>* writer) override {
+    Read(ctx, "AttachmentGet");
+    const absl::Status s = ReadAttachment(
+        node_.store(), request->record_id(), request->name(),
+        [writer](uint64_t size, const std::string& sha256) {
+          v1::AttachmentPiece header;
+          header.set_size(size);
+          header.set_sha256(sha256);
+          return writer->Write(header);
+        },
+        [writer](const std::string& data) {
+          v1::AttachmentPiece piece;
+          piece.set_data(data);
+          return writer->Write(piece);
+        });
+    return ToGrpc(s);
   }
   grpc::Status SubmitReport(grpc::ServerContext* ctx, const v1::SubmitReportRequest* request,
                             v1::SubmitReportReply* reply) override {

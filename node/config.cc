@@ -1,5 +1,7 @@
 #include "node/config.h"
 
+#include "sync/attachments.h"
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -101,7 +103,7 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
   const toml::table* t = nullptr;
 
   CONFIG_ASSIGN(t, Section(root, "node", true, origin));
-  if (auto s = CheckKnown(*t, "node.", {"id", "data_dir", "map_size_mb", "max_clock_skew_seconds"}, origin); !s.ok()) return s;
+  if (auto s = CheckKnown(*t, "node.", {"id", "data_dir", "map_size_mb", "max_clock_skew_seconds", "max_attachment_mb"}, origin); !s.ok()) return s;
   CONFIG_ASSIGN(opt.id, RequiredString(*t, "node", "id", origin));
   if (!sync::IsValidNodeId(opt.id)) {
     return absl::InvalidArgumentError(origin + ": 'node.id' = '" + opt.id +
@@ -114,6 +116,10 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
   if (map_size_mb.has_value()) opt.map_size_mb = static_cast<uint64_t>(*map_size_mb);
   SYNC_ASSIGN_OR_RETURN(std::optional<int64_t> skew, IntegerInRange(*t, "node", "max_clock_skew_seconds", 1, 86'400, origin));
   if (skew.has_value()) opt.max_clock_skew_seconds = *skew;
+  constexpr int64_t kMaxAttachmentMb = static_cast<int64_t>(sync::kMaxAttachmentBytes >> 20);
+  SYNC_ASSIGN_OR_RETURN(std::optional<int64_t> attachment_mb,
+                        IntegerInRange(*t, "node", "max_attachment_mb", 1, kMaxAttachmentMb, origin));
+  if (attachment_mb.has_value()) opt.max_attachment_mb = static_cast<uint64_t>(*attachment_mb);
 
   CONFIG_ASSIGN(t, Section(root, "listen", false, origin));
   if (t != nullptr) {

@@ -3,7 +3,8 @@
 // Unknown keys and missing required keys are startup errors naming the key.
 //
 //   [node]   id, data_dir, map_size_mb (optional, default 8192),
-//            max_clock_skew_seconds (optional, default 300)
+//            max_clock_skew_seconds (optional, default 300),
+//            max_attachment_mb (optional, default 20, at most 256)
 //   [listen] address                 only on nodes that have children
 //   [parent] address                 absent on the top node (root or a province
 //                                    running without the national level)
@@ -47,6 +48,10 @@ struct NodeOptions {
   // oldest entries are evicted past either bound.
   uint64_t quarantine_entries_per_peer = 10'000;
   uint64_t quarantine_mb_per_peer = 32;
+  // The largest file this node's own acts may attach (--attach), MiB. What
+  // peers send is bounded by sync::kMaxAttachmentBytes whatever this is, so
+  // nodes with different settings still exchange every file.
+  uint64_t max_attachment_mb = 20;
   // host:port to serve children on; empty when the node has no children.
   std::string listen_address;
   // host:port of the parent; empty on the root.

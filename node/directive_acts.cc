@@ -1,6 +1,8 @@
 // Directives (DOMAIN-MODEL.md §1.8, §1.9): issuing, receipts, recalls.
 #include "node/directive_acts.h"
 
+#include "node/attachments.h"
+
 #include <algorithm>
 #include <set>
 
@@ -69,8 +71,10 @@ DirectiveActs::DirectiveActs(LocalActs& local, const LinkRegistry& registry)
     : local_(local), self_(local.self()), store_(&local.store()), admission_(local.admission()),
       registry_(registry) {}
 
-absl::StatusOr<std::string> DirectiveActs::Issue(const v1::IssueDirectiveRequest& request) {
+absl::StatusOr<std::string> DirectiveActs::Issue(v1::IssueDirectiveRequest request) {
   if (request.title().empty()) return absl::InvalidArgumentError("directive title is required");
+  SYNC_ASSIGN_OR_RETURN(const std::vector<PreparedAttachment> attachments,
+                        PrepareAttachments(*request.mutable_attachments(), local_.max_attachment_bytes()));
   if (request.local() && request.to_units_size() > 0) {
     return absl::InvalidArgumentError("a local directive is addressed to no unit (drop --to or --local)");
   }
@@ -147,6 +151,7 @@ absl::StatusOr<std::string> DirectiveActs::Issue(const v1::IssueDirectiveRequest
         // (ListDirectives); Version.supersedes is for versions of one record.
         const std::string id = self_ + "/d/" + std::to_string(counter);
         SYNC_RETURN_IF_ERROR(view.MetaPut(number.key, id));
+        SYNC_RETURN_IF_ERROR(AttachToOwnAct(view, attachments, id, body));
         return id;
       }));
   return w.id;

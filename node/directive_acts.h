@@ -20,7 +20,8 @@ class DirectiveActs {
   // `local` and `registry` must outlive this object.
   DirectiveActs(LocalActs& local, const LinkRegistry& registry);
 
-  absl::StatusOr<std::string> Issue(const v1::IssueDirectiveRequest& request);
+  // Takes the request by value: attached files are moved, not copied.
+  absl::StatusOr<std::string> Issue(v1::IssueDirectiveRequest request);
   absl::StatusOr<std::string> Ack(const std::string& directive_id);
   absl::StatusOr<std::string> Ack(const v1::AckDirectiveRequest& request);
   // Recalls one of this node's directives from every unit it addressed

@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "node/attachments.h"
 #include "sync/meta_keys.h"
 #include "sync/node_path.h"
 #include "sync/status_macros.h"
@@ -148,6 +149,7 @@ void Link::Start() {
     DrainSessionLocked();
   }
   spdlog::info("link {}: up, resuming its log after seq {}", peer_id_, checkpoint->seq);
+  FetchArrivingFromPeer();  // files a record from this peer named, resumed where they stopped
   Wake();
 }
 
@@ -159,6 +161,7 @@ void Link::OnMessage(v1::SyncMessage&& message) {
   std::vector<sync::ApplyRequest> requests;
   std::optional<uint64_t> hello_counter;  // set when this message was the peer's Hello
   bool keep_counter = false;              // the peer said a higher own counter
+  std::optional<v1::SyncMessage> attachment;  // a chunk message, handled beside the session
   {
     absl::MutexLock lock(&mu_);
     if (failed_) return;
@@ -176,8 +179,13 @@ void Link::OnMessage(v1::SyncMessage&& message) {
           " messages/s from this peer");
     } else {
       tokens_ -= 1.0;
-      status = session_.OnMessage(std::move(message));
-      if (status.ok()) {
+      if (IsAttachmentMessage(message)) {
+        status = session_.CheckAttachmentMessage();
+        if (status.ok()) attachment.emplace(std::move(message));
+      } else {
+        status = session_.OnMessage(std::move(message));
+      }
+      if (status.ok() && !attachment.has_value()) {
         requests = DrainSessionLocked();
         for (const sync::ApplyRequest& r : requests) pending_bytes_ += BytesOf(r);
         stats_->acked_seq = session_.acked_seq();
@@ -185,6 +193,7 @@ void Link::OnMessage(v1::SyncMessage&& message) {
         if (keep_counter) keeping_counter_ = true;
         if (!hello_seen_ && session_.peer_hello_received()) {
           hello_seen_ = true;
+          DrainFetcherLocked();  // files wanted before the peer said Hello
           hello_counter = session_.peer_your_counter();
           if (session_.peer_sent_at_micros() != 0) {
             stats_->clock_offset_micros = session_.peer_sent_at_micros() - context_.clock->NowMicros();
@@ -204,6 +213,7 @@ void Link::OnMessage(v1::SyncMessage&& message) {
   }
   if (rejection.has_value()) RecordReturned(*rejection);
   if (keep_counter) KeepPeerCounter();
+  if (attachment.has_value()) OnAttachmentMessage(*attachment);
   if (hello_counter.has_value()) CheckPeerHello(*hello_counter);
   SubmitApplies(std::move(requests));
   MaybeCompleteRecovery();  // an empty feed is acknowledged without a write
@@ -386,11 +396,19 @@ void Link::OnLocalAppend() {
 bool Link::TakeNext(v1::SyncMessage* out) {
   {
     absl::MutexLock lock(&mu_);
-    if (outbox_.empty()) return false;
-    *out = std::move(outbox_.front());
-    outbox_.pop_front();
-    if (out->has_rejection()) --queued_notices_;  // see ResumeReading()
+    if (!outbox_.empty()) {
+      *out = std::move(outbox_.front());
+      outbox_.pop_front();
+      if (out->has_rejection()) --queued_notices_;  // see ResumeReading()
+      if (out->has_chunk_refused()) --chunk_requests_pending_;
+      return true;
+    }
+    if (chunk_outbox_.empty()) return false;
+    *out = std::move(chunk_outbox_.front());
+    chunk_outbox_.pop_front();
+    --chunk_requests_pending_;
   }
+  ++stats_->chunks_sent;
   return true;
 }
 
@@ -407,6 +425,7 @@ struct Link::PendingApply {
   sync::AloneVerdicts alone;  // by index in request.records
   sync::ApplyStats result;    // valid once applied
   bool skipped = false;       // not applied: an earlier batch of the stream failed
+  std::vector<v1::Attachment> to_fetch;  // files its admitted records name, still arriving here
   size_t bytes = 0;           // BytesOf(request), counted in Link::pending_bytes_
   std::chrono::steady_clock::time_point received;  // when the peer's batch arrived
 };
@@ -438,6 +457,22 @@ absl::Status Link::ApplyBatch(const LinkContext& ctx, const std::string& peer,
     return absl::OkStatus();
   }
   SYNC_ASSIGN_OR_RETURN(batch.result, ctx.replica->ApplyFromPeer(view, peer, batch.request, &batch.alone));
+  // The files admitted records name, noted in the same transaction: a kill
+  // from here on still fetches them after the restart.
+  std::set<std::string_view> documents;
+  for (const auto& [id, kind] : batch.result.admitted_ids) {
+    if (kind == v1::DIRECTIVE || kind == v1::REPORT) documents.insert(id);
+  }
+  if (documents.empty()) return absl::OkStatus();
+  for (const v1::Record& record : batch.request.records) {
+    v1::RecordBody body;
+    if (!body.ParseFromString(record.body()) || body.attachments_size() == 0 ||
+        documents.count(body.id()) == 0) {
+      continue;
+    }
+    SYNC_ASSIGN_OR_RETURN(std::vector<v1::Attachment> arriving, NameReceivedAttachments(view, body, peer));
+    for (v1::Attachment& a : arriving) batch.to_fetch.push_back(std::move(a));
+  }
   return absl::OkStatus();
 }
 
@@ -481,6 +516,7 @@ void Link::OnBatchApplied(PendingApply& batch, absl::Status status) {
       context_.recovery->NoteReturned(batch.request.records.size());
     }
   }
+  if (!batch.to_fetch.empty()) Fetch(batch.to_fetch);
   MaybeCompleteRecovery();
   Wake();
 }

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <deque>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "steersync/v1/sync.pb.h"
 #include "sync/clock.h"
 #include "sync/replica.h"
+#include "sync/attachments.h"
 #include "sync/session.h"
 
 namespace steersync::node {
@@ -85,7 +87,21 @@ struct LinkContext {
   // from its arrival to its commit (steady clock). May be empty; must not
   // block (the node's apply histogram).
   std::function<void(std::chrono::steady_clock::duration)> on_batch_applied;
+  // Called on the writer thread after a chunk of an attachment committed
+  // here: every link retries the peer requests it parked for lack of that
+  // chunk (a relay forwards a file while it is still arriving). May be
+  // empty; must not block.
+  std::function<void()> on_blob_progress;
 };
+
+// Attachments over one stream (sync/attachments.h, docs/replication.md).
+// Chunks this node asks for at once; what a peer's chunks may hold in its
+// memory is this many times kAttachmentChunkBytes.
+inline constexpr size_t kChunkFetchWindow = 8;
+// A peer's chunk requests not yet answered (sent, refused or parked while
+// the file is still arriving here); one more is a protocol error. Bounds
+// what answering one peer holds in memory (chunks queued to send).
+inline constexpr size_t kMaxChunkRequestsPending = 2 * kChunkFetchWindow;
 
 // Counters that outlive a single stream (kept per peer by the node).
 struct PeerStats {
@@ -111,6 +127,13 @@ struct PeerStats {
   std::atomic<uint64_t> catch_up_remaining{0};
   std::atomic<uint64_t> catch_up_records_per_second{0};
   std::atomic<int64_t> catch_up_eta_seconds{-1};
+  // Attachments: chunks received and stored (and their bytes), chunks
+  // refused (tampered or asked by no one; a tampered one also counts in
+  // `rejected`, like a forged record), chunks sent.
+  std::atomic<uint64_t> chunks_received{0};
+  std::atomic<uint64_t> chunk_bytes_received{0};
+  std::atomic<uint64_t> chunks_refused{0};
+  std::atomic<uint64_t> chunks_sent{0};
 };
 
 class Link : public std::enable_shared_from_this<Link> {
@@ -152,6 +175,9 @@ class Link : public std::enable_shared_from_this<Link> {
   // After TakeNext, with no lock of the transport held: reading resumes if it
   // paused for notices the peer had not taken yet.
   void ResumeReading() ABSL_LOCKS_EXCLUDED(mu_, read_mu_) { ResumeIfRoom(); }
+  // A chunk of some file committed here: answers the peer's requests parked
+  // for it.
+  void OnBlobProgress() ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
 
  private:
   // Keeps a peer's refusal of a version we sent, for `steerctl quarantine list`.
@@ -198,6 +224,29 @@ class Link : public std::enable_shared_from_this<Link> {
   bool Fail(absl::Status status, bool protocol_error = false) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
   void Wake() ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
 
+  // ---- Attachments (link_attachments.cc) ----
+  static bool IsAttachmentMessage(const v1::SyncMessage& m) {
+    return m.has_chunk_request() || m.has_chunk() || m.has_chunk_refused();
+  }
+  // After the session accepted it (CheckAttachmentMessage).
+  void OnAttachmentMessage(v1::SyncMessage& message) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
+  // Sending side: answers or parks one request of the peer.
+  void AnswerChunkRequest(const v1::ChunkRequest& request) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
+  // Whether a record held here and sent to the peer names the file.
+  bool NamedForPeer(const std::string& sha256) ABSL_LOCKS_EXCLUDED(mu_);
+  // Receiving side.
+  void OnChunk(v1::Chunk& chunk) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
+  void OnChunkStored(const std::string& sha256, uint32_t index, size_t bytes,
+                     absl::StatusOr<LmdbStore::View::ChunkOutcome> outcome)
+      ABSL_LOCKS_EXCLUDED(mu_, wake_mu_, read_mu_);
+  // Asks for the chunks of `files` this node lacks.
+  void Fetch(const std::vector<v1::Attachment>& files) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
+  void FetchArrivingFromPeer() ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
+  // Moves the fetcher's requests into the outbox.
+  void DrainFetcherLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // One warning line about this peer, within its log budget.
+  void WarnAboutPeer(const std::string& what) ABSL_LOCKS_EXCLUDED(mu_);
+
   const LinkContext& context_;
   const std::string peer_id_;
   const Relation relation_;
@@ -214,6 +263,16 @@ class Link : public std::enable_shared_from_this<Link> {
   absl::Mutex mu_ ABSL_ACQUIRED_AFTER(wake_mu_);
   sync::Session session_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::SyncMessage> outbox_ ABSL_GUARDED_BY(mu_);
+  // Chunks to send: taken only when outbox_ is empty, so a batch or an ack
+  // waits behind one chunk at most, never behind a file.
+  std::deque<v1::SyncMessage> chunk_outbox_ ABSL_GUARDED_BY(mu_);
+  // The peer's chunk requests not yet answered; <= kMaxChunkRequestsPending.
+  size_t chunk_requests_pending_ ABSL_GUARDED_BY(mu_) = 0;
+  // Requests for chunks this node does not hold yet (it is fetching them).
+  std::vector<v1::ChunkRequest> parked_requests_ ABSL_GUARDED_BY(mu_);
+  // Files the peer may have (named by a record sent to it), checked once.
+  std::set<std::string> named_for_peer_ ABSL_GUARDED_BY(mu_);
+  sync::ChunkFetcher fetcher_ ABSL_GUARDED_BY(mu_){kChunkFetchWindow};
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
   double tokens_ ABSL_GUARDED_BY(mu_);  // flood bucket
   int64_t tokens_at_micros_ ABSL_GUARDED_BY(mu_) = 0;

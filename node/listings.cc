@@ -2,6 +2,8 @@
 // relations and receipts give them, reports with theirs, the quarantine.
 #include "node/listings.h"
 
+#include "node/attachments.h"
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -117,12 +119,28 @@ absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store,
   return reply;
 }
 
+namespace {
+
+// The files record `id` names, and what this node holds of each.
+absl::Status AddAttachments(const LmdbStore& store, const std::string& id,
+                            google::protobuf::RepeatedPtrField<v1::AttachmentInfo>& out) {
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> record, store.GetRecord(id));
+  v1::RecordBody body;
+  if (!record.has_value() || !body.ParseFromString(record->body())) return absl::OkStatus();
+  SYNC_ASSIGN_OR_RETURN(std::vector<v1::AttachmentInfo> infos, AttachmentInfos(store, body));
+  for (v1::AttachmentInfo& info : infos) *out.Add() = std::move(info);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<v1::DirectiveInfo> ShowDirectiveIn(const LmdbStore& store, const std::string& id) {
   SYNC_ASSIGN_OR_RETURN(auto directives, CollectDirectives(store, id));
   auto it = directives.find(id);
   if (it == directives.end()) {
     return absl::NotFoundError("no directive '" + id + "' on this node (see `steerctl directive list`)");
   }
+  SYNC_RETURN_IF_ERROR(AddAttachments(store, id, *it->second.mutable_attachments()));
   return std::move(it->second);
 }
 
@@ -181,7 +199,9 @@ absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store, const
 absl::StatusOr<v1::ReportInfo> ShowReportIn(const LmdbStore& store, const std::string& id) {
   SYNC_ASSIGN_OR_RETURN(v1::ListReportsReply all, CollectReports(store, id));
   for (v1::ReportInfo& r : *all.mutable_reports()) {
-    if (r.id() == id) return std::move(r);
+    if (r.id() != id) continue;
+    SYNC_RETURN_IF_ERROR(AddAttachments(store, id, *r.mutable_attachments()));
+    return std::move(r);
   }
   return absl::NotFoundError("no report '" + id + "' on this node (see `steerctl report list`)");
 }

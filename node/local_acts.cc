@@ -76,7 +76,8 @@ LocalActs::LocalActs(Deps deps)
       admission_(*deps.admission),
       signer_(deps.signer),
       store_(deps.store),
-      recovery_(deps.recovery) {}
+      recovery_(deps.recovery),
+      max_attachment_bytes_(deps.max_attachment_bytes) {}
 
 std::string LocalActs::Today() const { return domain::LegalDate(clock_->NowMicros()); }
 

@@ -61,6 +61,8 @@ class LocalActs {
     const LmdbStore* store = nullptr;
     // Closed while the node recovers its own versions (null: never).
     const RecoveryGate* recovery = nullptr;
+    // The largest file an act may attach ([node] max_attachment_mb).
+    uint64_t max_attachment_bytes = uint64_t{20} << 20;
   };
   explicit LocalActs(Deps deps);
 
@@ -87,6 +89,7 @@ class LocalActs {
   std::string Today() const;
 
   const std::string& self() const { return self_; }
+  uint64_t max_attachment_bytes() const { return max_attachment_bytes_; }
   const LmdbStore& store() const { return *store_; }
   domain::CommitteeAdmission& admission() const { return admission_; }
 
@@ -105,6 +108,7 @@ class LocalActs {
   const sync::VersionSigner* const signer_;
   const LmdbStore* const store_;
   const RecoveryGate* const recovery_;
+  const uint64_t max_attachment_bytes_;
   std::atomic<bool> closed_{false};
   std::atomic<bool> unrostered_warned_{false};
 };

@@ -139,7 +139,19 @@ NodeMetrics::NodeMetrics(const Node& node)
       used_bytes_(prometheus::BuildGauge()
                       .Name("steersync_store_used_bytes")
                       .Help("Bytes of the LMDB map in use (pages up to the last one written)")
-                      .Register(*registry_)) {
+                      .Register(*registry_)),
+      attachment_bytes_received_(prometheus::BuildCounter()
+                                     .Name("steersync_peer_attachment_bytes_received_total")
+                                     .Help("Bytes of attachment chunks received from the peer and stored")
+                                     .Register(*registry_)),
+      chunks_refused_(prometheus::BuildCounter()
+                          .Name("steersync_peer_chunks_refused_total")
+                          .Help("Attachment chunks from the peer refused: tampered, or asked by no one")
+                          .Register(*registry_)),
+      chunks_sent_(prometheus::BuildCounter()
+                       .Name("steersync_peer_chunks_sent_total")
+                       .Help("Attachment chunks sent to the peer")
+                       .Register(*registry_)) {
   build_info_
       .Add({{"version", STEERSYNC_VERSION},
             {"store_format", std::to_string(LmdbStore::kStoreFormat)},
@@ -170,6 +182,9 @@ void NodeMetrics::Refresh() const {
     CountUpTo(read_pauses_.Add(l), static_cast<double>(p.read_pauses()));
     peer_quarantined_.Add(l).Set(static_cast<double>(p.quarantined()));
     CountUpTo(quarantine_evicted_.Add(l), static_cast<double>(p.quarantine_evicted()));
+    CountUpTo(attachment_bytes_received_.Add(l), static_cast<double>(p.attachment_bytes_received()));
+    CountUpTo(chunks_refused_.Add(l), static_cast<double>(p.chunks_refused()));
+    CountUpTo(chunks_sent_.Add(l), static_cast<double>(p.chunks_sent()));
   }
   if (auto by_reason = node_.store().QuarantineByReason(); by_reason.ok()) {
     for (const auto& [reason, n] : *by_reason) quarantined_.Add({{"reason", reason}}).Set(static_cast<double>(n));

@@ -99,6 +99,10 @@ class NodeMetrics : public prometheus::Collectable {
   prometheus::Family<prometheus::Counter>& quarantine_evicted_;
   prometheus::Family<prometheus::Gauge>& map_bytes_;
   prometheus::Family<prometheus::Gauge>& used_bytes_;
+  // Attachments (issue 12 item 1), per peer.
+  prometheus::Family<prometheus::Counter>& attachment_bytes_received_;
+  prometheus::Family<prometheus::Counter>& chunks_refused_;
+  prometheus::Family<prometheus::Counter>& chunks_sent_;
 };
 
 // Serves /metrics, /healthz and /readyz of `node` on `address` (host:port;

@@ -1,5 +1,9 @@
 #include "node/node.h"
 
+#include <limits>
+
+#include "sync/attachments.h"
+
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -154,12 +158,16 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
       .signer = node->signer_.get(),
       .store = node->store_.get(),
       .recovery = &node->recovery_,
+      .max_attachment_bytes = node->options_.max_attachment_mb << 20,
   });
   node->directives_ = std::make_unique<DirectiveActs>(*node->local_, node->registry_);
   node->reports_ = std::make_unique<ReportActs>(*node->local_);
   node->obligations_ = std::make_unique<ObligationActs>(*node->local_);
   node->tasks_ = std::make_unique<TaskActs>(*node->local_);
   node->roster_ = std::make_unique<RosterActs>(*node->local_);
+  node->link_context_.on_blob_progress = [raw] {
+    for (const auto& link : raw->registry_.Live()) link->OnBlobProgress();
+  };
   node->link_context_.on_admitted = [raw](std::vector<std::pair<std::string, v1::RecordKind>> ids) {
     RegisterReceipts(*raw->directives_, *raw->reports_, ids);
   };
@@ -246,6 +254,13 @@ void Node::CloseAllLinks(const std::string& why) {
   for (const auto& link : registry_.Live()) link->Close(absl::AbortedError(why));
 }
 
+int Node::AdminMaxMessageBytes() const {
+  // An act with its attached files (--attach), the most it may carry, plus
+  // room for the rest of the request.
+  const uint64_t bytes = (options_.max_attachment_mb << 20) * sync::kMaxAttachmentsPerRecord + (4 << 20);
+  return static_cast<int>(std::min<uint64_t>(bytes, std::numeric_limits<int>::max()));
+}
+
 absl::Status Node::Start() {
   // The federation CA, read once for every listener's and the dialler's check.
   SYNC_ASSIGN_OR_RETURN(const std::string ca_pem, ReadFileToString(options_.tls.ca));
@@ -298,6 +313,7 @@ absl::Status Node::Start() {
     admin_service_ = MakeAdminService(*this);
     builder.RegisterService(admin_service_.get());
     builder.SetOption(std::make_unique<ServerReflection>(true));
+    builder.SetMaxReceiveMessageSize(AdminMaxMessageBytes());
     admin_server_ = builder.BuildAndStart();
     if (!admin_server_) return absl::UnavailableError("cannot serve admin socket " + path);
     WatchHealth(*admin_server_, v1::Admin::service_full_name());
@@ -326,6 +342,7 @@ absl::Status Node::Start() {
     builder.AddListeningPort(options_.admin_tcp_address, creds, &admin_tcp_port_);
     builder.RegisterService(admin_service_.get());
     builder.SetOption(std::make_unique<ServerReflection>(true));
+    builder.SetMaxReceiveMessageSize(AdminMaxMessageBytes());
     admin_tcp_server_ = builder.BuildAndStart();
     if (!admin_tcp_server_ || admin_tcp_port_ == 0) {
       return absl::UnavailableError("cannot serve admin on " + options_.admin_tcp_address);

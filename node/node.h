@@ -187,6 +187,8 @@ class Node {
   // waiting (benchmarks and tests measure with it).
   bool WaitForHead(uint64_t seq, std::chrono::milliseconds timeout) const;
 
+  // The largest Admin request accepted: an act with its attachments.
+  int AdminMaxMessageBytes() const;
   LmdbStore& store() { return *store_; }
   const LmdbStore& store() const { return *store_; }
   // Streams refused at the Sync service (not a child, no identity).

@@ -79,6 +79,12 @@ v1::StatusReply Node::GetStatus() const {
   reply.set_head_seq(store_->HeadSeq());
   reply.set_record_count(store_->RecordCount());
   reply.set_quarantined_count(store_->QuarantineCount());
+  if (absl::StatusOr<LmdbStore::BlobTotals> blobs = store_->Blobs(); blobs.ok()) {
+    reply.set_attachments_complete(blobs->complete);
+    reply.set_attachments_arriving(blobs->arriving);
+    reply.set_attachment_bytes_held(blobs->bytes_held);
+    reply.set_attachment_bytes_expected(blobs->bytes_expected);
+  }
   std::string last;
   reply.set_refused_handshakes(RefusedHandshakes(&last));
   reply.set_last_refusal(last);
@@ -131,6 +137,10 @@ v1::PeersReply Node::ListPeers() const {
     info->set_catch_up_remaining(p.stats->catch_up_remaining.load());
     info->set_catch_up_records_per_second(p.stats->catch_up_records_per_second.load());
     info->set_catch_up_eta_seconds(p.stats->catch_up_remaining.load() == 0 ? -1 : p.stats->catch_up_eta_seconds.load());
+    info->set_chunks_received(p.stats->chunks_received.load());
+    info->set_attachment_bytes_received(p.stats->chunk_bytes_received.load());
+    info->set_chunks_refused(p.stats->chunks_refused.load());
+    info->set_chunks_sent(p.stats->chunks_sent.load());
     if (quarantine.ok()) {
       if (auto q = quarantine->find(p.peer); q != quarantine->end()) {
         info->set_quarantined(q->second.entries);

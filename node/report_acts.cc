@@ -2,6 +2,8 @@
 // child's report RECEIVED on arrival.
 #include "node/report_acts.h"
 
+#include "node/attachments.h"
+
 #include <spdlog/spdlog.h>
 
 #include "node/domain/documents.h"
@@ -39,7 +41,7 @@ absl::StatusOr<std::string> StatusBody(const std::string& self, const std::strin
 
 ReportActs::ReportActs(LocalActs& local) : local_(local), self_(local.self()), store_(&local.store()) {}
 
-absl::StatusOr<std::string> ReportActs::Submit(const v1::SubmitReportRequest& request) {
+absl::StatusOr<std::string> ReportActs::Submit(v1::SubmitReportRequest request) {
   const std::string parent = sync::ParentOf(self_);
   if (parent.empty()) return absl::FailedPreconditionError("the root node has no parent to report to");
   if (!domain::IsReportingPeriod(request.period())) {
@@ -47,6 +49,8 @@ absl::StatusOr<std::string> ReportActs::Submit(const v1::SubmitReportRequest& re
                                       domain::kPeriodFormats);
   }
   if (request.title().empty()) return absl::InvalidArgumentError("report title is required");
+  SYNC_ASSIGN_OR_RETURN(const std::vector<PreparedAttachment> attachments,
+                        PrepareAttachments(*request.mutable_attachments(), local_.max_attachment_bytes()));
   if (!request.in_reply_to().empty()) {
     SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> r, store_->GetRecord(request.in_reply_to()));
     v1::RecordBody answered;
@@ -78,7 +82,7 @@ absl::StatusOr<std::string> ReportActs::Submit(const v1::SubmitReportRequest& re
   LocalAct act{domain::Act{domain::Action::kSubmitReport, ""}, request.act(), std::nullopt};
   std::string report_id;  // set by the first maker, read by the second (same job, in order)
   std::vector<std::pair<LocalAct, BodyMaker>> acts;
-  acts.emplace_back(act, [&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
+  acts.emplace_back(act, [&](uint64_t counter, LmdbStore::View& view, v1::RecordBody& body)
                              -> absl::StatusOr<std::string> {
     v1::Report r;
     r.set_period(request.period());
@@ -93,6 +97,7 @@ absl::StatusOr<std::string> ReportActs::Submit(const v1::SubmitReportRequest& re
     body.mutable_audience()->set_root(parent);
     body.set_payload(r.SerializeAsString());
     report_id = self_ + "/r/" + std::to_string(counter);
+    SYNC_RETURN_IF_ERROR(AttachToOwnAct(view, attachments, report_id, body));
     return report_id;
   });
   // The report's status starts SUBMITTED, in the same capacity (§1.10) and

@@ -19,7 +19,8 @@ class ReportActs {
   // `local` must outlive this object.
   explicit ReportActs(LocalActs& local);
 
-  absl::StatusOr<std::string> Submit(const v1::SubmitReportRequest& request);
+  // By value: attached files are moved, not copied.
+  absl::StatusOr<std::string> Submit(v1::SubmitReportRequest request);
   // Sets a report's status: WITHDRAWN/SUBMITTED by the reporting unit,
   // ACCEPTED/RETURNED by the receiving one (§1.10).
   absl::StatusOr<v1::WriteReply> SetStatus(const v1::SetReportStatusRequest& request);

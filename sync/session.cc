@@ -23,6 +23,7 @@ void Session::Start(uint64_t applied_seq, uint64_t applied_epoch) {
   m.mutable_hello()->set_log_head(log_.HeadSeq());
   m.mutable_hello()->set_sent_at_micros(now_micros_);
   m.mutable_hello()->set_writer_counter(own_counter_);
+  m.mutable_hello()->set_attachments(true);
   outgoing_.push_back(std::move(m));
 }
 
@@ -48,6 +49,7 @@ absl::Status Session::OnMessage(v1::SyncMessage message) {
       peer_writer_counter_ = hello.writer_counter();
       peer_log_head_ = hello.log_head();
       peer_sent_at_micros_ = hello.sent_at_micros();
+      peer_takes_attachments_ = hello.attachments();
       const bool other_epoch = hello.applied_epoch() != 0 && log_.LogEpoch() != 0 &&
                                hello.applied_epoch() != log_.LogEpoch();
       if (hello.applied_seq() > log_.HeadSeq() || other_epoch) {
@@ -75,10 +77,22 @@ absl::Status Session::OnMessage(v1::SyncMessage message) {
       return HandleAck(message.ack());
     case v1::SyncMessage::kRejection:
       return absl::OkStatus();  // counted and logged by the owner
+    case v1::SyncMessage::kChunkRequest:
+    case v1::SyncMessage::kChunk:
+    case v1::SyncMessage::kChunkRefused:
+      // Attachments travel beside the change feed (sync/attachments.h); the
+      // owner handles them, once the peer has said who it is.
+      return CheckAttachmentMessage();
     case v1::SyncMessage::MSG_NOT_SET:
       break;
   }
   return absl::InvalidArgumentError("empty or unknown SyncMessage");
+}
+
+absl::Status Session::CheckAttachmentMessage() const {
+  if (!started_) return absl::FailedPreconditionError("session not started");
+  if (!peer_started_) return absl::InvalidArgumentError("attachment message before Hello");
+  return absl::OkStatus();
 }
 
 absl::Status Session::HandleBatch(v1::Batch& batch) {

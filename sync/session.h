@@ -98,6 +98,12 @@ class Session {
   // read (other codes); the owner should then close the link.
   absl::Status OnMessage(v1::SyncMessage message);  // by value: batches are moved, not copied
 
+  // Attachment messages (ChunkRequest, Chunk, ChunkRefused) travel beside
+  // the feed and are handled by the owner (sync/attachments.h), which may
+  // call this instead of OnMessage to keep the message: OK once the peer's
+  // Hello arrived, kInvalidArgument before.
+  absl::Status CheckAttachmentMessage() const;
+
   // The ApplyRequest with this `last_seq` is durable.
   void OnApplied(uint64_t last_seq);
 
@@ -117,6 +123,8 @@ class Session {
   uint64_t peer_log_head() const { return peer_log_head_; }
   // The peer's clock in its Hello (0: not sent).
   int64_t peer_sent_at_micros() const { return peer_sent_at_micros_; }
+  // The peer's Hello said it speaks the attachment messages.
+  bool peer_takes_attachments() const { return peer_takes_attachments_; }
   // Highest sequence of our log the peer acknowledged.
   uint64_t acked_seq() const { return acked_seq_; }
   uint64_t sent_seq() const { return sent_seq_; }
@@ -143,6 +151,7 @@ class Session {
   uint64_t peer_writer_counter_ = 0;
   uint64_t peer_log_head_ = 0;
   int64_t peer_sent_at_micros_ = 0;
+  bool peer_takes_attachments_ = false;
   // The peer is recovering: its own versions in our log up to this
   // sequence go back to it (0: none).
   uint64_t echo_until_ = 0;

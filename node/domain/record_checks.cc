@@ -1,5 +1,7 @@
 #include "node/domain/record_checks.h"
 
+#include "sync/attachments.h"
+
 #include "node/domain/calendar.h"
 #include "node/domain/obligations.h"
 
@@ -375,6 +377,7 @@ sync::Admission CheckRecordAlone(std::string_view self, std::string_view from_pe
     return Refuse("ID_NOT_OWNED", "id '" + body.id() + "' is not under writer '" + writer + "/'");
   }
   if (sync::Admission a = CheckPayload(body); !a.admitted) return a;
+  if (sync::Admission a = sync::CheckAttachments(body); !a.admitted) return a;
 
   if (from_peer.empty()) {
     if (writer != self) return Refuse("FOREIGN_WRITER", "a node writes only in its own name");

@@ -154,6 +154,7 @@ absl::Status LmdbStore::Init() {
     SYNC_RETURN_IF_ERROR(open("conflicts", conflicts_));
     SYNC_RETURN_IF_ERROR(open("quarantine", quarantine_));
     SYNC_RETURN_IF_ERROR(open("meta", meta_));
+    SYNC_RETURN_IF_ERROR(OpenBlobDbis(nullptr, txn.get()));
     SYNC_ASSIGN_OR_RETURN(auto format, txn.Get(meta_, kStoreFormatKey));
     SYNC_RETURN_IF_ERROR(CheckStoreFormat(format));
     SYNC_RETURN_IF_ERROR(txn.Commit());
@@ -166,6 +167,8 @@ absl::Status LmdbStore::Init() {
     SYNC_ASSIGN_OR_RETURN(quarantine_, txn.OpenDbi("quarantine"));
     SYNC_ASSIGN_OR_RETURN(meta_, txn.OpenDbi("meta"));
     SYNC_ASSIGN_OR_RETURN(quarantine_by_peer_, txn.OpenDbi("quarantine_by_peer"));
+    // Format 2 -> 3 is this: the attachment databases, empty.
+    SYNC_RETURN_IF_ERROR(OpenBlobDbis(&txn, nullptr));
     // Before any write: a newer format's store is left as it is.
     SYNC_ASSIGN_OR_RETURN(auto format, txn.Get(meta_, kStoreFormatKey));
     SYNC_RETURN_IF_ERROR(CheckStoreFormat(format));

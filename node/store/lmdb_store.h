@@ -8,6 +8,10 @@
 //   quarantine_by_peer  peer \0 seq(u64 BE) -> bytes(u64 BE)  the same, by
 //               peer, oldest first (for the per-peer quota; format 2)
 //   meta        name -> bytes           node-local counters
+//   blobs       sha256 -> BlobState     each attachment file known here (format 3)
+//   blob_chunks sha256 + index(u32 BE) -> bytes   the chunks held of it
+//   blob_refs   sha256 + record id -> peer   records naming it, and the peer
+//               each came from ("" for this node's own acts)
 //
 // The directory also holds steersyncd.lock (DataDirLock): one writing
 // process per data_dir. meta "store_format" names the layout above
@@ -66,7 +70,9 @@ class LmdbStore : public sync::LogReader {
   // steersyncd (1): upgrade steersyncd"); a store older than formats (no key)
   // is format 1.
   // Format 2 added quarantine_by_peer and the per-peer quarantine usage.
-  static constexpr uint64_t kStoreFormat = 2;
+  // Format 3 added blobs, blob_chunks and blob_refs (attachments); a format-2
+  // store names no attachment, so its upgrade only creates them.
+  static constexpr uint64_t kStoreFormat = 3;
   static constexpr char kStoreFormatKey[] = "store_format";
 
   // Opens (creating if needed, unless read-only) the store in `dir`. A
@@ -154,6 +160,40 @@ class LmdbStore : public sync::LogReader {
   // Quarantined versions by reason code (a few meta keys: no rescan).
   absl::StatusOr<std::map<std::string, uint64_t>> QuarantineByReason() const;
 
+  // ---- Attachments (blob_store.cc) ------------------------------------
+  // One file known here. Invariant: chunks_held chunks of it are in
+  // blob_chunks, received_bytes is their total, and both change in the
+  // transaction that stores a chunk, so a kill at any instant resumes where
+  // the last commit left.
+  struct BlobState {
+    enum class Phase : uint8_t {
+      kArriving = 0,
+      kComplete = 1,  // every chunk held, the whole file's SHA-256 checked
+      // Every chunk matched its listed hash but the file did not match its
+      // SHA-256: the descriptor's writer signed inconsistent hashes. Chunks
+      // dropped; never fetched again.
+      kMismatch = 2,
+    };
+    v1::Attachment attachment;  // as the first record naming it described it
+    Phase phase = Phase::kArriving;
+    uint64_t received_bytes = 0;
+    uint32_t chunks_held = 0;
+  };
+  absl::StatusOr<std::optional<BlobState>> GetBlob(std::string_view sha256) const;
+  // Indices of the chunks of `sha256` not held, in order (all if unknown).
+  absl::StatusOr<std::vector<uint32_t>> MissingChunks(const BlobState& blob) const;
+  absl::StatusOr<std::optional<std::string>> ReadChunk(std::string_view sha256, uint32_t index) const;
+  // Files still arriving that a record from `peer` names.
+  absl::StatusOr<std::vector<BlobState>> ArrivingBlobsFrom(std::string_view peer) const;
+  // Ids of the records that name `sha256`.
+  absl::StatusOr<std::vector<std::string>> RecordsNaming(std::string_view sha256) const;
+  // Files known here by phase, and the bytes held and expected of them.
+  struct BlobTotals {
+    uint64_t complete = 0, arriving = 0, mismatched = 0;
+    uint64_t bytes_held = 0, bytes_expected = 0;
+  };
+  absl::StatusOr<BlobTotals> Blobs() const;
+
  private:
   LmdbStore(std::shared_ptr<DataDirLock> lock, std::unique_ptr<lmdb::Env> env)
       : lock_(std::move(lock)), env_(std::move(env)) {}
@@ -162,12 +202,17 @@ class LmdbStore : public sync::LogReader {
   absl::Status CountQuarantineOnce(lmdb::WriteTxn& txn);
   // Format 1 -> 2: builds quarantine_by_peer and the per-peer usage.
   absl::Status IndexQuarantineByPeer(lmdb::WriteTxn& txn);
+  // Opens blobs, blob_chunks and blob_refs (creating them when writable).
+  // A read-only open of a format-2 store has none: has_blobs_ stays false.
+  absl::Status OpenBlobDbis(lmdb::WriteTxn* txn, MDB_txn* read_txn);
 
   // Null when read-only. Declared before env_: released after it closes.
   std::shared_ptr<DataDirLock> lock_;
   std::unique_ptr<lmdb::Env> env_;
   lmdb::Dbi records_, log_, checkpoints_, conflicts_, quarantine_, meta_;
   lmdb::Dbi quarantine_by_peer_;  // not opened by a read-only store
+  lmdb::Dbi blobs_, blob_chunks_, blob_refs_;
+  bool has_blobs_ = false;  // the blob databases exist (set at Init)
   // Mirrors of the committed state, updated after each commit.
   std::atomic<uint64_t> head_seq_{0};
   std::atomic<uint64_t> log_epoch_{0};  // set at Init() and by TakeNewLogEpoch()
@@ -211,6 +256,24 @@ class LmdbStore::View : public sync::WriteView {
   // view's transaction (durable when that commits). One bad job thus never
   // fails the others of a group commit.
   absl::Status Nested(const std::function<absl::Status(View&)>& fn);
+
+  // ---- Attachments (blob_store.cc) ----
+  // Notes that record `record_id`, received from `source_peer` ("" for an
+  // act of this node), names the file `attachment` describes; a file new
+  // here starts arriving with nothing held. Returns true while the file is
+  // still arriving (the caller fetches it).
+  // REQUIRES: sync::CheckAttachments held for the record.
+  absl::StatusOr<bool> NameBlob(const v1::Attachment& attachment, std::string_view record_id,
+                                std::string_view source_peer);
+  // Stores chunk `index` of `sha256` and the file's progress in this
+  // transaction. The chunk must match its listed hash (the caller checked,
+  // sync::ChunkMatches). With the last chunk the whole file's SHA-256 is
+  // checked (kComplete, or kMismatch and its chunks dropped).
+  enum class ChunkOutcome { kStored, kAlreadyHeld, kCompleted, kMismatch, kNotArriving };
+  absl::StatusOr<ChunkOutcome> PutChunk(std::string_view sha256, uint32_t index, std::string_view data);
+  // Stores a whole file given to this node's own act, complete at once.
+  // REQUIRES: `attachment` describes `content` (sync::DescribeAttachment).
+  absl::Status PutBlob(const v1::Attachment& attachment, std::string_view content);
 
   uint64_t head() const { return head_; }
   uint64_t quarantine_seq() const { return quarantine_seq_; }

@@ -3,17 +3,20 @@
 // province node and sends versions it must not be able to get admitted.
 // Each refused version is quarantined with a reason, counted, reported back
 // to the sender, and valid versions in the same batch still go through.
+#include <functional>
 #include <optional>
 #include <thread>
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include "node/attachments.h"
 #include "node/identity.h"
 #include "node/node.h"
 #include "node/tls.h"
 #include "steersync/v1/sync.grpc.pb.h"
 #include "node/domain/roster.h"
+#include "sync/attachments.h"
 #include "sync/session.h"
 #include "sync/version_vector.h"
 #include "tests/testutil/fixtures.h"
@@ -103,6 +106,7 @@ class FakeChild {
     v1::SyncMessage m;
     m.mutable_hello()->set_node_id(as);
     m.mutable_hello()->set_protocol_version(protocol_version);
+    m.mutable_hello()->set_attachments(true);
     if (!stream_->Write(m)) return false;
     v1::SyncMessage reply;
     while (stream_->Read(&reply)) {
@@ -138,6 +142,27 @@ class FakeChild {
   }
   // Leaves the way a gRPC client normally does: cancels the call.
   void Cancel() { ctx_.TryCancel(); }
+  bool SendChunk(const std::string& sha256, uint32_t index, const std::string& data) {
+    v1::SyncMessage m;
+    m.mutable_chunk()->set_sha256(sha256);
+    m.mutable_chunk()->set_index(index);
+    m.mutable_chunk()->set_data(data);
+    return stream_->Write(m);
+  }
+  bool SendChunkRequest(const std::string& sha256, uint32_t index) {
+    v1::SyncMessage m;
+    m.mutable_chunk_request()->set_sha256(sha256);
+    m.mutable_chunk_request()->set_index(index);
+    return stream_->Write(m);
+  }
+  // Reads until a message `pred` accepts; false if the stream ended first.
+  bool ReadUntil(const std::function<bool(const v1::SyncMessage&)>& pred) {
+    v1::SyncMessage m;
+    while (stream_->Read(&m)) {
+      if (pred(m)) return true;
+    }
+    return false;
+  }
   grpc::Status Finish() {
     stream_->WritesDone();
     v1::SyncMessage m;
@@ -728,6 +753,124 @@ TEST_F(HostileInputTest, DroppedVersionIsReportedAsAGapUntilItArrives) {
   ASSERT_TRUE(child.SendBatch(3, 4, {numbered(2)}));
   ASSERT_TRUE(child.AwaitAck(4));
   EXPECT_EQ(gap_warnings(), 0);
+}
+
+}  // namespace
+}  // namespace steersync::node
+
+namespace steersync::node {
+namespace {
+
+// Attachments (issue 12 item 1): what a hostile peer sends in place of a
+// file's chunks is checked against the hashes its signed record lists.
+class HostileChunksTest : public HostileInputTest {
+ protected:
+  v1::PeerInfo Peer(const std::string& id) {
+    const v1::PeersReply peers = province_->ListPeers();
+    for (const v1::PeerInfo& p : peers.peers()) {
+      if (p.peer() == id) return p;
+    }
+    return {};
+  }
+  // 600 KiB: three chunks, the last one short.
+  static std::string Content() {
+    std::string content((600 << 10), '\0');
+    for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 7 + i / 251);
+    return content;
+  }
+};
+
+// Refused like a forged record: never stored, logged, counted (`rejected`
+// and `chunks_refused`), and the link goes on; a chunk the province never
+// asked for is refused too. The next connection fetches the file again, and
+// honest chunks complete it.
+TEST_F(HostileChunksTest, TamperedChunkIsRefusedNeverStoredAndTheFileIsFetchedAgain) {
+  const std::string content = Content();
+  v1::RecordBody report = forger_.Report(kTinhPhong, 50);
+  *report.add_attachments() = sync::DescribeAttachment("bao-cao-quy-4.pdf", content);
+  const std::string sha = report.attachments(0).sha256();
+  {
+    FakeChild child(province_->sync_port(), kTinhPhong);
+    ASSERT_TRUE(child.Hello(kTinhPhong));
+    const uint64_t from = child.applied_seq();
+    ASSERT_TRUE(child.SendBatch(from, from + 1, {Forger::Signed(report, kTinhPhong)}));
+    // Admitted, the report's file is asked for.
+    ASSERT_TRUE(child.ReadUntil([](const v1::SyncMessage& m) { return m.has_chunk_request(); }));
+    std::string tampered = content.substr(0, sync::kAttachmentChunkBytes);
+    tampered[1000] ^= 0x01;
+    ASSERT_TRUE(child.SendChunk(sha, 0, tampered));
+    ASSERT_TRUE(child.SendChunk(std::string(sync::kSha256Bytes, 'x'), 0, "a chunk nobody named"));
+    ASSERT_TRUE(steersync::testing::WaitUntil([&] { return Peer(kTinhPhong).chunks_refused() == 2; }));
+    EXPECT_EQ(Peer(kTinhPhong).rejected(), 1u) << "counted like a forged record";
+    EXPECT_EQ(Peer(kTinhPhong).chunks_received(), 0u);
+    auto blob = province_->store().GetBlob(sha);
+    ASSERT_THAT(blob, IsOk());
+    ASSERT_TRUE(blob->has_value()) << "the report names it: the province wants it";
+    EXPECT_EQ((*blob)->received_bytes, 0u) << "a tampered chunk must never be stored";
+    auto chunk = province_->store().ReadChunk(sha, 0);
+    ASSERT_THAT(chunk, IsOk());
+    EXPECT_FALSE(chunk->has_value());
+    // `steerctl attachment get` meanwhile says how much has arrived.
+    absl::Status arriving = ReadAttachment(
+        province_->store(), report.id(), "bao-cao-quy-4.pdf", [](uint64_t, const std::string&) { return true; },
+        [](const std::string&) { return true; });
+    EXPECT_THAT(arriving, steersync::testing::StatusIs(absl::StatusCode::kFailedPrecondition));
+    EXPECT_EQ(arriving.message(), "attachment 'bao-cao-quy-4.pdf' of " + report.id() +
+                                      " is still arriving: 0 bytes of 600.0 KiB (0 of 3 chunks); try again later");
+    auto junk = province_->store().GetBlob(std::string(sync::kSha256Bytes, 'x'));
+    ASSERT_THAT(junk, IsOk());
+    EXPECT_FALSE(junk->has_value());
+    child.Cancel();
+  }
+  FakeChild child(province_->sync_port(), kTinhPhong);
+  ASSERT_TRUE(child.Hello(kTinhPhong));
+  int answered = 0;
+  ASSERT_TRUE(child.ReadUntil([&](const v1::SyncMessage& m) {
+    if (!m.has_chunk_request()) return false;
+    const uint32_t i = m.chunk_request().index();
+    EXPECT_EQ(m.chunk_request().sha256(), sha);
+    EXPECT_TRUE(child.SendChunk(sha, i, content.substr(i * sync::kAttachmentChunkBytes,
+                                                       sync::ChunkSize(content.size(), i))));
+    return ++answered == 3;
+  }));
+  ASSERT_TRUE(steersync::testing::WaitUntil([&] {
+    auto b = province_->store().GetBlob(sha);
+    return b.ok() && b->has_value() && (*b)->phase == LmdbStore::BlobState::Phase::kComplete;
+  }));
+  std::string read;
+  ASSERT_THAT(ReadAttachment(
+                  province_->store(), report.id(), "bao-cao-quy-4.pdf", [](uint64_t, const std::string&) { return true; },
+                  [&](const std::string& piece) {
+                    read += piece;
+                    return true;
+                  }),
+              IsOk());
+  EXPECT_TRUE(read == content);
+  child.Cancel();
+}
+
+// A node sends a file only to the peers that receive a record naming it:
+// a directive kept local names a file no child may ask for.
+TEST_F(HostileChunksTest, ChunkOfAFileNoRecordSentToThePeerNamesIsRefused) {
+  v1::IssueDirectiveRequest d;
+  d.set_title("Biên bản họp nội bộ");
+  d.set_local(true);
+  v1::AttachmentFile* file = d.add_attachments();
+  file->set_name("bien-ban.pdf");
+  file->set_content(Content());
+  ASSERT_THAT(province_->IssueDirective(d), IsOk());
+  const std::string sha = sync::Sha256Of(Content());
+  FakeChild child(province_->sync_port(), kTinhPhong);
+  ASSERT_TRUE(child.Hello(kTinhPhong));
+  ASSERT_TRUE(child.SendChunkRequest(sha, 0));
+  v1::SyncMessage answer;
+  ASSERT_TRUE(child.ReadUntil([&](const v1::SyncMessage& m) {
+    answer = m;
+    return m.has_chunk() || m.has_chunk_refused();
+  }));
+  ASSERT_TRUE(answer.has_chunk_refused()) << "the file's bytes were sent";
+  EXPECT_EQ(answer.chunk_refused().reason_code(), "NOT_NAMED");
+  child.Cancel();
 }
 
 }  // namespace

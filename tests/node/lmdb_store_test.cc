@@ -4,9 +4,13 @@
 #include "node/listings.h"
 #include "node/store/group_commit_writer.h"
 #include "sync/apply.h"
+#include "sync/attachments.h"
 #include "sync/version_vector.h"
 #include "tests/testutil/fixtures.h"
 
+#include <lmdb.h>
+
+#include <cstring>
 #include <future>
 
 namespace steersync::node {
@@ -382,6 +386,173 @@ TEST(GroupCommitWriterTest, AFailingJobFailsAloneAndLeavesNothing) {
   auto log = (*store)->ReadLog(0, 100, 1 << 20);
   ASSERT_THAT(log, IsOk());
   for (uint64_t k = 0; k < log->size(); ++k) EXPECT_EQ((*log)[k].seq, k + 1) << "no hole in the log";
+}
+
+// ---- Attachments (store format 3) ----------------------------------------
+
+std::string FileBytes(size_t n) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(i * 13 + i / 101);
+  return s;
+}
+
+std::string ChunkOf(const std::string& content, uint32_t i) {
+  return content.substr(i * sync::kAttachmentChunkBytes, sync::ChunkSize(content.size(), i));
+}
+
+absl::StatusOr<LmdbStore::View::ChunkOutcome> Put(LmdbStore& store, const v1::Attachment& a,
+                                                  const std::string& content, uint32_t i) {
+  absl::StatusOr<LmdbStore::View::ChunkOutcome> outcome = absl::UnknownError("not run");
+  absl::Status s = store.Write([&](LmdbStore::View& view) -> absl::Status {
+    outcome = view.PutChunk(a.sha256(), i, ChunkOf(content, i));
+    return outcome.status();
+  });
+  if (!s.ok()) return s;
+  return outcome;
+}
+
+// Chunks and the file's progress commit in one transaction: a store reopened
+// after any commit (a kill) holds exactly the chunks its progress counts, and
+// the fetch resumes with the missing ones.
+TEST(BlobStoreTest, ProgressCommitsWithItsChunksAndSurvivesAReopen) {
+  TempDir dir;
+  const std::string content = FileBytes(3 * sync::kAttachmentChunkBytes + 5);
+  const v1::Attachment a = sync::DescribeAttachment("ke-hoach.pdf", content);
+  {
+    auto store = LmdbStore::Open(dir.Sub("db"), {});
+    ASSERT_THAT(store, IsOk());
+    ASSERT_THAT((*store)->Write([&](LmdbStore::View& view) -> absl::Status {
+      auto fetch = view.NameBlob(a, "vn/quang-ngai/d/1", "vn/quang-ngai");
+      if (!fetch.ok()) return fetch.status();
+      EXPECT_TRUE(*fetch);
+      return absl::OkStatus();
+    }), IsOk());
+    EXPECT_THAT(Put(**store, a, content, 2), IsOk());
+    EXPECT_THAT(Put(**store, a, content, 0), IsOk());
+    // A write that fails after storing a chunk leaves neither it nor progress.
+    EXPECT_FALSE((*store)->Write([&](LmdbStore::View& view) -> absl::Status {
+      if (auto s = view.PutChunk(a.sha256(), 1, ChunkOf(content, 1)); !s.ok()) return s.status();
+      return absl::UnavailableError("killed before the commit");
+    }).ok());
+  }
+  auto store = LmdbStore::Open(dir.Sub("db"), {});
+  ASSERT_THAT(store, IsOk());
+  auto blob = (*store)->GetBlob(a.sha256());
+  ASSERT_THAT(blob, IsOk());
+  ASSERT_TRUE(blob->has_value());
+  EXPECT_EQ((*blob)->phase, LmdbStore::BlobState::Phase::kArriving);
+  EXPECT_EQ((*blob)->chunks_held, 2u);
+  EXPECT_EQ((*blob)->received_bytes, 2 * sync::kAttachmentChunkBytes);
+  auto missing = (*store)->MissingChunks(**blob);
+  ASSERT_THAT(missing, IsOk());
+  EXPECT_EQ(*missing, (std::vector<uint32_t>{1, 3}));
+  auto from = (*store)->ArrivingBlobsFrom("vn/quang-ngai");
+  ASSERT_THAT(from, IsOk());
+  EXPECT_EQ(from->size(), 1u);
+  EXPECT_THAT(Put(**store, a, content, 0), IsOk());
+  EXPECT_EQ(*Put(**store, a, content, 0), LmdbStore::View::ChunkOutcome::kAlreadyHeld);
+  EXPECT_EQ(*Put(**store, a, content, 1), LmdbStore::View::ChunkOutcome::kStored);
+  EXPECT_EQ(*Put(**store, a, content, 3), LmdbStore::View::ChunkOutcome::kCompleted);
+  blob = (*store)->GetBlob(a.sha256());
+  EXPECT_EQ((*blob)->phase, LmdbStore::BlobState::Phase::kComplete);
+  EXPECT_EQ((*blob)->received_bytes, content.size());
+  EXPECT_TRUE((*store)->ArrivingBlobsFrom("vn/quang-ngai")->empty());
+}
+
+// One copy per node however many records name the file; each record is
+// remembered (which records, and so which peers, may have it).
+TEST(BlobStoreTest, AFileNamedByManyRecordsIsStoredOnce) {
+  TempDir dir;
+  auto store = LmdbStore::Open(dir.Sub("db"), {});
+  ASSERT_THAT(store, IsOk());
+  const std::string content = FileBytes(1000);
+  const v1::Attachment a = sync::DescribeAttachment("a.pdf", content);
+  v1::Attachment renamed = a;
+  renamed.set_name("ban-sao.pdf");
+  ASSERT_THAT((*store)->Write([&](LmdbStore::View& view) -> absl::Status {
+    if (auto s = view.PutBlob(a, content); !s.ok()) return s;
+    if (auto s = view.NameBlob(a, "vn/quang-ngai/d/1", ""); !s.ok()) return s.status();
+    if (auto s = view.PutBlob(renamed, content); !s.ok()) return s;
+    auto again = view.NameBlob(renamed, "vn/quang-ngai/d/2", "");
+    if (!again.ok()) return again.status();
+    EXPECT_FALSE(*again) << "already complete: nothing to fetch";
+    return absl::OkStatus();
+  }), IsOk());
+  auto totals = (*store)->Blobs();
+  ASSERT_THAT(totals, IsOk());
+  EXPECT_EQ(totals->complete, 1u);
+  EXPECT_EQ(totals->bytes_held, content.size());
+  auto named = (*store)->RecordsNaming(a.sha256());
+  ASSERT_THAT(named, IsOk());
+  EXPECT_EQ(*named, (std::vector<std::string>{"vn/quang-ngai/d/1", "vn/quang-ngai/d/2"}));
+}
+
+// A writer that signed chunk hashes inconsistent with the file's SHA-256:
+// every chunk passes, the whole does not; the chunks are dropped and the
+// file is never complete.
+TEST(BlobStoreTest, ChunksThatDoNotMakeTheNamedFileAreDropped) {
+  TempDir dir;
+  auto store = LmdbStore::Open(dir.Sub("db"), {});
+  ASSERT_THAT(store, IsOk());
+  const std::string content = FileBytes(1000);
+  v1::Attachment lying = sync::DescribeAttachment("a.pdf", content);
+  lying.set_sha256(sync::Sha256Of("another file"));
+  ASSERT_THAT((*store)->Write([&](LmdbStore::View& view) {
+    return view.NameBlob(lying, "vn/quang-ngai/d/1", "vn/quang-ngai").status();
+  }), IsOk());
+  EXPECT_EQ(*Put(**store, lying, content, 0), LmdbStore::View::ChunkOutcome::kMismatch);
+  auto blob = (*store)->GetBlob(lying.sha256());
+  EXPECT_EQ((*blob)->phase, LmdbStore::BlobState::Phase::kMismatch);
+  EXPECT_EQ((*blob)->received_bytes, 0u);
+  EXPECT_FALSE((*store)->ReadChunk(lying.sha256(), 0)->has_value());
+  EXPECT_EQ(*Put(**store, lying, content, 0), LmdbStore::View::ChunkOutcome::kNotArriving);
+}
+
+// A format-2 store has no attachment databases: a read-only open reads it
+// (no file known), the first writable open creates them and records format 3.
+TEST(BlobStoreTest, AFormatTwoStoreIsUpgradedToFormatThreeOnce) {
+  TempDir dir;
+  const std::string db = dir.Sub("db");
+  ASSERT_THAT(LmdbStore::Open(db, {}), IsOk());
+  {
+    // As format 2 left it: no blobs, blob_chunks, blob_refs.
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 16);
+    ASSERT_EQ(mdb_env_open(env, db.c_str(), 0, 0644), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    for (const char* name : {"blobs", "blob_chunks", "blob_refs"}) {
+      MDB_dbi dbi;
+      ASSERT_EQ(mdb_dbi_open(txn, name, 0, &dbi), 0);
+      ASSERT_EQ(mdb_drop(txn, dbi, 1), 0);
+    }
+    MDB_dbi meta;
+    ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    std::string two = lmdb::EncodeSeq(2);
+    MDB_val k{std::strlen(LmdbStore::kStoreFormatKey), const_cast<char*>(LmdbStore::kStoreFormatKey)};
+    MDB_val v{two.size(), two.data()};
+    ASSERT_EQ(mdb_put(txn, meta, &k, &v, 0), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+  }
+  {
+    lmdb::EnvOptions read_only;
+    read_only.read_only = true;
+    auto reader = LmdbStore::Open(db, read_only);
+    ASSERT_THAT(reader, IsOk());
+    auto none = (*reader)->GetBlob(sync::Sha256Of("x"));
+    ASSERT_THAT(none, IsOk());
+    EXPECT_FALSE(none->has_value());
+  }
+  auto store = LmdbStore::Open(db, {});
+  ASSERT_THAT(store, IsOk());
+  auto format = (*store)->MetaGet(LmdbStore::kStoreFormatKey);
+  ASSERT_TRUE(format.ok() && format->has_value());
+  EXPECT_EQ(lmdb::DecodeSeq(**format), 3u);
+  const std::string content = FileBytes(10);
+  const v1::Attachment a = sync::DescribeAttachment("a.pdf", content);
+  EXPECT_THAT((*store)->Write([&](LmdbStore::View& view) { return view.PutBlob(a, content); }), IsOk());
 }
 
 }  // namespace

@@ -7,9 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 
 namespace steersync::testing {
@@ -101,6 +103,35 @@ int PickFreePort() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string Quote(const std::string& arg) {
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+Finished RunCommand(const std::string& dir, const std::vector<std::string>& argv) {
+  static std::atomic<int> n{0};
+  const int k = ++n;
+  const std::string out = dir + "/cmd" + std::to_string(k) + ".out";
+  const std::string err = dir + "/cmd" + std::to_string(k) + ".err";
+  std::string cmd;
+  for (const auto& a : argv) cmd += Quote(a) + " ";
+  cmd += "</dev/null >" + Quote(out) + " 2>" + Quote(err);
+  const int status = std::system(cmd.c_str());
+  Finished r;
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  r.out = ReadText(out);
+  r.err = ReadText(err);
+  return r;
 }
 
 }  // namespace steersync::testing

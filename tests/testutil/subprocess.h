@@ -40,4 +40,18 @@ int PickFreePort();
 // listener restarted many times (the kill campaign's province).
 int PickFreeListenPort();
 
+// The whole file at `path` ("" if it cannot be read).
+std::string ReadText(const std::string& path);
+// `arg` quoted for sh.
+std::string Quote(const std::string& arg);
+
+// A finished command: exit code (-1 if it did not exit), stdout, stderr.
+struct Finished {
+  int exit_code = -1;
+  std::string out, err;
+};
+// Runs `argv` to completion through sh, stdin from /dev/null, its output
+// kept in files under `dir` (no time-based wait: it ends by itself).
+Finished RunCommand(const std::string& dir, const std::vector<std::string>& argv);
+
 }  // namespace steersync::testing
