@@ -105,7 +105,7 @@ absl::StatusOr<v1::WriteReply> TaskActs::SetStatus(const v1::SetTaskStatusReques
   return reply;
 }
 
-absl::StatusOr<v1::ListTasksReply> ListTasksIn(const LmdbStore& store) {
+absl::StatusOr<v1::ListTasksReply> ListTasksIn(const LmdbStore& store, const v1::ListFilter& filter) {
   std::map<std::string, v1::TaskInfo, NaturalLess> tasks;
   std::map<std::string, v1::TaskStatus> statuses;  // by task id: the current version's
   SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
@@ -125,6 +125,7 @@ absl::StatusOr<v1::ListTasksReply> ListTasksIn(const LmdbStore& store) {
     info.set_assigner(t.assigner());
     info.set_directive(t.directive_id());
     info.set_body(t.body());
+    info.set_assigned(body.version().legal_date());
     info.set_state("OPEN");
   }));
   v1::ListTasksReply reply;
@@ -134,8 +135,10 @@ absl::StatusOr<v1::ListTasksReply> ListTasksIn(const LmdbStore& store) {
       info.set_progress(st->second.progress());
       info.set_note(st->second.note());
     }
+    if (!PassesFilter(filter, info.assigned(), info.state(), info.assigner())) continue;
     *reply.add_tasks() = std::move(info);
   }
+  KeepNewest(*reply.mutable_tasks(), filter.limit());
   return reply;
 }
 

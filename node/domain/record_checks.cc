@@ -1,6 +1,7 @@
 #include "node/domain/record_checks.h"
 
 #include "node/domain/calendar.h"
+#include "node/domain/calendar_records.h"
 #include "node/domain/obligations.h"
 
 #include "node/domain/documents.h"
@@ -242,6 +243,48 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       }
       break;
     }
+    case v1::EXTENSION_REQUEST: {
+      v1::ExtensionRequest r;
+      if (!r.ParseFromString(body.payload())) return Refuse("MALFORMED_PAYLOAD", "not an ExtensionRequest");
+      if (const std::string wrong = CheckExtensionRequest(r, writer); !wrong.empty()) {
+        return Refuse("BAD_EXTENSION", "extension request: " + wrong);
+      }
+      if (body.audience().direction() != v1::Audience::UP || body.audience().root() != sync::ParentOf(writer)) {
+        return Refuse("WRONG_DIRECTION", "an extension request flows up to the obligation's issuer");
+      }
+      break;
+    }
+    case v1::EXTENSION_DECISION: {
+      v1::ExtensionDecision d;
+      if (!d.ParseFromString(body.payload())) return Refuse("MALFORMED_PAYLOAD", "not an ExtensionDecision");
+      if (const std::string wrong = CheckExtensionDecision(d); !wrong.empty()) {
+        return Refuse("BAD_STATE", "extension decision: " + wrong);
+      }
+      const std::string requester = OwnerOfId(v1::EXTENSION_REQUEST, d.request_id());
+      if (requester.empty() || sync::ParentOf(requester) != writer || body.id() != writer + "/xd/" + d.request_id()) {
+        return Refuse("ISSUER_MISMATCH", "decision id '" + body.id() + "' does not answer a request from a unit directly below '" + writer + "'");
+      }
+      if (body.audience().direction() != v1::Audience::DOWN || body.audience().root() != writer ||
+          body.audience().units_size() != 1 || body.audience().units(0) != requester) {
+        return Refuse("WRONG_DIRECTION", "an extension decision flows down to the requesting unit only");
+      }
+      break;
+    }
+    case v1::CALENDAR: {
+      v1::CalendarYear y;
+      if (!y.ParseFromString(body.payload())) return Refuse("MALFORMED_PAYLOAD", "not a CalendarYear");
+      if (const std::string wrong = CheckCalendarYear(y); !wrong.empty()) {
+        return Refuse("MALFORMED_PAYLOAD", "calendar: " + wrong);
+      }
+      if (body.id() != CalendarId(writer, static_cast<int>(y.year()))) {
+        return Refuse("ISSUER_MISMATCH", "calendar id '" + body.id() + "' is not " + CalendarId(writer, static_cast<int>(y.year())));
+      }
+      if (body.audience().direction() != v1::Audience::DOWN || body.audience().root() != writer ||
+          body.audience().units_size() != 0) {
+        return Refuse("WRONG_DIRECTION", "a calendar flows down its writer's whole subtree");
+      }
+      break;
+    }
     case v1::ACKNOWLEDGEMENT: {
       v1::Acknowledgement a;
       if (!a.ParseFromString(body.payload())) {
@@ -425,7 +468,7 @@ std::string LifecycleOwner(std::string_view id) {
 }
 
 bool IsReservedSlug(std::string_view slug) {
-  for (std::string_view reserved : {"d", "r", "o", "t", "ts", "a", "m", "acting", "auth", "absence", "unit", "crl", "status"}) {
+  for (std::string_view reserved : {"d", "r", "o", "t", "ts", "x", "xd", "calendar", "a", "m", "acting", "auth", "absence", "unit", "crl", "status"}) {
     if (slug == reserved) return true;
   }
   return slug.empty();
@@ -437,6 +480,13 @@ std::string OwnerOfId(v1::RecordKind kind, std::string_view id) {
     case v1::REPORT: return Before(id, "/r/");
     case v1::OBLIGATION: return Before(id, "/o/");
     case v1::TASK: return Before(id, "/t/");
+    case v1::EXTENSION_REQUEST: return Before(id, "/x/");
+    case v1::CALENDAR: return Before(id, "/calendar/");
+    case v1::EXTENSION_DECISION: {
+      // "<issuer>/xd/<request id>": the request id holds slashes of its own.
+      const size_t at = id.find("/xd/");
+      return at == std::string_view::npos || at == 0 ? "" : std::string(id.substr(0, at));
+    }
     case v1::TASK_STATUS: {
       // "<assignee>/ts/<task id>": the task id holds slashes of its own.
       const size_t at = id.find("/ts/");
