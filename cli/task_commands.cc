@@ -8,6 +8,7 @@
 
 #include "cli/act_options.h"
 #include "cli/commands.h"
+#include "cli/list_options.h"
 #include "cli/output.h"
 #include "sync/status_macros.h"
 
@@ -49,12 +50,15 @@ absl::Status RunStatus(const StatusOptions& o, AdminClient& admin, bool as_json)
   return PrintReply(reply, o.task_id + ": " + o.state, as_json);
 }
 
-absl::Status RunList(AdminClient& admin, bool as_json) {
-  SYNC_ASSIGN_OR_RETURN(const v1::ListTasksReply reply, admin.Call(&v1::Admin::Stub::ListTasks, v1::ListTasksRequest()));
+absl::Status RunList(const v1::ListFilter& filter, AdminClient& admin, bool as_json) {
+  v1::ListTasksRequest request;
+  *request.mutable_filter() = filter;
+  SYNC_ASSIGN_OR_RETURN(const v1::ListTasksReply reply, admin.Call(&v1::Admin::Stub::ListTasks, request));
   if (as_json) return PrintMessageListJson(reply.tasks());
-  Table table({"ID", "TO", "DUE", "STATE", "PROGRESS", "TITLE"});
+  Table table({"ID", "FROM", "TO", "ASSIGNED", "DUE", "STATE", "PROGRESS", "TITLE"});
   for (const v1::TaskInfo& t : reply.tasks()) {
-    table.AddRow({t.id(), t.to(), t.due(), t.state(), std::to_string(t.progress()) + "%", t.title()});
+    table.AddRow({t.id(), t.assigner(), t.to(), OrDash(t.assigned()), t.due(), t.state(),
+                  std::to_string(t.progress()) + "%", t.title()});
   }
   table.Print(std::cout);
   return absl::OkStatus();
@@ -95,7 +99,11 @@ void AddTaskCommands(CLI::App& app, Action& action) {
   AddStatusCommand(*cmd, action, "accept", "ACCEPTED", "The assigner accepts the work");
   AddStatusCommand(*cmd, action, "return", "RETURNED", "The assigner returns it for more work");
   CLI::App* list = cmd->add_subcommand("list", "Tasks assigned here or to this unit, with their state");
-  list->callback([&action] { action = [](AdminClient& admin, bool as_json) { return RunList(admin, as_json); }; });
+  auto filter = std::make_shared<v1::ListFilter>();
+  AddListFilterOptions(*list, filter, {"assigned", "the assigning unit", {"OPEN", "DONE", "ACCEPTED", "RETURNED"}});
+  list->callback([filter, &action] {
+    action = [filter](AdminClient& admin, bool as_json) { return RunList(*filter, admin, as_json); };
+  });
 }
 
 }  // namespace steersync::cli
