@@ -85,9 +85,10 @@ void CalendarInForce::Offer(const v1::RecordBody& body) {
   if (!y.ParseFromString(body.payload()) || !CheckCalendarYear(y).empty()) return;
   if (body.id() != CalendarId(writer, static_cast<int>(y.year()))) return;
   const int depth = sync::DepthOf(writer);
-  auto it = years_.find(static_cast<int>(y.year()));
+  const int year = static_cast<int>(y.year());
+  auto it = years_.find(year);
   if (it != years_.end() && it->second.depth <= depth) return;
-  years_[static_cast<int>(y.year())] = Kept{body.id(), depth, std::move(y)};
+  years_.insert_or_assign(year, Kept{body.id(), depth, std::move(y)});
 }
 
 WorkingCalendar CalendarInForce::Calendar() const {
