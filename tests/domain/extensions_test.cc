@@ -241,6 +241,14 @@ class InContextTest : public ::testing::Test {
     r.set_body(body.SerializeAsString());
     ASSERT_THAT(store_.Write([&](sync::WriteView& v) { return v.SetCurrent(body.id(), r); }), IsOk());
   }
+  // The province's quarterly obligation kObligation, as every node holds it.
+  void HoldObligation() {
+    v1::RecordBody o;
+    o.set_id(kObligation);
+    o.set_kind(v1::OBLIGATION);
+    o.set_payload(Quarterly().SerializeAsString());
+    Hold(o);
+  }
   sync::Admission Admit(const v1::RecordBody& body) {
     sync::Admission out;
     const std::string bytes = body.SerializeAsString();
@@ -267,22 +275,14 @@ class InContextTest : public ::testing::Test {
 };
 
 TEST_F(InContextTest, ARequestThatDoesNotFitTheObligationHeldIsRefused) {
-  v1::RecordBody o;
-  o.set_id(kObligation);
-  o.set_kind(v1::OBLIGATION);
-  o.set_payload(Quarterly().SerializeAsString());
-  Hold(o);
+  HoldObligation();
   EXPECT_TRUE(Admit(RequestBody(Request(kBinhSon, "2026-Q3", "2026-11-10"))).admitted);
   EXPECT_EQ(Admit(RequestBody(Request(kBinhSon, "2026-Q3", "2026-10-20"))).reason_code, "BAD_EXTENSION");
   EXPECT_EQ(Admit(RequestBody(Request(kBinhSon, "2026-H2", "2027-02-20"))).reason_code, "BAD_EXTENSION");
 }
 
 TEST_F(InContextTest, TheCalendarInForceJudgesTheUntilDate) {
-  v1::RecordBody o;
-  o.set_id(kObligation);
-  o.set_kind(v1::OBLIGATION);
-  o.set_payload(Quarterly().SerializeAsString());
-  Hold(o);
+  HoldObligation();
   // The top's calendar makes 20 October a holiday: Q3 is due the 21st, so
   // an extension to the 21st extends nothing.
   v1::CalendarYear y = Year2026({"2026-10-20"});
