@@ -16,7 +16,7 @@ namespace steersync::cli {
 namespace {
 
 struct AssignOptions {
-  std::string to, title, due, directive, body;
+  std::string to, member, title, due, directive, body;
   ActOptions act;
 };
 
@@ -29,6 +29,7 @@ struct StatusOptions {
 absl::Status RunAssign(const AssignOptions& o, AdminClient& admin, bool as_json) {
   v1::AssignTaskRequest request;
   request.set_to(o.to);
+  request.set_member(o.member);
   request.set_title(o.title);
   request.set_due(o.due);
   request.set_directive(o.directive);
@@ -57,7 +58,8 @@ absl::Status RunList(const v1::ListFilter& filter, AdminClient& admin, bool as_j
   if (as_json) return PrintMessageListJson(reply.tasks());
   Table table({"ID", "FROM", "TO", "ASSIGNED", "DUE", "STATE", "PROGRESS", "TITLE"});
   for (const v1::TaskInfo& t : reply.tasks()) {
-    table.AddRow({t.id(), t.assigner(), t.to(), OrDash(t.assigned()), t.due(), t.state(),
+    table.AddRow({t.id(), t.assigner(), t.member().empty() ? t.to() : "member " + t.member(), OrDash(t.assigned()),
+                  t.due(), t.state(),
                   std::to_string(t.progress()) + "%", t.title()});
   }
   table.Print(std::cout);
@@ -85,9 +87,14 @@ void AddStatusCommand(CLI::App& parent, Action& action, const std::string& name,
 void AddTaskCommands(CLI::App& app, Action& action) {
   CLI::App* cmd = app.add_subcommand("task", "Assign tasks with deadlines and follow them");
   cmd->require_subcommand(1);
-  CLI::App* assign = cmd->add_subcommand("assign", "Assign a task to a unit directly below");
+  CLI::App* assign = cmd->add_subcommand("assign", "Assign a task to a unit directly below or to a member");
   auto o = std::make_shared<AssignOptions>();
-  assign->add_option("--to", o->to, "The unit that does it")->required();
+  CLI::Option_group* who = assign->add_option_group("Assignee", "Who does it");
+  who->add_option("--to", o->to, "A unit directly below that does it");
+  who->add_option("--member", o->member,
+                  "Or a member of this node's committee (MEMBERSHIP id, `steerctl member list`); the task stays "
+                  "on this node (P 3.1, 5.2; C 3.1, 5.5)");
+  who->require_option(1);
   assign->add_option("--title", o->title, "What is to be done")->required();
   assign->add_option("--due", o->due, "YYYY-MM-DD")->required();
   assign->add_option("--directive", o->directive, "The directive it implements");

@@ -156,8 +156,11 @@ std::optional<Act> ActOf(const v1::RecordBody& body) {
       return Act{Action::kSubmitReport, ""};
     case v1::OBLIGATION:
       return Act{Action::kIssueObligation, ""};
-    case v1::TASK:
-      return Act{Action::kAssignTask, ""};
+    case v1::TASK: {
+      v1::Task t;
+      t.ParseFromString(body.payload());
+      return Act{t.to_membership().empty() ? Action::kAssignTask : Action::kAssignMemberTask, ""};
+    }
     case v1::EXTENSION_REQUEST:
       return Act{Action::kRequestExtension, ""};
     case v1::EXTENSION_DECISION:
@@ -375,6 +378,13 @@ absl::StatusOr<sync::Admission> AdmitAct(const Roster& roster, sync::WriteView& 
     if (task_record.has_value() && task_body.ParseFromString(task_record->body()) &&
         task.ParseFromString(task_body.payload()) && body.id() != task.to_unit() + "/ts/" + st.task_id()) {
       return Refuse("ISSUER_MISMATCH", "task " + st.task_id() + " is assigned to " + task.to_unit());
+    }
+    // A member's task: only that member reports progress and DONE on it.
+    const bool by_assignee = st.state() == "OPEN" || st.state() == "DONE";
+    if (!task.to_membership().empty() && by_assignee &&
+        body.version().authority().membership_id() != task.to_membership()) {
+      return Refuse("POWER_DENIED", "task " + st.task_id() + " is assigned to member " + task.to_membership() +
+                                        ": only that member reports on it (§4 \"Task status updates\")");
     }
   }
   if (body.kind() == v1::EXTENSION_REQUEST || body.kind() == v1::EXTENSION_DECISION ||

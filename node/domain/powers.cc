@@ -38,6 +38,11 @@ const PowerRow kPowers[] = {
     // Deputies (P 8.9; C 4.5); closed by the assigner or a higher rank.
     {Action::kAssignTask, Types::kAny, Levels::kAny,
      {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD, v1::STANDING_AGENCY}, "P 6.6, 8.9, C 4.5"},
+    // Tasks to Members (§4): the Head (P 3.1, C 3.1); "other tasks" the
+    // Head or the Deputies (P 5.2, 7.7; C 5.5). The Standing Agency tasks
+    // the Team (P 6.6), not members.
+    {Action::kAssignMemberTask, Types::kAny, Levels::kAny,
+     {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD}, "P 3.1, 5.2, 7.7; C 3.1, 5.5"},
     {Action::kReviewTask, Types::kAny, Levels::kAny,
      {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD, v1::STANDING_AGENCY}, "§4 task closure"},
     // Extensions (DOMAIN-MODEL E2): the unit that owes the report asks, in

@@ -223,6 +223,17 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       if (!ParseDate(t.due_date()).has_value()) {
         return Refuse("MALFORMED_PAYLOAD", "due date '" + sync::Printable(t.due_date(), 16) + "' is not YYYY-MM-DD");
       }
+      if (!t.to_membership().empty()) {
+        // A task to one member of the assigner's committee stays on its node.
+        if (t.to_unit() != writer || OwnerOfId(v1::MEMBERSHIP, t.to_membership()) != writer) {
+          return Refuse("MALFORMED_PAYLOAD", "'" + sync::Printable(t.to_membership(), 80) +
+                                                 "' is not a membership of " + writer + "'s own committee");
+        }
+        if (body.audience().direction() != v1::Audience::LOCAL || body.audience().root() != writer) {
+          return Refuse("WRONG_DIRECTION", "a member's task stays on its unit's node");
+        }
+        break;
+      }
       if (!sync::IsValidNodeId(t.to_unit()) || sync::ParentOf(t.to_unit()) != writer) {
         return Refuse("MALFORMED_PAYLOAD", "'" + sync::Printable(t.to_unit(), 80) + "' is not a unit directly below " + writer);
       }
@@ -346,13 +357,27 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       if (!st.ParseFromString(body.payload())) return Refuse("MALFORMED_PAYLOAD", "not a TaskStatus");
       const std::string owner = OwnerOfId(v1::TASK_STATUS, body.id());
       const std::string assigner = OwnerOfId(v1::TASK, st.task_id());
+      // A member's task (§4 "Tasks to Members") is assigned and followed on
+      // one node: the unit is both sides, the capacities tell them apart
+      // (act_checks.cc).
+      const bool member_task = !owner.empty() && owner == assigner;
       if (owner.empty() || body.id() != owner + "/ts/" + st.task_id() || assigner.empty() ||
-          sync::ParentOf(owner) != assigner) {
+          (!member_task && sync::ParentOf(owner) != assigner)) {
         return Refuse("ISSUER_MISMATCH", "task status id '" + body.id() + "' does not match task '" +
                                              sync::Printable(st.task_id(), 80) + "'");
       }
       if (st.progress() > 100) return Refuse("MALFORMED_PAYLOAD", "progress over 100%");
       const std::string& state = st.state();
+      if (member_task) {
+        if (writer != owner) return Refuse("ID_NOT_OWNED", "only '" + owner + "' writes its member's task status");
+        if (state != "OPEN" && state != "DONE" && state != "ACCEPTED" && state != "RETURNED") {
+          return Refuse("BAD_STATE", "a task is OPEN, DONE, ACCEPTED or RETURNED, not '" + sync::Printable(state, 32) + "'");
+        }
+        if (body.audience().direction() != v1::Audience::LOCAL || body.audience().root() != writer) {
+          return Refuse("WRONG_DIRECTION", "a member's task stays on its unit's node");
+        }
+        return {};
+      }
       if (writer == owner) {
         if (state != "OPEN" && state != "DONE") {
           return Refuse("BAD_STATE", "the assignee reports progress (OPEN) or DONE, not '" +

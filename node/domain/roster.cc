@@ -98,6 +98,7 @@ std::string_view ActionName(Action action) {
     case Action::kSubmitReport: return "submit a report";
     case Action::kIssueObligation: return "issue a reporting obligation";
     case Action::kAssignTask: return "assign a task";
+    case Action::kAssignMemberTask: return "assign a task to a member";
     case Action::kUpdateTask: return "report progress on a task";
     case Action::kReviewTask: return "accept or return a task";
     case Action::kRequestExtension: return "request an extension of a report's due date";

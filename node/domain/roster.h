@@ -47,6 +47,7 @@ enum class Action {
   kRosterEntry,      // transcribe an establishing decision (S17)
   kIssueObligation,  // ask units below for periodic reports (P 12.2, C 10.2, S11)
   kAssignTask,       // assign a task with a deadline (P 6.6, 8.9; C 4.5)
+  kAssignMemberTask, // assign one to a member of the committee (P 3.1, 5.2, 7.7; C 3.1, 5.5)
   kUpdateTask,       // the assignee's progress and DONE (§4 "Task status updates")
   kReviewTask,       // the assigner accepts or returns it (§4 "Task closure")
   kRequestExtension, // the obliged unit asks for more time (D09 Art. 12, E2)

@@ -455,5 +455,86 @@ TEST_F(CommitteeWorkTest, ListsComeInNaturalIdOrderAndFilterBySinceStatusFromAnd
   EXPECT_EQ(province_->ListReports(reports)->reports_size(), 0);
 }
 
+
+// Issue 12 item 4, DOMAIN-MODEL §1.12 and §4 "Tasks to Members": the Head
+// (P 3.1) or a Deputy (P 5.2, 7.7) assigns a task to one member of the
+// committee; it stays on the node; only that member reports on it; the
+// assigner's side accepts it.
+TEST_F(CommitteeWorkTest, ATaskToAMemberStaysOnItsNodeAndOnlyThatMemberReportsOnIt) {
+  auto member = [&](const std::string& person, const std::string& role) {
+    v1::AddMemberRequest r;
+    r.set_person_id(person);
+    r.set_full_name(person);
+    r.set_role(role);
+    r.set_valid_from("2026-01-01");
+    r.set_decision("1742/QĐ-UBND");
+    auto w = province_->AddMember(r);
+    EXPECT_THAT(w, IsOk());
+    return w.ok() ? w->id() : "";
+  };
+  member("chu-tich", "HEAD");
+  member("so-khcn", "STANDING_AGENCY");
+  const std::string so_tc = member("so-tai-chinh", "MEMBER");
+
+  v1::AssignTaskRequest assign;
+  assign.set_member(so_tc);
+  assign.set_title("Bố trí kinh phí chuyển đổi số 2027");
+  assign.set_due("2026-12-15");
+  assign.mutable_act()->set_role("STANDING_AGENCY");
+  auto refused = province_->AssignTask(assign);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr("POWER_DENIED"))
+      << "the Standing Agency tasks the Team (P 6.6), not members";
+  assign.mutable_act()->set_role("HEAD");
+  v1::AssignTaskRequest unknown = assign;
+  unknown.set_member(std::string(kProvince) + "/m/99");
+  EXPECT_THAT(province_->AssignTask(unknown), StatusIs(absl::StatusCode::kNotFound));
+  v1::AssignTaskRequest both = assign;
+  both.set_to(kCommunes[0]);
+  EXPECT_THAT(province_->AssignTask(both), StatusIs(absl::StatusCode::kInvalidArgument));
+  auto task = province_->AssignTask(assign);
+  ASSERT_THAT(task, IsOk());
+
+  auto state = [&](const std::string& id) -> std::string {
+    auto tasks = province_->ListTasks();
+    if (!tasks.ok()) return "";
+    for (const auto& t : tasks->tasks()) {
+      if (t.id() == id) return t.member() + " " + t.state() + " " + std::to_string(t.progress());
+    }
+    return "";
+  };
+  EXPECT_EQ(state(task->id()), so_tc + " OPEN 0");
+  v1::SetTaskStatusRequest update;
+  update.set_task_id(task->id());
+  update.set_state("OPEN");
+  update.set_progress(50);
+  update.mutable_act()->set_role("HEAD");
+  auto not_the_member = province_->SetTaskStatus(update);
+  EXPECT_THAT(not_the_member, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(std::string(not_the_member.status().message()), ::testing::HasSubstr("only that member"));
+  update.clear_act();  // the member, in their own membership
+  ASSERT_THAT(province_->SetTaskStatus(update), IsOk());
+  EXPECT_EQ(state(task->id()), so_tc + " OPEN 50");
+  update.set_state("DONE");
+  ASSERT_THAT(province_->SetTaskStatus(update), IsOk());
+  v1::SetTaskStatusRequest accept;
+  accept.set_task_id(task->id());
+  accept.set_state("ACCEPTED");
+  accept.mutable_act()->set_role("HEAD");
+  ASSERT_THAT(province_->SetTaskStatus(accept), IsOk());
+  EXPECT_EQ(state(task->id()), so_tc + " ACCEPTED 0");
+
+  // A directive issued after it reaches every commune; the task never does.
+  v1::IssueDirectiveRequest d;
+  d.set_title("Thông báo");
+  d.mutable_act()->set_role("HEAD");
+  auto issued = province_->IssueDirective(d);
+  ASSERT_THAT(issued, IsOk());
+  for (auto& c : communes_) {
+    ASSERT_TRUE(WaitUntil([&] { return Holds(*c, *issued); }));
+    EXPECT_FALSE(Holds(*c, task->id())) << "a member's task stays on its node";
+  }
+}
+
 }  // namespace
 }  // namespace steersync::node
