@@ -33,6 +33,11 @@ void AddOverdueCommand(CLI::App& app, Action& action);
 // task_commands.cc: task assign | update | done | accept | return | list.
 void AddTaskCommands(CLI::App& app, Action& action);
 
+// extension_commands.cc: extension request | grant | deny | list;
+// calendar set | show.
+void AddExtensionCommands(CLI::App& app, Action& action);
+void AddCalendarCommands(CLI::App& app, Action& action);
+
 // roster_commands.cc: unit, body, member, acting, authorisation.
 void AddRosterCommands(CLI::App& app, Action& action);
 

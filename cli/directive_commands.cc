@@ -11,6 +11,7 @@
 #include "cli/act_options.h"
 #include "cli/commands.h"
 #include "cli/attachments.h"
+#include "cli/list_options.h"
 #include "cli/output.h"
 #include "sync/status_macros.h"
 #include "sync/text.h"
@@ -240,7 +241,9 @@ void AddDirectiveCommands(CLI::App& app, Action& action) {
   auto filter = std::make_shared<v1::ListDirectivesRequest>();
   list->add_option("--status", *filter->mutable_status(), "Only directives in this status")
       ->check(CLI::IsMember({"EFFECTIVE", "SUPERSEDED", "AMENDED", "CORRECTED", "RECALLED"}));
-  list->add_option("--since", *filter->mutable_since(), "Only directives issued on or after YYYY-MM-DD");
+  list->add_option("--since", *filter->mutable_since(), "Only directives issued on or after YYYY-MM-DD")
+      ->check(IsoDate());
+  list->add_option("--from", *filter->mutable_from(), "Only directives issued by this unit");
   list->add_option_function<uint32_t>("--limit", [filter](const uint32_t& n) { filter->set_limit(n); }, "At most N: the last in id order (for one unit's records, its newest)")
       ->check(CLI::Range(1, 1000000));
   list->callback([filter, &action] {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/list_options.h"
 #include "cli/output.h"
 #include "sync/status_macros.h"
 #include "sync/text.h"
@@ -159,18 +160,21 @@ absl::Status RunQuarantineList(const v1::ListQuarantineRequest& page, AdminClien
 // ---------------------------------------------------------------------------
 // conflicts, why
 
-absl::Status RunConflicts(AdminClient& admin, bool as_json) {
-  SYNC_ASSIGN_OR_RETURN(const v1::ListConflictsReply reply,
-                        admin.Call(&v1::Admin::Stub::ListConflicts, v1::ListConflictsRequest()));
+absl::Status RunConflicts(const v1::ListFilter& filter, AdminClient& admin, bool as_json) {
+  v1::ListConflictsRequest request;
+  *request.mutable_filter() = filter;
+  SYNC_ASSIGN_OR_RETURN(const v1::ListConflictsReply reply, admin.Call(&v1::Admin::Stub::ListConflicts, request));
   if (as_json) return PrintMessageListJson(reply.conflicts());
   if (reply.conflicts().empty()) {
     std::cout << "no conflicts\n";
     return absl::OkStatus();
   }
+  Table table({"RECORD", "DATE", "RULE", "WINNER", "LOSER-FROM", "LOSER"});
   for (const auto& c : reply.conflicts()) {
-    std::cout << c.record_id() << "  " << c.loser().outcome() << "  winner " << c.winner().version()
-              << "  loser " << c.loser().version() << "\n";
+    table.AddRow({c.record_id(), c.winner().legal_date(), c.loser().outcome(), c.winner().version(),
+                  c.loser().writer(), c.loser().version()});
   }
+  table.Print(std::cout);
   return absl::OkStatus();
 }
 
@@ -276,6 +280,13 @@ void AddQuarantineCommands(CLI::App& app, Action& action) {
       ->check(CLI::Range(1, 1000));
   list->add_option_function<uint32_t>("--offset", [page](const uint32_t& n) { page->set_offset(n); }, "Entries to skip")
       ->check(CLI::NonNegativeNumber);
+  list->add_option_function<std::string>("--since", [page](const std::string& d) { page->set_since(d); },
+                                         "Only entries refused on or after YYYY-MM-DD (Asia/Ho_Chi_Minh)")
+      ->check(IsoDate());
+  list->add_option_function<std::string>("--from", [page](const std::string& p) { page->set_from(p); },
+                                         "Only entries from (or returned by) this peer");
+  list->add_option_function<std::string>("--status", [page](const std::string& c) { page->set_status(c); },
+                                         "Only entries with this reason code, e.g. POWER_DENIED");
   list->callback([page, &action] {
     action = [page](AdminClient& admin, bool as_json) { return RunQuarantineList(*page, admin, as_json); };
   });
@@ -283,7 +294,12 @@ void AddQuarantineCommands(CLI::App& app, Action& action) {
 
 void AddConflictCommands(CLI::App& app, Action& action) {
   CLI::App* conflicts = app.add_subcommand("conflicts", "List losing concurrent versions and the deciding rule");
-  conflicts->callback([&action] { action = RunConflicts; });
+  auto filter = std::make_shared<v1::ListFilter>();
+  AddListFilterOptions(*conflicts, filter,
+                       {"decided (the winner's legal date)", "the losing version's writer", {"R1", "R2", "R3", "R4", "R5"}});
+  conflicts->callback([filter, &action] {
+    action = [filter](AdminClient& admin, bool as_json) { return RunConflicts(*filter, admin, as_json); };
+  });
   CLI::App* why = app.add_subcommand("why", "Explain every version of a record and which one won");
   auto id = std::make_shared<std::string>();
   why->add_option("RECORD_ID", *id, "record id")->required();

@@ -11,6 +11,7 @@
 
 #include "cli/act_options.h"
 #include "cli/commands.h"
+#include "cli/list_options.h"
 #include "cli/output.h"
 #include "sync/status_macros.h"
 #include "sync/text.h"
@@ -39,13 +40,16 @@ absl::Status RunObligationAdd(const AddOptions& options, AdminClient& admin, boo
   return PrintReply(reply, "issued obligation " + reply.id(), as_json);
 }
 
-absl::Status RunObligationList(AdminClient& admin, bool as_json) {
-  SYNC_ASSIGN_OR_RETURN(const v1::ListObligationsReply reply,
-                        admin.Call(&v1::Admin::Stub::ListObligations, v1::ListObligationsRequest()));
+absl::Status RunObligationList(const v1::ListFilter& filter, AdminClient& admin, bool as_json) {
+  v1::ListObligationsRequest request;
+  *request.mutable_filter() = filter;
+  SYNC_ASSIGN_OR_RETURN(const v1::ListObligationsReply reply, admin.Call(&v1::Admin::Stub::ListObligations, request));
   if (as_json) return PrintMessageListJson(reply.obligations());
-  Table table({"ID", "TITLE", "EVERY", "DUE-DAY", "FROM", "TO"});
+  // FROM is the first period's start (--from of `obligation add`).
+  Table table({"ID", "ISSUER", "ISSUED", "EVERY", "DUE-DAY", "FROM", "TO", "TITLE"});
   for (const v1::ObligationInfo& o : reply.obligations()) {
-    table.AddRow({o.id(), o.title(), o.every(), std::to_string(o.due_day()), o.from(), JoinOrDash(o.to())});
+    table.AddRow({o.id(), o.issuer(), OrDash(o.issued()), o.every(), std::to_string(o.due_day()), o.from(),
+                  JoinOrDash(o.to()), o.title()});
   }
   table.Print(std::cout);
   return absl::OkStatus();
@@ -90,7 +94,11 @@ void AddObligationCommands(CLI::App& app, Action& action) {
     action = [options](AdminClient& admin, bool as_json) { return RunObligationAdd(*options, admin, as_json); };
   });
   CLI::App* list = cmd->add_subcommand("list", "List the obligations held (issued here or above)");
-  list->callback([&action] { action = [](AdminClient& admin, bool as_json) { return RunObligationList(admin, as_json); }; });
+  auto filter = std::make_shared<v1::ListFilter>();
+  AddListFilterOptions(*list, filter, {"issued", "the issuing unit", {}});
+  list->callback([filter, &action] {
+    action = [filter](AdminClient& admin, bool as_json) { return RunObligationList(*filter, admin, as_json); };
+  });
 }
 
 void AddOverdueCommand(CLI::App& app, Action& action) {

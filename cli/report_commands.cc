@@ -10,6 +10,7 @@
 #include "cli/act_options.h"
 #include "cli/commands.h"
 #include "cli/attachments.h"
+#include "cli/list_options.h"
 #include "cli/output.h"
 #include "sync/status_macros.h"
 #include "sync/text.h"
@@ -71,10 +72,10 @@ void AddReportSubmitCommand(CLI::App& parent, Action& action) {
 // report list
 
 void PrintReports(const v1::ListReportsReply& r) {
-  Table table({"ID", "FROM", "PERIOD", "STATUS", "IN-REPLY-TO", "TITLE"});
+  Table table({"ID", "FROM", "TO", "DATE", "PERIOD", "STATUS", "OBLIGATION", "IN-REPLY-TO", "TITLE"});
   for (const v1::ReportInfo& report : r.reports()) {
-    table.AddRow({report.id(), report.from(), report.period(), OrDash(report.status()),
-                  OrDash(report.in_reply_to()), report.title()});
+    table.AddRow({report.id(), report.from(), OrDash(report.to()), OrDash(report.date()), report.period(),
+                  OrDash(report.status()), OrDash(report.obligation()), OrDash(report.in_reply_to()), report.title()});
   }
   table.Print(std::cout);
 }
@@ -169,6 +170,8 @@ void AddReportCommands(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"SUBMITTED", "RECEIVED", "ACCEPTED", "RETURNED", "WITHDRAWN", "SUPERSEDED"}));
   list->add_option("--from", *filter->mutable_from(), "Only reports from this unit");
   list->add_option("--period", *filter->mutable_period(), "Only reports for this period, e.g. 2026-Q4");
+  list->add_option("--since", *filter->mutable_since(), "Only reports submitted on or after YYYY-MM-DD")
+      ->check(IsoDate());
   list->add_option_function<uint32_t>("--limit", [filter](const uint32_t& n) { filter->set_limit(n); }, "At most N: the last in id order (for one unit's records, its newest)")
       ->check(CLI::Range(1, 1000000));
   list->callback([filter, &action] {

@@ -123,6 +123,8 @@ int Main(int argc, char** argv) {
   AddObligationCommands(app, action);
   AddOverdueCommand(app, action);
   AddTaskCommands(app, action);
+  AddExtensionCommands(app, action);
+  AddCalendarCommands(app, action);
   AddRosterCommands(app, action);
   AddQuarantineCommands(app, action);
   AddRevocationCommands(app, action);

@@ -8,6 +8,7 @@
 
 #include "cli/act_options.h"
 #include "cli/commands.h"
+#include "cli/list_options.h"
 #include "cli/output.h"
 #include "sync/status_macros.h"
 
@@ -15,7 +16,7 @@ namespace steersync::cli {
 namespace {
 
 struct AssignOptions {
-  std::string to, title, due, directive, body;
+  std::string to, member, title, due, directive, body;
   ActOptions act;
 };
 
@@ -28,6 +29,7 @@ struct StatusOptions {
 absl::Status RunAssign(const AssignOptions& o, AdminClient& admin, bool as_json) {
   v1::AssignTaskRequest request;
   request.set_to(o.to);
+  request.set_member(o.member);
   request.set_title(o.title);
   request.set_due(o.due);
   request.set_directive(o.directive);
@@ -49,12 +51,16 @@ absl::Status RunStatus(const StatusOptions& o, AdminClient& admin, bool as_json)
   return PrintReply(reply, o.task_id + ": " + o.state, as_json);
 }
 
-absl::Status RunList(AdminClient& admin, bool as_json) {
-  SYNC_ASSIGN_OR_RETURN(const v1::ListTasksReply reply, admin.Call(&v1::Admin::Stub::ListTasks, v1::ListTasksRequest()));
+absl::Status RunList(const v1::ListFilter& filter, AdminClient& admin, bool as_json) {
+  v1::ListTasksRequest request;
+  *request.mutable_filter() = filter;
+  SYNC_ASSIGN_OR_RETURN(const v1::ListTasksReply reply, admin.Call(&v1::Admin::Stub::ListTasks, request));
   if (as_json) return PrintMessageListJson(reply.tasks());
-  Table table({"ID", "TO", "DUE", "STATE", "PROGRESS", "TITLE"});
+  Table table({"ID", "FROM", "TO", "ASSIGNED", "DUE", "STATE", "PROGRESS", "TITLE"});
   for (const v1::TaskInfo& t : reply.tasks()) {
-    table.AddRow({t.id(), t.to(), t.due(), t.state(), std::to_string(t.progress()) + "%", t.title()});
+    table.AddRow({t.id(), t.assigner(), t.member().empty() ? t.to() : "member " + t.member(), OrDash(t.assigned()),
+                  t.due(), t.state(),
+                  std::to_string(t.progress()) + "%", t.title()});
   }
   table.Print(std::cout);
   return absl::OkStatus();
@@ -81,9 +87,14 @@ void AddStatusCommand(CLI::App& parent, Action& action, const std::string& name,
 void AddTaskCommands(CLI::App& app, Action& action) {
   CLI::App* cmd = app.add_subcommand("task", "Assign tasks with deadlines and follow them");
   cmd->require_subcommand(1);
-  CLI::App* assign = cmd->add_subcommand("assign", "Assign a task to a unit directly below");
+  CLI::App* assign = cmd->add_subcommand("assign", "Assign a task to a unit directly below or to a member");
   auto o = std::make_shared<AssignOptions>();
-  assign->add_option("--to", o->to, "The unit that does it")->required();
+  CLI::Option_group* who = assign->add_option_group("Assignee", "Who does it");
+  who->add_option("--to", o->to, "A unit directly below that does it");
+  who->add_option("--member", o->member,
+                  "Or a member of this node's committee (MEMBERSHIP id, `steerctl member list`); the task stays "
+                  "on this node (P 3.1, 5.2; C 3.1, 5.5)");
+  who->require_option(1);
   assign->add_option("--title", o->title, "What is to be done")->required();
   assign->add_option("--due", o->due, "YYYY-MM-DD")->required();
   assign->add_option("--directive", o->directive, "The directive it implements");
@@ -95,7 +106,11 @@ void AddTaskCommands(CLI::App& app, Action& action) {
   AddStatusCommand(*cmd, action, "accept", "ACCEPTED", "The assigner accepts the work");
   AddStatusCommand(*cmd, action, "return", "RETURNED", "The assigner returns it for more work");
   CLI::App* list = cmd->add_subcommand("list", "Tasks assigned here or to this unit, with their state");
-  list->callback([&action] { action = [](AdminClient& admin, bool as_json) { return RunList(admin, as_json); }; });
+  auto filter = std::make_shared<v1::ListFilter>();
+  AddListFilterOptions(*list, filter, {"assigned", "the assigning unit", {"OPEN", "DONE", "ACCEPTED", "RETURNED"}});
+  list->callback([filter, &action] {
+    action = [filter](AdminClient& admin, bool as_json) { return RunList(*filter, admin, as_json); };
+  });
 }
 
 }  // namespace steersync::cli

@@ -113,10 +113,10 @@ class AdminService final : public v1::Admin::Service {
     *reply = std::move(*w);
     return Audited(ctx, "AddObligation", reply->id(), grpc::Status::OK);
   }
-  grpc::Status ListObligations(grpc::ServerContext* ctx, const v1::ListObligationsRequest*,
+  grpc::Status ListObligations(grpc::ServerContext* ctx, const v1::ListObligationsRequest* request,
                                v1::ListObligationsReply* reply) override {
     Read(ctx, "ListObligations");
-    auto r = node_.ListObligations();
+    auto r = node_.ListObligations(request->filter());
     if (!r.ok()) return ToGrpc(r.status());
     *reply = std::move(*r);
     return grpc::Status::OK;
@@ -135,9 +135,10 @@ class AdminService final : public v1::Admin::Service {
     *reply = std::move(*w);
     return Audited(ctx, "SetTaskStatus", request->task_id(), grpc::Status::OK);
   }
-  grpc::Status ListTasks(grpc::ServerContext* ctx, const v1::ListTasksRequest*, v1::ListTasksReply* reply) override {
+  grpc::Status ListTasks(grpc::ServerContext* ctx, const v1::ListTasksRequest* request,
+                         v1::ListTasksReply* reply) override {
     Read(ctx, "ListTasks");
-    auto r = node_.ListTasks();
+    auto r = node_.ListTasks(request->filter());
     if (!r.ok()) return ToGrpc(r.status());
     *reply = std::move(*r);
     return grpc::Status::OK;
@@ -174,10 +175,10 @@ class AdminService final : public v1::Admin::Service {
     *reply = std::move(*r);
     return Audited(ctx, "PublishRevocationList", reply->id(), grpc::Status::OK);
   }
-  grpc::Status ListConflicts(grpc::ServerContext* ctx, const v1::ListConflictsRequest*,
+  grpc::Status ListConflicts(grpc::ServerContext* ctx, const v1::ListConflictsRequest* request,
                              v1::ListConflictsReply* reply) override {
     Read(ctx, "ListConflicts");
-    auto r = node::ListConflicts(node_.store());
+    auto r = node::ListConflicts(node_.store(), request->filter());
     if (!r.ok()) return ToGrpc(r.status());
     *reply = std::move(*r);
     return grpc::Status::OK;
@@ -234,6 +235,29 @@ class AdminService final : public v1::Admin::Service {
                                v1::RecallDirectiveReply* reply) override {
     return Audited(ctx, "RecallDirective", request->directive_id(),
                    Answer(node_.RecallDirective(*request), reply));
+  }
+  // ---- Extensions and the calendar (issue 12 items 2-3) ----
+  grpc::Status ExtensionAsk(grpc::ServerContext* ctx, const v1::ExtensionAskRequest* request,
+                            v1::WriteReply* reply) override {
+    return AuditedWrite(ctx, "ExtensionAsk", request->obligation(), node_.AskExtension(*request), reply);
+  }
+  grpc::Status ExtensionDecide(grpc::ServerContext* ctx, const v1::ExtensionDecideRequest* request,
+                               v1::WriteReply* reply) override {
+    return AuditedWrite(ctx, "ExtensionDecide", request->request_id(), node_.DecideExtension(*request), reply);
+  }
+  grpc::Status ExtensionList(grpc::ServerContext* ctx, const v1::ExtensionListRequest* request,
+                             v1::ExtensionListReply* reply) override {
+    Read(ctx, "ExtensionList");
+    return Answer(node_.ListExtensions(request->filter()), reply);
+  }
+  grpc::Status CalendarSet(grpc::ServerContext* ctx, const v1::CalendarSetRequest* request,
+                           v1::WriteReply* reply) override {
+    return AuditedWrite(ctx, "CalendarSet", std::to_string(request->year()), node_.SetCalendar(*request), reply);
+  }
+  grpc::Status CalendarShow(grpc::ServerContext* ctx, const v1::CalendarShowRequest* request,
+                            v1::CalendarShowReply* reply) override {
+    Read(ctx, "CalendarShow");
+    return Answer(node_.ShowCalendar(request->year()), reply);
   }
   // The copy runs on this handler's thread in a read transaction of its own:
   // the writer and the links go on meanwhile.

@@ -1,5 +1,9 @@
 #include "node/explain.h"
 
+#include <algorithm>
+
+#include "node/listings.h"
+
 #include "node/domain/roster.h"
 
 #include "sync/merge.h"
@@ -123,7 +127,7 @@ absl::StatusOr<v1::WhyReply> ExplainRecord(const LmdbStore& store, const std::st
   return reply;
 }
 
-absl::StatusOr<v1::ListConflictsReply> ListConflicts(const LmdbStore& store) {
+absl::StatusOr<v1::ListConflictsReply> ListConflicts(const LmdbStore& store, const v1::ListFilter& filter) {
   auto conflicts = store.ListConflicts();
   if (!conflicts.ok()) return conflicts.status();
   v1::ListConflictsReply reply;
@@ -136,11 +140,19 @@ absl::StatusOr<v1::ListConflictsReply> ListConflicts(const LmdbStore& store) {
       return absl::DataLossError("conflict on '" + c.record_id + "' does not parse");
     }
     Decided d = Decide(**current, winner_body, c.loser, loser_body);
+    // status: the deciding rule ("R1".."R5"); from: the losing writer.
+    if (!PassesFilter(filter, d.winner.legal_date(), d.loser.outcome().substr(0, 2), d.loser.writer())) continue;
     v1::ConflictInfo* info = reply.add_conflicts();
     info->set_record_id(c.record_id);
     *info->mutable_winner() = std::move(d.winner);
     *info->mutable_loser() = std::move(d.loser);
   }
+  // Natural id order (d/9 before d/10); a record's losers keep their order.
+  std::stable_sort(reply.mutable_conflicts()->begin(), reply.mutable_conflicts()->end(),
+                   [](const v1::ConflictInfo& a, const v1::ConflictInfo& b) {
+                     return NaturalLess()(a.record_id(), b.record_id());
+                   });
+  KeepNewest(*reply.mutable_conflicts(), filter.limit());
   return reply;
 }
 

@@ -14,6 +14,9 @@ namespace steersync::node {
 absl::StatusOr<v1::WhyReply> ExplainRecord(const LmdbStore& store, const std::string& record_id);
 
 // Every losing version held here, each with its winner and deciding rule.
-absl::StatusOr<v1::ListConflictsReply> ListConflicts(const LmdbStore& store);
+// Concurrent versions kept as losers, in natural record id order, filtered
+// (since: the winner's legal date; status: the rule, R1..R5; from: the
+// losing writer; limit: the last N).
+absl::StatusOr<v1::ListConflictsReply> ListConflicts(const LmdbStore& store, const v1::ListFilter& filter = {});
 
 }  // namespace steersync::node

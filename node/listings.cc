@@ -9,6 +9,7 @@
 #include <map>
 
 #include "node/domain/documents.h"
+#include "node/domain/legal_date.h"
 #include "node/link.h"  // kReturnedPrefix
 #include "sync/merge.h"
 #include "sync/status_macros.h"
@@ -20,13 +21,6 @@ namespace {
 std::string SignedAs(const v1::Authority& a) {
   return (a.formula().empty() ? "" : a.formula() + ". ") + a.capacity() +
          (a.officer().empty() ? "" : " " + a.officer());
-}
-
-
-// Keeps the last `limit` items in id order (one unit's newest); 0 keeps all.
-template <typename Repeated>
-void KeepNewest(Repeated& items, uint32_t limit) {
-  if (limit != 0 && items.size() > static_cast<int>(limit)) items.DeleteSubrange(0, items.size() - static_cast<int>(limit));
 }
 
 // Every directive held, with receipts and the status relations give it;
@@ -106,6 +100,13 @@ absl::StatusOr<std::map<std::string, v1::DirectiveInfo, NaturalLess>> CollectDir
 
 }  // namespace
 
+bool PassesFilter(const v1::ListFilter& filter, std::string_view date, std::string_view status,
+                  std::string_view from) {
+  if (!filter.since().empty() && date.substr(0, 10) < filter.since()) return false;
+  if (!filter.status().empty() && status != filter.status()) return false;
+  return filter.from().empty() || from == filter.from();
+}
+
 absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store,
                                                           const v1::ListDirectivesRequest& filter) {
   SYNC_ASSIGN_OR_RETURN(auto directives, CollectDirectives(store, ""));
@@ -113,6 +114,7 @@ absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store,
   for (auto& [id, info] : directives) {
     if (!filter.status().empty() && info.status() != filter.status()) continue;
     if (!filter.since().empty() && info.issued_date() < filter.since()) continue;
+    if (!filter.from().empty() && info.issuer() != filter.from()) continue;
     *reply.add_directives() = std::move(info);
   }
   KeepNewest(*reply.mutable_directives(), filter.limit());
@@ -165,6 +167,8 @@ absl::StatusOr<v1::ListReportsReply> CollectReports(const LmdbStore& store, std:
     info->set_in_reply_to(r.in_reply_to());
     info->set_supersedes_report(r.supersedes_report());
     info->set_obligation(r.obligation_id());
+    info->set_date(body.version().legal_date());
+    info->set_to(body.audience().root());
     info->set_signed_as(SignedAs(body.version().authority()));
     info->set_version(sync::VersionKey(body.version()));
     if (id == with_body_of) info->set_body(r.body());
@@ -190,6 +194,7 @@ absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store, const
     if (!filter.status().empty() && r.status() != filter.status()) continue;
     if (!filter.from().empty() && r.from() != filter.from()) continue;
     if (!filter.period().empty() && r.period() != filter.period()) continue;
+    if (!filter.since().empty() && r.date() < filter.since()) continue;
     *reply.add_reports() = std::move(r);
   }
   KeepNewest(*reply.mutable_reports(), filter.limit());
@@ -232,8 +237,20 @@ absl::StatusOr<v1::ListQuarantineReply> ListQuarantineIn(const LmdbStore& store,
     info->set_reason_code(value.substr(v1_end + 1, v2_end - v1_end - 1));
     info->set_detail(value.substr(v2_end + 1));
   }
-  // Newest first, then the page asked for.
+  // The filters (item 8), then newest first, then the page asked for.
   auto& page_entries = *reply.mutable_entries();
+  v1::ListFilter filter;
+  filter.set_since(page.since());
+  filter.set_status(page.status());
+  filter.set_from(page.from());
+  google::protobuf::RepeatedPtrField<v1::QuarantineInfo> kept;
+  for (v1::QuarantineInfo& q : page_entries) {
+    const std::string date = domain::LegalDate(static_cast<int64_t>(q.received_micros()));
+    if (PassesFilter(filter, date, q.reason_code(), q.returned_by().empty() ? q.from_peer() : q.returned_by())) {
+      *kept.Add() = std::move(q);
+    }
+  }
+  page_entries.Swap(&kept);
   std::stable_sort(page_entries.begin(), page_entries.end(),
                    [](const v1::QuarantineInfo& a, const v1::QuarantineInfo& b) {
                      return a.received_micros() > b.received_micros();

@@ -41,6 +41,19 @@ struct NaturalLess {
   }
 };
 
+// True when an item dated `date` (YYYY-MM-DD, or a longer ISO text that
+// starts with one), in `status`, from unit `from` passes `filter`'s since,
+// status and from (item 8). The limit is applied by KeepNewest.
+bool PassesFilter(const v1::ListFilter& filter, std::string_view date, std::string_view status,
+                  std::string_view from);
+
+// Keeps the last `limit` items in id order (one unit's newest); 0 keeps all.
+template <typename Repeated>
+void KeepNewest(Repeated& items, uint32_t limit) {
+  if (limit != 0 && items.size() > static_cast<int>(limit)) {
+    items.DeleteSubrange(0, items.size() - static_cast<int>(limit));
+  }
+}
 
 absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store,
                                                           const v1::ListDirectivesRequest& filter = {});

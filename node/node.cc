@@ -164,6 +164,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   node->reports_ = std::make_unique<ReportActs>(*node->local_);
   node->obligations_ = std::make_unique<ObligationActs>(*node->local_);
   node->tasks_ = std::make_unique<TaskActs>(*node->local_);
+  node->extensions_ = std::make_unique<ExtensionActs>(*node->local_);
+  node->calendar_ = std::make_unique<CalendarActs>(*node->local_, node->options_.parent_address.empty());
   node->roster_ = std::make_unique<RosterActs>(*node->local_);
   node->link_context_.on_blob_progress = [raw] {
     for (const auto& link : raw->registry_.Live()) link->OnBlobProgress();

@@ -25,6 +25,8 @@
 #include "node/local_acts.h"
 #include "node/recovery.h"
 #include "node/obligation_acts.h"
+#include "node/calendar_acts.h"
+#include "node/extension_acts.h"
 #include "node/report_acts.h"
 #include "node/task_acts.h"
 #include "node/roster_acts.h"
@@ -103,13 +105,29 @@ class Node {
   }
   absl::StatusOr<std::string> SubmitReport(const v1::SubmitReportRequest& r) { return reports_->Submit(r); }
   absl::StatusOr<v1::WriteReply> AddObligation(const v1::AddObligationRequest& r) { return obligations_->Add(r); }
-  absl::StatusOr<v1::ListObligationsReply> ListObligations() const { return ListObligationsIn(*store_, options_.id); }
+  absl::StatusOr<v1::ListObligationsReply> ListObligations(const v1::ListFilter& filter = {}) const {
+    return ListObligationsIn(*store_, options_.id, filter);
+  }
   // What the units below have not done by today (this node's clock), in
-  // working days of Vietnam's calendar.
+  // working days of the calendar in force, with the extensions granted.
   absl::StatusOr<v1::ListOverdueReply> ListOverdue() const;
   absl::StatusOr<v1::WriteReply> AssignTask(const v1::AssignTaskRequest& r) { return tasks_->Assign(r); }
   absl::StatusOr<v1::WriteReply> SetTaskStatus(const v1::SetTaskStatusRequest& r) { return tasks_->SetStatus(r); }
-  absl::StatusOr<v1::ListTasksReply> ListTasks() const { return ListTasksIn(*store_); }
+  absl::StatusOr<v1::ListTasksReply> ListTasks(const v1::ListFilter& filter = {}) const {
+    return ListTasksIn(*store_, filter);
+  }
+  // Extensions and the calendar (issue 12 items 2-3).
+  absl::StatusOr<v1::WriteReply> AskExtension(const v1::ExtensionAskRequest& r) { return extensions_->Ask(r); }
+  absl::StatusOr<v1::WriteReply> DecideExtension(const v1::ExtensionDecideRequest& r) {
+    return extensions_->Decide(r);
+  }
+  absl::StatusOr<v1::ExtensionListReply> ListExtensions(const v1::ListFilter& filter = {}) const {
+    return ListExtensionsIn(*store_, options_.id, filter);
+  }
+  absl::StatusOr<v1::WriteReply> SetCalendar(const v1::CalendarSetRequest& r) { return calendar_->Set(r); }
+  absl::StatusOr<v1::CalendarShowReply> ShowCalendar(uint32_t year) const {
+    return ShowCalendarIn(*store_, options_.id, year);
+  }
   absl::StatusOr<v1::WriteReply> SetReportStatus(const v1::SetReportStatusRequest& r) {
     return reports_->SetStatus(r);
   }
@@ -253,6 +271,8 @@ class Node {
   std::unique_ptr<ReportActs> reports_;
   std::unique_ptr<ObligationActs> obligations_;
   std::unique_ptr<TaskActs> tasks_;
+  std::unique_ptr<ExtensionActs> extensions_;
+  std::unique_ptr<CalendarActs> calendar_;
   std::unique_ptr<RosterActs> roster_;
   std::unique_ptr<SyncService> sync_service_;
   std::unique_ptr<grpc::Server> sync_server_;

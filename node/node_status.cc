@@ -2,6 +2,7 @@
 // cheap figures /metrics reads (node/metrics.h).
 #include "node/node.h"
 #include "node/domain/calendar.h"
+#include "sync/status_macros.h"
 
 #include <cstdlib>
 #include <future>
@@ -172,7 +173,8 @@ namespace steersync::node {
 absl::StatusOr<v1::ListOverdueReply> Node::ListOverdue() const {
   const std::optional<absl::CivilDay> today = domain::ParseDate(local_->Today());
   if (!today.has_value()) return absl::InternalError("this node's clock gives no date");
-  return ListOverdueIn(*store_, options_.id, *today, domain::WorkingCalendar::Vietnam());
+  SYNC_ASSIGN_OR_RETURN(Deadlines deadlines, DeadlinesIn(*store_, options_.id));
+  return ListOverdueIn(*store_, options_.id, *today, deadlines.calendar, deadlines.granted);
 }
 
 }  // namespace steersync::node

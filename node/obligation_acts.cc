@@ -158,7 +158,8 @@ std::vector<std::string> Addressees(const google::protobuf::RepeatedPtrField<std
 
 }  // namespace
 
-absl::StatusOr<v1::ListObligationsReply> ListObligationsIn(const LmdbStore& store, std::string_view self) {
+absl::StatusOr<v1::ListObligationsReply> ListObligationsIn(const LmdbStore& store, std::string_view self,
+                                                          const v1::ListFilter& filter) {
   std::map<std::string, v1::ObligationInfo, NaturalLess> by_id;
   std::set<std::string, NaturalLess> units_below;
   SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
@@ -174,6 +175,7 @@ absl::StatusOr<v1::ListObligationsReply> ListObligationsIn(const LmdbStore& stor
     *info.mutable_to() = o.to_units();
     info.set_from(o.from_date());
     info.set_issuer(o.issuer());
+    info.set_issued(body.version().legal_date());
   }));
   v1::ListObligationsReply reply;
   for (auto& [id, info] : by_id) {
@@ -182,14 +184,17 @@ absl::StatusOr<v1::ListObligationsReply> ListObligationsIn(const LmdbStore& stor
     if (info.to().empty() && info.issuer() == self) {
       for (const std::string& u : units_below) info.add_to(u);
     }
+    if (!PassesFilter(filter, info.issued(), filter.status(), info.issuer())) continue;
     *reply.add_obligations() = std::move(info);
   }
+  KeepNewest(*reply.mutable_obligations(), filter.limit());
   return reply;
 }
 
 absl::StatusOr<v1::ListOverdueReply> ListOverdueIn(const LmdbStore& store, std::string_view self,
                                                    absl::CivilDay today,
-                                                   const domain::WorkingCalendar& calendar) {
+                                                   const domain::WorkingCalendar& calendar,
+                                                   const domain::GrantedExtensions& granted) {
   SYNC_ASSIGN_OR_RETURN(Held held, ReadHeld(store, self));
   std::vector<v1::OverdueInfo> late;
   auto add = [&](const std::string& unit, const char* kind, const std::string& ref, const std::string& period,
@@ -207,7 +212,10 @@ absl::StatusOr<v1::ListOverdueReply> ListOverdueIn(const LmdbStore& store, std::
     const std::vector<domain::DuePeriod> due = domain::PeriodsDueBy(o, today - 1, calendar);  // due before today
     for (const std::string& unit : Addressees(o.to_units(), held.units_below)) {
       for (const domain::DuePeriod& p : due) {
-        if (!held.filed.contains({unit, id, p.period})) add(unit, "report", id, p.period, p.due);
+        if (held.filed.contains({unit, id, p.period})) continue;
+        // An extension granted to this unit for this period moves its due date.
+        const std::optional<absl::CivilDay> applies = domain::DueDateFor(o, id, p.period, unit, granted, calendar);
+        if (applies.has_value() && *applies < today) add(unit, "report", id, p.period, *applies);
       }
     }
   }

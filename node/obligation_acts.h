@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "node/domain/calendar.h"
+#include "node/domain/obligations.h"
 #include "node/local_acts.h"
 #include "node/store/lmdb_store.h"
 #include "steersync/v1/admin.pb.h"
@@ -35,15 +36,19 @@ class ObligationActs {
   const std::string& self_;
 };
 
-// Every obligation held (issued here or above), in id order.
-absl::StatusOr<v1::ListObligationsReply> ListObligationsIn(const LmdbStore& store, std::string_view self);
+// Every obligation held (issued here or above), in id order, filtered
+// (since: issued on or after; from: the issuer; status: none).
+absl::StatusOr<v1::ListObligationsReply> ListObligationsIn(const LmdbStore& store, std::string_view self,
+                                                          const v1::ListFilter& filter = {});
 
 // What the units directly below `self` (registered with `unit add`, or
 // known by records of theirs held here) owe it and have not done by `today`:
 // reports of the obligations `self` issued, tasks it assigned not DONE,
-// acknowledgements of the directives it issued. Days late count working days of `calendar`.
+// acknowledgements of the directives it issued. Days late count working days of `calendar`;
+// a report's due date is the one that applies to its unit (`granted` extensions).
 absl::StatusOr<v1::ListOverdueReply> ListOverdueIn(const LmdbStore& store, std::string_view self,
                                                    absl::CivilDay today,
-                                                   const domain::WorkingCalendar& calendar);
+                                                   const domain::WorkingCalendar& calendar,
+                                                   const domain::GrantedExtensions& granted = {});
 
 }  // namespace steersync::node

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "node/domain/calendar.h"
+#include "node/domain/record_checks.h"
 #include "node/listings.h"
 #include "sync/node_path.h"
 #include "sync/status_macros.h"
@@ -17,7 +18,20 @@ absl::StatusOr<v1::WriteReply> TaskActs::Assign(const v1::AssignTaskRequest& req
   if (!domain::ParseDate(request.due()).has_value()) {
     return absl::InvalidArgumentError("--due '" + sync::Printable(request.due(), 16) + "' is not YYYY-MM-DD");
   }
-  if (!sync::IsValidNodeId(request.to()) || sync::ParentOf(request.to()) != self_) {
+  const bool to_member = !request.member().empty();
+  if (to_member == !request.to().empty()) {
+    return absl::InvalidArgumentError("a task goes to a unit directly below (--to) or to a member (--member)");
+  }
+  if (to_member) {
+    const bool member_here = local_.admission().ReadRoster([&](const domain::Roster& roster) {
+      return domain::OwnerOfId(v1::MEMBERSHIP, request.member()) == self_ &&
+             roster.FindMembership(request.member()) != nullptr;
+    });
+    if (!member_here) {
+      return absl::NotFoundError("no membership '" + sync::Printable(request.member(), 80) + "' in " + self_ +
+                                 "'s roster (see `steerctl member list`)");
+    }
+  } else if (!sync::IsValidNodeId(request.to()) || sync::ParentOf(request.to()) != self_) {
     return absl::InvalidArgumentError("--to '" + sync::Printable(request.to(), 80) +
                                       "' is not a unit directly below " + self_);
   }
@@ -30,18 +44,24 @@ absl::StatusOr<v1::WriteReply> TaskActs::Assign(const v1::AssignTaskRequest& req
   v1::Task task;
   task.set_title(request.title());
   task.set_body(request.body());
-  task.set_to_unit(request.to());
+  task.set_to_unit(to_member ? self_ : request.to());
+  task.set_to_membership(request.member());
   task.set_due_date(request.due());
   task.set_directive_id(request.directive());
   task.set_assigner(self_);
-  LocalAct act{domain::Act{domain::Action::kAssignTask, ""}, request.act(), std::nullopt};
+  LocalAct act{domain::Act{to_member ? domain::Action::kAssignMemberTask : domain::Action::kAssignTask, ""},
+               request.act(), std::nullopt};
   SYNC_ASSIGN_OR_RETURN(
       Written w, local_.Write(act, [&](uint64_t counter, LmdbStore::View&, v1::RecordBody& body)
                                      -> absl::StatusOr<std::string> {
         body.set_kind(v1::TASK);
-        body.mutable_audience()->set_direction(v1::Audience::DOWN);
         body.mutable_audience()->set_root(self_);
-        body.mutable_audience()->add_units(request.to());
+        if (to_member) {
+          body.mutable_audience()->set_direction(v1::Audience::LOCAL);
+        } else {
+          body.mutable_audience()->set_direction(v1::Audience::DOWN);
+          body.mutable_audience()->add_units(request.to());
+        }
         body.set_payload(task.SerializeAsString());
         return self_ + "/t/" + std::to_string(counter);
       }));
@@ -60,8 +80,27 @@ absl::StatusOr<v1::WriteReply> TaskActs::SetStatus(const v1::SetTaskStatusReques
     return absl::NotFoundError("no task '" + sync::Printable(request.task_id(), 80) + "' on this node");
   }
   const std::string& state = request.state();
+  const bool member_task = !task.to_membership().empty();
+  v1::ActAs as = request.act();
   domain::Action action;
-  if (self_ == task.to_unit()) {
+  if (member_task && self_ == task.assigner()) {
+    // One node, two sides: the member reports OPEN and DONE in their own
+    // membership (the default capacity here); the assigner's side accepts
+    // or returns.
+    if (state == "OPEN" || state == "DONE") {
+      if (as.role().empty() && as.membership_id().empty()) as.set_membership_id(task.to_membership());
+      if (as.membership_id() != task.to_membership()) {
+        return absl::PermissionDeniedError("task " + request.task_id() + " is assigned to member " +
+                                           task.to_membership() +
+                                           ": only that member reports progress or DONE (leave out --as)");
+      }
+      action = domain::Action::kUpdateTask;
+    } else if (state == "ACCEPTED" || state == "RETURNED") {
+      action = domain::Action::kReviewTask;
+    } else {
+      return absl::InvalidArgumentError("a task is OPEN, DONE, ACCEPTED or RETURNED, not '" + state + "'");
+    }
+  } else if (self_ == task.to_unit()) {
     if (state != "OPEN" && state != "DONE") {
       return absl::InvalidArgumentError("the assignee reports progress or DONE, not '" + state + "'");
     }
@@ -78,7 +117,7 @@ absl::StatusOr<v1::WriteReply> TaskActs::SetStatus(const v1::SetTaskStatusReques
   if (request.progress() > 100) return absl::InvalidArgumentError("--progress is 0-100");
   const std::string id = task.to_unit() + "/ts/" + request.task_id();
   SYNC_ASSIGN_OR_RETURN(std::optional<v1::Version> base, local_.FindBase(id, request.if_version()));
-  LocalAct act{domain::Act{action, ""}, request.act(), base};
+  LocalAct act{domain::Act{action, ""}, as, base};
   SYNC_ASSIGN_OR_RETURN(
       Written w, local_.Write(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
                                      -> absl::StatusOr<std::string> {
@@ -88,7 +127,10 @@ absl::StatusOr<v1::WriteReply> TaskActs::SetStatus(const v1::SetTaskStatusReques
         st.set_progress(state == "DONE" ? 100 : request.progress());
         st.set_note(request.note());
         body.set_kind(v1::TASK_STATUS);
-        if (self_ == task.to_unit()) {
+        if (member_task) {
+          body.mutable_audience()->set_direction(v1::Audience::LOCAL);
+          body.mutable_audience()->set_root(self_);
+        } else if (self_ == task.to_unit()) {
           body.mutable_audience()->set_direction(v1::Audience::UP);
           body.mutable_audience()->set_root(task.assigner());
         } else {
@@ -105,7 +147,7 @@ absl::StatusOr<v1::WriteReply> TaskActs::SetStatus(const v1::SetTaskStatusReques
   return reply;
 }
 
-absl::StatusOr<v1::ListTasksReply> ListTasksIn(const LmdbStore& store) {
+absl::StatusOr<v1::ListTasksReply> ListTasksIn(const LmdbStore& store, const v1::ListFilter& filter) {
   std::map<std::string, v1::TaskInfo, NaturalLess> tasks;
   std::map<std::string, v1::TaskStatus> statuses;  // by task id: the current version's
   SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
@@ -125,6 +167,8 @@ absl::StatusOr<v1::ListTasksReply> ListTasksIn(const LmdbStore& store) {
     info.set_assigner(t.assigner());
     info.set_directive(t.directive_id());
     info.set_body(t.body());
+    info.set_assigned(body.version().legal_date());
+    info.set_member(t.to_membership());
     info.set_state("OPEN");
   }));
   v1::ListTasksReply reply;
@@ -134,8 +178,10 @@ absl::StatusOr<v1::ListTasksReply> ListTasksIn(const LmdbStore& store) {
       info.set_progress(st->second.progress());
       info.set_note(st->second.note());
     }
+    if (!PassesFilter(filter, info.assigned(), info.state(), info.assigner())) continue;
     *reply.add_tasks() = std::move(info);
   }
+  KeepNewest(*reply.mutable_tasks(), filter.limit());
   return reply;
 }
 

@@ -33,7 +33,9 @@ class TaskActs {
   const LmdbStore* const store_;
 };
 
-// Every task held (assigned here, or to this unit), with its current state.
-absl::StatusOr<v1::ListTasksReply> ListTasksIn(const LmdbStore& store);
+// Every task held (assigned here, or to this unit), with its current state,
+// in id order, filtered (since: assigned on or after; status: its state;
+// from: the assigner).
+absl::StatusOr<v1::ListTasksReply> ListTasksIn(const LmdbStore& store, const v1::ListFilter& filter = {});
 
 }  // namespace steersync::node

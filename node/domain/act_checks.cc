@@ -1,6 +1,9 @@
 #include "node/domain/act_checks.h"
 
+#include "node/domain/calendar_records.h"
 #include "node/domain/obligations.h"
+#include "node/domain/record_checks.h"
+#include "sync/node_path.h"
 
 #include <algorithm>
 
@@ -153,8 +156,17 @@ std::optional<Act> ActOf(const v1::RecordBody& body) {
       return Act{Action::kSubmitReport, ""};
     case v1::OBLIGATION:
       return Act{Action::kIssueObligation, ""};
-    case v1::TASK:
-      return Act{Action::kAssignTask, ""};
+    case v1::TASK: {
+      v1::Task t;
+      t.ParseFromString(body.payload());
+      return Act{t.to_membership().empty() ? Action::kAssignTask : Action::kAssignMemberTask, ""};
+    }
+    case v1::EXTENSION_REQUEST:
+      return Act{Action::kRequestExtension, ""};
+    case v1::EXTENSION_DECISION:
+      return Act{Action::kDecideExtension, ""};
+    case v1::CALENDAR:
+      return Act{Action::kSetCalendar, ""};
     case v1::TASK_STATUS: {
       v1::TaskStatus st;
       st.ParseFromString(body.payload());
@@ -211,6 +223,72 @@ absl::StatusOr<sync::Admission> CheckReportAgainstObligation(sync::WriteView& vi
   }
   return sync::Admission{};
 }
+
+namespace {
+
+// Record `id` held in `view` when it is of `kind`, with its payload parsed
+// into `payload`; false when not held (or of another kind).
+absl::StatusOr<bool> GetPayload(sync::WriteView& view, const std::string& id, v1::RecordKind kind,
+                                google::protobuf::Message& payload) {
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> held, view.Get(id));
+  v1::RecordBody body;
+  return held.has_value() && body.ParseFromString(held->body()) && body.kind() == kind &&
+         payload.ParseFromString(body.payload());
+}
+
+// An extension request against the obligation it names, when held here
+// (the issuer and the requester hold it; a relay may not).
+absl::StatusOr<sync::Admission> CheckExtensionInContext(sync::WriteView& view, const v1::RecordBody& body) {
+  v1::ExtensionRequest r;
+  r.ParseFromString(body.payload());  // well-formed: record_checks.cc
+  v1::Obligation o;
+  SYNC_ASSIGN_OR_RETURN(bool held, GetPayload(view, r.obligation_id(), v1::OBLIGATION, o));
+  if (!held) return sync::Admission{};
+  const int year = std::stoi(r.period().substr(0, 4));
+  SYNC_ASSIGN_OR_RETURN(
+      WorkingCalendar calendar,
+      CalendarForYears(r.unit(), {year, year + 1}, [&](const std::string& id) -> absl::StatusOr<std::optional<v1::RecordBody>> {
+        SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> held, view.Get(id));
+        v1::RecordBody body;
+        if (!held.has_value() || !body.ParseFromString(held->body())) return std::optional<v1::RecordBody>();
+        return std::optional<v1::RecordBody>(std::move(body));
+      }));
+  if (const std::string wrong = CheckExtensionAgainst(o, r, calendar); !wrong.empty()) {
+    return Refuse("BAD_EXTENSION", "extension of " + r.obligation_id() + " " + r.period() + ": " + wrong);
+  }
+  return sync::Admission{};
+}
+
+// A decision answers a request of an obligation its writer issued.
+absl::StatusOr<sync::Admission> CheckDecisionInContext(sync::WriteView& view, const v1::RecordBody& body) {
+  v1::ExtensionDecision d;
+  d.ParseFromString(body.payload());  // well-formed: record_checks.cc
+  v1::ExtensionRequest r;
+  SYNC_ASSIGN_OR_RETURN(bool held, GetPayload(view, d.request_id(), v1::EXTENSION_REQUEST, r));
+  if (held && OwnerOfId(v1::OBLIGATION, r.obligation_id()) != body.version().writer()) {
+    return Refuse("ISSUER_MISMATCH", "only the issuer of " + r.obligation_id() + " decides on " + d.request_id());
+  }
+  return sync::Admission{};
+}
+
+// A calendar of a year for which a unit above its writer set one: its
+// writer is not the top of the federation.
+absl::StatusOr<sync::Admission> CheckCalendarIsTop(sync::WriteView& view, const v1::RecordBody& body) {
+  v1::CalendarYear y;
+  y.ParseFromString(body.payload());  // well-formed: record_checks.cc
+  const std::string& writer = body.version().writer();
+  for (std::string above = sync::ParentOf(writer); !above.empty(); above = sync::ParentOf(above)) {
+    const std::string id = CalendarId(above, static_cast<int>(y.year()));
+    SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> held, view.Get(id));
+    if (held.has_value()) {
+      return Refuse("NOT_TOP", "'" + writer + "' is not the top of the federation: this node holds " + id +
+                                   "; only the top node (no parent) sets the working-day calendar (§7)");
+    }
+  }
+  return sync::Admission{};
+}
+
+}  // namespace
 
 uint32_t EffectiveRank(const v1::Authority& authority) {
   return authority.acting_for_head() ? RankOf(v1::HEAD) : authority.role_rank();
@@ -301,8 +379,27 @@ absl::StatusOr<sync::Admission> AdmitAct(const Roster& roster, sync::WriteView& 
         task.ParseFromString(task_body.payload()) && body.id() != task.to_unit() + "/ts/" + st.task_id()) {
       return Refuse("ISSUER_MISMATCH", "task " + st.task_id() + " is assigned to " + task.to_unit());
     }
+    // A member's task: only that member reports progress and DONE on it.
+    const bool by_assignee = st.state() == "OPEN" || st.state() == "DONE";
+    if (!task.to_membership().empty() && by_assignee &&
+        body.version().authority().membership_id() != task.to_membership()) {
+      return Refuse("POWER_DENIED", "task " + st.task_id() + " is assigned to member " + task.to_membership() +
+                                        ": only that member reports on it (§4 \"Task status updates\")");
+    }
   }
-  if (body.kind() == v1::DIRECTIVE || body.kind() == v1::REPORT) {
+  if (body.kind() == v1::EXTENSION_REQUEST || body.kind() == v1::EXTENSION_DECISION ||
+      body.kind() == v1::CALENDAR) {
+    sync::Admission a;
+    if (body.kind() == v1::EXTENSION_REQUEST) {
+      SYNC_ASSIGN_OR_RETURN(a, CheckExtensionInContext(view, body));
+    } else if (body.kind() == v1::EXTENSION_DECISION) {
+      SYNC_ASSIGN_OR_RETURN(a, CheckDecisionInContext(view, body));
+    } else {
+      SYNC_ASSIGN_OR_RETURN(a, CheckCalendarIsTop(view, body));
+    }
+    if (!a.admitted) return a;
+  }
+  if (body.kind() == v1::DIRECTIVE || body.kind() == v1::REPORT || body.kind() == v1::EXTENSION_REQUEST) {
     if (has_current && current->body() != body_bytes) {
       return Refuse("IMMUTABLE", "'" + body.id() +
                                      "' is signed and cannot change: issue a new one that replaces, "

@@ -16,9 +16,10 @@
 //   BAD_STATE                a report registered RECEIVED after its review
 //   BAD_LEGAL_DATE           a legal date that is not the version's signing day
 //   ID_NOT_OWNED             a version of another kind than the record held
-//   RELATION_DENIED          a document that replaces, amends, corrects or
-//                            recalls one its signer could not have issued, or
-//                            one signed by a higher rank (§3.4, P 2.1, P 3.1)
+//   BAD_EXTENSION            an extension request that does not fit the
+//                            obligation held (unit, cadence, until after due)
+//   NOT_TOP                  a calendar of a year for which this node holds
+//                            one from a unit above its writer
 //   RELATION_DENIED          a document that replaces, amends, corrects or
 //                            recalls one its signer could not have issued, or
 //                            one signed by a higher rank (§3.4, P 2.1, P 3.1)

@@ -88,4 +88,34 @@ int WorkingCalendar::WorkingDaysAfter(absl::CivilDay from, absl::CivilDay to) co
   return n;
 }
 
+namespace {
+
+// The days of `days` in `year`, and `days` without them.
+std::set<absl::CivilDay> DaysIn(const std::set<absl::CivilDay>& days, int year) {
+  return {days.lower_bound(absl::CivilDay(year, 1, 1)), days.lower_bound(absl::CivilDay(year + 1, 1, 1))};
+}
+void EraseYear(std::set<absl::CivilDay>& days, int year) {
+  days.erase(days.lower_bound(absl::CivilDay(year, 1, 1)), days.lower_bound(absl::CivilDay(year + 1, 1, 1)));
+}
+
+}  // namespace
+
+WorkingCalendar::YearExceptions WorkingCalendar::ExceptionsOf(int year) const {
+  return {DaysIn(days_off_, year), DaysIn(working_weekend_days_, year)};
+}
+
+bool WorkingCalendar::HasExceptionsIn(int year) const {
+  const YearExceptions e = ExceptionsOf(year);
+  return !e.days_off.empty() || !e.working_weekend_days.empty();
+}
+
+WorkingCalendar WorkingCalendar::WithYear(int year, YearExceptions exceptions) const {
+  WorkingCalendar out = *this;
+  EraseYear(out.days_off_, year);
+  EraseYear(out.working_weekend_days_, year);
+  out.days_off_.merge(exceptions.days_off);
+  out.working_weekend_days_.merge(exceptions.working_weekend_days);
+  return out;
+}
+
 }  // namespace steersync::domain

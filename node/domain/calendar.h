@@ -42,6 +42,19 @@ class WorkingCalendar {
   // Working days in (from, to]; 0 when to <= from.
   int WorkingDaysAfter(absl::CivilDay from, absl::CivilDay to) const;
 
+  // The exceptions of one year: weekdays off and weekend days worked.
+  struct YearExceptions {
+    std::set<absl::CivilDay> days_off;
+    std::set<absl::CivilDay> working_weekend_days;
+  };
+  YearExceptions ExceptionsOf(int year) const;
+  // True when the calendar holds any exception in `year`.
+  bool HasExceptionsIn(int year) const;
+  // This calendar with `year`'s exceptions replaced whole by `exceptions`
+  // (a CALENDAR record, calendar_records.h). REQUIRES: every day of
+  // `exceptions` is in `year`.
+  WorkingCalendar WithYear(int year, YearExceptions exceptions) const;
+
  private:
   std::set<absl::CivilDay> days_off_;              // weekdays off
   std::set<absl::CivilDay> working_weekend_days_;  // Saturdays worked in exchange

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "node/domain/documents.h"
+#include "node/domain/record_checks.h"
 #include "sync/node_path.h"
 #include "sync/text.h"
 
@@ -129,6 +130,90 @@ std::vector<DuePeriod> PeriodsDueBy(const v1::Obligation& o, absl::CivilDay unti
     out.push_back({period, *due});
   }
   return out;
+}
+
+namespace {
+
+// True when `text` is 1..max bytes that print as they are.
+bool IsPrintableText(std::string_view text, size_t max_bytes) {
+  return !text.empty() && text.size() <= max_bytes && sync::Printable(text, max_bytes) == text;
+}
+
+}  // namespace
+
+std::string CheckExtensionRequest(const v1::ExtensionRequest& r, std::string_view unit) {
+  if (r.unit() != unit) return "it names unit '" + sync::Printable(r.unit(), 80) + "', not its writer";
+  const std::string issuer = OwnerOfId(v1::OBLIGATION, r.obligation_id());
+  if (issuer.empty() || issuer != sync::ParentOf(unit)) {
+    return "'" + sync::Printable(r.obligation_id(), 80) + "' is not an obligation of the unit directly above " +
+           std::string(unit);
+  }
+  if (!IsReportingPeriod(r.period())) {
+    return "period '" + sync::Printable(r.period(), 32) + "' is not " + kPeriodFormats;
+  }
+  if (!ParseDate(r.until()).has_value()) return "until '" + sync::Printable(r.until(), 16) + "' is not YYYY-MM-DD";
+  if (!IsPrintableText(r.reason(), kMaxExtensionReasonBytes)) {
+    return "a reason of 1 to " + std::to_string(kMaxExtensionReasonBytes) +
+           " bytes of printable text is required (no line breaks or control characters)";
+  }
+  return "";
+}
+
+std::string CheckExtensionAgainst(const v1::Obligation& o, const v1::ExtensionRequest& r,
+                                  const WorkingCalendar& calendar) {
+  if (!o.to_units().empty() &&
+      std::find(o.to_units().begin(), o.to_units().end(), r.unit()) == o.to_units().end()) {
+    return "the obligation does not ask " + r.unit() + " to report";
+  }
+  if (!PeriodHasCadence(r.period(), o.every())) {
+    return "period '" + sync::Printable(r.period(), 32) + "' is not a " + std::string(CadenceName(o.every())) +
+           " period (" + std::string(PeriodFormOf(o.every())) + ")";
+  }
+  const std::optional<absl::CivilDay> due = DueDate(o, r.period(), calendar);
+  const std::optional<absl::CivilDay> until = ParseDate(r.until());
+  if (!due.has_value() || !until.has_value()) return "no due date for period " + r.period();
+  if (*until <= *due) {
+    return "until " + r.until() + " is not after the period's due date " + FormatDate(*due);
+  }
+  if (*until > *due + kMaxExtensionDays) {
+    return "until " + r.until() + " is more than " + std::to_string(kMaxExtensionDays) +
+           " days after the due date " + FormatDate(*due);
+  }
+  return "";
+}
+
+std::string CheckExtensionDecision(const v1::ExtensionDecision& d) {
+  if (d.state() != "GRANTED" && d.state() != "DENIED") {
+    return "decision '" + sync::Printable(d.state(), 16) + "' is not GRANTED or DENIED";
+  }
+  if (!d.reason().empty() && !IsPrintableText(d.reason(), kMaxExtensionReasonBytes)) {
+    return "the reason is not printable text of at most " + std::to_string(kMaxExtensionReasonBytes) + " bytes";
+  }
+  return "";
+}
+
+void GrantedExtensions::Add(const v1::ExtensionRequest& r) {
+  const std::optional<absl::CivilDay> until = ParseDate(r.until());
+  if (!until.has_value()) return;
+  auto [it, added] = until_.try_emplace({r.unit(), r.obligation_id(), r.period()}, *until);
+  if (!added && it->second < *until) it->second = *until;
+}
+
+std::optional<absl::CivilDay> GrantedExtensions::UntilFor(std::string_view unit, std::string_view obligation_id,
+                                                          std::string_view period) const {
+  auto it = until_.find({std::string(unit), std::string(obligation_id), std::string(period)});
+  if (it == until_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<absl::CivilDay> DueDateFor(const v1::Obligation& o, std::string_view obligation_id,
+                                         std::string_view period, std::string_view unit,
+                                         const GrantedExtensions& granted, const WorkingCalendar& calendar) {
+  const std::optional<absl::CivilDay> due = DueDate(o, period, calendar);
+  if (!due.has_value()) return std::nullopt;
+  const std::optional<absl::CivilDay> until = granted.UntilFor(unit, obligation_id, period);
+  if (!until.has_value()) return due;
+  return std::max(*due, calendar.OnOrNextWorkingDay(*until));
 }
 
 }  // namespace steersync::domain

@@ -38,8 +38,26 @@ const PowerRow kPowers[] = {
     // Deputies (P 8.9; C 4.5); closed by the assigner or a higher rank.
     {Action::kAssignTask, Types::kAny, Levels::kAny,
      {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD, v1::STANDING_AGENCY}, "P 6.6, 8.9, C 4.5"},
+    // Tasks to Members (§4): the Head (P 3.1, C 3.1); "other tasks" the
+    // Head or the Deputies (P 5.2, 7.7; C 5.5). The Standing Agency tasks
+    // the Team (P 6.6), not members.
+    {Action::kAssignMemberTask, Types::kAny, Levels::kAny,
+     {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD}, "P 3.1, 5.2, 7.7; C 3.1, 5.5"},
     {Action::kReviewTask, Types::kAny, Levels::kAny,
      {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD, v1::STANDING_AGENCY}, "§4 task closure"},
+    // Extensions (DOMAIN-MODEL E2): the unit that owes the report asks, in
+    // the capacity that submits it (P 12.2, S18); whoever may issue the
+    // obligation decides (P 12.2, C 10.2, S11).
+    {Action::kRequestExtension, Types::kAny, Levels::kAny, {v1::HEAD}, "P 12.2, S18, E2"},
+    {Action::kDecideExtension, Types::kAny, Levels::kAny,
+     {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD}, "P 12.2, C 10.2, E2"},
+    {Action::kDecideExtension, Types::kAny, Levels::kProvinceOrAbove, {v1::STANDING_AGENCY}, "P 12.2, S11, E2"},
+    // The working-day calendar (§7) sets everyone's deadlines: the Head, a
+    // Deputy, or the Standing Agency, which organises the committee's work
+    // (P 6.4).
+    {Action::kSetCalendar, Types::kAny, Levels::kAny, {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD},
+     "§7, P 3.1"},
+    {Action::kSetCalendar, Types::kAny, Levels::kProvinceOrAbove, {v1::STANDING_AGENCY}, "§7, P 6.4"},
     {Action::kWithdrawReport, Types::kAny, Levels::kAny, {v1::HEAD}, "S18, §1.10"},
     {Action::kReviewReport, Types::kAny, Levels::kAny,
      {v1::HEAD, v1::STANDING_DEPUTY_HEAD, v1::DEPUTY_HEAD, v1::STANDING_AGENCY}, "P 6.1, 8.3"},

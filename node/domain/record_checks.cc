@@ -3,6 +3,7 @@
 #include "sync/attachments.h"
 
 #include "node/domain/calendar.h"
+#include "node/domain/calendar_records.h"
 #include "node/domain/obligations.h"
 
 #include "node/domain/documents.h"
@@ -224,6 +225,17 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       if (!ParseDate(t.due_date()).has_value()) {
         return Refuse("MALFORMED_PAYLOAD", "due date '" + sync::Printable(t.due_date(), 16) + "' is not YYYY-MM-DD");
       }
+      if (!t.to_membership().empty()) {
+        // A task to one member of the assigner's committee stays on its node.
+        if (t.to_unit() != writer || OwnerOfId(v1::MEMBERSHIP, t.to_membership()) != writer) {
+          return Refuse("MALFORMED_PAYLOAD", "'" + sync::Printable(t.to_membership(), 80) +
+                                                 "' is not a membership of " + writer + "'s own committee");
+        }
+        if (body.audience().direction() != v1::Audience::LOCAL || body.audience().root() != writer) {
+          return Refuse("WRONG_DIRECTION", "a member's task stays on its unit's node");
+        }
+        break;
+      }
       if (!sync::IsValidNodeId(t.to_unit()) || sync::ParentOf(t.to_unit()) != writer) {
         return Refuse("MALFORMED_PAYLOAD", "'" + sync::Printable(t.to_unit(), 80) + "' is not a unit directly below " + writer);
       }
@@ -241,6 +253,48 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       }
       if (body.audience().direction() != v1::Audience::DOWN || body.audience().root() != writer) {
         return Refuse("WRONG_DIRECTION", "an obligation flows down from its issuer");
+      }
+      break;
+    }
+    case v1::EXTENSION_REQUEST: {
+      v1::ExtensionRequest r;
+      if (!r.ParseFromString(body.payload())) return Refuse("MALFORMED_PAYLOAD", "not an ExtensionRequest");
+      if (const std::string wrong = CheckExtensionRequest(r, writer); !wrong.empty()) {
+        return Refuse("BAD_EXTENSION", "extension request: " + wrong);
+      }
+      if (body.audience().direction() != v1::Audience::UP || body.audience().root() != sync::ParentOf(writer)) {
+        return Refuse("WRONG_DIRECTION", "an extension request flows up to the obligation's issuer");
+      }
+      break;
+    }
+    case v1::EXTENSION_DECISION: {
+      v1::ExtensionDecision d;
+      if (!d.ParseFromString(body.payload())) return Refuse("MALFORMED_PAYLOAD", "not an ExtensionDecision");
+      if (const std::string wrong = CheckExtensionDecision(d); !wrong.empty()) {
+        return Refuse("BAD_STATE", "extension decision: " + wrong);
+      }
+      const std::string requester = OwnerOfId(v1::EXTENSION_REQUEST, d.request_id());
+      if (requester.empty() || sync::ParentOf(requester) != writer || body.id() != writer + "/xd/" + d.request_id()) {
+        return Refuse("ISSUER_MISMATCH", "decision id '" + body.id() + "' does not answer a request from a unit directly below '" + writer + "'");
+      }
+      if (body.audience().direction() != v1::Audience::DOWN || body.audience().root() != writer ||
+          body.audience().units_size() != 1 || body.audience().units(0) != requester) {
+        return Refuse("WRONG_DIRECTION", "an extension decision flows down to the requesting unit only");
+      }
+      break;
+    }
+    case v1::CALENDAR: {
+      v1::CalendarYear y;
+      if (!y.ParseFromString(body.payload())) return Refuse("MALFORMED_PAYLOAD", "not a CalendarYear");
+      if (const std::string wrong = CheckCalendarYear(y); !wrong.empty()) {
+        return Refuse("MALFORMED_PAYLOAD", "calendar: " + wrong);
+      }
+      if (body.id() != CalendarId(writer, static_cast<int>(y.year()))) {
+        return Refuse("ISSUER_MISMATCH", "calendar id '" + body.id() + "' is not " + CalendarId(writer, static_cast<int>(y.year())));
+      }
+      if (body.audience().direction() != v1::Audience::DOWN || body.audience().root() != writer ||
+          body.audience().units_size() != 0) {
+        return Refuse("WRONG_DIRECTION", "a calendar flows down its writer's whole subtree");
       }
       break;
     }
@@ -305,13 +359,27 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       if (!st.ParseFromString(body.payload())) return Refuse("MALFORMED_PAYLOAD", "not a TaskStatus");
       const std::string owner = OwnerOfId(v1::TASK_STATUS, body.id());
       const std::string assigner = OwnerOfId(v1::TASK, st.task_id());
+      // A member's task (§4 "Tasks to Members") is assigned and followed on
+      // one node: the unit is both sides, the capacities tell them apart
+      // (act_checks.cc).
+      const bool member_task = !owner.empty() && owner == assigner;
       if (owner.empty() || body.id() != owner + "/ts/" + st.task_id() || assigner.empty() ||
-          sync::ParentOf(owner) != assigner) {
+          (!member_task && sync::ParentOf(owner) != assigner)) {
         return Refuse("ISSUER_MISMATCH", "task status id '" + body.id() + "' does not match task '" +
                                              sync::Printable(st.task_id(), 80) + "'");
       }
       if (st.progress() > 100) return Refuse("MALFORMED_PAYLOAD", "progress over 100%");
       const std::string& state = st.state();
+      if (member_task) {
+        if (writer != owner) return Refuse("ID_NOT_OWNED", "only '" + owner + "' writes its member's task status");
+        if (state != "OPEN" && state != "DONE" && state != "ACCEPTED" && state != "RETURNED") {
+          return Refuse("BAD_STATE", "a task is OPEN, DONE, ACCEPTED or RETURNED, not '" + sync::Printable(state, 32) + "'");
+        }
+        if (body.audience().direction() != v1::Audience::LOCAL || body.audience().root() != writer) {
+          return Refuse("WRONG_DIRECTION", "a member's task stays on its unit's node");
+        }
+        return {};
+      }
       if (writer == owner) {
         if (state != "OPEN" && state != "DONE") {
           return Refuse("BAD_STATE", "the assignee reports progress (OPEN) or DONE, not '" +
@@ -428,7 +496,7 @@ std::string LifecycleOwner(std::string_view id) {
 }
 
 bool IsReservedSlug(std::string_view slug) {
-  for (std::string_view reserved : {"d", "r", "o", "t", "ts", "a", "m", "acting", "auth", "absence", "unit", "crl", "status"}) {
+  for (std::string_view reserved : {"d", "r", "o", "t", "ts", "x", "xd", "calendar", "a", "m", "acting", "auth", "absence", "unit", "crl", "status"}) {
     if (slug == reserved) return true;
   }
   return slug.empty();
@@ -440,6 +508,13 @@ std::string OwnerOfId(v1::RecordKind kind, std::string_view id) {
     case v1::REPORT: return Before(id, "/r/");
     case v1::OBLIGATION: return Before(id, "/o/");
     case v1::TASK: return Before(id, "/t/");
+    case v1::EXTENSION_REQUEST: return Before(id, "/x/");
+    case v1::CALENDAR: return Before(id, "/calendar/");
+    case v1::EXTENSION_DECISION: {
+      // "<issuer>/xd/<request id>": the request id holds slashes of its own.
+      const size_t at = id.find("/xd/");
+      return at == std::string_view::npos || at == 0 ? "" : std::string(id.substr(0, at));
+    }
     case v1::TASK_STATUS: {
       // "<assignee>/ts/<task id>": the task id holds slashes of its own.
       const size_t at = id.find("/ts/");

@@ -15,6 +15,8 @@
 //   NOT_ADDRESSED      the audience does not include this node
 //   ISSUER_MISMATCH    the payload names another unit than the writer
 //   BAD_STATE          a lifecycle state this writer may not set
+//   BAD_EXTENSION      an extension request that names no obligation of the
+//                      unit above, no period, no date or no printable reason
 // (the signature check, node/version_signatures.h, adds BAD_SIGNATURE and
 // BAD_REVOCATION_LIST, which need keys; the replica core CLOCK_AHEAD;
 // node/domain/act_checks.h the roster checks CAPACITY_*, POWER_DENIED,
@@ -41,7 +43,8 @@ sync::Admission CheckRecordAlone(std::string_view self, std::string_view from_pe
                                  const v1::RecordBody& body);
 
 // The unit owning record `id` of `kind`: ids are "<unit>/d/<n>", "<unit>/r/<n>",
-// "<unit>/m/<n>", "<unit>/acting/<n>", "<unit>/auth/<n>", "<unit>/unit/<unit>",
+// "<unit>/x/<n>" (extension request), "<issuer>/xd/<request id>" (its
+// decision), "<unit>/calendar/<year>", "<unit>/m/<n>", "<unit>/acting/<n>", "<unit>/auth/<n>", "<unit>/unit/<unit>",
 // "<unit>/<body>", "<unit>/crl" and the lifecycle ids below; "" if malformed.
 std::string OwnerOfId(v1::RecordKind kind, std::string_view id);
 // True for names a body may not take: the id markers ("d", "r", "m", ...).

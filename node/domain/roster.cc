@@ -98,8 +98,12 @@ std::string_view ActionName(Action action) {
     case Action::kSubmitReport: return "submit a report";
     case Action::kIssueObligation: return "issue a reporting obligation";
     case Action::kAssignTask: return "assign a task";
+    case Action::kAssignMemberTask: return "assign a task to a member";
     case Action::kUpdateTask: return "report progress on a task";
     case Action::kReviewTask: return "accept or return a task";
+    case Action::kRequestExtension: return "request an extension of a report's due date";
+    case Action::kDecideExtension: return "grant or deny an extension";
+    case Action::kSetCalendar: return "set the working-day calendar";
     case Action::kWithdrawReport: return "withdraw a report";
     case Action::kReceiveReport: return "register a report as received";
     case Action::kReviewReport: return "accept or return a report";

@@ -47,8 +47,12 @@ enum class Action {
   kRosterEntry,      // transcribe an establishing decision (S17)
   kIssueObligation,  // ask units below for periodic reports (P 12.2, C 10.2, S11)
   kAssignTask,       // assign a task with a deadline (P 6.6, 8.9; C 4.5)
+  kAssignMemberTask, // assign one to a member of the committee (P 3.1, 5.2, 7.7; C 3.1, 5.5)
   kUpdateTask,       // the assignee's progress and DONE (§4 "Task status updates")
   kReviewTask,       // the assigner accepts or returns it (§4 "Task closure")
+  kRequestExtension, // the obliged unit asks for more time (D09 Art. 12, E2)
+  kDecideExtension,  // the obligation's issuer grants or denies it (P 12.2, E2)
+  kSetCalendar,      // the top node sets a year's working days (§7)
 };
 
 std::string_view ActionName(Action action);

@@ -64,6 +64,21 @@ class CommitteeWorkTest : public ::testing::Test {
     return commune.SubmitReport(r);
   }
 
+  // Issues a quarterly obligation (due day 20) from `from` to every commune
+  // and waits until all of them hold it; returns its id.
+  std::string Quarterly(const std::string& from) {
+    v1::AddObligationRequest add;
+    add.set_title("Báo cáo kết quả chuyển đổi số");
+    add.set_every("quarterly");
+    add.set_due_day(20);
+    add.set_from(from);
+    auto o = province_->AddObligation(add);
+    EXPECT_THAT(o, IsOk());
+    if (!o.ok()) return "";
+    for (auto& c : communes_) EXPECT_TRUE(WaitUntil([&] { return Holds(*c, o->id()); }));
+    return o->id();
+  }
+
   ManualClock clock_{kNovember27};
   TempDir dir_;
   std::unique_ptr<Node> province_;
@@ -219,6 +234,306 @@ TEST_F(CommitteeWorkTest, ATaskIsAssignedUpdatedDoneAndAcceptedAcrossTheLink) {
   EXPECT_EQ(overdue->overdue(0).kind(), "task");
   EXPECT_EQ(overdue->overdue(0).ref(), late->id());
   EXPECT_EQ(overdue->overdue(0).days_late(), 1u);
+}
+
+
+// Issue 12 item 3, extension requests (Decree 09/2019 Art. 12; P 12.2, C 10;
+// DOMAIN-MODEL E2): a commune asks for more time for one period, the
+// province grants it; the overdue view then drops exactly that unit's
+// period until the new date, and lists it again once that date has passed.
+TEST_F(CommitteeWorkTest, AGrantedExtensionMovesThatCommunesPeriodOutOfOverdueUntilItsNewDate) {
+  clock_.Advance(3 * kDay);  // Monday 30 November
+  const std::string obligation = Quarterly("2026-07-01");  // Q3 only, due 20 October
+  auto late = [&](const std::string& unit) {
+    auto overdue = province_->ListOverdue();
+    int n = 0;
+    for (const auto& o : overdue->overdue()) n += o.unit() == unit && o.kind() == "report" ? 1 : 0;
+    return n;
+  };
+  ASSERT_EQ(province_->ListOverdue()->overdue_size(), 3) << "Q3 is late at all three communes";
+
+  v1::ExtensionAskRequest ask;
+  ask.set_obligation(obligation);
+  ask.set_period("2026-Q3");
+  ask.set_until("2026-12-05");  // a Saturday: the extension ends Monday 7 December
+  ask.set_reason("Bão số 13 gây mất điện, chưa tổng hợp được số liệu");
+  auto request = communes_[2]->AskExtension(ask);
+  ASSERT_THAT(request, IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return Holds(*province_, request->id()); })) << "the request flows up";
+  EXPECT_FALSE(Holds(*communes_[1], request->id())) << "and to no sibling";
+  EXPECT_EQ(late(kCommunes[2]), 1) << "asking is not being granted";
+
+  v1::ExtensionDecideRequest grant;
+  grant.set_request_id(request->id());
+  grant.set_state("GRANTED");
+  auto decision = province_->DecideExtension(grant);
+  ASSERT_THAT(decision, IsOk());
+  ASSERT_TRUE(WaitUntil([&] {
+    auto listed = communes_[2]->ListExtensions();
+    return listed.ok() && listed->extensions_size() == 1 && listed->extensions(0).status() == "GRANTED";
+  })) << "the decision flows back down";
+  const v1::ExtensionInfo seen = communes_[2]->ListExtensions()->extensions(0);
+  EXPECT_EQ(seen.due(), "2026-10-20");
+  EXPECT_EQ(seen.applies(), "2026-12-07");
+  EXPECT_EQ(seen.from(), kCommunes[2]);
+  EXPECT_EQ(seen.to(), kProvince);
+
+  EXPECT_EQ(late(kCommunes[2]), 0) << "extended until 7 December";
+  EXPECT_EQ(late(kCommunes[0]), 1) << "the other communes still owe Q3";
+  EXPECT_EQ(late(kCommunes[1]), 1);
+  clock_.Advance(7 * kDay);  // Monday 7 December: due today, not late yet
+  EXPECT_EQ(late(kCommunes[2]), 0);
+  clock_.Advance(kDay);  // Tuesday 8 December
+  auto overdue = province_->ListOverdue();
+  ASSERT_THAT(overdue, IsOk());
+  bool found = false;
+  for (const auto& o : overdue->overdue()) {
+    if (o.unit() != kCommunes[2]) continue;
+    found = true;
+    EXPECT_EQ(o.due(), "2026-12-07") << "late against the extended date";
+    EXPECT_EQ(o.days_late(), 1u);
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(CommitteeWorkTest, ADeniedUnknownOrUnauthorisedExtensionMovesNothing) {
+  clock_.Advance(3 * kDay);
+  const std::string obligation = Quarterly("2026-07-01");
+  v1::ExtensionAskRequest ask;
+  ask.set_obligation(obligation);
+  ask.set_period("2026-Q3");
+  ask.set_until("2026-12-10");
+  ask.set_reason("Thiếu cán bộ");
+
+  // Only the obliged unit asks, for a period of the cadence, past the due date.
+  EXPECT_THAT(province_->AskExtension(ask), StatusIs(absl::StatusCode::kFailedPrecondition))
+      << "the issuer does not ask itself";
+  v1::ExtensionAskRequest monthly = ask;
+  monthly.set_period("2026-09");
+  auto wrong_period = communes_[0]->AskExtension(monthly);
+  EXPECT_THAT(wrong_period, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(wrong_period.status().message()), ::testing::HasSubstr("BAD_EXTENSION"));
+  v1::ExtensionAskRequest early = ask;
+  early.set_until("2026-10-20");
+  EXPECT_THAT(communes_[0]->AskExtension(early), StatusIs(absl::StatusCode::kFailedPrecondition));
+  v1::ExtensionAskRequest no_reason = ask;
+  no_reason.set_reason("");
+  EXPECT_THAT(communes_[0]->AskExtension(no_reason), StatusIs(absl::StatusCode::kFailedPrecondition));
+  v1::ExtensionAskRequest unknown = ask;
+  unknown.set_obligation("vn/quang-ngai/o/999");
+  EXPECT_THAT(communes_[0]->AskExtension(unknown), StatusIs(absl::StatusCode::kNotFound));
+
+  auto request = communes_[0]->AskExtension(ask);
+  ASSERT_THAT(request, IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return Holds(*province_, request->id()); }));
+  v1::ExtensionDecideRequest decide;
+  decide.set_request_id(request->id());
+  decide.set_state("GRANTED");
+  EXPECT_THAT(communes_[0]->DecideExtension(decide), StatusIs(absl::StatusCode::kPermissionDenied))
+      << "the requester does not grant itself";
+  v1::ExtensionDecideRequest unknown_request = decide;
+  unknown_request.set_request_id(kCommunes[0] + "/x/999");
+  EXPECT_THAT(province_->DecideExtension(unknown_request), StatusIs(absl::StatusCode::kNotFound));
+  v1::ExtensionDecideRequest maybe = decide;
+  maybe.set_state("MAYBE");
+  EXPECT_THAT(province_->DecideExtension(maybe), StatusIs(absl::StatusCode::kInvalidArgument));
+
+  decide.set_state("DENIED");
+  decide.set_reason("Hạn đã được thông báo từ đầu quý");
+  ASSERT_THAT(province_->DecideExtension(decide), IsOk());
+  ASSERT_TRUE(WaitUntil([&] {
+    auto listed = communes_[0]->ListExtensions();
+    return listed.ok() && listed->extensions_size() == 1 && listed->extensions(0).status() == "DENIED";
+  }));
+  EXPECT_EQ(communes_[0]->ListExtensions()->extensions(0).applies(), "2026-10-20");
+  EXPECT_EQ(province_->ListOverdue()->overdue_size(), 3) << "a denied extension moves nothing";
+  v1::ListFilter granted_only;
+  granted_only.set_status("GRANTED");
+  EXPECT_EQ(province_->ListExtensions(granted_only)->extensions_size(), 0);
+}
+
+// Issue 12 item 2 (DOMAIN-MODEL §7): the top node's calendar reaches every
+// node and replaces the shipped default of its year; deadlines follow it.
+TEST_F(CommitteeWorkTest, TheTopNodesCalendarReachesEveryCommuneAndMovesDeadlines) {
+  v1::CalendarSetRequest set;
+  set.set_year(2026);
+  // The defaults of 2026, and Monday 30 November off (a made-up holiday).
+  for (const char* d : {"2026-01-01", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20",
+                        "2026-04-27", "2026-04-30", "2026-05-01", "2026-09-01", "2026-09-02", "2026-11-30"}) {
+    set.add_holidays(d);
+  }
+  set.set_basis("Thông báo nghỉ lễ (giả định)");
+  v1::CalendarSetRequest from_commune = set;
+  EXPECT_THAT(communes_[0]->SetCalendar(from_commune), StatusIs(absl::StatusCode::kFailedPrecondition))
+      << "a node with a parent follows the top's calendar";
+  v1::CalendarSetRequest saturday = set;
+  saturday.add_holidays("2026-11-28");
+  EXPECT_THAT(province_->SetCalendar(saturday), StatusIs(absl::StatusCode::kInvalidArgument));
+  auto written = province_->SetCalendar(set);
+  ASSERT_THAT(written, IsOk());
+  EXPECT_EQ(written->id(), "vn/quang-ngai/calendar/2026");
+  for (auto& c : communes_) {
+    ASSERT_TRUE(WaitUntil([&] { return c->ShowCalendar(2026)->source() == written->id(); }));
+  }
+  auto shown = communes_[1]->ShowCalendar(2026);
+  ASSERT_THAT(shown, IsOk());
+  EXPECT_EQ(shown->holidays_size(), 12);
+  EXPECT_EQ(shown->basis(), "Thông báo nghỉ lễ (giả định)");
+  EXPECT_EQ(communes_[1]->ShowCalendar(2027)->source(), "shipped default");
+  EXPECT_EQ(communes_[1]->ShowCalendar(2030)->source(), "weekends only");
+
+  // Issued Friday 27 November: acknowledgements are due on the next working
+  // day, now Tuesday 1 December.
+  v1::IssueDirectiveRequest d;
+  d.set_title("Kế hoạch chuyển đổi số 2027");
+  ASSERT_THAT(province_->IssueDirective(d), IsOk());
+  clock_.Advance(4 * kDay);  // Tuesday 1 December
+  EXPECT_EQ(province_->ListOverdue()->overdue_size(), 0) << "due today under the calendar in force";
+  clock_.Advance(kDay);
+  auto overdue = province_->ListOverdue();
+  ASSERT_THAT(overdue, IsOk());
+  ASSERT_EQ(overdue->overdue_size(), 3);
+  EXPECT_EQ(overdue->overdue(0).due(), "2026-12-01");
+}
+
+// Issue 12 item 8: lists people can use.
+TEST_F(CommitteeWorkTest, ListsComeInNaturalIdOrderAndFilterBySinceStatusFromAndLimit) {
+  clock_.Advance(3 * kDay);  // Monday 30 November
+  v1::AssignTaskRequest assign;
+  assign.set_title("Rà soát thủ tục");
+  assign.set_due("2026-12-15");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 11; ++i) {
+    assign.set_to(kCommunes[i % 3]);
+    if (i == 10) clock_.Advance(kDay);  // the last one assigned on 1 December
+    auto t = province_->AssignTask(assign);
+    ASSERT_THAT(t, IsOk());
+    ids.push_back(t->id());
+  }
+  auto all = province_->ListTasks();
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->tasks_size(), 11);
+  for (int i = 0; i < 11; ++i) EXPECT_EQ(all->tasks(i).id(), ids[i]) << "natural order: t/9 before t/10";
+  EXPECT_EQ(all->tasks(0).assigned(), "2026-11-30");
+  EXPECT_EQ(all->tasks(0).assigner(), kProvince);
+
+  v1::ListFilter since;
+  since.set_since("2026-12-01");
+  ASSERT_EQ(province_->ListTasks(since)->tasks_size(), 1);
+  EXPECT_EQ(province_->ListTasks(since)->tasks(0).id(), ids[10]);
+  v1::ListFilter limit;
+  limit.set_limit(2);
+  ASSERT_EQ(province_->ListTasks(limit)->tasks_size(), 2);
+  EXPECT_EQ(province_->ListTasks(limit)->tasks(1).id(), ids[10]) << "the newest";
+  v1::ListFilter status;
+  status.set_status("DONE");
+  EXPECT_EQ(province_->ListTasks(status)->tasks_size(), 0);
+  v1::ListFilter from;
+  from.set_from(kCommunes[0]);
+  EXPECT_EQ(province_->ListTasks(from)->tasks_size(), 0) << "all assigned by the province";
+  from.set_from(kProvince);
+  EXPECT_EQ(province_->ListTasks(from)->tasks_size(), 11);
+
+  // Obligations and reports carry their dates and addressees too.
+  const std::string obligation = Quarterly("2026-07-01");
+  auto obligations = province_->ListObligations(since);
+  ASSERT_THAT(obligations, IsOk());
+  ASSERT_EQ(obligations->obligations_size(), 1);
+  EXPECT_EQ(obligations->obligations(0).issued(), "2026-12-01");
+  ASSERT_TRUE(WaitUntil([&] { return Holds(*communes_[0], obligation); }));
+  auto report = File(*communes_[0], obligation, "2026-Q3");
+  ASSERT_THAT(report, IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return Holds(*province_, *report); }));
+  v1::ListReportsRequest reports;
+  reports.set_since("2026-12-01");
+  auto listed = province_->ListReports(reports);
+  ASSERT_THAT(listed, IsOk());
+  ASSERT_EQ(listed->reports_size(), 1);
+  EXPECT_EQ(listed->reports(0).date(), "2026-12-01");
+  EXPECT_EQ(listed->reports(0).to(), kProvince);
+  reports.set_since("2026-12-02");
+  EXPECT_EQ(province_->ListReports(reports)->reports_size(), 0);
+}
+
+
+// Issue 12 item 4, DOMAIN-MODEL §1.12 and §4 "Tasks to Members": the Head
+// (P 3.1) or a Deputy (P 5.2, 7.7) assigns a task to one member of the
+// committee; it stays on the node; only that member reports on it; the
+// assigner's side accepts it.
+TEST_F(CommitteeWorkTest, ATaskToAMemberStaysOnItsNodeAndOnlyThatMemberReportsOnIt) {
+  auto member = [&](const std::string& person, const std::string& role) {
+    v1::AddMemberRequest r;
+    r.set_person_id(person);
+    r.set_full_name(person);
+    r.set_role(role);
+    r.set_valid_from("2026-01-01");
+    r.set_decision("1742/QĐ-UBND");
+    auto w = province_->AddMember(r);
+    EXPECT_THAT(w, IsOk());
+    return w.ok() ? w->id() : "";
+  };
+  member("chu-tich", "HEAD");
+  member("so-khcn", "STANDING_AGENCY");
+  const std::string so_tc = member("so-tai-chinh", "MEMBER");
+
+  v1::AssignTaskRequest assign;
+  assign.set_member(so_tc);
+  assign.set_title("Bố trí kinh phí chuyển đổi số 2027");
+  assign.set_due("2026-12-15");
+  assign.mutable_act()->set_role("STANDING_AGENCY");
+  auto refused = province_->AssignTask(assign);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr("POWER_DENIED"))
+      << "the Standing Agency tasks the Team (P 6.6), not members";
+  assign.mutable_act()->set_role("HEAD");
+  v1::AssignTaskRequest unknown = assign;
+  unknown.set_member(std::string(kProvince) + "/m/99");
+  EXPECT_THAT(province_->AssignTask(unknown), StatusIs(absl::StatusCode::kNotFound));
+  v1::AssignTaskRequest both = assign;
+  both.set_to(kCommunes[0]);
+  EXPECT_THAT(province_->AssignTask(both), StatusIs(absl::StatusCode::kInvalidArgument));
+  auto task = province_->AssignTask(assign);
+  ASSERT_THAT(task, IsOk());
+
+  auto state = [&](const std::string& id) -> std::string {
+    auto tasks = province_->ListTasks();
+    if (!tasks.ok()) return "";
+    for (const auto& t : tasks->tasks()) {
+      if (t.id() == id) return t.member() + " " + t.state() + " " + std::to_string(t.progress());
+    }
+    return "";
+  };
+  EXPECT_EQ(state(task->id()), so_tc + " OPEN 0");
+  v1::SetTaskStatusRequest update;
+  update.set_task_id(task->id());
+  update.set_state("OPEN");
+  update.set_progress(50);
+  update.mutable_act()->set_role("HEAD");
+  auto not_the_member = province_->SetTaskStatus(update);
+  EXPECT_THAT(not_the_member, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(std::string(not_the_member.status().message()), ::testing::HasSubstr("only that member"));
+  update.clear_act();  // the member, in their own membership
+  ASSERT_THAT(province_->SetTaskStatus(update), IsOk());
+  EXPECT_EQ(state(task->id()), so_tc + " OPEN 50");
+  update.set_state("DONE");
+  ASSERT_THAT(province_->SetTaskStatus(update), IsOk());
+  v1::SetTaskStatusRequest accept;
+  accept.set_task_id(task->id());
+  accept.set_state("ACCEPTED");
+  accept.mutable_act()->set_role("HEAD");
+  ASSERT_THAT(province_->SetTaskStatus(accept), IsOk());
+  EXPECT_EQ(state(task->id()), so_tc + " ACCEPTED 0");
+
+  // A directive issued after it reaches every commune; the task never does.
+  v1::IssueDirectiveRequest d;
+  d.set_title("Thông báo");
+  d.mutable_act()->set_role("HEAD");
+  auto issued = province_->IssueDirective(d);
+  ASSERT_THAT(issued, IsOk());
+  for (auto& c : communes_) {
+    ASSERT_TRUE(WaitUntil([&] { return Holds(*c, *issued); }));
+    EXPECT_FALSE(Holds(*c, task->id())) << "a member's task stays on its node";
+  }
 }
 
 }  // namespace

@@ -401,6 +401,35 @@ TEST_F(HostileInputTest, RecordForAnotherSubtreeIsQuarantined) {
   EXPECT_EQ(Refusal(Forger::Signed(b, kTinhPhong)), "NOT_ADDRESSED");
 }
 
+// Issue 12 item 2 (DOMAIN-MODEL §7): only the top node sets the calendar;
+// a commune's, sent up as if it flowed down from it, is quarantined.
+TEST_F(HostileInputTest, CommuneSettingTheCalendarIsQuarantined) {
+  v1::RecordBody b = forger_.Report(kTinhPhong, 50);
+  v1::CalendarYear y;
+  y.set_year(2026);
+  y.add_holidays("2026-11-30");
+  b.set_id(std::string(kTinhPhong) + "/calendar/2026");
+  b.set_kind(v1::CALENDAR);
+  b.mutable_audience()->set_direction(v1::Audience::DOWN);
+  b.mutable_audience()->set_root(kTinhPhong);
+  b.set_payload(y.SerializeAsString());
+  EXPECT_EQ(Refusal(Forger::Signed(b, kTinhPhong)), "WRONG_DIRECTION");
+  EXPECT_EQ(province_->ShowCalendar(2026)->source(), "shipped default");
+}
+
+// Issue 12 item 3 (E2): a commune cannot grant itself (or a sibling) an
+// extension: only the obligation's issuer decides.
+TEST_F(HostileInputTest, CommuneDecidingAnExtensionIsQuarantined) {
+  v1::RecordBody b = forger_.Report(kTinhPhong, 50);
+  v1::ExtensionDecision d;
+  d.set_request_id(std::string(kBinhSon) + "/x/1");
+  d.set_state("GRANTED");
+  b.set_id(std::string(kTinhPhong) + "/xd/" + d.request_id());
+  b.set_kind(v1::EXTENSION_DECISION);
+  b.set_payload(d.SerializeAsString());
+  EXPECT_EQ(Refusal(Forger::Signed(b, kTinhPhong)), "ISSUER_MISMATCH");
+}
+
 TEST_F(HostileInputTest, MalformedBodyIsQuarantined) {
   v1::Record r;
   r.set_body("\x0a\xff\xff\xff\xff garbage");
