@@ -74,6 +74,7 @@ int Main(int argc, char** argv) {
   AddReportCommands(app, action);
   AddObligationCommands(app, action);
   AddOverdueCommand(app, action);
+  AddSubtreeCommand(app, action);
   AddTaskCommands(app, action);
   AddRosterCommands(app, action);
   AddQuarantineCommands(app, action);

@@ -85,7 +85,8 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
   const toml::table* t = nullptr;
 
   CONFIG_ASSIGN(t, Section(root, "node", true, origin));
-  if (auto s = CheckKnown(*t, "node.", {"id", "data_dir", "map_size_mb", "max_clock_skew_seconds"}, origin); !s.ok()) return s;
+  if (auto s = CheckKnown(*t, "node.", {"id", "data_dir", "map_size_mb", "max_clock_skew_seconds",
+                                       "status_interval_seconds", "status_heartbeat_seconds"}, origin); !s.ok()) return s;
   CONFIG_ASSIGN(opt.id, RequiredString(*t, "node", "id", origin));
   if (!sync::IsValidNodeId(opt.id)) {
     return absl::InvalidArgumentError(origin + ": 'node.id' = '" + opt.id +
@@ -108,6 +109,20 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
     }
     opt.max_clock_skew_seconds = i->get();
   }
+  // This node's status record for the units above (node/status_reporter.h).
+  auto seconds = [&](const char* key, int64_t min, int64_t max, int64_t& out) -> absl::Status {
+    const toml::node* n = t->get(key);
+    if (n == nullptr) return absl::OkStatus();
+    const auto* i = n->as_integer();
+    if (i == nullptr || i->get() < min || i->get() > max) {
+      return absl::InvalidArgumentError(origin + ": 'node." + key + "' must be an integer in " +
+                                        std::to_string(min) + ".." + std::to_string(max));
+    }
+    out = i->get();
+    return absl::OkStatus();
+  };
+  if (auto s = seconds("status_interval_seconds", 1, 3600, opt.status_interval_seconds); !s.ok()) return s;
+  if (auto s = seconds("status_heartbeat_seconds", 10, 86'400, opt.status_heartbeat_seconds); !s.ok()) return s;
 
   CONFIG_ASSIGN(t, Section(root, "listen", false, origin));
   if (t != nullptr) {

@@ -3,7 +3,9 @@
 // Unknown keys and missing required keys are startup errors naming the key.
 //
 //   [node]   id, data_dir, map_size_mb (optional, default 8192),
-//            max_clock_skew_seconds (optional, default 300)
+//            max_clock_skew_seconds (optional, default 300),
+//            status_interval_seconds (optional, default 30),
+//            status_heartbeat_seconds (optional, default 600)
 //   [listen] address                 only on nodes that have children
 //   [parent] address                 absent on the top node (root or a province
 //                                    running without the national level)
@@ -40,6 +42,11 @@ struct NodeOptions {
   // A peer's version stamped further ahead of this node's clock is refused
   // (CLOCK_AHEAD) and never moves this node's clock.
   int64_t max_clock_skew_seconds = 300;
+  // This node's status record, for the units above (`steerctl subtree`):
+  // looked at (and rewritten when it changed) at most this often...
+  int64_t status_interval_seconds = 30;
+  // ...and rewritten at least this often, changed or not.
+  int64_t status_heartbeat_seconds = 600;
   // host:port to serve children on; empty when the node has no children.
   std::string listen_address;
   // host:port of the parent; empty on the root.

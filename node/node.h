@@ -25,6 +25,8 @@
 #include "node/local_acts.h"
 #include "node/recovery.h"
 #include "node/obligation_acts.h"
+#include "node/status_reporter.h"
+#include "node/subtree.h"
 #include "node/report_acts.h"
 #include "node/task_acts.h"
 #include "node/roster_acts.h"
@@ -104,9 +106,14 @@ class Node {
   absl::StatusOr<std::string> SubmitReport(const v1::SubmitReportRequest& r) { return reports_->Submit(r); }
   absl::StatusOr<v1::WriteReply> AddObligation(const v1::AddObligationRequest& r) { return obligations_->Add(r); }
   absl::StatusOr<v1::ListObligationsReply> ListObligations() const { return ListObligationsIn(*store_, options_.id); }
-  // What the units below have not done by today (this node's clock), in
-  // working days of Vietnam's calendar.
+  // What the units below, down the whole subtree, have not done by today
+  // (this node's clock), in working days of Vietnam's calendar: this node's
+  // own view and what the units below reported in their status.
   absl::StatusOr<v1::ListOverdueReply> ListOverdue() const;
+  // Every unit below this node (node/subtree.h).
+  absl::StatusOr<v1::SubtreeListReply> ListSubtree() const;
+  // This node's status record as it would be written now.
+  absl::StatusOr<v1::UnitStatus> ComputeUnitStatus() const;
   absl::StatusOr<v1::WriteReply> AssignTask(const v1::AssignTaskRequest& r) { return tasks_->Assign(r); }
   absl::StatusOr<v1::WriteReply> SetTaskStatus(const v1::SetTaskStatusRequest& r) { return tasks_->SetStatus(r); }
   absl::StatusOr<v1::ListTasksReply> ListTasks() const { return ListTasksIn(*store_); }
@@ -207,6 +214,8 @@ class Node {
   // The store's warning while a write was refused for lack of room in the
   // last 10 minutes; "" otherwise.
   std::string StorageWarning() const;
+  // Changes whenever this node's status may have (StatusReporter::Fingerprint).
+  std::string StatusFingerprint() const;
   // Registers `server`'s health service (the default one, for "" and
   // `service`) and sets it to the node's state now.
   void WatchHealth(grpc::Server& server, const std::string& service) ABSL_LOCKS_EXCLUDED(health_mu_);
@@ -264,6 +273,8 @@ class Node {
   std::unique_ptr<grpc::Server> admin_tcp_server_;
   int admin_tcp_port_ = 0;
   std::unique_ptr<MetricsServer> metrics_server_;
+  // Started last by Start(), stopped first by Stop(): it writes through local_.
+  std::unique_ptr<StatusReporter> status_reporter_;
   int sync_port_ = 0;
   bool stopped_ = false;
 

@@ -7,7 +7,12 @@
 #include <future>
 #include <memory>
 
+#include <map>
+
+#include <spdlog/spdlog.h>
+
 #include "node/audience_gaps.h"
+#include "sync/status_macros.h"
 
 namespace steersync::node {
 
@@ -106,9 +111,15 @@ v1::StatusReply Node::GetStatus() const {
 
 v1::PeersReply Node::ListPeers() const {
   v1::PeersReply reply;
-  const uint64_t head = store_->HeadSeq();
   const auto quarantine = store_->QuarantineByPeer();
-  for (const auto& p : registry_.Peers()) {
+  const std::vector<LinkRegistry::PeerView> peers = registry_.Peers();
+  std::map<std::string, uint64_t> acked;
+  for (const auto& p : peers) acked[p.peer] = p.stats->acked_seq.load();
+  // Records addressed to each peer, not log entries: a commune is not
+  // "behind" on the reports of its neighbours.
+  const absl::StatusOr<std::map<std::string, uint64_t>> behind = RecordsBehind(*store_, options_.id, acked);
+  if (!behind.ok()) spdlog::warn("{}: peers: counting records behind: {}", options_.id, behind.status().ToString());
+  for (const auto& p : peers) {
     v1::PeerInfo* info = reply.add_peers();
     info->set_peer(p.peer);
     info->set_relation(p.relation == Relation::kParent ? "parent" : "child");
@@ -116,9 +127,8 @@ v1::PeersReply Node::ListPeers() const {
     info->set_last_contact_micros(static_cast<uint64_t>(p.stats->last_contact_micros.load()));
     info->set_records_sent(p.stats->records_sent.load());
     info->set_records_received(p.stats->records_received.load());
-    const uint64_t acked = p.stats->acked_seq.load();
-    info->set_acked_seq(acked);
-    info->set_behind(head > acked ? head - acked : 0);
+    info->set_acked_seq(acked.at(p.peer));
+    if (behind.ok()) info->set_behind(behind->at(p.peer));
     info->set_rejected(p.stats->rejected.load());
     info->set_cert_not_after(p.stats->cert_not_after.load());
     info->set_clock_offset_micros(p.stats->clock_offset_micros.load());
@@ -153,10 +163,47 @@ bool Node::WriterResponsive(absl::Duration timeout) {
 
 namespace steersync::node {
 
-absl::StatusOr<v1::ListOverdueReply> Node::ListOverdue() const {
-  const std::optional<absl::CivilDay> today = domain::ParseDate(local_->Today());
+namespace {
+
+absl::StatusOr<absl::CivilDay> TodayOf(const LocalActs& local) {
+  const std::optional<absl::CivilDay> today = domain::ParseDate(local.Today());
   if (!today.has_value()) return absl::InternalError("this node's clock gives no date");
-  return ListOverdueIn(*store_, options_.id, *today, domain::WorkingCalendar::Vietnam());
+  return *today;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ListOverdueReply> Node::ListOverdue() const {
+  SYNC_ASSIGN_OR_RETURN(const absl::CivilDay today, TodayOf(*local_));
+  return ListSubtreeOverdueIn(*store_, options_.id, today, domain::WorkingCalendar::Vietnam());
+}
+
+absl::StatusOr<v1::UnitStatus> Node::ComputeUnitStatus() const {
+  SYNC_ASSIGN_OR_RETURN(const absl::CivilDay today, TodayOf(*local_));
+  ParentLinkState parent;
+  std::map<std::string, ChildLink> children;
+  for (const auto& p : registry_.Peers()) {
+    const int64_t last = p.stats->last_contact_micros.load();
+    if (p.relation == Relation::kParent) {
+      parent = {p.stats->connected.load(), last};
+    } else {
+      children[p.peer] = {p.stats->connected.load(), last, p.stats->acked_seq.load(), last != 0};
+    }
+  }
+  return BuildUnitStatus(*store_, options_.id, parent, children, today, domain::WorkingCalendar::Vietnam());
+}
+
+absl::StatusOr<v1::SubtreeListReply> Node::ListSubtree() const {
+  SYNC_ASSIGN_OR_RETURN(const v1::UnitStatus own, ComputeUnitStatus());
+  return ListSubtreeIn(*store_, options_.id, own);
+}
+
+std::string Node::StatusFingerprint() const {
+  std::string f = local_->Today() + "|" + std::to_string(store_->HeadSeq());
+  for (const auto& p : registry_.Peers()) {
+    f += "|" + p.peer + (p.stats->connected.load() ? "+" : "-") + std::to_string(p.stats->acked_seq.load());
+  }
+  return f;
 }
 
 }  // namespace steersync::node

@@ -15,6 +15,7 @@
 //   NOT_ADDRESSED      the audience does not include this node
 //   ISSUER_MISMATCH    the payload names another unit than the writer
 //   BAD_STATE          a lifecycle state this writer may not set
+//   TOO_LARGE          a unit's status beyond its bounds (unit_status.h)
 // (the signature check, node/version_signatures.h, adds BAD_SIGNATURE and
 // BAD_REVOCATION_LIST, which need keys; the replica core CLOCK_AHEAD;
 // node/domain/act_checks.h the roster checks CAPACITY_*, POWER_DENIED,
