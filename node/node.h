@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -113,7 +114,7 @@ class Node {
   // Every unit below this node (node/subtree.h).
   absl::StatusOr<v1::SubtreeListReply> ListSubtree() const;
   // This node's status record as it would be written now.
-  absl::StatusOr<v1::UnitStatus> ComputeUnitStatus() const;
+  absl::StatusOr<v1::UnitStatus> ComputeUnitStatus() const ABSL_LOCKS_EXCLUDED(behind_mu_);
   absl::StatusOr<v1::WriteReply> AssignTask(const v1::AssignTaskRequest& r) { return tasks_->Assign(r); }
   absl::StatusOr<v1::WriteReply> SetTaskStatus(const v1::SetTaskStatusRequest& r) { return tasks_->SetStatus(r); }
   absl::StatusOr<v1::ListTasksReply> ListTasks() const { return ListTasksIn(*store_); }
@@ -151,7 +152,11 @@ class Node {
   absl::StatusOr<v1::PublishRevocationListReply> PublishRevocationList(const std::string& crl);
   // ---- What the node says about itself (node/node_status.cc) ----
   v1::StatusReply GetStatus() const;
-  v1::PeersReply ListPeers() const;
+  // BEHIND of each peer: counted now (a pass over the log after what the
+  // peer acknowledged), or as last counted (by `peers` or the status
+  // reporter: what a /metrics scrape reads, which never scans).
+  enum class PeersBehind { kCount, kAsLastCounted };
+  v1::PeersReply ListPeers(PeersBehind count = PeersBehind::kCount) const ABSL_LOCKS_EXCLUDED(behind_mu_);
   // The figures /metrics serves, each cheap to read (no scan, no file).
   struct Health {
     uint64_t head_seq = 0;
@@ -216,6 +221,8 @@ class Node {
   std::string StorageWarning() const;
   // Changes whenever this node's status may have (StatusReporter::Fingerprint).
   std::string StatusFingerprint() const;
+  // Keeps counts of records behind per peer for ListPeers(kAsLastCounted).
+  void NoteBehind(const std::map<std::string, uint64_t>& counted) const ABSL_LOCKS_EXCLUDED(behind_mu_);
   // Registers `server`'s health service (the default one, for "" and
   // `service`) and sets it to the node's state now.
   void WatchHealth(grpc::Server& server, const std::string& service) ABSL_LOCKS_EXCLUDED(health_mu_);
@@ -291,6 +298,10 @@ class Node {
   std::vector<HealthTarget> health_ ABSL_GUARDED_BY(health_mu_);
   // ServingLocked() as last applied to health_ (UpdateHealth, WatchHealth).
   bool announced_serving_ ABSL_GUARDED_BY(health_mu_) = false;
+
+  // Records behind per peer as last counted (ListPeers, ComputeUnitStatus).
+  mutable absl::Mutex behind_mu_;
+  mutable std::map<std::string, uint64_t> behind_counted_ ABSL_GUARDED_BY(behind_mu_);
 
   // Guards no member: WaitForHead() awaits the head sequence on it, and
   // OnCommit() takes and releases it after every commit, which re-evaluates

@@ -109,16 +109,32 @@ v1::StatusReply Node::GetStatus() const {
   return reply;
 }
 
-v1::PeersReply Node::ListPeers() const {
+void Node::NoteBehind(const std::map<std::string, uint64_t>& counted) const {
+  absl::MutexLock lock(&behind_mu_);
+  for (const auto& [peer, n] : counted) behind_counted_[peer] = n;
+}
+
+v1::PeersReply Node::ListPeers(PeersBehind count) const {
   v1::PeersReply reply;
   const auto quarantine = store_->QuarantineByPeer();
   const std::vector<LinkRegistry::PeerView> peers = registry_.Peers();
   std::map<std::string, uint64_t> acked;
   for (const auto& p : peers) acked[p.peer] = p.stats->acked_seq.load();
-  // Records addressed to each peer, not log entries: a commune is not
-  // "behind" on the reports of its neighbours.
-  const absl::StatusOr<std::map<std::string, uint64_t>> behind = RecordsBehind(*store_, options_.id, acked);
-  if (!behind.ok()) spdlog::warn("{}: peers: counting records behind: {}", options_.id, behind.status().ToString());
+  if (count == PeersBehind::kCount) {
+    // Records addressed to each peer, not log entries: a commune is not
+    // "behind" on the reports of its neighbours.
+    absl::StatusOr<std::map<std::string, uint64_t>> counted = RecordsBehind(*store_, options_.id, acked);
+    if (counted.ok()) {
+      NoteBehind(*counted);
+    } else {
+      spdlog::warn("{}: peers: counting records behind: {}", options_.id, counted.status().ToString());
+    }
+  }
+  std::map<std::string, uint64_t> behind;
+  {
+    absl::MutexLock lock(&behind_mu_);
+    behind = behind_counted_;
+  }
   for (const auto& p : peers) {
     v1::PeerInfo* info = reply.add_peers();
     info->set_peer(p.peer);
@@ -128,7 +144,7 @@ v1::PeersReply Node::ListPeers() const {
     info->set_records_sent(p.stats->records_sent.load());
     info->set_records_received(p.stats->records_received.load());
     info->set_acked_seq(acked.at(p.peer));
-    if (behind.ok()) info->set_behind(behind->at(p.peer));
+    info->set_behind(behind[p.peer]);
     info->set_rejected(p.stats->rejected.load());
     info->set_cert_not_after(p.stats->cert_not_after.load());
     info->set_clock_offset_micros(p.stats->clock_offset_micros.load());
@@ -185,12 +201,16 @@ absl::StatusOr<v1::UnitStatus> Node::ComputeUnitStatus() const {
   for (const auto& p : registry_.Peers()) {
     const int64_t last = p.stats->last_contact_micros.load();
     if (p.relation == Relation::kParent) {
-      parent = {p.stats->connected.load(), last};
+      parent = {p.stats->connected.load(), last, p.stats->acked_seq.load(), last != 0};
     } else {
       children[p.peer] = {p.stats->connected.load(), last, p.stats->acked_seq.load(), last != 0};
     }
   }
-  return BuildUnitStatus(*store_, options_.id, parent, children, today, domain::WorkingCalendar::Vietnam());
+  std::map<std::string, uint64_t> behind;
+  SYNC_ASSIGN_OR_RETURN(v1::UnitStatus status, BuildUnitStatus(*store_, options_.id, parent, children, today,
+                                                               domain::WorkingCalendar::Vietnam(), &behind));
+  NoteBehind(behind);
+  return status;
 }
 
 absl::StatusOr<v1::SubtreeListReply> Node::ListSubtree() const {

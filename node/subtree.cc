@@ -129,7 +129,8 @@ absl::StatusOr<std::map<std::string, uint64_t>> RecordsBehind(const LmdbStore& s
 absl::StatusOr<v1::UnitStatus> BuildUnitStatus(const LmdbStore& store, std::string_view self,
                                                const ParentLinkState& parent,
                                                const std::map<std::string, ChildLink>& children,
-                                               absl::CivilDay today, const domain::WorkingCalendar& calendar) {
+                                               absl::CivilDay today, const domain::WorkingCalendar& calendar,
+                                               std::map<std::string, uint64_t>* behind_out) {
   SYNC_ASSIGN_OR_RETURN(SubtreeRecords held, ReadSubtreeRecords(store, self));
   // The last status written here: what a child not heard since a restart
   // last showed.
@@ -162,8 +163,11 @@ absl::StatusOr<v1::UnitStatus> BuildUnitStatus(const LmdbStore& store, std::stri
     row->set_unacked(held.Unacked(unit));
     acked[unit] = row->acked_seq();
   }
-  SYNC_ASSIGN_OR_RETURN(const auto behind, RecordsBehind(store, self, acked));
+  const std::string parent_id = sync::ParentOf(self);
+  if (parent.heard_since_start && !parent_id.empty()) acked[parent_id] = parent.acked_seq;
+  SYNC_ASSIGN_OR_RETURN(auto behind, RecordsBehind(store, self, acked));
   for (v1::UnitStatus::Child& row : *status.mutable_children()) row.set_behind(behind.at(row.unit()));
+  if (behind_out != nullptr) *behind_out = std::move(behind);
 
   SYNC_ASSIGN_OR_RETURN(const v1::ListOverdueReply overdue, ListOverdueIn(store, self, today, calendar));
   std::map<std::string, uint32_t, NaturalLess> by_unit;

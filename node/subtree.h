@@ -46,17 +46,22 @@ struct ChildLink {
 struct ParentLinkState {
   bool connected = false;
   int64_t last_contact_micros = 0;
+  uint64_t acked_seq = 0;
+  bool heard_since_start = false;  // else its records behind are not counted
 };
 
 // This node's status now: its parent link, every unit directly below it
 // (registered with `unit add`, linked since start, or listed in its last
 // status, whose figures stand in for a child not heard since a restart),
 // and what the units below owe it by `today` (ListOverdueIn), cut to the
-// record's bounds.
+// record's bounds. When `behind` is not null it receives RecordsBehind of
+// the children and (if heard since start) the parent, counted in the same
+// pass.
 absl::StatusOr<v1::UnitStatus> BuildUnitStatus(const LmdbStore& store, std::string_view self,
                                                const ParentLinkState& parent,
                                                const std::map<std::string, ChildLink>& children,
-                                               absl::CivilDay today, const domain::WorkingCalendar& calendar);
+                                               absl::CivilDay today, const domain::WorkingCalendar& calendar,
+                                               std::map<std::string, uint64_t>* behind = nullptr);
 
 // `steerctl subtree`: every unit below `self` in natural order. A child of
 // `self` is described from BuildUnitStatus (live links); a unit further down

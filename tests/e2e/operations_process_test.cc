@@ -37,6 +37,8 @@ namespace {
 
 using testing::BinaryPath;
 using testing::CertDir;
+using testing::Finished;
+using testing::ReadText;
 using testing::IsOk;
 using testing::Subprocess;
 using testing::TempDir;
@@ -46,39 +48,10 @@ using ::testing::HasSubstr;
 
 constexpr char kProvince[] = "vn/quang-ngai";
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string Quote(const std::string& arg) {
-  std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// A finished command: exit code (-1 if it did not exit), stdout, stderr.
-struct Finished {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-// Runs `argv` to completion (no time-based wait: it ends by itself).
+// Runs `argv` to completion, its output kept in the test's directory.
 Finished RunCommand(const TempDir& dir, const std::vector<std::string>& argv) {
   static int n = 0;
-  const std::string out = dir.Sub("cmd" + std::to_string(++n) + ".out");
-  const std::string err = dir.Sub("cmd" + std::to_string(n) + ".err");
-  std::string cmd;
-  for (const auto& a : argv) cmd += Quote(a) + " ";
-  cmd += "</dev/null >" + Quote(out) + " 2>" + Quote(err);
-  const int status = std::system(cmd.c_str());
-  Finished r;
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  r.out = ReadText(out);
-  r.err = ReadText(err);
-  return r;
+  return testing::RunToCompletion(argv, dir.Sub("cmd" + std::to_string(++n)));
 }
 
 class Daemon {

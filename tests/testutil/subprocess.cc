@@ -10,9 +10,39 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 
 namespace steersync::testing {
+namespace {
+
+std::string Quote(const std::string& arg) {
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Finished RunToCompletion(const std::vector<std::string>& argv, const std::string& prefix) {
+  const std::string out = prefix + ".out", err = prefix + ".err";
+  std::string cmd;
+  for (const auto& a : argv) cmd += Quote(a) + " ";
+  cmd += "</dev/null >" + Quote(out) + " 2>" + Quote(err);
+  const int status = std::system(cmd.c_str());
+  Finished r;
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  r.out = ReadText(out);
+  r.err = ReadText(err);
+  return r;
+}
 
 Subprocess::Subprocess(const std::vector<std::string>& argv, const std::string& log_path) {
   std::vector<char*> args;

@@ -27,6 +27,18 @@ class Subprocess {
   bool reaped_ = false;
 };
 
+// A finished command: exit code (-1 if it did not exit), stdout, stderr.
+struct Finished {
+  int exit_code = -1;
+  std::string out, err;
+};
+// Runs `argv` to completion through the shell (no time-based wait: it ends
+// by itself), stdin from /dev/null, its stdout and stderr kept in
+// `<prefix>.out` and `<prefix>.err`.
+Finished RunToCompletion(const std::vector<std::string>& argv, const std::string& prefix);
+// The whole content of a file ("" when it cannot be read).
+std::string ReadText(const std::string& path);
+
 // Path of a built binary, e.g. BinaryPath("node/steersyncd"): under the
 // build directory, or under $STEERSYNC_TEST_BINARIES when set (a copy of
 // the binaries a long run keeps using while the tree is rebuilt).
