@@ -124,7 +124,7 @@ TEST_F(SubtreeProcessTest, OverdueOnTheProvinceAndTheNationalNodeListsTheCommune
     })) << "the obligation reaches " << kCommunes[c];
     for (const domain::DuePeriod& p : quarters.due) {
       ASSERT_FALSE(Steerctl(*communes_[c], {"report", "submit", "--obligation", obligation, "--period", p.period,
-                                            "--title", "Báo cáo " + p.period})
+                                            "--title", "Báo cáo " + p.period, "--body", "Kết quả quý"})
                        .is_null());
     }
   }
