@@ -345,6 +345,7 @@ int main(int argc, char** argv) {
   spdlog::info("{}: {} (pid {})", options->id, VersionLine(), ::getpid());
   steersync::node::NodeRuntimeOptions runtime;
   runtime.recover = recover;
+  runtime.write_status = true;  // the units above see this one (`steerctl subtree`)
   auto node = steersync::node::Node::Create(*options, runtime);
   if (!node.ok()) {
     spdlog::error("cannot open node {}: {}", options->id, node.status().ToString());

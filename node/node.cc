@@ -350,10 +350,12 @@ absl::Status Node::Start() {
                  options_.metrics_address, metrics_server_->port());
   }
   SYNC_RETURN_IF_ERROR(RegisterPendingReceipts(*store_, options_.id, *directives_, *reports_));
-  status_reporter_ = std::make_unique<StatusReporter>(
-      StatusReporter::Options{absl::Seconds(options_.status_interval_seconds),
-                              absl::Seconds(options_.status_heartbeat_seconds)},
-      *clock_, *local_, [this] { return ComputeUnitStatus(); }, [this] { return StatusFingerprint(); });
+  if (runtime_.write_status) {
+    status_reporter_ = std::make_unique<StatusReporter>(
+        StatusReporter::Options{absl::Seconds(options_.status_interval_seconds),
+                                absl::Seconds(options_.status_heartbeat_seconds)},
+        *clock_, *local_, [this] { return ComputeUnitStatus(); }, [this] { return StatusFingerprint(); });
+  }
   {
     absl::MutexLock lock(&health_mu_);
     phase_ = Phase::kStarted;

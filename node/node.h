@@ -59,6 +59,10 @@ struct NodeRuntimeOptions {
   sync::SessionOptions session;
   // Start the admin Unix-socket server (tests may drive the node directly).
   bool serve_admin = true;
+  // Write this node's status record for the units above (StatusReporter).
+  // steersyncd always does; off by default for nodes built in tests, many of
+  // which count a node's records and log entries exactly.
+  bool write_status = false;
   TlsOptions tls;
   InboundLimits limits;
   // What the quarantine keeps of one peer's refused versions.

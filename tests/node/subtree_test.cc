@@ -48,6 +48,7 @@ class SubtreeTest : public ::testing::Test {
     auto n = steersync::testing::InProcessNodeOptions(dir_, id, parent);
     n.runtime.clock = &clock_;
     n.options.status_interval_seconds = 1;
+    n.runtime.write_status = true;
     auto node = Node::Create(std::move(n.options), n.runtime);
     EXPECT_THAT(node, IsOk());
     if (!node.ok()) return nullptr;
