@@ -45,7 +45,23 @@ void StatusReporter::Run() {
   }
 }
 
+void StatusReporter::RecallStored() {
+  recalled_ = true;
+  // The status this node wrote before it (re)started: an unchanged one is
+  // not written again, and the heartbeat counts from it.
+  absl::StatusOr<std::optional<v1::Record>> held = local_.store().GetRecord(domain::StatusRecordId(local_.self()));
+  v1::RecordBody body;
+  v1::UnitStatus stored;
+  if (!held.ok() || !held->has_value() || !body.ParseFromString((*held)->body()) ||
+      !stored.ParseFromString(body.payload())) {
+    return;
+  }
+  last_material_ = Material(std::move(stored));
+  last_written_micros_ = static_cast<int64_t>(body.version().hlc().wall_micros());
+}
+
 void StatusReporter::Look() {
+  if (!recalled_) RecallStored();
   const std::string fingerprint = fingerprint_();
   const int64_t now = clock_.NowMicros();
   const bool heartbeat_due =

@@ -49,6 +49,9 @@ class StatusReporter {
   // One look: computes the status if the fingerprint moved or a heartbeat is
   // due, and writes it if what it says changed or the heartbeat is due.
   void Look();
+  // Takes last_material_ and last_written_micros_ from the status held in
+  // the store (once, at the first look).
+  void RecallStored();
 
   const Options options_;
   const sync::Clock& clock_;
@@ -61,6 +64,7 @@ class StatusReporter {
   std::string last_material_;       // the last status written, timestamps cleared
   int64_t last_written_micros_ = 0;  // 0: not written since start
   bool warned_ = false;              // a failure was logged; quiet until one succeeds
+  bool recalled_ = false;            // RecallStored() ran
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
