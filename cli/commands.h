@@ -14,6 +14,8 @@ namespace steersync::cli {
 // conflicts, why.
 void AddStatusCommand(CLI::App& app, Action& action);
 void AddPeersCommand(CLI::App& app, Action& action);
+// steerctl subtree: every unit below the node (issue 12 item 7).
+void AddSubtreeCommand(CLI::App& app, Action& action);
 void AddQuarantineCommands(CLI::App& app, Action& action);
 void AddRevocationCommands(CLI::App& app, Action& action);
 void AddConflictCommands(CLI::App& app, Action& action);

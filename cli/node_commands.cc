@@ -128,6 +128,30 @@ absl::Status RunPeers(AdminClient& admin, bool as_json) {
 }
 
 // ---------------------------------------------------------------------------
+// subtree
+
+absl::Status RunSubtree(AdminClient& admin, bool as_json) {
+  SYNC_ASSIGN_OR_RETURN(const v1::SubtreeListReply reply,
+                        admin.Call(&v1::Admin::Stub::SubtreeList, v1::SubtreeListRequest()));
+  if (as_json) {
+    return PrintMessageListJson(reply.units(), [](json& unit) {
+      MicrosFieldToIso(unit, "last_seen_micros", "last_seen");
+    });
+  }
+  if (reply.units().empty()) {
+    std::cout << "no unit below this node\n";
+    return absl::OkStatus();
+  }
+  Table table({"UNIT", "CONNECTED", "LAST-SEEN", "BEHIND", "UNACKED", "OVERDUE"});
+  for (const v1::SubtreeUnit& u : reply.units()) {
+    table.AddRow({u.unit(), YesNo(u.connected()), MicrosToText(u.last_seen_micros()), std::to_string(u.behind()),
+                  std::to_string(u.unacked()), std::to_string(u.overdue())});
+  }
+  table.Print(std::cout);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
 // quarantine list
 
 void PrintQuarantine(const v1::ListQuarantineReply& r) {
@@ -269,6 +293,15 @@ void AddStatusCommand(CLI::App& app, Action& action) {
 void AddPeersCommand(CLI::App& app, Action& action) {
   CLI::App* cmd = app.add_subcommand("peers", "List the parent and children and their sync state");
   cmd->callback([&action] { action = RunPeers; });
+}
+
+void AddSubtreeCommand(CLI::App& app, Action& action) {
+  CLI::App* cmd = app.add_subcommand(
+      "subtree",
+      "Every unit below this node, down to the communes: connected, last seen, records it still has to "
+      "receive (BEHIND), directives it has not acknowledged (UNACKED), overdue entries; registered units "
+      "that never connected too");
+  cmd->callback([&action] { action = RunSubtree; });
 }
 
 void AddQuarantineCommands(CLI::App& app, Action& action) {

@@ -103,7 +103,8 @@ void AddObligationCommands(CLI::App& app, Action& action) {
 
 void AddOverdueCommand(CLI::App& app, Action& action) {
   CLI::App* cmd = app.add_subcommand(
-      "overdue", "What the units below have not done by their deadlines (reports, acknowledgements)");
+      "overdue", "What the units below, down the whole subtree, have not done by their deadlines (reports, tasks, "
+      "acknowledgements)");
   cmd->callback([&action] { action = [](AdminClient& admin, bool as_json) { return RunOverdue(admin, as_json); }; });
 }
 

@@ -122,6 +122,7 @@ int Main(int argc, char** argv) {
   AddAttachmentCommands(app, action);
   AddObligationCommands(app, action);
   AddOverdueCommand(app, action);
+  AddSubtreeCommand(app, action);
   AddTaskCommands(app, action);
   AddExtensionCommands(app, action);
   AddCalendarCommands(app, action);

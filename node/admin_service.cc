@@ -151,6 +151,14 @@ class AdminService final : public v1::Admin::Service {
     *reply = std::move(*r);
     return grpc::Status::OK;
   }
+  grpc::Status SubtreeList(grpc::ServerContext* ctx, const v1::SubtreeListRequest*,
+                           v1::SubtreeListReply* reply) override {
+    Read(ctx, "SubtreeList");
+    auto r = node_.ListSubtree();
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
   grpc::Status ListReports(grpc::ServerContext* ctx, const v1::ListReportsRequest* request,
                            v1::ListReportsReply* reply) override {
     Read(ctx, "ListReports");

@@ -103,7 +103,8 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
   const toml::table* t = nullptr;
 
   CONFIG_ASSIGN(t, Section(root, "node", true, origin));
-  if (auto s = CheckKnown(*t, "node.", {"id", "data_dir", "map_size_mb", "max_clock_skew_seconds", "max_attachment_mb"}, origin); !s.ok()) return s;
+  if (auto s = CheckKnown(*t, "node.", {"id", "data_dir", "map_size_mb", "max_clock_skew_seconds", "max_attachment_mb",
+                                       "status_interval_seconds", "status_heartbeat_seconds"}, origin); !s.ok()) return s;
   CONFIG_ASSIGN(opt.id, RequiredString(*t, "node", "id", origin));
   if (!sync::IsValidNodeId(opt.id)) {
     return absl::InvalidArgumentError(origin + ": 'node.id' = '" + opt.id +
@@ -120,6 +121,13 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
   SYNC_ASSIGN_OR_RETURN(std::optional<int64_t> attachment_mb,
                         IntegerInRange(*t, "node", "max_attachment_mb", 1, kMaxAttachmentMb, origin));
   if (attachment_mb.has_value()) opt.max_attachment_mb = static_cast<uint64_t>(*attachment_mb);
+  // This node's status record for the units above (node/status_reporter.h).
+  SYNC_ASSIGN_OR_RETURN(std::optional<int64_t> interval,
+                        IntegerInRange(*t, "node", "status_interval_seconds", 1, 3600, origin));
+  if (interval.has_value()) opt.status_interval_seconds = *interval;
+  SYNC_ASSIGN_OR_RETURN(std::optional<int64_t> heartbeat,
+                        IntegerInRange(*t, "node", "status_heartbeat_seconds", 10, 86'400, origin));
+  if (heartbeat.has_value()) opt.status_heartbeat_seconds = *heartbeat;
 
   CONFIG_ASSIGN(t, Section(root, "listen", false, origin));
   if (t != nullptr) {

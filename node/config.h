@@ -4,7 +4,9 @@
 //
 //   [node]   id, data_dir, map_size_mb (optional, default 8192),
 //            max_clock_skew_seconds (optional, default 300),
-//            max_attachment_mb (optional, default 20, at most 256)
+//            max_attachment_mb (optional, default 20, at most 256),
+//            status_interval_seconds (optional, default 30),
+//            status_heartbeat_seconds (optional, default 600)
 //   [listen] address                 only on nodes that have children
 //   [parent] address                 absent on the top node (root or a province
 //                                    running without the national level)
@@ -52,6 +54,11 @@ struct NodeOptions {
   // peers send is bounded by sync::kMaxAttachmentBytes whatever this is, so
   // nodes with different settings still exchange every file.
   uint64_t max_attachment_mb = 20;
+  // This node's status record, for the units above (`steerctl subtree`):
+  // looked at (and rewritten when it changed) at most this often...
+  int64_t status_interval_seconds = 30;
+  // ...and rewritten at least this often, changed or not.
+  int64_t status_heartbeat_seconds = 600;
   // host:port to serve children on; empty when the node has no children.
   std::string listen_address;
   // host:port of the parent; empty on the root.

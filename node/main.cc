@@ -184,6 +184,8 @@ std::vector<std::string> ChangedSettings(const NodeOptions& running, const NodeO
   check(running.data_dir != file.data_dir, "node.data_dir");
   check(running.map_size_mb != file.map_size_mb, "node.map_size_mb");
   check(running.max_clock_skew_seconds != file.max_clock_skew_seconds, "node.max_clock_skew_seconds");
+  check(running.status_interval_seconds != file.status_interval_seconds, "node.status_interval_seconds");
+  check(running.status_heartbeat_seconds != file.status_heartbeat_seconds, "node.status_heartbeat_seconds");
   check(running.listen_address != file.listen_address, "listen.address");
   check(running.parent_address != file.parent_address, "parent.address");
   check(running.tls.ca != file.tls.ca, "tls.ca");
@@ -345,6 +347,7 @@ int main(int argc, char** argv) {
   runtime.recover = recover;
   runtime.quarantine_quota = {.max_entries_per_peer = options->quarantine_entries_per_peer,
                               .max_bytes_per_peer = options->quarantine_mb_per_peer << 20};
+  runtime.write_status = true;  // the units above see this one (`steerctl subtree`)
   auto node = steersync::node::Node::Create(*options, runtime);
   if (!node.ok()) {
     spdlog::error("cannot open node {}: {}", options->id, node.status().ToString());

@@ -82,7 +82,7 @@ NodeMetrics::NodeMetrics(const Node& node)
                      .Register(*registry_)),
       behind_(prometheus::BuildGauge()
                   .Name("steersync_peer_behind_records")
-                  .Help("Entries of our log the peer has not acknowledged")
+                  .Help("Records of our log addressed to the peer it has not acknowledged, as last counted (steerctl peers, or the status written every status_interval_seconds)")
                   .Register(*registry_)),
       sent_(prometheus::BuildCounter()
                 .Name("steersync_peer_records_sent_total")
@@ -167,7 +167,7 @@ void NodeMetrics::Refresh() const {
   revoked_.Add({}).Set(static_cast<double>(health.revoked_certificates));
   cert_warnings_.Add({}).Set(static_cast<double>(health.expiring_certificates));
   CountUpTo(storage_failures_.Add({}), static_cast<double>(health.storage_failures));
-  const v1::PeersReply peers = node_.ListPeers();
+  const v1::PeersReply peers = node_.ListPeers(Node::PeersBehind::kAsLastCounted);
   for (const auto& p : peers.peers()) {
     const std::map<std::string, std::string> l{{"peer", p.peer()}, {"relation", p.relation()}};
     connected_.Add(l).Set(p.connected() ? 1 : 0);

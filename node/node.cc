@@ -369,6 +369,12 @@ absl::Status Node::Start() {
                  options_.metrics_address, metrics_server_->port());
   }
   SYNC_RETURN_IF_ERROR(RegisterPendingReceipts(*store_, options_.id, *directives_, *reports_));
+  if (runtime_.write_status) {
+    status_reporter_ = std::make_unique<StatusReporter>(
+        StatusReporter::Options{absl::Seconds(options_.status_interval_seconds),
+                                absl::Seconds(options_.status_heartbeat_seconds)},
+        *clock_, *local_, [this] { return ComputeUnitStatus(); }, [this] { return StatusFingerprint(); });
+  }
   {
     absl::MutexLock lock(&health_mu_);
     phase_ = Phase::kStarted;
@@ -386,6 +392,7 @@ void Node::Stop() {
     phase_ = Phase::kStopping;
   }
   UpdateHealth();  // NOT_SERVING from the first instant of the shutdown
+  status_reporter_.reset();  // before local_ closes and the writer drains
   metrics_server_.reset();
   if (parent_) parent_->Stop();
   if (sync_server_) {

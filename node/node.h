@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,8 @@
 #include "node/obligation_acts.h"
 #include "node/calendar_acts.h"
 #include "node/extension_acts.h"
+#include "node/status_reporter.h"
+#include "node/subtree.h"
 #include "node/report_acts.h"
 #include "node/task_acts.h"
 #include "node/roster_acts.h"
@@ -58,6 +61,10 @@ struct NodeRuntimeOptions {
   sync::SessionOptions session;
   // Start the admin Unix-socket server (tests may drive the node directly).
   bool serve_admin = true;
+  // Write this node's status record for the units above (StatusReporter).
+  // steersyncd always does; off by default for nodes built in tests, many of
+  // which count a node's records and log entries exactly.
+  bool write_status = false;
   TlsOptions tls;
   InboundLimits limits;
   // What the quarantine keeps of one peer's refused versions.
@@ -110,7 +117,13 @@ class Node {
   }
   // What the units below have not done by today (this node's clock), in
   // working days of the calendar in force, with the extensions granted.
+  // Down the whole subtree: this node's own view and what the units below
+  // reported in their status.
   absl::StatusOr<v1::ListOverdueReply> ListOverdue() const;
+  // Every unit below this node (node/subtree.h).
+  absl::StatusOr<v1::SubtreeListReply> ListSubtree() const;
+  // This node's status record as it would be written now.
+  absl::StatusOr<v1::UnitStatus> ComputeUnitStatus() const ABSL_LOCKS_EXCLUDED(behind_mu_);
   absl::StatusOr<v1::WriteReply> AssignTask(const v1::AssignTaskRequest& r) { return tasks_->Assign(r); }
   absl::StatusOr<v1::WriteReply> SetTaskStatus(const v1::SetTaskStatusRequest& r) { return tasks_->SetStatus(r); }
   absl::StatusOr<v1::ListTasksReply> ListTasks(const v1::ListFilter& filter = {}) const {
@@ -162,7 +175,11 @@ class Node {
   absl::StatusOr<v1::PublishRevocationListReply> PublishRevocationList(const std::string& crl);
   // ---- What the node says about itself (node/node_status.cc) ----
   v1::StatusReply GetStatus() const;
-  v1::PeersReply ListPeers() const;
+  // BEHIND of each peer: counted now (a pass over the log after what the
+  // peer acknowledged), or as last counted (by `peers` or the status
+  // reporter: what a /metrics scrape reads, which never scans).
+  enum class PeersBehind { kCount, kAsLastCounted };
+  v1::PeersReply ListPeers(PeersBehind count = PeersBehind::kCount) const ABSL_LOCKS_EXCLUDED(behind_mu_);
   // The figures /metrics serves, each cheap to read (no scan, no file).
   struct Health {
     uint64_t head_seq = 0;
@@ -227,6 +244,10 @@ class Node {
   // The store's warning while a write was refused for lack of room in the
   // last 10 minutes; "" otherwise.
   std::string StorageWarning() const;
+  // Changes whenever this node's status may have (StatusReporter::Fingerprint).
+  std::string StatusFingerprint() const;
+  // Keeps counts of records behind per peer for ListPeers(kAsLastCounted).
+  void NoteBehind(const std::map<std::string, uint64_t>& counted) const ABSL_LOCKS_EXCLUDED(behind_mu_);
   // Registers `server`'s health service (the default one, for "" and
   // `service`) and sets it to the node's state now.
   void WatchHealth(grpc::Server& server, const std::string& service) ABSL_LOCKS_EXCLUDED(health_mu_);
@@ -286,6 +307,8 @@ class Node {
   std::unique_ptr<grpc::Server> admin_tcp_server_;
   int admin_tcp_port_ = 0;
   std::unique_ptr<MetricsServer> metrics_server_;
+  // Started last by Start(), stopped first by Stop(): it writes through local_.
+  std::unique_ptr<StatusReporter> status_reporter_;
   int sync_port_ = 0;
   bool stopped_ = false;
 
@@ -302,6 +325,10 @@ class Node {
   std::vector<HealthTarget> health_ ABSL_GUARDED_BY(health_mu_);
   // ServingLocked() as last applied to health_ (UpdateHealth, WatchHealth).
   bool announced_serving_ ABSL_GUARDED_BY(health_mu_) = false;
+
+  // Records behind per peer as last counted (ListPeers, ComputeUnitStatus).
+  mutable absl::Mutex behind_mu_;
+  mutable std::map<std::string, uint64_t> behind_counted_ ABSL_GUARDED_BY(behind_mu_);
 
   // Guards no member: WaitForHead() awaits the head sequence on it, and
   // OnCommit() takes and releases it after every commit, which re-evaluates

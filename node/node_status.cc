@@ -8,7 +8,12 @@
 #include <future>
 #include <memory>
 
+#include <map>
+
+#include <spdlog/spdlog.h>
+
 #include "node/audience_gaps.h"
+#include "sync/status_macros.h"
 
 namespace steersync::node {
 
@@ -114,11 +119,33 @@ v1::StatusReply Node::GetStatus() const {
   return reply;
 }
 
-v1::PeersReply Node::ListPeers() const {
+void Node::NoteBehind(const std::map<std::string, uint64_t>& counted) const {
+  absl::MutexLock lock(&behind_mu_);
+  for (const auto& [peer, n] : counted) behind_counted_[peer] = n;
+}
+
+v1::PeersReply Node::ListPeers(PeersBehind count) const {
   v1::PeersReply reply;
-  const uint64_t head = store_->HeadSeq();
   const auto quarantine = store_->QuarantineByPeer();
-  for (const auto& p : registry_.Peers()) {
+  const std::vector<LinkRegistry::PeerView> peers = registry_.Peers();
+  std::map<std::string, uint64_t> acked;
+  for (const auto& p : peers) acked[p.peer] = p.stats->acked_seq.load();
+  if (count == PeersBehind::kCount) {
+    // Records addressed to each peer, not log entries: a commune is not
+    // "behind" on the reports of its neighbours.
+    absl::StatusOr<std::map<std::string, uint64_t>> counted = RecordsBehind(*store_, options_.id, acked);
+    if (counted.ok()) {
+      NoteBehind(*counted);
+    } else {
+      spdlog::warn("{}: peers: counting records behind: {}", options_.id, counted.status().ToString());
+    }
+  }
+  std::map<std::string, uint64_t> behind;
+  {
+    absl::MutexLock lock(&behind_mu_);
+    behind = behind_counted_;
+  }
+  for (const auto& p : peers) {
     v1::PeerInfo* info = reply.add_peers();
     info->set_peer(p.peer);
     info->set_relation(p.relation == Relation::kParent ? "parent" : "child");
@@ -126,9 +153,8 @@ v1::PeersReply Node::ListPeers() const {
     info->set_last_contact_micros(static_cast<uint64_t>(p.stats->last_contact_micros.load()));
     info->set_records_sent(p.stats->records_sent.load());
     info->set_records_received(p.stats->records_received.load());
-    const uint64_t acked = p.stats->acked_seq.load();
-    info->set_acked_seq(acked);
-    info->set_behind(head > acked ? head - acked : 0);
+    info->set_acked_seq(acked.at(p.peer));
+    info->set_behind(behind[p.peer]);
     info->set_rejected(p.stats->rejected.load());
     info->set_cert_not_after(p.stats->cert_not_after.load());
     info->set_clock_offset_micros(p.stats->clock_offset_micros.load());
@@ -170,11 +196,53 @@ bool Node::WriterResponsive(absl::Duration timeout) {
 
 namespace steersync::node {
 
-absl::StatusOr<v1::ListOverdueReply> Node::ListOverdue() const {
-  const std::optional<absl::CivilDay> today = domain::ParseDate(local_->Today());
+namespace {
+
+absl::StatusOr<absl::CivilDay> TodayOf(const LocalActs& local) {
+  const std::optional<absl::CivilDay> today = domain::ParseDate(local.Today());
   if (!today.has_value()) return absl::InternalError("this node's clock gives no date");
+  return *today;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ListOverdueReply> Node::ListOverdue() const {
+  SYNC_ASSIGN_OR_RETURN(const absl::CivilDay today, TodayOf(*local_));
   SYNC_ASSIGN_OR_RETURN(Deadlines deadlines, DeadlinesIn(*store_, options_.id));
-  return ListOverdueIn(*store_, options_.id, *today, deadlines.calendar, deadlines.granted);
+  return ListSubtreeOverdueIn(*store_, options_.id, today, deadlines.calendar, deadlines.granted);
+}
+
+absl::StatusOr<v1::UnitStatus> Node::ComputeUnitStatus() const {
+  SYNC_ASSIGN_OR_RETURN(const absl::CivilDay today, TodayOf(*local_));
+  ParentLinkState parent;
+  std::map<std::string, ChildLink> children;
+  for (const auto& p : registry_.Peers()) {
+    const int64_t last = p.stats->last_contact_micros.load();
+    if (p.relation == Relation::kParent) {
+      parent = {p.stats->connected.load(), last, p.stats->acked_seq.load(), last != 0};
+    } else {
+      children[p.peer] = {p.stats->connected.load(), last, p.stats->acked_seq.load(), last != 0};
+    }
+  }
+  std::map<std::string, uint64_t> behind;
+  SYNC_ASSIGN_OR_RETURN(Deadlines deadlines, DeadlinesIn(*store_, options_.id));
+  SYNC_ASSIGN_OR_RETURN(v1::UnitStatus status, BuildUnitStatus(*store_, options_.id, parent, children, today,
+                                                               deadlines.calendar, deadlines.granted, &behind));
+  NoteBehind(behind);
+  return status;
+}
+
+absl::StatusOr<v1::SubtreeListReply> Node::ListSubtree() const {
+  SYNC_ASSIGN_OR_RETURN(const v1::UnitStatus own, ComputeUnitStatus());
+  return ListSubtreeIn(*store_, options_.id, own);
+}
+
+std::string Node::StatusFingerprint() const {
+  std::string f = local_->Today() + "|" + std::to_string(store_->HeadSeq());
+  for (const auto& p : registry_.Peers()) {
+    f += "|" + p.peer + (p.stats->connected.load() ? "+" : "-") + std::to_string(p.stats->acked_seq.load());
+  }
+  return f;
 }
 
 }  // namespace steersync::node

@@ -239,6 +239,13 @@ absl::StatusOr<v1::ListOverdueReply> ListOverdueIn(const LmdbStore& store, std::
       if (!held.answered.contains({id, unit})) add(unit, "ack", id, "", due);
     }
   }
+  SortOverdue(late);
+  v1::ListOverdueReply reply;
+  for (auto& l : late) *reply.add_overdue() = std::move(l);
+  return reply;
+}
+
+void SortOverdue(std::vector<v1::OverdueInfo>& late) {
   std::sort(late.begin(), late.end(), [](const v1::OverdueInfo& a, const v1::OverdueInfo& b) {
     NaturalLess less;
     if (a.unit() != b.unit()) return less(a.unit(), b.unit());
@@ -246,9 +253,6 @@ absl::StatusOr<v1::ListOverdueReply> ListOverdueIn(const LmdbStore& store, std::
     if (a.ref() != b.ref()) return less(a.ref(), b.ref());
     return a.due() < b.due();
   });
-  v1::ListOverdueReply reply;
-  for (auto& l : late) *reply.add_overdue() = std::move(l);
-  return reply;
 }
 
 }  // namespace steersync::node

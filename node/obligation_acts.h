@@ -11,6 +11,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
@@ -50,5 +51,9 @@ absl::StatusOr<v1::ListOverdueReply> ListOverdueIn(const LmdbStore& store, std::
                                                    absl::CivilDay today,
                                                    const domain::WorkingCalendar& calendar,
                                                    const domain::GrantedExtensions& granted = {});
+
+// The overdue view's order: by unit (natural order), then tasks, reports,
+// acks, then by reference and due date.
+void SortOverdue(std::vector<v1::OverdueInfo>& late);
 
 }  // namespace steersync::node

@@ -50,6 +50,10 @@ size_t PickWinner(const std::vector<Candidate>& frontier) {
 }
 
 enum class Merged { kNew, kStale, kConflict };
+struct MergeResult {
+  Merged merged;
+  uint64_t log_seq = 0;  // where it joined the change log; 0: stale
+};
 
 // Merges admitted version `incoming` of a record into the frontier held by
 // `view`. Every version that joins the frontier is appended to the change
@@ -86,13 +90,13 @@ bool Holds(const std::vector<Candidate>& frontier, const std::string& body_bytes
 
 // REQUIRES: `frontier` is LoadFrontier() of the incoming record's id and does
 // not hold the incoming version's exact bytes.
-absl::StatusOr<Merged> MergeVersion(WriteView& view, std::vector<Candidate> frontier,
-                                    Candidate incoming) {
+absl::StatusOr<MergeResult> MergeVersion(WriteView& view, std::vector<Candidate> frontier,
+                                         Candidate incoming) {
   const std::string& id = incoming.body.id();
   if (frontier.empty()) {
     SYNC_RETURN_IF_ERROR(view.SetCurrent(id, incoming.record));
-    SYNC_RETURN_IF_ERROR(view.AppendLog(incoming.record).status());
-    return Merged::kNew;
+    SYNC_ASSIGN_OR_RETURN(const uint64_t seq, view.AppendLog(incoming.record));
+    return MergeResult{Merged::kNew, seq};
   }
   const size_t old_winner = 0;
 
@@ -100,7 +104,7 @@ absl::StatusOr<Merged> MergeVersion(WriteView& view, std::vector<Candidate> fron
   for (const Candidate& c : frontier) {
     if (CompareVectors(incoming.body.version().vector(), c.body.version().vector()) ==
         Causality::kBefore) {
-      return Merged::kStale;
+      return MergeResult{Merged::kStale};
     }
   }
   // Drop what the incoming version descends from; it leaves the frontier.
@@ -114,7 +118,7 @@ absl::StatusOr<Merged> MergeVersion(WriteView& view, std::vector<Candidate> fron
   const bool concurrent = !kept.empty();
   kept.push_back(std::move(incoming));
   const size_t winner = PickWinner(kept);
-  SYNC_RETURN_IF_ERROR(view.AppendLog(kept.back().record).status());
+  SYNC_ASSIGN_OR_RETURN(const uint64_t seq, view.AppendLog(kept.back().record));
   for (size_t i = 0; i < kept.size(); ++i) {
     if (i == winner) {
       SYNC_RETURN_IF_ERROR(view.SetCurrent(id, kept[i].record));
@@ -123,7 +127,7 @@ absl::StatusOr<Merged> MergeVersion(WriteView& view, std::vector<Candidate> fron
       SYNC_RETURN_IF_ERROR(view.PutLoser(id, kept[i].record));
     }
   }
-  return concurrent ? Merged::kConflict : Merged::kNew;
+  return MergeResult{concurrent ? Merged::kConflict : Merged::kNew, seq};
 }
 
 }  // namespace
@@ -182,13 +186,13 @@ absl::StatusOr<ApplyStats> ApplyRecords(WriteView& view, std::string_view from_p
     stats.admitted_ids.emplace_back(body.id(), body.kind());
     std::optional<v1::RecordBody> kept_body;
     if (admitted) kept_body = body;
-    SYNC_ASSIGN_OR_RETURN(Merged merged, MergeVersion(view, std::move(frontier), std::move(incoming)));
-    switch (merged) {
+    SYNC_ASSIGN_OR_RETURN(const MergeResult result, MergeVersion(view, std::move(frontier), std::move(incoming)));
+    switch (result.merged) {
       case Merged::kNew: ++stats.applied; break;
       case Merged::kStale: ++stats.stale; break;
       case Merged::kConflict: ++stats.applied; ++stats.conflicts; break;
     }
-    if (admitted) SYNC_RETURN_IF_ERROR(admitted(*kept_body));
+    if (admitted) SYNC_RETURN_IF_ERROR(admitted(*kept_body, result.log_seq));
   }
   if (peer_seq != 0) SYNC_RETURN_IF_ERROR(view.SetAppliedSeq(from_peer, peer_seq));
   return stats;

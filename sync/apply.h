@@ -28,9 +28,10 @@ using AdmissionCheck =
                             const v1::Record& record)>;
 
 // Called after an admitted version was merged (or found stale), inside the
-// same view: the record's current version is the merge winner. An error
-// aborts the apply.
-using AdmittedHook = std::function<absl::Status(const v1::RecordBody& body)>;
+// same view: the record's current version is the merge winner. `log_seq` is
+// the change-log sequence the version took, 0 when it took none (stale). An
+// error aborts the apply.
+using AdmittedHook = std::function<absl::Status(const v1::RecordBody& body, uint64_t log_seq)>;
 
 struct ApplyStats {
   size_t applied = 0;      // joined the frontier (new record, newer or concurrent version)

@@ -31,6 +31,10 @@ inline constexpr char kAudienceNextPrefix[] = "aseq/next/";
 inline constexpr char kAudienceSeenPrefix[] = "aseq/seen/";
 // "aseq/gap/<writer>|<audience key>|<u64 BE position>" -> "": a hole.
 inline constexpr char kAudienceGapPrefix[] = "aseq/gap/";
+// "newest/<record id>" -> u64 BE: the change-log sequence of the current
+// version of a record of which only the newest version matters
+// (AdmissionPolicy::KeepsNewestOnly); the entry the next version forgets.
+inline constexpr char kNewestLogPrefix[] = "newest/";
 
 // Big-endian fixed width, so byte order is numeric order.
 std::string EncodeU64(uint64_t value);

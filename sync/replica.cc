@@ -89,8 +89,22 @@ AloneVerdicts Replica::CheckAlone(std::string_view from_peer,
   return verdicts;
 }
 
-absl::Status Replica::AfterAdmitted(WriteView& view, const v1::RecordBody& body) {
+absl::Status Replica::ForgetReplacedEntry(WriteView& view, const v1::RecordBody& body, uint64_t log_seq) {
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> current, view.Get(body.id()));
+  v1::RecordBody current_body;
+  if (!current.has_value() || !current_body.ParseFromString(current->body()) ||
+      VersionKey(current_body.version()) != VersionKey(body.version())) {
+    return absl::OkStatus();  // a losing concurrent version: every entry stays
+  }
+  const std::string key = meta::kNewestLogPrefix + body.id();
+  SYNC_ASSIGN_OR_RETURN(const uint64_t replaced, meta::GetU64(view, key));
+  if (replaced != 0 && replaced < log_seq) SYNC_RETURN_IF_ERROR(view.ForgetLogEntry(replaced));
+  return meta::PutU64(view, key, log_seq);
+}
+
+absl::Status Replica::AfterAdmitted(WriteView& view, const v1::RecordBody& body, uint64_t log_seq) {
   SYNC_RETURN_IF_ERROR(policy_.OnAdmitted(view, body));
+  if (log_seq != 0 && policy_.KeepsNewestOnly(body)) SYNC_RETURN_IF_ERROR(ForgetReplacedEntry(view, body, log_seq));
   const std::string& writer = body.version().writer();
   // The highest counter of the writer's this node holds (told to it in Hello).
   uint64_t counter = 0;
@@ -141,7 +155,7 @@ absl::StatusOr<ApplyStats> Replica::ApplyFromPeer(WriteView& view, std::string_v
   SYNC_ASSIGN_OR_RETURN(
       ApplyStats stats,
       ApplyRecords(view, from_peer, request.records, request.last_seq, admit, clock_.NowMicros(),
-                   [&](const v1::RecordBody& body) { return AfterAdmitted(view, body); }));
+                   [&](const v1::RecordBody& body, uint64_t seq) { return AfterAdmitted(view, body, seq); }));
   SYNC_RETURN_IF_ERROR(context_error);
   if (request.last_seq != 0 && request.peer_epoch != 0) {
     // The checkpoint and the log incarnation it counts in, together.
@@ -192,7 +206,9 @@ absl::StatusOr<LocalWrite> Replica::WriteLocal(WriteView& view, uint64_t counter
       }
     }
   }
-  if (body.audience().direction() != v1::Audience::LOCAL) {  // a local record is never sent
+  // A local record is never sent; of a newest-only record, versions leave
+  // the log, so positions would show holes that are no loss.
+  if (body.audience().direction() != v1::Audience::LOCAL && !policy_.KeepsNewestOnly(body)) {
     SYNC_ASSIGN_OR_RETURN(uint64_t audience_seq, NextAudienceSeq(view, body.audience()));
     body.set_audience_seq(audience_seq);
   }
@@ -218,7 +234,7 @@ absl::StatusOr<LocalWrite> Replica::WriteLocal(WriteView& view, uint64_t counter
       ApplyRecords(
           view, "", {out.record}, 0,
           [](std::string_view, const v1::RecordBody&, const v1::Record&) { return Admission{}; },
-          clock_.NowMicros(), [&](const v1::RecordBody& b) { return AfterAdmitted(view, b); }));
+          clock_.NowMicros(), [&](const v1::RecordBody& b, uint64_t seq) { return AfterAdmitted(view, b, seq); }));
   if (stats.applied != 1) {
     return absl::InternalError("local version of '" + body.id() + "' did not join its frontier");
   }

@@ -49,6 +49,12 @@ class AdmissionPolicy {
   // `body` was admitted and merged in `view` (its record's current version is
   // the merge winner): the domain's own state derived from records follows.
   virtual absl::Status OnAdmitted(WriteView& view, const v1::RecordBody& body) = 0;
+  // True for a record of which only the newest version matters (a node's
+  // status): it is not numbered in its audience, and a version that becomes
+  // current takes the previous current version's change-log entry out of the
+  // log (WriteView::ForgetLogEntry), so that the log does not grow with it.
+  // Thread-safe.
+  virtual bool KeepsNewestOnly(const v1::RecordBody&) const { return false; }
 };
 
 // The signature of a version, checked against its writer's certificate.
@@ -135,7 +141,10 @@ class Replica {
 
  private:
   Admission CheckOne(std::string_view from_peer, const v1::Record& record) const;
-  absl::Status AfterAdmitted(WriteView& view, const v1::RecordBody& body);
+  absl::Status AfterAdmitted(WriteView& view, const v1::RecordBody& body, uint64_t log_seq);
+  // KeepsNewestOnly: `body`, logged at `log_seq`, is current now; forgets
+  // the log entry of the version it replaced.
+  absl::Status ForgetReplacedEntry(WriteView& view, const v1::RecordBody& body, uint64_t log_seq);
 
   const ReplicaOptions options_;
   AdmissionPolicy& policy_;

@@ -75,6 +75,12 @@ class WriteView {
   virtual absl::Status SetCurrent(std::string_view id, const v1::Record& record) = 0;
   // Appends `record` to the change log; returns its sequence.
   virtual absl::StatusOr<uint64_t> AppendLog(const v1::Record& record) = 0;
+  // May remove the change-log entry at `seq`: a version of a record whose
+  // only newest version matters, replaced by a newer one appended after it
+  // (AdmissionPolicy::KeepsNewestOnly). Peers still to read that range take
+  // the newer one instead. A store that keeps the entry stays correct, only
+  // larger. REQUIRES: `seq` is not the head of the log.
+  virtual absl::Status ForgetLogEntry(uint64_t /*seq*/) { return absl::OkStatus(); }
   // The losing versions of `id`, in LoserKey order (copied out).
   virtual absl::StatusOr<std::vector<v1::Record>> Losers(std::string_view id) = 0;
   // Adds or removes one losing version of `id`, keyed by its LoserKey (merge.h).

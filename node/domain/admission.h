@@ -37,6 +37,8 @@ class CommitteeAdmission : public sync::AdmissionPolicy {
   absl::StatusOr<sync::Admission> CheckInContext(sync::WriteView& view, const v1::RecordBody& body,
                                                  std::string_view body_bytes) override;
   absl::Status OnAdmitted(sync::WriteView& view, const v1::RecordBody& body) override;
+  // A unit's status (unit_status.h): only its newest version matters.
+  bool KeepsNewestOnly(const v1::RecordBody& body) const override { return body.kind() == v1::UNIT_STATUS; }
 
   // Replaces the rosters with `roster` (at start-up, from the store).
   void Reset(Roster roster);

@@ -9,6 +9,7 @@
 #include "node/domain/documents.h"
 #include "node/domain/powers.h"
 #include "node/domain/roster.h"
+#include "node/domain/unit_status.h"
 #include "sync/node_path.h"
 #include "sync/text.h"
 #include "sync/routing.h"
@@ -404,6 +405,10 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       if (sync::Admission c = CheckRoster(body); !c.admitted) return c;
       break;
     }
+    case v1::UNIT_STATUS: {
+      if (const StatusVerdict v = CheckUnitStatus(body); !v.code.empty()) return Refuse(v.code, v.detail);
+      break;
+    }
     case v1::REVOCATION_LIST: {
       v1::RevocationList r;
       if (!r.ParseFromString(body.payload()) || r.crl().empty()) {
@@ -538,6 +543,7 @@ std::string OwnerOfId(v1::RecordKind kind, std::string_view id) {
       return id.size() > 4 && id.substr(id.size() - 4) == "/crl" ? std::string(id.substr(0, id.size() - 4)) : "";
     case v1::ACKNOWLEDGEMENT:
     case v1::REPORT_STATUS: return LifecycleOwner(id);
+    case v1::UNIT_STATUS: return StatusOwner(id);
     default: return "";
   }
 }

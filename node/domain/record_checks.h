@@ -17,6 +17,7 @@
 //   BAD_STATE          a lifecycle state this writer may not set
 //   BAD_EXTENSION      an extension request that names no obligation of the
 //                      unit above, no period, no date or no printable reason
+//   TOO_LARGE          a unit's status beyond its bounds (unit_status.h)
 // (the signature check, node/version_signatures.h, adds BAD_SIGNATURE and
 // BAD_REVOCATION_LIST, which need keys; the replica core CLOCK_AHEAD;
 // node/domain/act_checks.h the roster checks CAPACITY_*, POWER_DENIED,

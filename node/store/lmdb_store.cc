@@ -583,6 +583,12 @@ absl::StatusOr<uint64_t> LmdbStore::View::AppendLog(const v1::Record& record) {
   return head_;
 }
 
+absl::Status LmdbStore::View::ForgetLogEntry(uint64_t seq) {
+  // Never the head: HeadSeq() is the log's last key, which must not go back.
+  if (seq >= head_) return absl::InternalError("ForgetLogEntry(" + std::to_string(seq) + ") at the log's head");
+  return txn_.Delete(store_.log_, EncodeSeq(seq));
+}
+
 namespace {
 std::string LoserPrefix(std::string_view id) {
   std::string key(id);

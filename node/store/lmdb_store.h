@@ -240,6 +240,7 @@ class LmdbStore::View : public sync::WriteView {
   absl::StatusOr<std::optional<v1::Record>> Get(std::string_view id) override;
   absl::Status SetCurrent(std::string_view id, const v1::Record& record) override;
   absl::StatusOr<uint64_t> AppendLog(const v1::Record& record) override;
+  absl::Status ForgetLogEntry(uint64_t seq) override;
   absl::StatusOr<std::vector<v1::Record>> Losers(std::string_view id) override;
   absl::Status PutLoser(std::string_view id, const v1::Record& record) override;
   absl::Status DeleteLoser(std::string_view id, std::string_view version_key) override;

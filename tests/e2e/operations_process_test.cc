@@ -37,6 +37,8 @@ namespace {
 
 using testing::BinaryPath;
 using testing::CertDir;
+using testing::Finished;
+using testing::ReadText;
 using testing::IsOk;
 using testing::Subprocess;
 using testing::TempDir;
@@ -46,11 +48,10 @@ using ::testing::HasSubstr;
 
 constexpr char kProvince[] = "vn/quang-ngai";
 
-using testing::Finished;
-using testing::ReadText;
-
+// Runs `argv` to completion, its output kept in the test's directory.
 Finished RunCommand(const TempDir& dir, const std::vector<std::string>& argv) {
-  return testing::RunCommand(dir.path().string(), argv);
+  static int n = 0;
+  return testing::RunToCompletion(argv, dir.Sub("cmd" + std::to_string(++n)));
 }
 
 class Daemon {

@@ -134,8 +134,14 @@ Tally CheckPair(const std::string& commune_id, const StoreAudit& province, const
       }
     }
   }
-  // The same records, the same current version.
+  // The same records, the same current version; but for the units'
+  // statuses, which flow up only and are rewritten all the time.
+  auto status = [](const StoreAudit& side, const std::string& id) {
+    auto k = side.kinds.find(id);
+    return k != side.kinds.end() && k->second == v1::UNIT_STATUS;
+  };
   for (const auto& [id, body] : province.current) {
+    if (status(province, id)) continue;
     auto it = commune.current.find(id);
     if (it == commune.current.end()) {
       Add(t, listed, more, "only on the province: " + id);
@@ -144,7 +150,7 @@ Tally CheckPair(const std::string& commune_id, const StoreAudit& province, const
     }
   }
   for (const auto& [id, body] : commune.current) {
-    if (province.current.count(id) == 0) Add(t, listed, more, "only on the commune: " + id);
+    if (!status(commune, id) && province.current.count(id) == 0) Add(t, listed, more, "only on the commune: " + id);
   }
   // Every directive received (the commune's receipt), every report received
   // (the province's status), on both sides.

@@ -65,7 +65,7 @@ struct Tally {
 
 // A province and one commune whose records are all shared (directives to
 // the whole subtree, reports, receipts, rosters): the same ids with the same
-// current version on both; `acked` (ids whose writes the Admin API
+// current version on both (unit statuses aside: they flow up only); `acked` (ids whose writes the Admin API
 // acknowledged) on both; each directive with the commune's receipt on both;
 // each report with a status the province registered (not SUBMITTED);
 // `acknowledged` receipt ids in state ACKNOWLEDGED and `accepted` report

@@ -15,6 +15,18 @@
 #include <stdexcept>
 
 namespace steersync::testing {
+Finished RunToCompletion(const std::vector<std::string>& argv, const std::string& prefix) {
+  const std::string out = prefix + ".out", err = prefix + ".err";
+  std::string cmd;
+  for (const auto& a : argv) cmd += Quote(a) + " ";
+  cmd += "</dev/null >" + Quote(out) + " 2>" + Quote(err);
+  const int status = std::system(cmd.c_str());
+  Finished r;
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  r.out = ReadText(out);
+  r.err = ReadText(err);
+  return r;
+}
 
 Subprocess::Subprocess(const std::vector<std::string>& argv, const std::string& log_path) {
   std::vector<char*> args;
@@ -120,18 +132,7 @@ std::string Quote(const std::string& arg) {
 
 Finished RunCommand(const std::string& dir, const std::vector<std::string>& argv) {
   static std::atomic<int> n{0};
-  const int k = ++n;
-  const std::string out = dir + "/cmd" + std::to_string(k) + ".out";
-  const std::string err = dir + "/cmd" + std::to_string(k) + ".err";
-  std::string cmd;
-  for (const auto& a : argv) cmd += Quote(a) + " ";
-  cmd += "</dev/null >" + Quote(out) + " 2>" + Quote(err);
-  const int status = std::system(cmd.c_str());
-  Finished r;
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  r.out = ReadText(out);
-  r.err = ReadText(err);
-  return r;
+  return RunToCompletion(argv, dir + "/cmd" + std::to_string(++n));
 }
 
 }  // namespace steersync::testing

@@ -27,6 +27,15 @@ class Subprocess {
   bool reaped_ = false;
 };
 
+// A finished command: exit code (-1 if it did not exit), stdout, stderr.
+struct Finished {
+  int exit_code = -1;
+  std::string out, err;
+};
+// Runs `argv` to completion through the shell (no time-based wait: it ends
+// by itself), stdin from /dev/null, its stdout and stderr kept in
+// `<prefix>.out` and `<prefix>.err`.
+Finished RunToCompletion(const std::vector<std::string>& argv, const std::string& prefix);
 // Path of a built binary, e.g. BinaryPath("node/steersyncd"): under the
 // build directory, or under $STEERSYNC_TEST_BINARIES when set (a copy of
 // the binaries a long run keeps using while the tree is rebuilt).
@@ -45,13 +54,7 @@ std::string ReadText(const std::string& path);
 // `arg` quoted for sh.
 std::string Quote(const std::string& arg);
 
-// A finished command: exit code (-1 if it did not exit), stdout, stderr.
-struct Finished {
-  int exit_code = -1;
-  std::string out, err;
-};
-// Runs `argv` to completion through sh, stdin from /dev/null, its output
-// kept in files under `dir` (no time-based wait: it ends by itself).
+// RunToCompletion with its output kept in files under `dir`, numbered.
 Finished RunCommand(const std::string& dir, const std::vector<std::string>& argv);
 
 }  // namespace steersync::testing
