@@ -14,6 +14,17 @@
 #include "sync/text.h"
 
 namespace steersync::node {
+namespace {
+
+// A u64 counter in the store's meta (a writer's, or this node's own); 0 when
+// absent or unreadable: a counter only ever raises what it is compared with.
+uint64_t CounterOrZero(const LmdbStore& store, const std::string& key) {
+  absl::StatusOr<std::optional<std::string>> held = store.MetaGet(key);
+  if (!held.ok() || !held->has_value() || (*held)->size() != 8) return 0;
+  return sync::meta::DecodeU64(**held);
+}
+
+}  // namespace
 
 Link::Link(const LinkContext& context, std::string peer_id, Relation relation,
            std::shared_ptr<PeerStats> stats)
@@ -122,16 +133,9 @@ void Link::Start() {
   sent_before_session_ = stats_->records_sent;
   // What we hold of the peer's own counters, and whether we ask it to
   // return ours (recovery).
-  uint64_t peer_counter_held = 0;
-  if (auto held = context_.store->MetaGet(std::string(sync::meta::kWriterCounterPrefix) + peer_id_);
-      held.ok() && held->has_value() && (*held)->size() == 8) {
-    peer_counter_held = sync::meta::DecodeU64(**held);
-  }
-  uint64_t own_counter = 0;
-  if (auto held = context_.store->MetaGet(sync::meta::kLocalCounter);
-      held.ok() && held->has_value() && (*held)->size() == 8) {
-    own_counter = sync::meta::DecodeU64(**held);
-  }
+  const uint64_t peer_counter_held =
+      CounterOrZero(*context_.store, std::string(sync::meta::kWriterCounterPrefix) + peer_id_);
+  const uint64_t own_counter = CounterOrZero(*context_.store, sync::meta::kLocalCounter);
   // Ask the peer to return our versions while recovering, and also from a
   // child we hold no checkpoint of: its first session with this store, which
   // may have been lost with versions only that child kept (a new child has
@@ -258,11 +262,7 @@ void Link::KeepPeerCounter() {
 
 void Link::CheckPeerHello(uint64_t your_counter) {
   if (context_.recovery == nullptr || your_counter == 0) return;
-  uint64_t local = 0;
-  if (auto held = context_.store->MetaGet(sync::meta::kLocalCounter);
-      held.ok() && held->has_value() && (*held)->size() == 8) {
-    local = sync::meta::DecodeU64(**held);
-  }
+  const uint64_t local = CounterOrZero(*context_.store, sync::meta::kLocalCounter);
   bool asked;
   {
     absl::MutexLock lock(&mu_);

@@ -462,12 +462,7 @@ TEST_F(CommitteeWorkTest, ListsComeInNaturalIdOrderAndFilterBySinceStatusFromAnd
 // assigner's side accepts it.
 TEST_F(CommitteeWorkTest, ATaskToAMemberStaysOnItsNodeAndOnlyThatMemberReportsOnIt) {
   auto member = [&](const std::string& person, const std::string& role) {
-    v1::AddMemberRequest r;
-    r.set_person_id(person);
-    r.set_full_name(person);
-    r.set_role(role);
-    r.set_valid_from("2026-01-01");
-    r.set_decision("1742/QĐ-UBND");
+    const v1::AddMemberRequest r = steersync::testing::MemberSince2026(person, role);
     auto w = province_->AddMember(r);
     EXPECT_THAT(w, IsOk());
     return w.ok() ? w->id() : "";

@@ -56,12 +56,7 @@ class HierarchyTest : public ::testing::Test {
 
   // Records a member valid from 2026-01-01 and returns the membership id.
   static std::string AddMember(Node& node, const std::string& person, const std::string& role) {
-    v1::AddMemberRequest r;
-    r.set_person_id(person);
-    r.set_full_name(person);
-    r.set_role(role);
-    r.set_valid_from("2026-01-01");
-    r.set_decision("1742/QĐ-UBND");
+    const v1::AddMemberRequest r = steersync::testing::MemberSince2026(person, role);
     auto w = node.AddMember(r);
     EXPECT_THAT(w, IsOk());
     return w.ok() ? w->id() : "";

@@ -32,12 +32,7 @@ class PowersTest : public ::testing::Test {
 
   static std::string AddMember(Node& node, const std::string& person, const std::string& role,
                                absl::StatusCode expect = absl::StatusCode::kOk) {
-    v1::AddMemberRequest r;
-    r.set_person_id(person);
-    r.set_full_name(person);
-    r.set_role(role);
-    r.set_valid_from("2026-01-01");
-    r.set_decision("1742/QĐ-UBND");
+    const v1::AddMemberRequest r = steersync::testing::MemberSince2026(person, role);
     auto w = node.AddMember(r);
     EXPECT_EQ(w.status().code(), expect) << w.status();
     return w.ok() ? w->id() : "";

@@ -89,6 +89,16 @@ InProcessNode InProcessNodeOptions(const TempDir& dir, const std::string& id,
   return n;
 }
 
+v1::AddMemberRequest MemberSince2026(const std::string& person, const std::string& role) {
+  v1::AddMemberRequest r;
+  r.set_person_id(person);
+  r.set_full_name(person);
+  r.set_role(role);
+  r.set_valid_from("2026-01-01");
+  r.set_decision("1742/QĐ-UBND");
+  return r;
+}
+
 std::unique_ptr<node::Node> StartInProcessNode(const TempDir& dir, const std::string& id,
                                                const std::string& parent_address) {
   InProcessNode n = InProcessNodeOptions(dir, id, parent_address);

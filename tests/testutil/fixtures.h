@@ -91,6 +91,10 @@ InProcessNode InProcessNodeOptions(const TempDir& dir, const std::string& id,
 std::unique_ptr<node::Node> StartInProcessNode(const TempDir& dir, const std::string& id,
                                                const std::string& parent_address);
 
+// A membership of `person` in `role`, valid from 2026-01-01 under decision
+// 1742/QĐ-UBND (the roster the tests act under).
+v1::AddMemberRequest MemberSince2026(const std::string& person, const std::string& role);
+
 // A clock the test moves by hand.
 class ManualClock : public sync::Clock {
  public:
