@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "node/tls.h"
+#include "sync/attachments.h"
 
 namespace steersync::node {
 namespace {
@@ -166,12 +167,19 @@ absl::Status Signer::Sign(v1::Record& record) const {
   }
   sig.resize(len);
   record.set_signature(std::move(sig));
-  record.set_signer_chain(cert_der_);
+  record.set_signer_digest(cert_digest_);
   return absl::OkStatus();
 }
 
+Signer::Signer(EvpPkeyPtr key, std::string cert_der, std::string node_id)
+    : key_(std::move(key)),
+      cert_der_(std::move(cert_der)),
+      cert_digest_(CertificateBook::DigestOf(cert_der_)),
+      node_id_(std::move(node_id)) {}
+
 absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Load(const std::string& ca_path,
-                                                         const RevocationSet* revoked) {
+                                                         const RevocationSet* revoked,
+                                                         const CertificateBook* certificates) {
   auto pem = ReadFileToString(ca_path);
   if (!pem.ok()) return pem.status();
   auto ca = ParsePemCert(*pem, ca_path);
@@ -185,13 +193,33 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Load(const std::string& ca_p
   if (X509_STORE_add_cert(store.get(), ca->get()) != 1) {
     return absl::InternalError("cannot trust " + ca_path + ": " + OpenSslError());
   }
-  return std::unique_ptr<Verifier>(new Verifier(std::move(store), std::move(*pem), revoked));
+  return std::unique_ptr<Verifier>(new Verifier(std::move(store), std::move(*pem), revoked, certificates));
+}
+
+absl::StatusOr<Verifier::TrustedKey> Verifier::TrustSigner(const v1::Record& record) const {
+  if (!record.signer_chain().empty()) return Trust(record.signer_chain());
+  if (record.signer_digest().size() != SHA256_DIGEST_LENGTH) {
+    return absl::UnauthenticatedError("version names no signer certificate");
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = trusted_.find(record.signer_digest());
+    if (it != trusted_.end()) return it->second;
+  }
+  std::optional<std::string> der;
+  if (certificates_ != nullptr) der = certificates_->Find(record.signer_digest());
+  if (!der.has_value()) {
+    return absl::UnauthenticatedError("signed by certificate " + sync::HexOf(record.signer_digest().substr(0, 8)) +
+                                      "…, which this node was never sent");
+  }
+  return Trust(*der);
 }
 
 absl::StatusOr<Verifier::TrustedKey> Verifier::Trust(const std::string& cert_der) const {
+  const std::string digest = CertificateBook::DigestOf(cert_der);
   {
     absl::MutexLock lock(&mu_);
-    auto it = trusted_.find(cert_der);
+    auto it = trusted_.find(digest);
     if (it != trusted_.end()) return it->second;
   }
   const auto* begin = reinterpret_cast<const unsigned char*>(cert_der.data());
@@ -229,15 +257,13 @@ absl::StatusOr<Verifier::TrustedKey> Verifier::Trust(const std::string& cert_der
   absl::MutexLock lock(&mu_);
   // Bounded: a federation has a few thousand nodes; past that, start over.
   if (trusted_.size() >= kMaxTrustedCertificates) trusted_.clear();
-  trusted_.emplace(cert_der, trusted);
+  trusted_.emplace(digest, trusted);
   return trusted;
 }
 
-absl::Status Verifier::Verify(const v1::Record& record, const v1::RecordBody& body) const {
-  if (record.signature().empty() || record.signer_chain().empty()) {
-    return absl::UnauthenticatedError("version is not signed");
-  }
-  auto trusted = Trust(record.signer_chain());
+absl::Status Verifier::Verify(const v1::Record& record, const v1::RecordBody& body, bool linked) const {
+  if (record.signature().empty()) return absl::UnauthenticatedError("version is not signed");
+  auto trusted = TrustSigner(record);
   if (!trusted.ok()) return trusted.status();
   if (trusted->node_id != body.version().writer()) {
     return absl::UnauthenticatedError("signed by '" + trusted->node_id + "' but written as '" +
@@ -252,6 +278,9 @@ absl::Status Verifier::Verify(const v1::Record& record, const v1::RecordBody& bo
       }
     }
   }
+  // The body is the writer's already: a later version that verified commits
+  // to its digest (sync/signed_log.h).
+  if (linked) return absl::OkStatus();
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(record.body().data()), record.body().size(), digest);
   std::unique_ptr<EVP_PKEY_CTX, void (*)(EVP_PKEY_CTX*)> ctx(
@@ -279,6 +308,25 @@ int64_t Verifier::NotAfter(const std::string& cert_pem) {
   struct tm tm {};
   if (ASN1_TIME_to_tm(X509_get0_notAfter(cert->get()), &tm) != 1) return 0;
   return static_cast<int64_t>(timegm(&tm));
+}
+
+std::vector<std::string> LearnSignerCertificates(const Verifier& verifier, CertificateBook& book,
+                                                 const std::vector<std::string>& ders,
+                                                 std::vector<std::string>* refused) {
+  std::vector<std::string> learnt;
+  for (const std::string& der : ders) {
+    if (absl::Status trusted = verifier.CheckSignerCertificate(der); !trusted.ok()) {
+      if (refused != nullptr) refused->emplace_back(trusted.message());
+      continue;
+    }
+    std::string digest = CertificateBook::DigestOf(der);
+    if (book.Add(digest, der)) {
+      learnt.push_back(std::move(digest));
+    } else if (refused != nullptr) {
+      refused->emplace_back("the certificate book is full");
+    }
+  }
+  return learnt;
 }
 
 }  // namespace steersync::node

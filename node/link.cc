@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
+#include <thread>
 #include <map>
 #include <optional>
 #include <utility>
@@ -67,8 +69,9 @@ size_t Link::BytesOf(const sync::ApplyRequest& request) {
   // what the batch holds in memory until it is applied.
   size_t bytes = 0;
   for (const v1::Record& r : request.records) {
-    bytes += r.body().size() + r.signature().size() + r.signer_chain().size();
+    bytes += r.body().size() + r.signature().size() + r.signer_chain().size() + r.signer_digest().size();
   }
+  for (const std::string& der : request.certificates) bytes += der.size();
   return bytes;
 }
 
@@ -412,8 +415,27 @@ bool Link::TakeNext(v1::SyncMessage* out) {
   return true;
 }
 
+void Link::AttachCertificatesLocked(v1::Batch& batch) {
+  if (context_.certificates == nullptr) return;
+  for (const v1::Record& record : batch.records()) {
+    const std::string& digest = record.signer_digest();
+    if (digest.empty() || !certificates_sent_.insert(digest).second) continue;
+    if (std::optional<std::string> der = context_.certificates->Find(digest)) {
+      batch.add_certificates(std::move(*der));
+    } else {
+      // Kept with the records that name it: a store without it was written
+      // by hand. The peer refuses those records, saying which certificate.
+      spdlog::error("link {}: a record names signer certificate {}…, which this node does not hold", peer_id_,
+                    sync::HexOf(digest.substr(0, 8)));
+    }
+  }
+}
+
 std::vector<sync::ApplyRequest> Link::DrainSessionLocked() {
-  for (auto& m : session_.TakeOutgoing()) outbox_.push_back(std::move(m));
+  for (auto& m : session_.TakeOutgoing()) {
+    if (m.has_batch()) AttachCertificatesLocked(*m.mutable_batch());
+    outbox_.push_back(std::move(m));
+  }
   stats_->records_sent = session_.counters().records_sent + sent_before_session_;
   return session_.TakeApplyRequests();
 }
@@ -426,25 +448,47 @@ struct Link::PendingApply {
   sync::ApplyStats result;    // valid once applied
   bool skipped = false;       // not applied: an earlier batch of the stream failed
   std::vector<v1::Attachment> to_fetch;  // files its admitted records name, still arriving here
+  std::vector<std::string> certificates;  // digests of the trusted certificates it carried
   size_t bytes = 0;           // BytesOf(request), counted in Link::pending_bytes_
   std::chrono::steady_clock::time_point received;  // when the peer's batch arrived
 };
 
+void Link::LearnCertificates(const LinkContext& ctx, const std::string& peer, PendingApply& batch) {
+  if (ctx.certificates == nullptr || ctx.verifier == nullptr) return;
+  std::vector<std::string> refused;
+  batch.certificates = LearnSignerCertificates(*ctx.verifier, *ctx.certificates, batch.request.certificates, &refused);
+  for (const std::string& why : refused) {
+    spdlog::warn("link {}: a certificate it sent was not taken: {}", peer, sync::Printable(why, 200));
+  }
+}
+
 void Link::CheckBatch(const LinkContext& ctx, const std::string& peer, PendingApply& batch) {
-  // Signature checks dominate; large batches are split over two threads.
+  LearnCertificates(ctx, peer, batch);
+  // Hashing and signature checks dominate: a large batch is split over
+  // every core. Each slice links its own runs (sync/signed_log.h), so a
+  // split costs at most one more signature check per run.
   const std::vector<v1::Record>& records = batch.request.records;
   const size_t n = records.size();
-  if (n < 64) {
+  static const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  const size_t slices = std::min(cores, n / 64);
+  if (slices <= 1) {
     batch.alone = ctx.replica->CheckAlone(peer, records);
     return;
   }
-  const size_t split = n / 2;
   const std::span<const v1::Record> all(records);
-  auto later = std::async(std::launch::async, [&] { return ctx.replica->CheckAlone(peer, all.subspan(split)); });
-  batch.alone = ctx.replica->CheckAlone(peer, all.first(split));
-  sync::AloneVerdicts rest = later.get();
-  batch.alone.insert(batch.alone.end(), std::make_move_iterator(rest.begin()),
-                     std::make_move_iterator(rest.end()));
+  const size_t per_slice = (n + slices - 1) / slices;
+  std::vector<std::future<sync::AloneVerdicts>> later;
+  for (size_t from = per_slice; from < n; from += per_slice) {
+    later.push_back(std::async(std::launch::async, [&ctx, &peer, slice = all.subspan(from, std::min(per_slice, n - from))] {
+      return ctx.replica->CheckAlone(peer, slice);
+    }));
+  }
+  batch.alone = ctx.replica->CheckAlone(peer, all.first(per_slice));
+  for (auto& f : later) {
+    sync::AloneVerdicts rest = f.get();
+    batch.alone.insert(batch.alone.end(), std::make_move_iterator(rest.begin()),
+                       std::make_move_iterator(rest.end()));
+  }
 }
 
 absl::Status Link::ApplyBatch(const LinkContext& ctx, const std::string& peer,
@@ -455,6 +499,10 @@ absl::Status Link::ApplyBatch(const LinkContext& ctx, const std::string& peer,
   if (stream_failed.load()) {
     batch.skipped = true;
     return absl::OkStatus();
+  }
+  // The certificates first: kept with the records that name them.
+  for (const std::string& digest : batch.certificates) {
+    SYNC_RETURN_IF_ERROR(KeepCertificate(view, *ctx.certificates, digest));
   }
   SYNC_ASSIGN_OR_RETURN(batch.result, ctx.replica->ApplyFromPeer(view, peer, batch.request, &batch.alone));
   // The files admitted records name, noted in the same transaction: a kill

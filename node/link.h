@@ -20,6 +20,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "node/catch_up.h"
+#include "node/certificate_book.h"
+#include "node/identity.h"
 #include "node/revocation.h"
 #include "node/serial_executor.h"
 #include "node/recovery.h"
@@ -70,6 +72,11 @@ struct LinkContext {
   sync::SessionOptions session_defaults;
   // Revocation lists admitted so far: the transports refuse revoked peers.
   const RevocationSet* revocations = nullptr;
+  // Signers' certificates (issue 13 item 2): those a peer's batch carries
+  // are checked by `verifier`, added here and kept in the store with the
+  // batch; those our records name are sent once per stream.
+  CertificateBook* certificates = nullptr;
+  const Verifier* verifier = nullptr;
   InboundLimits limits;
   // Where incoming batches are checked (signatures above all) before they
   // reach the writer; null: on the calling thread.
@@ -207,6 +214,12 @@ class Link : public std::enable_shared_from_this<Link> {
   // The stages of one batch (see PendingApply): static, because they run
   // when the link may already be gone.
   static void CheckBatch(const LinkContext& ctx, const std::string& peer, PendingApply& batch);
+  // Adds the trusted certificates the batch carried to the book (before its
+  // records are checked) and notes them for ApplyBatch to keep.
+  static void LearnCertificates(const LinkContext& ctx, const std::string& peer, PendingApply& batch);
+  // Adds to an outgoing batch the certificates its records name that this
+  // stream has not carried yet.
+  void AttachCertificatesLocked(v1::Batch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static absl::Status ApplyBatch(const LinkContext& ctx, const std::string& peer,
                                  const std::atomic<bool>& stream_failed, PendingApply& batch,
                                  LmdbStore::View& view);
@@ -263,6 +276,9 @@ class Link : public std::enable_shared_from_this<Link> {
   absl::Mutex mu_ ABSL_ACQUIRED_AFTER(wake_mu_);
   sync::Session session_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::SyncMessage> outbox_ ABSL_GUARDED_BY(mu_);
+  // Digests of the certificates this stream has carried to the peer (one
+  // per signer the peer was sent records of: bounded by the federation).
+  std::set<std::string> certificates_sent_ ABSL_GUARDED_BY(mu_);
   // Chunks to send: taken only when outbox_ is empty, so a batch or an ack
   // waits behind one chunk at most, never behind a file.
   std::deque<v1::SyncMessage> chunk_outbox_ ABSL_GUARDED_BY(mu_);

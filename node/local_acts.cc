@@ -75,6 +75,7 @@ LocalActs::LocalActs(Deps deps)
       replica_(deps.replica),
       admission_(*deps.admission),
       signer_(deps.signer),
+      certificates_(deps.certificates),
       store_(deps.store),
       recovery_(deps.recovery),
       max_attachment_bytes_(deps.max_attachment_bytes) {}
@@ -103,6 +104,9 @@ absl::StatusOr<Written> LocalActs::Make(LmdbStore::View& view, const LocalAct& a
   *body.mutable_version()->mutable_authority() = verdict.authority;
   SYNC_ASSIGN_OR_RETURN(sync::LocalWrite written,
                         replica_->WriteLocal(view, counter, std::move(body), act.base, *signer_));
+  if (certificates_ != nullptr && !written.record.signer_digest().empty()) {
+    SYNC_RETURN_IF_ERROR(KeepCertificate(view, *certificates_, written.record.signer_digest()));
+  }
   return Written{id, written.version_key};
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "node/certificate_book.h"
 #include "node/domain/admission.h"
 #include "node/domain/roster.h"
 #include "node/recovery.h"
@@ -58,6 +59,9 @@ class LocalActs {
     sync::Replica* replica = nullptr;
     domain::CommitteeAdmission* admission = nullptr;
     const sync::VersionSigner* signer = nullptr;
+    // Where the signer's certificate is found, to keep it in the store with
+    // the first act it signs (node/certificate_book.h).
+    const CertificateBook* certificates = nullptr;
     const LmdbStore* store = nullptr;
     // Closed while the node recovers its own versions (null: never).
     const RecoveryGate* recovery = nullptr;
@@ -106,6 +110,7 @@ class LocalActs {
   sync::Replica* const replica_;
   domain::CommitteeAdmission& admission_;
   const sync::VersionSigner* const signer_;
+  const CertificateBook* const certificates_;
   const LmdbStore* const store_;
   const RecoveryGate* const recovery_;
   const uint64_t max_attachment_bytes_;

@@ -110,7 +110,9 @@ absl::Status CheckTls(const NodeOptions& options, std::vector<std::string>* warn
     return absl::InvalidArgumentError("tls.cert " + options.tls.cert + " is the certificate of node '" +
                                       (*signer)->node_id() + "', but node.id is '" + options.id + "'");
   }
-  auto verifier = n::Verifier::Load(options.tls.ca);
+  n::CertificateBook certificates;
+  certificates.Add((*signer)->cert_digest(), (*signer)->cert_der());
+  auto verifier = n::Verifier::Load(options.tls.ca, nullptr, &certificates);
   if (!verifier.ok()) {
     return absl::Status(verifier.status().code(),
                         "tls.ca " + options.tls.ca + ": " + std::string(verifier.status().message()));

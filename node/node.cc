@@ -109,9 +109,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   std::unique_ptr<Node> node(new Node(std::move(options), runtime));
   Node* raw = node.get();
   SYNC_ASSIGN_OR_RETURN(node->signer_, RenewingSigner::Load(node->options_.id, node->options_.tls.cert,
-                                                            node->options_.tls.key));
+                                                            node->options_.tls.key, node->certificates_));
   SYNC_ASSIGN_OR_RETURN(node->verifier_,
-                        Verifier::Load(node->options_.tls.ca, &node->revocations_));
+                        Verifier::Load(node->options_.tls.ca, &node->revocations_, &node->certificates_));
   node->signatures_ = std::make_unique<NodeSignatureCheck>(
       *node->verifier_, node->revocations_, [raw] {
         spdlog::warn("{}: a revocation list from above: now {} revoked certificates", raw->options_.id,
@@ -127,6 +127,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   env.map_size = static_cast<size_t>(node->options_.map_size_mb) << 20;
   SYNC_ASSIGN_OR_RETURN(node->store_, LmdbStore::Open(node->options_.data_dir, env));
   node->store_->SetQuarantineQuota(runtime.quarantine_quota);
+  SYNC_ASSIGN_OR_RETURN(auto kept_certificates, node->store_->MetaScan(kCertificatePrefix));
+  LoadCertificates(kept_certificates, node->certificates_);
   SYNC_RETURN_IF_ERROR(node->LoadRosterAndClock());
   SYNC_RETURN_IF_ERROR(node->LoadRevocationLists());
   node->link_context_.self_id = node->options_.id;
@@ -135,6 +137,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   node->link_context_.replica = node->replica_.get();
   node->link_context_.session_defaults = runtime.session;
   node->link_context_.revocations = &node->revocations_;
+  node->link_context_.certificates = &node->certificates_;
+  node->link_context_.verifier = node->verifier_.get();
   node->link_context_.limits = runtime.limits;
   node->txn_observer_ = std::make_unique<RosterFollowsTxns>(node->admission_);
   GroupCommitWriter::Options writer_options;
@@ -156,6 +160,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
       .replica = node->replica_.get(),
       .admission = &node->admission_,
       .signer = node->signer_.get(),
+      .certificates = &node->certificates_,
       .store = node->store_.get(),
       .recovery = &node->recovery_,
       .max_attachment_bytes = node->options_.max_attachment_mb << 20,

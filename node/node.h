@@ -20,6 +20,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "node/certificate_book.h"
 #include "node/config.h"
 #include "node/directive_acts.h"
 #include "node/listings.h"
@@ -264,6 +265,9 @@ class Node {
 
   RevocationSet revocations_;  // before verifier_ and links, which point to it
   RecoveryGate recovery_;      // before local_ and the links, which point to it
+  // Signers' certificates by digest; before signer_, verifier_, local_ and
+  // the links, which point to it.
+  CertificateBook certificates_;
   // The committee's admission and rosters (node/domain/admission.h).
   domain::CommitteeAdmission admission_;
   std::unique_ptr<RenewingSigner> signer_;

@@ -10,13 +10,17 @@ namespace steersync::node {
 
 absl::StatusOr<std::unique_ptr<RenewingSigner>> RenewingSigner::Load(std::string node_id,
                                                                      std::string cert_path,
-                                                                     std::string key_path) {
+                                                                     std::string key_path,
+                                                                     CertificateBook& certificates) {
   std::unique_ptr<RenewingSigner> out(
-      new RenewingSigner(std::move(node_id), std::move(cert_path), std::move(key_path)));
+      new RenewingSigner(std::move(node_id), std::move(cert_path), std::move(key_path), certificates));
   SYNC_ASSIGN_OR_RETURN(std::unique_ptr<Signer> signer, Signer::Load(out->cert_path_, out->key_path_));
   if (signer->node_id() != out->node_id_) {
     return absl::InvalidArgumentError("certificate " + out->cert_path_ + " is for node '" + signer->node_id() +
                                       "' but node.id is '" + out->node_id_ + "'");
+  }
+  if (!certificates.Add(signer->cert_digest(), signer->cert_der())) {
+    return absl::ResourceExhaustedError("the certificate book is full");
   }
   absl::MutexLock lock(&out->mu_);
   out->signer_ = std::move(signer);
@@ -36,6 +40,10 @@ void RenewingSigner::RefreshIfRenewed() const {
     // signing with the current pair and look again on the next write.
     spdlog::warn("{}: renewed certificate not usable yet: {}", node_id_,
                  renewed.ok() ? "it names another node" : renewed.status().ToString());
+    return;
+  }
+  if (!certificates_.Add((*renewed)->cert_digest(), (*renewed)->cert_der())) {
+    spdlog::warn("{}: renewed certificate not used: the certificate book is full", node_id_);
     return;
   }
   signer_ = std::move(*renewed);

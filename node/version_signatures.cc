@@ -3,8 +3,9 @@
 
 namespace steersync::node {
 
-sync::Admission NodeSignatureCheck::Verify(const v1::Record& record, const v1::RecordBody& body) const {
-  if (absl::Status s = verifier_.Verify(record, body); !s.ok()) {
+sync::Admission NodeSignatureCheck::Verify(const v1::Record& record, const v1::RecordBody& body,
+                                           bool linked) const {
+  if (absl::Status s = verifier_.Verify(record, body, linked); !s.ok()) {
     return sync::Admission{false, "BAD_SIGNATURE", std::string(s.message())};
   }
   if (body.kind() != v1::REVOCATION_LIST) return {};

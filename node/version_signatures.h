@@ -24,7 +24,7 @@ class NodeSignatureCheck : public sync::SignatureCheck {
       : verifier_(verifier), revocations_(revocations), on_revocation_(std::move(on_revocation)) {}
 
   // BAD_SIGNATURE, or BAD_REVOCATION_LIST for a list the CA did not sign.
-  sync::Admission Verify(const v1::Record& record, const v1::RecordBody& body) const override;
+  sync::Admission Verify(const v1::Record& record, const v1::RecordBody& body, bool linked) const override;
 
  private:
   const Verifier& verifier_;

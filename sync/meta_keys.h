@@ -27,6 +27,9 @@ inline constexpr char kLastHlc[] = "last_hlc";
 inline constexpr char kWriterCounterPrefix[] = "wcount/";
 // "aseq/next/<audience key>" -> u64 BE: the writer's last position per audience.
 inline constexpr char kAudienceNextPrefix[] = "aseq/next/";
+// "aseq/tip/<audience key>" -> 32 bytes: the body digest of the writer's
+// version at that last position, which the next one links to (audience_prev).
+inline constexpr char kAudienceTipPrefix[] = "aseq/tip/";
 // "aseq/seen/<writer>|<audience key>" -> u64 BE: highest position received.
 inline constexpr char kAudienceSeenPrefix[] = "aseq/seen/";
 // "aseq/gap/<writer>|<audience key>|<u64 BE position>" -> "": a hole.

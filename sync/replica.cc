@@ -7,6 +7,7 @@
 #include "sync/merge.h"
 #include "sync/meta_keys.h"
 #include "sync/node_path.h"
+#include "sync/signed_log.h"
 #include "sync/status_macros.h"
 #include "sync/text.h"
 #include "sync/version_vector.h"
@@ -61,31 +62,42 @@ Replica::Replica(ReplicaOptions options, AdmissionPolicy& policy, const Signatur
                  HybridClock& hlc, const Clock& clock)
     : options_(std::move(options)), policy_(policy), signatures_(signatures), hlc_(hlc), clock_(clock) {}
 
-Admission Replica::CheckOne(std::string_view from_peer, const v1::Record& record) const {
-  v1::RecordBody body;
-  if (!body.ParseFromString(record.body())) return {};  // ApplyRecords quarantines it
-  if (Admission shape = CheckShape(record.ByteSizeLong(), body); !shape.admitted) return shape;
+Replica::OneVerdict Replica::CheckOne(std::string_view from_peer, const v1::Record& record,
+                                      const v1::RecordBody& body, bool parsed, bool linked) const {
+  if (!parsed) return {};  // ApplyRecords quarantines it
+  if (Admission shape = CheckShape(record.ByteSizeLong(), body); !shape.admitted) return {shape};
   Admission a = policy_.CheckAlone(from_peer, body);
-  if (!a.admitted) return a;
-  if (Admission signed_by = signatures_.Verify(record, body); !signed_by.admitted) return signed_by;
+  if (!a.admitted) return {a};
+  if (Admission signed_by = signatures_.Verify(record, body, linked); !signed_by.admitted) return {signed_by};
   // A peer's clock may run ahead of ours by the skew bound, never more: a
   // version beyond it would drag our clock (and every legal date we sign)
   // into the future.
   const int64_t ahead =
       static_cast<int64_t>(body.version().hlc().wall_micros()) - clock_.NowMicros();
   if (ahead > options_.max_clock_skew_micros) {
-    return Refuse("CLOCK_AHEAD", "stamped " + Seconds(ahead) + " ahead of this node's clock (bound " +
-                                     Seconds(options_.max_clock_skew_micros) +
-                                     "): the writer's clock is wrong; it is kept here, not applied");
+    return {Refuse("CLOCK_AHEAD", "stamped " + Seconds(ahead) + " ahead of this node's clock (bound " +
+                                      Seconds(options_.max_clock_skew_micros) +
+                                      "): the writer's clock is wrong; it is kept here, not applied"),
+            true};
   }
-  return a;
+  return {a, true};
 }
 
 AloneVerdicts Replica::CheckAlone(std::string_view from_peer,
                                   std::span<const v1::Record> records) const {
-  AloneVerdicts verdicts;
-  verdicts.reserve(records.size());
-  for (const v1::Record& record : records) verdicts.push_back(CheckOne(from_peer, record));
+  const size_t n = records.size();
+  std::vector<v1::RecordBody> bodies(n);
+  std::vector<bool> parsed(n);
+  for (size_t i = 0; i < n; ++i) parsed[i] = bodies[i].ParseFromString(records[i].body());
+  const BatchLinks links = LinkBatch(records, bodies, parsed);
+  AloneVerdicts verdicts(n);
+  std::vector<char> authentic(n, 0);
+  for (const size_t i : links.order) {
+    const int next = links.successor[i];
+    OneVerdict v = CheckOne(from_peer, records[i], bodies[i], parsed[i], next >= 0 && authentic[next]);
+    authentic[i] = v.authentic;
+    verdicts[i] = std::move(v.admission);
+  }
   return verdicts;
 }
 
@@ -102,7 +114,8 @@ absl::Status Replica::ForgetReplacedEntry(WriteView& view, const v1::RecordBody&
   return meta::PutU64(view, key, log_seq);
 }
 
-absl::Status Replica::AfterAdmitted(WriteView& view, const v1::RecordBody& body, uint64_t log_seq) {
+absl::Status Replica::AfterAdmitted(WriteView& view, const v1::RecordBody& body, std::string_view body_bytes,
+                                    uint64_t log_seq) {
   SYNC_RETURN_IF_ERROR(policy_.OnAdmitted(view, body));
   if (log_seq != 0 && policy_.KeepsNewestOnly(body)) SYNC_RETURN_IF_ERROR(ForgetReplacedEntry(view, body, log_seq));
   const std::string& writer = body.version().writer();
@@ -126,7 +139,13 @@ absl::Status Replica::AfterAdmitted(WriteView& view, const v1::RecordBody& body,
   if (body.audience_seq() != 0) {
     const std::string next_key = meta::kAudienceNextPrefix + AudienceKey(body.audience());
     SYNC_ASSIGN_OR_RETURN(uint64_t next, meta::GetU64(view, next_key));
-    if (body.audience_seq() > next) SYNC_RETURN_IF_ERROR(meta::PutU64(view, next_key, body.audience_seq()));
+    if (body.audience_seq() >= next) {
+      // The next version links to this one (a recovered node continues its
+      // sequence where its neighbours' copy of it ends).
+      SYNC_RETURN_IF_ERROR(meta::PutU64(view, next_key, body.audience_seq()));
+      SYNC_RETURN_IF_ERROR(
+          view.MetaPut(meta::kAudienceTipPrefix + AudienceKey(body.audience()), BodyDigest(body_bytes)));
+    }
   }
   return absl::OkStatus();
 }
@@ -155,7 +174,9 @@ absl::StatusOr<ApplyStats> Replica::ApplyFromPeer(WriteView& view, std::string_v
   SYNC_ASSIGN_OR_RETURN(
       ApplyStats stats,
       ApplyRecords(view, from_peer, request.records, request.last_seq, admit, clock_.NowMicros(),
-                   [&](const v1::RecordBody& body, uint64_t seq) { return AfterAdmitted(view, body, seq); }));
+                   [&](const v1::RecordBody& body, std::string_view bytes, uint64_t seq) {
+                     return AfterAdmitted(view, body, bytes, seq);
+                   }));
   SYNC_RETURN_IF_ERROR(context_error);
   if (request.last_seq != 0 && request.peer_epoch != 0) {
     // The checkpoint and the log incarnation it counts in, together.
@@ -211,6 +232,11 @@ absl::StatusOr<LocalWrite> Replica::WriteLocal(WriteView& view, uint64_t counter
   if (body.audience().direction() != v1::Audience::LOCAL && !policy_.KeepsNewestOnly(body)) {
     SYNC_ASSIGN_OR_RETURN(uint64_t audience_seq, NextAudienceSeq(view, body.audience()));
     body.set_audience_seq(audience_seq);
+    // The signed log: this version commits to the previous one of the
+    // sequence (AfterAdmitted keeps this one's digest as the new tip).
+    SYNC_ASSIGN_OR_RETURN(std::optional<std::string> tip,
+                          view.MetaGet(meta::kAudienceTipPrefix + AudienceKey(body.audience())));
+    if (audience_seq > 1 && tip.has_value()) body.set_audience_prev(*tip);
   }
 
   LocalWrite out;
@@ -234,7 +260,9 @@ absl::StatusOr<LocalWrite> Replica::WriteLocal(WriteView& view, uint64_t counter
       ApplyRecords(
           view, "", {out.record}, 0,
           [](std::string_view, const v1::RecordBody&, const v1::Record&) { return Admission{}; },
-          clock_.NowMicros(), [&](const v1::RecordBody& b, uint64_t seq) { return AfterAdmitted(view, b, seq); }));
+          clock_.NowMicros(), [&](const v1::RecordBody& b, std::string_view bytes, uint64_t seq) {
+            return AfterAdmitted(view, b, bytes, seq);
+          }));
   if (stats.applied != 1) {
     return absl::InternalError("local version of '" + body.id() + "' did not join its frontier");
   }

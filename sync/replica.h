@@ -62,8 +62,13 @@ class SignatureCheck {
  public:
   virtual ~SignatureCheck() = default;
   // The verdict on the version's signatures, with the reason code a refusal
-  // is quarantined under (e.g. BAD_SIGNATURE). Thread-safe.
-  virtual Admission Verify(const v1::Record& record, const v1::RecordBody& body) const = 0;
+  // is quarantined under (e.g. BAD_SIGNATURE). `linked`: the body is already
+  // authenticated, by a later version of the same writer and audience in its
+  // batch whose signature verified and which links to this body's digest
+  // (sync/signed_log.h): the signature itself need not be checked again,
+  // everything else (who signed, revocation, kind-specific signatures) is.
+  // Thread-safe.
+  virtual Admission Verify(const v1::Record& record, const v1::RecordBody& body, bool linked) const = 0;
 };
 
 // Signs local versions.
@@ -111,7 +116,8 @@ class Replica {
   AdmissionPolicy& policy() { return policy_; }
 
   // Stage 1 (any thread): the checks each version passes alone, then its
-  // signature, then the clock bound. A record whose body does not parse gets
+  // signature (one per run of linked versions, sync/signed_log.h), then the
+  // clock bound. A record whose body does not parse gets
   // an admitted verdict here: ApplyFromPeer quarantines it as malformed.
   // Takes a span so that a large batch can be checked in slices on several
   // threads without copying records.
@@ -140,8 +146,17 @@ class Replica {
                                         const VersionSigner& signer);
 
  private:
-  Admission CheckOne(std::string_view from_peer, const v1::Record& record) const;
-  absl::Status AfterAdmitted(WriteView& view, const v1::RecordBody& body, uint64_t log_seq);
+  struct OneVerdict {
+    Admission admission;
+    // The signature stage passed: the body is the writer's (a predecessor
+    // linked to it is authenticated by it).
+    bool authentic = false;
+  };
+  // `body` is record's parsed body when `parsed`.
+  OneVerdict CheckOne(std::string_view from_peer, const v1::Record& record, const v1::RecordBody& body,
+                      bool parsed, bool linked) const;
+  absl::Status AfterAdmitted(WriteView& view, const v1::RecordBody& body, std::string_view body_bytes,
+                             uint64_t log_seq);
   // KeepsNewestOnly: `body`, logged at `log_seq`, is current now; forgets
   // the log entry of the version it replaced.
   absl::Status ForgetReplacedEntry(WriteView& view, const v1::RecordBody& body, uint64_t log_seq);

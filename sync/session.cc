@@ -1,5 +1,7 @@
 #include "sync/session.h"
 
+#include <algorithm>
+
 #include "sync/routing.h"
 #include "sync/status_macros.h"
 
@@ -104,6 +106,17 @@ absl::Status Session::HandleBatch(v1::Batch& batch) {
                                       " records (at most " + std::to_string(kMaxBatchRecordsAccepted) +
                                       ")");
   }
+  if (batch.certificates_size() > std::max(batch.records_size(), 1)) {
+    return absl::InvalidArgumentError("Batch carries " + std::to_string(batch.certificates_size()) +
+                                      " certificates for " + std::to_string(batch.records_size()) +
+                                      " records");
+  }
+  for (const std::string& der : batch.certificates()) {
+    if (der.empty() || der.size() > kMaxCertificateBytes) {
+      return absl::InvalidArgumentError("Batch carries a certificate of " + std::to_string(der.size()) +
+                                        " bytes (1 to " + std::to_string(kMaxCertificateBytes) + ")");
+    }
+  }
   ++counters_.batches_received;
   peer_writer_counter_ = std::max(peer_writer_counter_, batch.writer_counter());
   if (!batch_received_ && batch.after_seq() == 0 && batch.last_seq() > 0 && received_seq_ > 0) {
@@ -136,6 +149,7 @@ absl::Status Session::HandleBatch(v1::Batch& batch) {
   request.peer_epoch = peer_epoch_;
   request.records.reserve(batch.records_size());
   for (v1::Record& r : *batch.mutable_records()) request.records.push_back(std::move(r));
+  for (std::string& der : *batch.mutable_certificates()) request.certificates.push_back(std::move(der));
   apply_requests_.push_back(std::move(request));
   return absl::OkStatus();
 }

@@ -33,11 +33,18 @@ namespace steersync::sync {
 // exchange changes, and a peer speaking another version is refused
 // (kFailedPrecondition, a protocol error). A Hello without one (0) comes from
 // a peer older than the field, which speaks version 1.
-inline constexpr uint32_t kProtocolVersion = 1;
+// Version 2 (0.2.0): records name their signer's certificate by digest and
+// batches carry the certificates (Batch.certificates); a version-1 peer
+// could verify none of them.
+inline constexpr uint32_t kProtocolVersion = 2;
 
 // Records one incoming batch may hold (a sender's own batches hold at most
 // SessionOptions::max_batch_records); a larger one is a protocol error.
 inline constexpr size_t kMaxBatchRecordsAccepted = 10000;
+// Each certificate a batch carries is named by one of its records at least:
+// a batch with more certificates than records, or a certificate larger than
+// this, is a protocol error.
+inline constexpr size_t kMaxCertificateBytes = 16 << 10;
 // The largest frame a sync stream accepts (grpc max receive message size):
 // a batch (max_batch_bytes) plus one record of at most kMaxRecordBytes, with
 // room to spare. It also bounds what one frame of tiny records costs to parse.
@@ -63,6 +70,9 @@ struct ApplyRequest {
   // The epoch of the peer's log (its Hello); store it with the checkpoint.
   uint64_t peer_epoch = 0;
   std::vector<v1::Record> records;
+  // Signers' certificates the batch carried (Batch.certificates): opaque
+  // here, checked and kept by the owner.
+  std::vector<std::string> certificates;
 };
 
 struct SessionCounters {

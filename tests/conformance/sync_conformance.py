@@ -22,6 +22,7 @@ Usage (ctest runs it; see tests/CMakeLists.txt):
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import queue
@@ -42,7 +43,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 PROVINCE = "vn/quang-ngai"
 COMMUNE = "vn/quang-ngai/tinh-phong"
 SIBLING = "vn/quang-ngai/binh-son"
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 DEADLINE_S = 30  # every wait below is bounded by it
 
 ARGS = None
@@ -81,20 +82,27 @@ def legal_date(wall_micros):
     return datetime.datetime.fromtimestamp(wall_micros / 1e6, tz).strftime("%Y-%m-%d")
 
 
+# Every certificate a Signer signs with, by SHA-256 of its DER.
+CERTIFICATES = {}
+
+
 class Signer:
-    """Signs a record's body as a node does: ECDSA over SHA-256, DER, with the
-    signer's certificate (DER) in signer_chain."""
+    """Signs a record's body as a node does: ECDSA over SHA-256, DER; the
+    record names the signer's certificate by its SHA-256 (signer_digest) and
+    the stream carries the certificate once (Batch.certificates)."""
 
     def __init__(self, node_id):
         self.key = serialization.load_pem_private_key(read(cert_file(node_id, "key")), None)
         self.cert_der = x509.load_pem_x509_certificate(read(cert_file(node_id, "crt"))).public_bytes(
             serialization.Encoding.DER)
+        self.cert_digest = hashlib.sha256(self.cert_der).digest()
+        CERTIFICATES[self.cert_digest] = self.cert_der
 
     def sign(self, body):
         record = pb.Record()
         record.body = body.SerializeToString()
         record.signature = self.key.sign(record.body, ec.ECDSA(hashes.SHA256()))
-        record.signer_chain = self.cert_der
+        record.signer_digest = self.cert_digest
         return record
 
 
@@ -128,6 +136,7 @@ class Link:
 
     def __init__(self, port, cert_id, hello_as=None, protocol_version=PROTOCOL_VERSION, hello=True):
         self._outgoing = queue.Queue()
+        self._certificates_sent = set()
         credentials = grpc.ssl_channel_credentials(
             root_certificates=read(os.path.join(ARGS.certs, "ca.crt")),
             private_key=read(cert_file(cert_id, "key")),
@@ -157,6 +166,11 @@ class Link:
         m.batch.after_seq = after
         m.batch.last_seq = last
         m.batch.records.extend(records)
+        for record in records:
+            der = CERTIFICATES.get(record.signer_digest)
+            if der is not None and record.signer_digest not in self._certificates_sent:
+                self._certificates_sent.add(record.signer_digest)
+                m.batch.certificates.append(der)
         self.send(m)
 
     def send_rejection(self, record_id, code="X", detail=""):
@@ -314,10 +328,13 @@ class SyncConformanceTest(unittest.TestCase):
         link.read_until(lambda: any(
             pb.RecordBody.FromString(r.body).id == directive_id for b in link.batches for r in b.records))
         ca = x509.load_pem_x509_certificate(read(os.path.join(ARGS.certs, "ca.crt")))
+        # Certificates come once per stream; records name them by digest.
+        sent = {hashlib.sha256(der).digest(): der for b in link.batches for der in b.certificates}
         for batch in link.batches:
             for record in batch.records:
                 body = pb.RecordBody.FromString(record.body)
-                cert = x509.load_der_x509_certificate(record.signer_chain)
+                self.assertEqual(record.signer_chain, b"")
+                cert = x509.load_der_x509_certificate(sent[record.signer_digest])
                 # The signer's certificate is the federation CA's, names the
                 # writer, and its key signed exactly these bytes.
                 ca.public_key().verify(cert.signature, cert.tbs_certificate_bytes,

@@ -37,6 +37,7 @@
 
 #include "node/node.h"
 #include "steersync/v1/sync.pb.h"
+#include "sync/session.h"
 #include "sync/merge.h"
 #include "sync/routing.h"
 #include "tests/fuzz/frames.h"
@@ -335,7 +336,7 @@ std::string HelloFrame() {
   v1::SyncMessage m;
   m.mutable_hello()->set_node_id(kCommune);
   m.mutable_hello()->set_applied_seq(0);
-  m.mutable_hello()->set_protocol_version(1);
+  m.mutable_hello()->set_protocol_version(sync::kProtocolVersion);
   return m.SerializeAsString();
 }
 
@@ -365,9 +366,23 @@ std::string Label(const v1::RecordBody& body) {
   return v1::RecordKind_Name(body.kind()) + (body.version().writer() == kProvince ? " (province's)" : "");
 }
 
+// The certificates the batch's records name, as a node's link sends them
+// (node/certificate_book.h), from `store`, which holds every one of them.
+void AttachCertificates(v1::Batch& batch, const node::LmdbStore& store) {
+  std::set<std::string> named;
+  for (const v1::Record& r : batch.records()) {
+    if (r.signer_digest().empty() || !named.insert(r.signer_digest()).second) continue;
+    std::optional<std::string> der = Must(store.MetaGet(node::kCertificatePrefix + r.signer_digest()),
+                                          "read a certificate");
+    if (!der.has_value()) Fail("a record names a certificate the store does not hold");
+    batch.add_certificates(*der);
+  }
+}
+
 // `entries` as Batches of at most kMaxBatch records, well under a frame's
 // 64 KiB, covering the commune's log to `head`.
-std::vector<std::string> BatchFrames(const std::vector<sync::LogEntry>& entries, uint64_t head) {
+std::vector<std::string> BatchFrames(const std::vector<sync::LogEntry>& entries, uint64_t head,
+                                     const node::LmdbStore& store) {
   constexpr size_t kMaxBatch = 8;
   constexpr size_t kMaxBatchBytes = 48 << 10;
   std::vector<std::string> frames;
@@ -376,6 +391,7 @@ std::vector<std::string> BatchFrames(const std::vector<sync::LogEntry>& entries,
   auto flush = [&](uint64_t last) {
     batch.mutable_batch()->set_after_seq(after);
     batch.mutable_batch()->set_last_seq(last);
+    AttachCertificates(*batch.mutable_batch(), store);
     frames.push_back(batch.SerializeAsString());
     if (frames.back().size() > 0xffff) Fail("a frame over 64 KiB");
     batch.Clear();
@@ -441,7 +457,8 @@ std::vector<std::string> Needs(const v1::RecordBody& body) {
 // what it needs (Needs(), transitively, each the last version before it in
 // the log), in log order, as one Batch. A few records each, so the fuzzers
 // mutate every kind in short, fast inputs.
-std::map<std::string, std::vector<std::string>> KindFrames(const std::vector<sync::LogEntry>& entries) {
+std::map<std::string, std::vector<std::string>> KindFrames(const std::vector<sync::LogEntry>& entries,
+                                                           const node::LmdbStore& store) {
   std::map<std::string, std::vector<std::string>> out;
   for (size_t i = 0; i < entries.size(); ++i) {
     const std::string label = Label(BodyOf(entries[i]));
@@ -463,6 +480,7 @@ std::map<std::string, std::vector<std::string>> KindFrames(const std::vector<syn
     batch.mutable_batch()->set_after_seq(0);
     batch.mutable_batch()->set_last_seq(entries[i].seq);
     for (size_t j : take) *batch.mutable_batch()->add_records() = entries[j].record;
+    AttachCertificates(*batch.mutable_batch(), store);
     out[label] = {HelloFrame(), batch.SerializeAsString()};
   }
   return out;
@@ -536,12 +554,12 @@ int main(int argc, char** argv) {
 
   const std::vector<sync::LogEntry> entries = SentUp(*commune);
   std::vector<std::string> frames{HelloFrame()};
-  for (std::string& f : BatchFrames(entries, commune->store().HeadSeq())) frames.push_back(std::move(f));
+  for (std::string& f : BatchFrames(entries, commune->store().HeadSeq(), commune->store())) frames.push_back(std::move(f));
   WriteFrames(out_dir + "/seed-every-kind", frames);
   std::map<std::string, int> kinds;
   for (const sync::LogEntry& entry : entries) ++kinds[Label(BodyOf(entry))];
   for (const auto& [kind, n] : kinds) std::printf("  %-40s %d\n", kind.c_str(), n);
-  for (const auto& [label, kind_frames] : KindFrames(entries)) {
+  for (const auto& [label, kind_frames] : KindFrames(entries, commune->store())) {
     WriteFrames(out_dir + "/" + FileName(label), kind_frames);
   }
   commune.reset();

@@ -17,6 +17,7 @@
 
 #include "node/identity.h"
 #include "steersync/v1/sync.pb.h"
+#include "sync/session.h"
 #include "tests/fuzz/frames.h"
 
 #ifndef STEERSYNC_FUZZ_CERTS
@@ -99,6 +100,11 @@ v1::Record Signed(const node::Signer& signer, const v1::RecordBody& body) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     std::exit(1);
   }
+  // The seeds carry their signer's certificate in the record (the format
+  // before 0.2.0, still accepted): a lone frame verifies without a stream
+  // that sent the certificate earlier.
+  r.set_signer_chain(signer.cert_der());
+  r.clear_signer_digest();
   return r;
 }
 
@@ -106,7 +112,7 @@ std::string Hello(uint64_t applied_seq) {
   v1::SyncMessage m;
   m.mutable_hello()->set_node_id(kPeer);
   m.mutable_hello()->set_applied_seq(applied_seq);
-  m.mutable_hello()->set_protocol_version(1);
+  m.mutable_hello()->set_protocol_version(sync::kProtocolVersion);
   return m.SerializeAsString();
 }
 

@@ -207,17 +207,15 @@ const std::vector<v1::Record>& InitialLog() {
 }
 
 #if !STEERSYNC_FUZZ_UNSIGNED
-const node::Verifier& TheVerifier() {
-  static const node::Verifier* verifier = [] {
-    auto v = node::Verifier::Load(STEERSYNC_FUZZ_CA);
-    if (!v.ok()) {
-      std::fprintf(stderr, "cannot load the CA %s: %s\n", STEERSYNC_FUZZ_CA,
-                   v.status().ToString().c_str());
-      std::abort();
-    }
-    return v->release();
-  }();
-  return *verifier;
+// A verifier of the federation CA over `book` (the certificates one run's
+// batches carried, as a node's).
+std::unique_ptr<node::Verifier> VerifierOver(const node::CertificateBook& book) {
+  auto v = node::Verifier::Load(STEERSYNC_FUZZ_CA, nullptr, &book);
+  if (!v.ok()) {
+    std::fprintf(stderr, "cannot load the CA %s: %s\n", STEERSYNC_FUZZ_CA, v.status().ToString().c_str());
+    std::abort();
+  }
+  return std::move(*v);
 }
 #endif
 
@@ -231,7 +229,7 @@ const node::Verifier& TheVerifier() {
 // STEERSYNC_FUZZ_UNSIGNED) keeps node::NodeSignatureCheck.
 class AdmitEverySignature : public sync::SignatureCheck {
  public:
-  sync::Admission Verify(const v1::Record&, const v1::RecordBody&) const override { return {}; }
+  sync::Admission Verify(const v1::Record&, const v1::RecordBody&, bool) const override { return {}; }
 };
 #endif
 
@@ -301,7 +299,8 @@ class Harness {
       : session_(Options(), store_),
         admission_(kSelf),
 #if !STEERSYNC_FUZZ_UNSIGNED
-        signatures_(TheVerifier(), revocations_, nullptr),
+        verifier_(VerifierOver(certificates_)),
+        signatures_(*verifier_, revocations_, nullptr),
 #endif
         hlc_(clock_),
         replica_(ReplicaOptions(), admission_, signatures_, hlc_, clock_) {
@@ -345,7 +344,7 @@ class Harness {
     } else {
       hello.Clear();
       hello.mutable_hello()->set_node_id(kPeer);
-      hello.mutable_hello()->set_protocol_version(1);
+      hello.mutable_hello()->set_protocol_version(sync::kProtocolVersion);
     }
     if (!Feed(std::move(hello))) return;
     for (; next < frames.size(); ++next) {
@@ -452,6 +451,10 @@ class Harness {
     const size_t quarantined_before = store_.quarantine.size();
     // The two stages the node runs: checks alone (verify stage), then in
     // context on the writer.
+#if !STEERSYNC_FUZZ_UNSIGNED
+    // The certificates the batch carried, learnt as the node's link does.
+    node::LearnSignerCertificates(*verifier_, certificates_, request.certificates, nullptr);
+#endif
     const sync::AloneVerdicts alone = replica_.CheckAlone(kPeer, request.records);
     const size_t undo = admission_.Savepoint();
     absl::StatusOr<sync::ApplyStats> stats = replica_.ApplyFromPeer(store_, kPeer, request, &alone);
@@ -584,6 +587,8 @@ class Harness {
 #if STEERSYNC_FUZZ_UNSIGNED
   AdmitEverySignature signatures_;
 #else
+  node::CertificateBook certificates_;  // before verifier_, which points to it
+  std::unique_ptr<node::Verifier> verifier_;
   node::NodeSignatureCheck signatures_;
 #endif
   FixedClock clock_;
@@ -610,9 +615,6 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   // Mutated strings are often not UTF-8; protobuf logs every such parse.
   google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int,
                                      const std::string&) {});
-#if !STEERSYNC_FUZZ_UNSIGNED
-  steersync::fuzz::TheVerifier();
-#endif
   steersync::fuzz::InitialLog();
   return 0;
 }

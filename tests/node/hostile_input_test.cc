@@ -65,14 +65,21 @@ class Forger {
     b.set_payload(d.SerializeAsString());
     return b;
   }
-  // Signs `body` with `signer_id`'s key (from the test PKI).
+  // Signs `body` with `signer_id`'s key (from the test PKI). The record
+  // names the certificate by digest; FakeChild sends the certificate.
   static v1::Record Signed(const v1::RecordBody& body, const std::string& signer_id) {
     auto signer = Signer::Load(NodeCert(signer_id), NodeKey(signer_id));
     EXPECT_THAT(signer, IsOk());
     v1::Record r;
     r.set_body(body.SerializeAsString());
     EXPECT_THAT((*signer)->Sign(r), IsOk());
+    KnownCertificates()[(*signer)->cert_digest()] = (*signer)->cert_der();
     return r;
+  }
+  // Every certificate Signed() signed with, by digest.
+  static std::map<std::string, std::string>& KnownCertificates() {
+    static auto* known = new std::map<std::string, std::string>;
+    return *known;
   }
 
  private:
@@ -128,7 +135,14 @@ class FakeChild {
     v1::SyncMessage m;
     m.mutable_batch()->set_after_seq(after);
     m.mutable_batch()->set_last_seq(last);
-    for (const auto& r : records) *m.mutable_batch()->add_records() = r;
+    for (const auto& r : records) {
+      *m.mutable_batch()->add_records() = r;
+      // Each signer's certificate once per stream, as a node sends it.
+      auto known = Forger::KnownCertificates().find(r.signer_digest());
+      if (known != Forger::KnownCertificates().end() && sent_certificates_.insert(known->first).second) {
+        m.mutable_batch()->add_certificates(known->second);
+      }
+    }
     return stream_->Write(m);
   }
   // Reads until an Ack for `seq`, collecting Rejections. False if the stream ended.
@@ -177,6 +191,7 @@ class FakeChild {
   std::unique_ptr<v1::Sync::Stub> stub_;
   grpc::ClientContext ctx_;
   std::unique_ptr<grpc::ClientReaderWriter<v1::SyncMessage, v1::SyncMessage>> stream_;
+  std::set<std::string> sent_certificates_;  // digests this stream carried
 };
 
 class HostileInputTest : public ::testing::Test {
@@ -515,15 +530,25 @@ TEST_F(HostileInputTest, HelloOfAnotherProtocolVersionIsRefusedAndCounted) {
     newer.Hello(kTinhPhong, sync::kProtocolVersion + 1);  // the province's own Hello may come first
     grpc::Status s = newer.Finish();
     EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
-    EXPECT_THAT(s.error_message(), ::testing::HasSubstr("speaks protocol version 2, this node speaks 1"));
+    EXPECT_THAT(s.error_message(), ::testing::HasSubstr("speaks protocol version 3, this node speaks 2"));
   }
   EXPECT_EQ(protocol_errors(), 1u);
-  FakeChild old(province_->sync_port(), kTinhPhong);
-  ASSERT_TRUE(old.Hello(kTinhPhong, 0));
-  ASSERT_TRUE(old.SendBatch(old.applied_seq(), old.applied_seq() + 1,
-                            {Forger::Signed(forger_.Report(kTinhPhong, ++valid_), kTinhPhong)}));
-  EXPECT_TRUE(old.AwaitAck(old.applied_seq() + 1));
-  EXPECT_EQ(protocol_errors(), 1u);
+  {
+    // A 0.1.0 node says no version (0: version 1); it could verify none of
+    // the records that name their signer by digest.
+    FakeChild old(province_->sync_port(), kTinhPhong);
+    old.Hello(kTinhPhong, 0);
+    grpc::Status s = old.Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+    EXPECT_THAT(s.error_message(), ::testing::HasSubstr("speaks protocol version 1, this node speaks 2"));
+  }
+  EXPECT_EQ(protocol_errors(), 2u);
+  FakeChild current(province_->sync_port(), kTinhPhong);
+  ASSERT_TRUE(current.Hello(kTinhPhong));
+  ASSERT_TRUE(current.SendBatch(current.applied_seq(), current.applied_seq() + 1,
+                                {Forger::Signed(forger_.Report(kTinhPhong, ++valid_), kTinhPhong)}));
+  EXPECT_TRUE(current.AwaitAck(current.applied_seq() + 1));
+  EXPECT_EQ(protocol_errors(), 2u);
 }
 
 TEST_F(HostileInputTest, ProtocolViolationClosesOnlyThatStream) {

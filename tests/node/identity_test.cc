@@ -23,7 +23,8 @@ class IdentityTest : public ::testing::Test {
     auto signer = Signer::Load(NodeCert("vn/quang-ngai"), NodeKey("vn/quang-ngai"));
     ASSERT_THAT(signer, IsOk());
     signer_ = std::move(*signer);
-    auto verifier = Verifier::Load(CertDir() + "/ca.crt");
+    Know(*signer_);
+    auto verifier = Verifier::Load(CertDir() + "/ca.crt", nullptr, &book_);
     ASSERT_THAT(verifier, IsOk());
     verifier_ = std::move(*verifier);
     body_.set_id("vn/quang-ngai/d/1");
@@ -33,6 +34,10 @@ class IdentityTest : public ::testing::Test {
     ASSERT_THAT(signer_->Sign(record_), IsOk());
   }
 
+  // As a node's book learns certificates from the streams that carry them.
+  void Know(const Signer& signer) { book_.Add(signer.cert_digest(), signer.cert_der()); }
+
+  CertificateBook book_;
   std::unique_ptr<Signer> signer_;
   std::unique_ptr<Verifier> verifier_;
   v1::RecordBody body_;
@@ -66,6 +71,7 @@ TEST_F(IdentityTest, VersionSignedAsSomeoneElseIsRejected) {
   // A commune re-signs a record that claims the province wrote it.
   auto commune = Signer::Load(NodeCert("vn/quang-ngai/tinh-phong"), NodeKey("vn/quang-ngai/tinh-phong"));
   ASSERT_THAT(commune, IsOk());
+  Know(**commune);
   v1::Record forged;
   forged.set_body(record_.body());
   ASSERT_THAT((*commune)->Sign(forged), IsOk());
@@ -78,6 +84,7 @@ TEST_F(IdentityTest, SignerFromAnotherCaIsRejected) {
   auto outsider = Signer::Load(CertDir() + "/other-ca-vn_quang-ngai_tinh-phong.crt",
                                CertDir() + "/other-ca-vn_quang-ngai_tinh-phong.key");
   ASSERT_THAT(outsider, IsOk());
+  Know(**outsider);
   v1::RecordBody body = body_;
   body.mutable_version()->set_writer("vn/quang-ngai/tinh-phong");
   v1::Record r;
@@ -86,6 +93,38 @@ TEST_F(IdentityTest, SignerFromAnotherCaIsRejected) {
   auto s = verifier_->Verify(r, body);
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("not trusted"));
+}
+
+// Issue 13 item 2: a record names its signer's certificate by digest; the
+// certificate travels once per stream and is kept once per node.
+TEST_F(IdentityTest, ARecordNamesItsSignerByDigestAndVerifiesOnlyWhereTheCertificateIsKnown) {
+  EXPECT_EQ(record_.signer_digest(), signer_->cert_digest());
+  EXPECT_EQ(record_.signer_digest().size(), 32u);
+  EXPECT_TRUE(record_.signer_chain().empty());
+  EXPECT_LT(record_.ByteSizeLong(), record_.body().size() + 120) << "signature and digest only";
+  auto stranger = Verifier::Load(CertDir() + "/ca.crt");  // was never sent the certificate
+  ASSERT_THAT(stranger, IsOk());
+  const absl::Status s = (*stranger)->Verify(record_, body_);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("which this node was never sent"));
+  // A record of the format before 0.2.0 carries the certificate itself.
+  v1::Record enclosed = record_;
+  enclosed.clear_signer_digest();
+  enclosed.set_signer_chain(signer_->cert_der());
+  EXPECT_THAT((*stranger)->Verify(enclosed, body_), IsOk());
+}
+
+// A version linked to an authentic successor (sync/signed_log.h) is not
+// checked for its signature; who it names as signer still is.
+TEST_F(IdentityTest, ALinkedVersionSkipsOnlyTheSignatureCheck) {
+  v1::Record bad_signature = record_;
+  bad_signature.set_signature("not a signature");
+  EXPECT_THAT(verifier_->Verify(bad_signature, body_), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(verifier_->Verify(bad_signature, body_, /*linked=*/true), IsOk());
+  v1::RecordBody other_writer = body_;
+  other_writer.mutable_version()->set_writer("vn/quang-ngai/tinh-phong");
+  EXPECT_THAT(verifier_->Verify(record_, other_writer, /*linked=*/true),
+              StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
 TEST_F(IdentityTest, KeyThatDoesNotMatchTheCertificateIsAStartupError) {
@@ -115,7 +154,9 @@ TEST(RevokedSignerTest, VersionsStampedAfterTheRevocationAreRefused) {
   RevocationSet revoked;
   constexpr int64_t kRevokedAt = 1'790'000'000;  // Unix seconds
   revoked.Merge(ParsedCrl{{{SerialHex(cert.get()), kRevokedAt}}, kRevokedAt});
-  auto verifier = Verifier::Load(CertDir() + "/ca.crt", &revoked);
+  CertificateBook book;
+  book.Add((*signer)->cert_digest(), (*signer)->cert_der());
+  auto verifier = Verifier::Load(CertDir() + "/ca.crt", &revoked, &book);
   ASSERT_THAT(verifier, IsOk());
 
   auto version_at = [&](int64_t seconds) {
@@ -134,6 +175,10 @@ TEST(RevokedSignerTest, VersionsStampedAfterTheRevocationAreRefused) {
   auto s = (*verifier)->Verify(after, after_body);
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("after its revocation"));
+  // Issue 13: whatever covers it, a version stamped after the revocation is
+  // refused (a linked one too).
+  EXPECT_THAT((*verifier)->Verify(after, after_body, /*linked=*/true),
+              StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
 }  // namespace

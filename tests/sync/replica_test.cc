@@ -12,18 +12,11 @@
 namespace steersync::sync {
 namespace {
 
-class AdmitAll : public AdmissionPolicy {
- public:
-  Admission CheckAlone(std::string_view, const v1::RecordBody&) const override { return {}; }
-  absl::StatusOr<Admission> CheckInContext(WriteView&, const v1::RecordBody&, std::string_view) override {
-    return Admission{};
-  }
-  absl::Status OnAdmitted(WriteView&, const v1::RecordBody&) override { return absl::OkStatus(); }
-};
+using testing::AdmitAll;
 
 class Unsigned : public SignatureCheck, public VersionSigner {
  public:
-  Admission Verify(const v1::Record&, const v1::RecordBody&) const override { return {}; }
+  Admission Verify(const v1::Record&, const v1::RecordBody&, bool) const override { return {}; }
   absl::Status Sign(v1::Record&) const override { return absl::OkStatus(); }
 };
 

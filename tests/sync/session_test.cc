@@ -155,6 +155,7 @@ TEST(SessionTest, WindowBoundsUnacknowledgedBatches) {
   s.Start(0);
   v1::SyncMessage hello;
   hello.mutable_hello()->set_node_id("vn/quang-ngai/tinh-phong");
+  hello.mutable_hello()->set_protocol_version(kProtocolVersion);
   ASSERT_THAT(s.OnMessage(hello), IsOk());
   int batches = 0;
   for (auto& m : s.TakeOutgoing()) batches += m.has_batch();
@@ -234,10 +235,12 @@ TEST(SessionTest, ProtocolViolationsAreErrors) {
 
   v1::SyncMessage impostor;
   impostor.mutable_hello()->set_node_id("vn/quang-ngai/binh-son");
+  impostor.mutable_hello()->set_protocol_version(kProtocolVersion);
   EXPECT_THAT(s.OnMessage(impostor), StatusIs(absl::StatusCode::kPermissionDenied));
 
   v1::SyncMessage hello;
   hello.mutable_hello()->set_node_id("vn/quang-ngai/tinh-phong");
+  hello.mutable_hello()->set_protocol_version(kProtocolVersion);
   ASSERT_THAT(s.OnMessage(hello), IsOk());
   v1::SyncMessage gap;
   gap.mutable_batch()->set_after_seq(10);

@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "steersync/v1/record.pb.h"
+#include "sync/replica.h"
 #include "sync/store.h"
 
 namespace steersync::testing {
@@ -77,6 +78,18 @@ class MemStore : public sync::LogReader {
 
   State state_;
   uint64_t checkpoint_regressions_ = 0;
+};
+
+// An admission policy that admits every version: for tests of the replica
+// core's own rules, apart from the committee domain's.
+class AdmitAll : public sync::AdmissionPolicy {
+ public:
+  sync::Admission CheckAlone(std::string_view, const v1::RecordBody&) const override { return {}; }
+  absl::StatusOr<sync::Admission> CheckInContext(sync::WriteView&, const v1::RecordBody&,
+                                                 std::string_view) override {
+    return sync::Admission{};
+  }
+  absl::Status OnAdmitted(sync::WriteView&, const v1::RecordBody&) override { return absl::OkStatus(); }
 };
 
 }  // namespace steersync::testing
