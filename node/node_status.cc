@@ -71,6 +71,11 @@ Node::Health Node::GetHealth() const {
   h.revoked_certificates = revocations_.size();
   h.expiring_certificates = CertificateWarnings().size();
   h.storage_failures = writer_->storage_failures().count;
+  if (receipts_) {
+    const ReceiptRegistrar::Counts receipts = receipts_->counts();
+    h.receipt_failures = receipts.failed;
+    h.receipt_retries = receipts.retries;
+  }
   return h;
 }
 
