@@ -239,7 +239,7 @@ absl::StatusOr<v1::UnitStatus> Node::ComputeUnitStatus() const {
 
 absl::StatusOr<v1::SubtreeListReply> Node::ListSubtree() const {
   SYNC_ASSIGN_OR_RETURN(const v1::UnitStatus own, ComputeUnitStatus());
-  return ListSubtreeIn(*store_, options_.id, own);
+  return ListSubtreeIn(*store_, options_.id, own, clock_->NowMicros());
 }
 
 std::string Node::StatusFingerprint() const {
