@@ -120,6 +120,7 @@ die() {
 check_daemons() {
   local i rc
   for i in "${!PIDS[@]}"; do
+    [[ -z "${REAPED[$i]:-}" ]] || continue  # stopped on purpose (stop_daemon)
     if ! alive "${PIDS[$i]}"; then
       rc=0
       wait "${PIDS[$i]}" 2>/dev/null || rc=$?
@@ -127,6 +128,22 @@ check_daemons() {
       die "steersyncd for ${NAMES[$i]} exited unexpectedly (status $rc); log: $W/logs/${NAMES[$i]}.log"
     fi
   done
+}
+
+# stop_daemon NAME: SIGTERM the daemon started under that short name and
+# wait for it (a unit going offline); check_daemons ignores it from then on.
+stop_daemon() {
+  local i rc
+  for i in "${!NAMES[@]}"; do
+    [[ "${NAMES[$i]}" == "$1" && -z "${REAPED[$i]:-}" ]] || continue
+    kill -TERM "${PIDS[$i]}" 2>/dev/null || true
+    rc=0
+    wait "${PIDS[$i]}" 2>/dev/null || rc=$?
+    REAPED[i]=1
+    ((rc == 0)) || die "steersyncd for $1 exited with status $rc on SIGTERM; log: $W/logs/$1.log"
+    return 0
+  done
+  die "no running daemon named $1"
 }
 
 # wait_until DESCRIPTION TIMEOUT_SECONDS COMMAND...
@@ -242,9 +259,11 @@ port_in_use() {
   fi
 }
 
+# pick_port [FROM]: the first free TCP port on 127.0.0.1 from FROM (17400)
+# up to 17499.
 pick_port() {
   local port
-  for ((port = 17400; port < 17500; port++)); do
+  for ((port = ${1:-17400}; port < 17500; port++)); do
     if ! port_in_use "$port"; then
       echo "$port"
       return 0
