@@ -85,76 +85,20 @@ report_field() {
 # report_in_state NODE_ID REPORT_ID STATE: the node shows the report in STATE.
 report_in_state() { [[ "$(report_field "$1" "$2" status)" == "$3" ]]; }
 
-# write_config NODE_ID: $W/<short>.toml
-write_config() {
-  local id=$1 name file
-  name=$(short "$id")
-  file=$(config_of "$id")
-  {
-    echo "[node]"
-    echo "id = \"$id\""
-    echo "data_dir = \"data/$name\""
-    if [[ "$id" == "$PROVINCE" ]]; then
-      echo "[listen]"
-      echo "address = \"127.0.0.1:$PORT\""
-    else
-      echo "[parent]"
-      echo "address = \"127.0.0.1:$PORT\""
-    fi
-    echo "[tls]"
-    echo "ca = \"pki/ca.crt\""
-    echo "cert = \"pki/${id//\//_}.crt\""
-    echo "key = \"pki/${id//\//_}.key\""
-    echo "[admin]"
-    echo "socket = \"run/$name.sock\""
-  } >"$file"
-}
 
 
 # ---------------------------------------------------------------------- run --
 log "work dir: $W"
 
 # Unix socket paths are limited to 107 bytes.
-for id in "$PROVINCE" "${COMMUNES[@]}"; do
-  sock="$W/run/$(short "$id").sock"
-  ((${#sock} <= 107)) || die "admin socket path too long for a unix socket (${#sock} > 107 bytes): $sock; use a shorter DEMO_DIR"
-done
-
-log "creating the federation PKI"
-deploy/pki.sh init "$W/pki" >/dev/null || die "deploy/pki.sh init failed"
-for id in "$PROVINCE" "${COMMUNES[@]}"; do
-  deploy/pki.sh issue "$W/pki" "$id" >/dev/null || die "deploy/pki.sh issue $id failed"
-done
-
+make_pki "$PROVINCE" "${COMMUNES[@]}"
 PORT=$(pick_port) || die "no free TCP port in 17400-17499 on 127.0.0.1"
 log "province listens on 127.0.0.1:$PORT"
-for id in "$PROVINCE" "${COMMUNES[@]}"; do write_config "$id"; done
-
-for id in "$PROVINCE" "${COMMUNES[@]}"; do
-  name=$(short "$id")
-  "$STEERSYNCD" --config "$(config_of "$id")" >"$W/logs/$name.log" 2>&1 &
-  PIDS+=("$!")
-  NAMES+=("$name")
-  log "started steersyncd for $id (pid $!, log $W/logs/$name.log)"
-done
-
-for id in "$PROVINCE" "${COMMUNES[@]}"; do
-  wait_until "$id answers 'steerctl status' on its admin socket" 20 node_ready "$id"
-done
+write_node_config "$PROVINCE" "$PORT" 0
+for c in "${COMMUNES[@]}"; do write_node_config "$c" 0 "$PORT"; done
+start_nodes "$PROVINCE" "${COMMUNES[@]}"
 log "all four nodes are up"
-
-# The committees' rosters (DOMAIN-MODEL.md §1.5), transcribing the decisions
-# that appointed them. From now on every act declares the capacity it is made
-# in, and every node judges it by the roster on the act's legal date.
-ctl_or_die "$PROVINCE" member add --person dang-van-minh --name "Đặng Văn Minh" --role HEAD \
-  --from 2026-01-01 --decision "1742/QĐ-UBND" >/dev/null
-ctl_or_die "$PROVINCE" member add --person so-khcn --name "Sở Khoa học và Công nghệ" \
-  --role STANDING_AGENCY --from 2026-01-01 --decision "1742/QĐ-UBND" >/dev/null
-for c in "${COMMUNES[@]}"; do
-  ctl_or_die "$c" member add --person "chu-tich-$(short "$c")" --name "Chủ tịch UBND xã $(short "$c")" \
-    --role HEAD --from 2026-01-01 --decision "01/QĐ-UBND" >/dev/null
-done
-log "rosters recorded: the province Head and Standing Agency, each commune's Head"
+record_rosters "$PROVINCE" "${COMMUNES[@]}"
 
 # The plan's annex, attached to the directive (signed with it, sent to the
 # same communes): 3 MiB of pseudo-random bytes.

@@ -57,12 +57,13 @@ STOP_PROBLEMS=()
 
 alive() { kill -0 "$1" 2>/dev/null; }
 
-# SIGTERM every daemon, wait up to 10 s, then SIGKILL whatever is left.
+# SIGTERM every daemon, wait up to STOP_TIMEOUT seconds (default 10), then
+# SIGKILL whatever is left.
 stop_daemons() {
   ((STOPPED == 0)) || return 0
   STOPPED=1
   ((${#PIDS[@]} > 0)) || return 0
-  local pid i rc any deadline=$((SECONDS + 10))
+  local pid i rc any deadline=$((SECONDS + ${STOP_TIMEOUT:-10}))
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   while :; do
     any=0
@@ -73,7 +74,7 @@ stop_daemons() {
   for i in "${!PIDS[@]}"; do
     pid=${PIDS[$i]}
     if alive "$pid"; then
-      STOP_PROBLEMS+=("${NAMES[$i]} (pid $pid) did not stop within 10 s of SIGTERM; killed")
+      STOP_PROBLEMS+=("${NAMES[$i]} (pid $pid) did not stop within ${STOP_TIMEOUT:-10} s of SIGTERM; killed")
       kill -KILL "$pid" 2>/dev/null || true
     fi
   done
@@ -273,3 +274,77 @@ pick_port() {
 }
 
 section() { printf '\n===== %s =====\n' "$*"; }
+
+# make_pki NODE_ID...: a fresh federation CA in $W/pki and a certificate for
+# each node (deploy/pki.sh); first checks that each node's admin socket path
+# fits a Unix socket.
+make_pki() {
+  local id sock
+  for id in "$@"; do
+    sock="$W/run/$(short "$id").sock"
+    ((${#sock} <= 107)) || die "admin socket path too long for a unix socket (${#sock} > 107 bytes): $sock; use a shorter DEMO_DIR"
+  done
+  log "creating the federation PKI (deploy/pki.sh)"
+  deploy/pki.sh init "$W/pki" >/dev/null || die "deploy/pki.sh init failed"
+  for id in "$@"; do
+    deploy/pki.sh issue "$W/pki" "$id" >/dev/null || die "deploy/pki.sh issue $id failed"
+  done
+}
+
+# write_node_config NODE_ID LISTEN_PORT PARENT_PORT [NODE_LINE]...:
+# $W/<short>.toml, listening and dialling a parent on 127.0.0.1 (port 0:
+# neither), with the PKI of make_pki; NODE_LINEs are added to [node].
+write_node_config() {
+  local id=$1 listen=$2 parent=$3 name
+  shift 3
+  name=$(short "$id")
+  {
+    echo "[node]"
+    echo "id = \"$id\""
+    echo "data_dir = \"data/$name\""
+    if (($# > 0)); then printf '%s\n' "$@"; fi
+    if ((listen)); then printf '[listen]\naddress = "127.0.0.1:%s"\n' "$listen"; fi
+    if ((parent)); then printf '[parent]\naddress = "127.0.0.1:%s"\n' "$parent"; fi
+    echo "[tls]"
+    echo "ca = \"pki/ca.crt\""
+    echo "cert = \"pki/${id//\//_}.crt\""
+    echo "key = \"pki/${id//\//_}.key\""
+    echo "[admin]"
+    echo "socket = \"run/$name.sock\""
+  } >"$(config_of "$id")"
+}
+
+# start_nodes NODE_ID...: starts steersyncd for each (log $W/logs/<short>.log)
+# and waits until each answers on its admin socket.
+start_nodes() {
+  local id name
+  for id in "$@"; do
+    name=$(short "$id")
+    "$STEERSYNCD" --config "$(config_of "$id")" >"$W/logs/$name.log" 2>&1 &
+    PIDS+=("$!")
+    NAMES+=("$name")
+    log "started steersyncd for $id (pid $!, log $W/logs/$name.log)"
+  done
+  for id in "$@"; do
+    wait_until "$id answers 'steerctl status' on its admin socket" 20 node_ready "$id"
+  done
+}
+
+# record_rosters PROVINCE_ID COMMUNE_ID...: the committees' rosters
+# (DOMAIN-MODEL.md §1.5), transcribing the decisions that appointed them: the
+# province's Head and Standing Agency, each commune's Head. From then on
+# every act declares the capacity it is made in, and every node judges it by
+# the roster on the act's legal date.
+record_rosters() {
+  local province=$1 c
+  shift
+  ctl_or_die "$province" member add --person dang-van-minh --name "Đặng Văn Minh" --role HEAD \
+    --from 2026-01-01 --decision "1742/QĐ-UBND" >/dev/null
+  ctl_or_die "$province" member add --person so-khcn --name "Sở Khoa học và Công nghệ" \
+    --role STANDING_AGENCY --from 2026-01-01 --decision "1742/QĐ-UBND" >/dev/null
+  for c in "$@"; do
+    ctl_or_die "$c" member add --person "chu-tich-$(short "$c")" --name "Chủ tịch UBND xã $(short "$c")" \
+      --role HEAD --from 2026-01-01 --decision "01/QĐ-UBND" >/dev/null
+  done
+  log "rosters recorded: the province Head and Standing Agency, each commune's Head"
+}

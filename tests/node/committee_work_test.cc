@@ -44,11 +44,7 @@ class CommitteeWorkTest : public ::testing::Test {
   std::unique_ptr<Node> Start(const std::string& id, const std::string& parent) {
     auto n = steersync::testing::InProcessNodeOptions(dir_, id, parent);
     n.runtime.clock = &clock_;
-    auto node = Node::Create(std::move(n.options), n.runtime);
-    EXPECT_THAT(node, IsOk());
-    if (!node.ok()) return nullptr;
-    EXPECT_THAT((*node)->Start(), IsOk());
-    return std::move(*node);
+    return steersync::testing::StartInProcessNode(std::move(n));
   }
 
   static bool Holds(const Node& node, const std::string& id) {

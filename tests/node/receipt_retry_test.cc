@@ -39,11 +39,7 @@ class ReceiptRetryTest : public ::testing::Test {
     n.runtime.receipts.first_retry_delay = absl::Milliseconds(20);
     n.runtime.receipts.max_retry_delay = absl::Milliseconds(200);
     n.runtime.receipts.fault = [&fault](const std::string& id) { return fault(id); };
-    auto node = Node::Create(std::move(n.options), n.runtime);
-    EXPECT_THAT(node, IsOk());
-    if (!node.ok()) return nullptr;
-    EXPECT_THAT((*node)->Start(), IsOk());
-    return std::move(*node);
+    return steersync::testing::StartInProcessNode(std::move(n));
   }
 
   static bool Holds(const Node& node, const std::string& id) {

@@ -50,11 +50,7 @@ class SubtreeTest : public ::testing::Test {
     n.runtime.clock = &clock_;
     n.options.status_interval_seconds = 1;
     n.runtime.write_status = true;
-    auto node = Node::Create(std::move(n.options), n.runtime);
-    EXPECT_THAT(node, IsOk());
-    if (!node.ok()) return nullptr;
-    EXPECT_THAT((*node)->Start(), IsOk());
-    return std::move(*node);
+    return steersync::testing::StartInProcessNode(std::move(n));
   }
 
   // The row of `unit` in `node`'s subtree view; nullopt when not listed.
