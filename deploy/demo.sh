@@ -213,11 +213,6 @@ section "${COMMUNES[0]}: steerctl why $R0/status"
 ctl_or_die "${COMMUNES[0]}" why "$R0/status"
 echo
 
-log "stopping the daemons"
-stop_daemons
-if ((${#STOP_PROBLEMS[@]} > 0)); then
-  for p in "${STOP_PROBLEMS[@]}"; do log "$p"; done
-  die "not every daemon stopped cleanly"
-fi
+stop_daemons_cleanly
 
 echo "demo: OK — directive $DIRECTIVE_ID and its annex reached ${#COMMUNES[@]} communes, all acknowledged it, the province received their ${#COMMUNES[@]} $PERIOD reports, a concurrent review of $R0 was decided by rank on both nodes, and overdue names the commune that did not file $FIRST_QUARTER (work dir: $W)"

@@ -88,6 +88,18 @@ stop_daemons() {
   done
 }
 
+# stop_daemons at the end of a run: dies naming every daemon that did not
+# stop cleanly.
+stop_daemons_cleanly() {
+  local p
+  log "stopping the daemons"
+  stop_daemons
+  if ((${#STOP_PROBLEMS[@]} > 0)); then
+    for p in "${STOP_PROBLEMS[@]}"; do log "$p"; done
+    die "not every daemon stopped cleanly"
+  fi
+}
+
 cleanup() {
   local rc=$?
   stop_daemons

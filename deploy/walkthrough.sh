@@ -252,10 +252,5 @@ check "its overdue has the province's entries for $TINH_PHONG: three reports and
 check "and nothing cut" "all(.[]; .kind != \"not_listed\")" "$national_overdue"
 
 echo
-log "stopping the daemons"
-stop_daemons
-if ((${#STOP_PROBLEMS[@]} > 0)); then
-  for p in "${STOP_PROBLEMS[@]}"; do log "$p"; done
-  die "not every daemon stopped cleanly"
-fi
+stop_daemons_cleanly
 echo "walkthrough: OK — $CHECKS answers checked on a national node, a province and three communes, one commune never connected (work dir: $W)"
