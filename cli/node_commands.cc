@@ -136,16 +136,18 @@ absl::Status RunSubtree(AdminClient& admin, bool as_json) {
   if (as_json) {
     return PrintMessageListJson(reply.units(), [](json& unit) {
       MicrosFieldToIso(unit, "last_seen_micros", "last_seen");
+      MicrosFieldToIso(unit, "as_of_micros", "as_of");
     });
   }
   if (reply.units().empty()) {
     std::cout << "no unit below this node\n";
     return absl::OkStatus();
   }
-  Table table({"UNIT", "CONNECTED", "LAST-SEEN", "BEHIND", "UNACKED", "OVERDUE"});
+  Table table({"UNIT", "CONNECTED", "LAST-SEEN", "BEHIND", "UNACKED", "OVERDUE", "AS-OF"});
   for (const v1::SubtreeUnit& u : reply.units()) {
     table.AddRow({u.unit(), YesNo(u.connected()), MicrosToText(u.last_seen_micros()), std::to_string(u.behind()),
-                  std::to_string(u.unacked()), std::to_string(u.overdue())});
+                  std::to_string(u.unacked()), std::to_string(u.overdue()),
+                  u.as_of_micros() == 0 ? "-" : FormatMicros(u.as_of_micros())});
   }
   table.Print(std::cout);
   return absl::OkStatus();
@@ -300,7 +302,8 @@ void AddSubtreeCommand(CLI::App& app, Action& action) {
       "subtree",
       "Every unit below this node, down to the communes: connected, last seen, records it still has to "
       "receive (BEHIND), directives it has not acknowledged (UNACKED), overdue entries; registered units "
-      "that never connected too");
+      "that never connected too. AS-OF (as_of in --json, ISO-8601 UTC) is when the status the row is read "
+      "from was made: now for the units directly below, else the last status record of the unit's parent");
   cmd->callback([&action] { action = RunSubtree; });
 }
 

@@ -55,11 +55,38 @@ absl::Status RunObligationList(const v1::ListFilter& filter, AdminClient& admin,
   return absl::OkStatus();
 }
 
+// With --json, each unit's entries not listed follow the entries as
+// {"unit","kind":"not_listed","count","listed_by"}.
+absl::Status PrintOverdueJson(const v1::ListOverdueReply& reply) {
+  SYNC_ASSIGN_OR_RETURN(json out, MessageListToJson(reply.overdue(), [](json&) {}));
+  for (const v1::OverdueNotListed& n : reply.not_listed()) {
+    out.push_back({{"unit", n.unit()}, {"kind", "not_listed"}, {"count", n.count()}, {"listed_by", n.listed_by()}});
+  }
+  PrintJson(out);
+  return absl::OkStatus();
+}
+
+// After the table: how many entries the statuses of the units below counted
+// but did not carry, and where they are all listed.
+void PrintNotListed(const v1::ListOverdueReply& reply) {
+  uint64_t total = 0;
+  for (const v1::OverdueNotListed& n : reply.not_listed()) total += n.count();
+  if (total == 0) return;
+  std::cout << "... and " << total
+            << " more overdue entries not listed here (a status record carries at most 256; `steerctl overdue` "
+               "on LISTED-BY shows them all):\n";
+  Table table({"UNIT", "NOT-LISTED", "LISTED-BY"});
+  for (const v1::OverdueNotListed& n : reply.not_listed()) {
+    table.AddRow({n.unit(), std::to_string(n.count()), n.listed_by()});
+  }
+  table.Print(std::cout);
+}
+
 absl::Status RunOverdue(AdminClient& admin, bool as_json) {
   SYNC_ASSIGN_OR_RETURN(const v1::ListOverdueReply reply,
                         admin.Call(&v1::Admin::Stub::ListOverdue, v1::ListOverdueRequest()));
-  if (as_json) return PrintMessageListJson(reply.overdue());
-  if (reply.overdue().empty()) {
+  if (as_json) return PrintOverdueJson(reply);
+  if (reply.overdue().empty() && reply.not_listed().empty()) {
     std::cout << "nothing overdue\n";
     return absl::OkStatus();
   }
@@ -68,6 +95,7 @@ absl::Status RunOverdue(AdminClient& admin, bool as_json) {
     table.AddRow({o.unit(), o.kind(), o.ref(), OrDash(o.period()), o.due(), std::to_string(o.days_late())});
   }
   table.Print(std::cout);
+  PrintNotListed(reply);
   return absl::OkStatus();
 }
 
@@ -104,7 +132,10 @@ void AddObligationCommands(CLI::App& app, Action& action) {
 void AddOverdueCommand(CLI::App& app, Action& action) {
   CLI::App* cmd = app.add_subcommand(
       "overdue", "What the units below, down the whole subtree, have not done by their deadlines (reports, tasks, "
-      "acknowledgements)");
+      "acknowledgements). Units further down are listed from their parents' status records, which carry at "
+      "most 256 entries each: what is cut is counted per unit after the table (with --json, as rows "
+      "{\"unit\",\"kind\":\"not_listed\",\"count\",\"listed_by\"}), and `steerctl overdue` on the listing "
+      "unit shows them all");
   cmd->callback([&action] { action = [](AdminClient& admin, bool as_json) { return RunOverdue(admin, as_json); }; });
 }
 

@@ -71,10 +71,10 @@ void PrintJson(const json& doc);
 // Prints MessageToJson(message).
 absl::Status PrintMessageJson(const google::protobuf::Message& message);
 
-// Prints a JSON array of the messages in `messages` (a repeated message
-// field), each passed through `adapt(json&)` first.
+// A JSON array of the messages in `messages` (a repeated message field),
+// each passed through `adapt(json&)` first.
 template <typename Repeated, typename Adapt>
-absl::Status PrintMessageListJson(const Repeated& messages, Adapt adapt) {
+absl::StatusOr<json> MessageListToJson(const Repeated& messages, Adapt adapt) {
   json out = json::array();
   for (const google::protobuf::Message& m : messages) {
     absl::StatusOr<json> doc = MessageToJson(m);
@@ -82,7 +82,15 @@ absl::Status PrintMessageListJson(const Repeated& messages, Adapt adapt) {
     adapt(*doc);
     out.push_back(*std::move(doc));
   }
-  PrintJson(out);
+  return out;
+}
+
+// Prints MessageListToJson(messages, adapt).
+template <typename Repeated, typename Adapt>
+absl::Status PrintMessageListJson(const Repeated& messages, Adapt adapt) {
+  absl::StatusOr<json> out = MessageListToJson(messages, adapt);
+  if (!out.ok()) return out.status();
+  PrintJson(*out);
   return absl::OkStatus();
 }
 

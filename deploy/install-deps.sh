@@ -14,6 +14,7 @@ packages=(
   prometheus-cpp-dev libcivetweb-dev libtomlplusplus-dev
   clang libclang-rt-14-dev llvm  # tests/fuzz/: libFuzzer runtime, llvm-symbolizer
   python3 python3-grpcio python3-protobuf python3-cryptography  # tests/conformance/
+  jq  # deploy/walkthrough.sh checks the answers
 )
 
 missing=()

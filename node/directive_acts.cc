@@ -283,7 +283,8 @@ absl::StatusOr<v1::RecallDirectiveReply> DirectiveActs::Recall(const v1::RecallD
   return reply;
 }
 
-void DirectiveActs::Receive(std::vector<std::string> directive_ids) {
+void DirectiveActs::Receive(std::vector<std::string> directive_ids,
+                            std::function<void(const std::string& id, absl::Status)> done) {
   for (std::string& directive_id : directive_ids) {
     const std::string id = self_ + "/a/" + directive_id;
     LocalAct act{domain::Act{domain::Action::kReceiveDirective, ""}, v1::ActAs(), std::nullopt};
@@ -319,11 +320,7 @@ void DirectiveActs::Receive(std::vector<std::string> directive_ids) {
           body.set_payload(a.SerializeAsString());
           return id;
         },
-        [this, directive_id](absl::StatusOr<Written> w) {
-          if (!w.ok() && !absl::IsAlreadyExists(w.status()) && !absl::IsUnavailable(w.status())) {
-            spdlog::warn("{}: registering {} as received: {}", self_, directive_id, w.status().ToString());
-          }
-        });
+        [directive_id, done](absl::StatusOr<Written> w) { done(directive_id, w.status()); });
   }
 }
 

@@ -5,6 +5,7 @@
 //
 // Thread safety: thread-safe (acts go through LocalActs).
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,11 @@ class DirectiveActs {
   // (D30 Art. 18.4): each unit's receipt becomes RECALLED.
   absl::StatusOr<v1::RecallDirectiveReply> Recall(const v1::RecallDirectiveRequest& request);
   // Registers the directives just admitted from above, when addressed to this
-  // unit, as ACKNOWLEDGED (D30 Art. 21.2c, S23). Does not wait.
-  void Receive(std::vector<std::string> directive_ids);
+  // unit, as ACKNOWLEDGED (D30 Art. 21.2c, S23). Does not wait: `done` runs
+  // on the writer thread for each id with the write's status (AlreadyExists:
+  // nothing to register, a receipt held or not addressed here).
+  void Receive(std::vector<std::string> directive_ids,
+               std::function<void(const std::string& id, absl::Status)> done);
   // A unit registered in the roster held here (`steerctl unit add`) or one
   // that has linked to this node: what a directive may be addressed to.
   absl::StatusOr<bool> IsKnownUnit(const std::string& unit) const;

@@ -116,6 +116,14 @@ NodeMetrics::NodeMetrics(const Node& node)
                             .Name("steersync_store_write_failures_total")
                             .Help("Writes the store refused for lack of room (map full, disk full)")
                             .Register(*registry_)),
+      receipt_failures_(prometheus::BuildCounter()
+                            .Name("steersync_receipt_registration_failures_total")
+                            .Help("Receipts (a report RECEIVED, a directive's) whose registration failed to write")
+                            .Register(*registry_)),
+      receipt_retries_(prometheus::BuildCounter()
+                           .Name("steersync_receipt_registration_retries_total")
+                           .Help("Passes made to register the receipts whose registration failed")
+                           .Register(*registry_)),
       bad_notices_(prometheus::BuildCounter()
                        .Name("steersync_peer_bad_notices_total")
                        .Help("Refusal notices from the peer ignored (malformed id, or a record not held)")
@@ -167,6 +175,8 @@ void NodeMetrics::Refresh() const {
   revoked_.Add({}).Set(static_cast<double>(health.revoked_certificates));
   cert_warnings_.Add({}).Set(static_cast<double>(health.expiring_certificates));
   CountUpTo(storage_failures_.Add({}), static_cast<double>(health.storage_failures));
+  CountUpTo(receipt_failures_.Add({}), static_cast<double>(health.receipt_failures));
+  CountUpTo(receipt_retries_.Add({}), static_cast<double>(health.receipt_retries));
   const v1::PeersReply peers = node_.ListPeers(Node::PeersBehind::kAsLastCounted);
   for (const auto& p : peers.peers()) {
     const std::map<std::string, std::string> l{{"peer", p.peer()}, {"relation", p.relation()}};

@@ -93,6 +93,8 @@ class NodeMetrics : public prometheus::Collectable {
   prometheus::Family<prometheus::Gauge>& clock_offset_;
   prometheus::Family<prometheus::Gauge>& catch_up_remaining_;
   prometheus::Family<prometheus::Counter>& storage_failures_;
+  prometheus::Family<prometheus::Counter>& receipt_failures_;
+  prometheus::Family<prometheus::Counter>& receipt_retries_;
   prometheus::Family<prometheus::Counter>& bad_notices_;
   prometheus::Family<prometheus::Counter>& read_pauses_;
   prometheus::Family<prometheus::Gauge>& peer_quarantined_;

@@ -175,8 +175,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   node->link_context_.on_blob_progress = [raw] {
     for (const auto& link : raw->registry_.Live()) link->OnBlobProgress();
   };
+  node->receipts_ = std::make_unique<ReceiptRegistrar>(node->runtime_.receipts, *node->store_, node->options_.id,
+                                                       *node->directives_, *node->reports_);
   node->link_context_.on_admitted = [raw](std::vector<std::pair<std::string, v1::RecordKind>> ids) {
-    RegisterReceipts(*raw->directives_, *raw->reports_, ids);
+    raw->receipts_->OnAdmitted(ids);
   };
   node->link_context_.recovery = &node->recovery_;
   // Every link reconnects to ask for this node's versions (the parent's
@@ -188,8 +190,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   node->link_context_.on_recovered = [raw] {
     raw->UpdateHealth();
     // Receipts refused while recovering are registered now.
-    if (auto s = RegisterPendingReceipts(*raw->store_, raw->options_.id, *raw->directives_, *raw->reports_);
-        !s.ok()) {
+    if (auto s = raw->receipts_->RegisterPending(); !s.ok()) {
       spdlog::warn("{}: registering receipts after recovery: {}", raw->options_.id, s.ToString());
     }
   };
@@ -373,7 +374,7 @@ absl::Status Node::Start() {
     spdlog::info("{}: metrics on http://{}/metrics (port {})", options_.id,
                  options_.metrics_address, metrics_server_->port());
   }
-  SYNC_RETURN_IF_ERROR(RegisterPendingReceipts(*store_, options_.id, *directives_, *reports_));
+  SYNC_RETURN_IF_ERROR(receipts_->RegisterPending());
   if (runtime_.write_status) {
     status_reporter_ = std::make_unique<StatusReporter>(
         StatusReporter::Options{absl::Seconds(options_.status_interval_seconds),
@@ -416,6 +417,7 @@ void Node::Stop() {
     absl::MutexLock lock(&health_mu_);
     health_.clear();  // the servers are shut down; nothing to tell them
   }
+  if (receipts_) receipts_->Stop();  // no retry from here; the next start registers what is left
   verify_stage_.reset();  // drains verifications into the writer
   // Completions run while the writer drains may ask for follow-up writes
   // (report receipts); from here they are refused, and redone at next Start().

@@ -25,6 +25,7 @@
 #include "node/directive_acts.h"
 #include "node/listings.h"
 #include "node/local_acts.h"
+#include "node/receipts.h"
 #include "node/recovery.h"
 #include "node/obligation_acts.h"
 #include "node/calendar_acts.h"
@@ -76,6 +77,9 @@ struct NodeRuntimeOptions {
   // (`steersyncd --recover`, after restoring a backup). A node with a parent
   // starting on an empty store recovers anyway (node/recovery.h).
   bool recover = false;
+  // Retrying receipts whose registration failed (node/receipts.h): the
+  // backoff, and (tests) the failures injected.
+  ReceiptRegistrar::Options receipts;
 };
 
 class Node {
@@ -189,6 +193,8 @@ class Node {
     uint64_t revoked_certificates = 0;
     uint64_t expiring_certificates = 0;  // own, parent's, children's, within 30 days
     uint64_t storage_failures = 0;       // writes refused for lack of room (map or disk full)
+    uint64_t receipt_failures = 0;       // receipt registrations whose write failed (node/receipts.h)
+    uint64_t receipt_retries = 0;        // passes made to retry them
   };
   Health GetHealth() const;
   // True when the store writer completes a no-op job within `timeout`: the
@@ -299,6 +305,9 @@ class Node {
   std::unique_ptr<ExtensionActs> extensions_;
   std::unique_ptr<CalendarActs> calendar_;
   std::unique_ptr<RosterActs> roster_;
+  // Registers receipts through directives_ and reports_; its retry thread
+  // is stopped by Stop() before the writer drains.
+  std::unique_ptr<ReceiptRegistrar> receipts_;
   std::unique_ptr<SyncService> sync_service_;
   std::unique_ptr<grpc::Server> sync_server_;
   std::unique_ptr<ParentLink> parent_;

@@ -71,6 +71,11 @@ Node::Health Node::GetHealth() const {
   h.revoked_certificates = revocations_.size();
   h.expiring_certificates = CertificateWarnings().size();
   h.storage_failures = writer_->storage_failures().count;
+  if (receipts_) {
+    const ReceiptRegistrar::Counts receipts = receipts_->counts();
+    h.receipt_failures = receipts.failed;
+    h.receipt_retries = receipts.retries;
+  }
   return h;
 }
 
@@ -234,7 +239,7 @@ absl::StatusOr<v1::UnitStatus> Node::ComputeUnitStatus() const {
 
 absl::StatusOr<v1::SubtreeListReply> Node::ListSubtree() const {
   SYNC_ASSIGN_OR_RETURN(const v1::UnitStatus own, ComputeUnitStatus());
-  return ListSubtreeIn(*store_, options_.id, own);
+  return ListSubtreeIn(*store_, options_.id, own, clock_->NowMicros());
 }
 
 std::string Node::StatusFingerprint() const {

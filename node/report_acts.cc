@@ -163,7 +163,8 @@ absl::StatusOr<v1::WriteReply> ReportActs::SetStatus(const v1::SetReportStatusRe
   return reply;
 }
 
-void ReportActs::Receive(std::vector<std::string> report_ids) {
+void ReportActs::Receive(std::vector<std::string> report_ids,
+                         std::function<void(const std::string& id, absl::Status)> done) {
   for (std::string& report_id : report_ids) {
     const std::string id = report_id + "/status";
     LocalAct act{domain::Act{domain::Action::kReceiveReport, ""}, v1::ActAs(), std::nullopt};
@@ -200,12 +201,7 @@ void ReportActs::Receive(std::vector<std::string> report_ids) {
           body.set_payload(st.SerializeAsString());
           return id;
         },
-        [this, report_id](absl::StatusOr<Written> w) {
-          if (!w.ok() && !absl::IsAlreadyExists(w.status()) && !absl::IsUnavailable(w.status())) {
-            spdlog::warn("{}: registering {} as RECEIVED: {}", self_, report_id,
-                         w.status().ToString());
-          }
-        });
+        [report_id, done](absl::StatusOr<Written> w) { done(report_id, w.status()); });
   }
 }
 

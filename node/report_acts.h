@@ -5,6 +5,7 @@
 //
 // Thread safety: thread-safe (acts go through LocalActs).
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,8 +25,10 @@ class ReportActs {
   // Sets a report's status: WITHDRAWN/SUBMITTED by the reporting unit,
   // ACCEPTED/RETURNED by the receiving one (§1.10).
   absl::StatusOr<v1::WriteReply> SetStatus(const v1::SetReportStatusRequest& request);
-  // Registers the reports just admitted from children RECEIVED. Does not wait.
-  void Receive(std::vector<std::string> report_ids);
+  // Registers the reports just admitted from children RECEIVED. Does not
+  // wait: `done` runs on the writer thread for each id with the write's
+  // status (AlreadyExists: nothing to register).
+  void Receive(std::vector<std::string> report_ids, std::function<void(const std::string& id, absl::Status)> done);
 
  private:
   LocalActs& local_;

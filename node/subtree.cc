@@ -28,6 +28,8 @@ struct SubtreeRecords {
   std::set<std::string, NaturalLess> registered;
   // The newest status of `self` and of each unit below it held here.
   std::map<std::string, v1::UnitStatus, NaturalLess> statuses;
+  // When each of those was made (its version's HLC wall time, microseconds).
+  std::map<std::string, uint64_t> made_micros;
   // Directives sent down (issuer, addressees; none: the issuer's subtree).
   struct Directive {
     std::string issuer;
@@ -65,6 +67,7 @@ absl::StatusOr<SubtreeRecords> ReadSubtreeRecords(const LmdbStore& store, std::s
         // Admitted, so well formed and the writer's own (unit_status.h).
         v1::UnitStatus s;
         if (s.ParseFromString(body.payload()) && sync::IsSelfOrAncestor(self, s.unit())) {
+          held.made_micros[s.unit()] = body.version().hlc().wall_micros();
           held.statuses[s.unit()] = std::move(s);
         }
         break;
@@ -89,6 +92,23 @@ absl::StatusOr<SubtreeRecords> ReadSubtreeRecords(const LmdbStore& store, std::s
     }
   }));
   return held;
+}
+
+// The entries `status` counted but did not carry (a status carries at most
+// domain::kMaxStatusOverdue): per unit, its exact count less the entries
+// carried. (An admitted status's per-unit counts add up to its total:
+// node/domain/unit_status.cc.)
+void AddNotListed(const v1::UnitStatus& status, google::protobuf::RepeatedPtrField<v1::OverdueNotListed>& out) {
+  std::map<std::string, uint32_t> carried;
+  for (const v1::UnitStatus::Overdue& o : status.overdue()) ++carried[o.unit()];
+  for (const v1::UnitStatus::UnitCount& c : status.overdue_by_unit()) {
+    const uint32_t held = carried[c.unit()];
+    if (c.count() <= held) continue;
+    v1::OverdueNotListed* n = out.Add();
+    n->set_unit(c.unit());
+    n->set_count(c.count() - held);
+    n->set_listed_by(status.unit());
+  }
 }
 
 const v1::UnitStatus::Child* FindChild(const v1::UnitStatus& status, const std::string& unit) {
@@ -193,9 +213,10 @@ absl::StatusOr<v1::UnitStatus> BuildUnitStatus(const LmdbStore& store, std::stri
 }
 
 absl::StatusOr<v1::SubtreeListReply> ListSubtreeIn(const LmdbStore& store, std::string_view self,
-                                                   const v1::UnitStatus& own) {
+                                                   const v1::UnitStatus& own, int64_t now_micros) {
   SYNC_ASSIGN_OR_RETURN(SubtreeRecords held, ReadSubtreeRecords(store, self));
   held.statuses[std::string(self)] = own;  // this node's live view, not its last record
+  held.made_micros[std::string(self)] = static_cast<uint64_t>(std::max<int64_t>(now_micros, 0));
   std::set<std::string, NaturalLess> units = held.registered;
   std::map<std::string, uint64_t> overdue;
   for (const auto& [unit, status] : held.statuses) {
@@ -212,12 +233,14 @@ absl::StatusOr<v1::SubtreeListReply> ListSubtreeIn(const LmdbStore& store, std::
     const auto parent = held.statuses.find(sync::ParentOf(unit));
     const v1::UnitStatus::Child* seen = parent == held.statuses.end() ? nullptr : FindChild(parent->second, unit);
     if (seen != nullptr) {
+      row->set_as_of_micros(held.made_micros[parent->first]);
       row->set_connected(seen->connected());
       row->set_last_seen_micros(seen->last_seen_micros());
       row->set_behind(seen->behind());
       row->set_unacked(seen->unacked());
     } else if (const auto self_told = held.statuses.find(unit); self_told != held.statuses.end()) {
       // Its parent's status never came here: the unit's own word on its link.
+      row->set_as_of_micros(held.made_micros[unit]);
       row->set_connected(self_told->second.parent_connected());
       row->set_last_seen_micros(self_told->second.parent_last_contact_micros());
     }
@@ -231,12 +254,14 @@ absl::StatusOr<v1::ListOverdueReply> ListSubtreeOverdueIn(const LmdbStore& store
                                                           const domain::GrantedExtensions& granted) {
   SYNC_ASSIGN_OR_RETURN(v1::ListOverdueReply own, ListOverdueIn(store, self, today, calendar, granted));
   std::vector<v1::OverdueInfo> late(own.overdue().begin(), own.overdue().end());
+  v1::ListOverdueReply reply;
   SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
     v1::UnitStatus s;
     if (body.kind() != v1::UNIT_STATUS || !IsBelow(self, body.version().writer()) ||
         !s.ParseFromString(body.payload())) {
       return;
     }
+    AddNotListed(s, *reply.mutable_not_listed());
     for (const v1::UnitStatus::Overdue& o : s.overdue()) {
       const std::optional<absl::CivilDay> due = domain::ParseDate(o.due());
       if (!due.has_value()) continue;
@@ -250,8 +275,11 @@ absl::StatusOr<v1::ListOverdueReply> ListSubtreeOverdueIn(const LmdbStore& store
     }
   }));
   SortOverdue(late);
-  v1::ListOverdueReply reply;
   for (auto& l : late) *reply.add_overdue() = std::move(l);
+  std::sort(reply.mutable_not_listed()->begin(), reply.mutable_not_listed()->end(),
+            [](const v1::OverdueNotListed& a, const v1::OverdueNotListed& b) {
+              return NaturalLess()(a.unit(), b.unit());
+            });
   return reply;
 }
 

@@ -71,13 +71,15 @@ absl::StatusOr<v1::UnitStatus> BuildUnitStatus(const LmdbStore& store, std::stri
 // status never arrived (a registered unit that never connected) as
 // disconnected, never seen. `overdue` counts its entries in this node's
 // overdue view and in the statuses of the units below.
-// `own` is BuildUnitStatus now.
+// `own` is BuildUnitStatus at `now_micros`. Each row's `as_of_micros` says
+// when the status it is read from was made (`now_micros` for `own`).
 absl::StatusOr<v1::SubtreeListReply> ListSubtreeIn(const LmdbStore& store, std::string_view self,
-                                                   const v1::UnitStatus& own);
+                                                   const v1::UnitStatus& own, int64_t now_micros);
 
 // `steerctl overdue`: ListOverdueIn for `self` and the overdue entries in
 // the newest status of every unit below it (their days late counted to
-// `today` here), in ListOverdueIn's order.
+// `today` here), in ListOverdueIn's order; in `not_listed`, per unit, the
+// entries those statuses counted but did not carry.
 absl::StatusOr<v1::ListOverdueReply> ListSubtreeOverdueIn(const LmdbStore& store, std::string_view self,
                                                           absl::CivilDay today,
                                                           const domain::WorkingCalendar& calendar,

@@ -117,6 +117,7 @@ absl::StatusOr<v1::WriteReply> TaskActs::SetStatus(const v1::SetTaskStatusReques
   if (request.progress() > 100) return absl::InvalidArgumentError("--progress is 0-100");
   const std::string id = task.to_unit() + "/ts/" + request.task_id();
   SYNC_ASSIGN_OR_RETURN(std::optional<v1::Version> base, local_.FindBase(id, request.if_version()));
+  SYNC_ASSIGN_OR_RETURN(const uint32_t progress, ProgressAfter(state, request.progress(), id));
   LocalAct act{domain::Act{action, ""}, as, base};
   SYNC_ASSIGN_OR_RETURN(
       Written w, local_.Write(act, [&](uint64_t, LmdbStore::View&, v1::RecordBody& body)
@@ -124,7 +125,7 @@ absl::StatusOr<v1::WriteReply> TaskActs::SetStatus(const v1::SetTaskStatusReques
         v1::TaskStatus st;
         st.set_task_id(request.task_id());
         st.set_state(state);
-        st.set_progress(state == "DONE" ? 100 : request.progress());
+        st.set_progress(progress);
         st.set_note(request.note());
         body.set_kind(v1::TASK_STATUS);
         if (member_task) {
@@ -145,6 +146,20 @@ absl::StatusOr<v1::WriteReply> TaskActs::SetStatus(const v1::SetTaskStatusReques
   reply.set_id(w.id);
   reply.set_version(w.version);
   return reply;
+}
+
+absl::StatusOr<uint32_t> TaskActs::ProgressAfter(std::string_view state, uint32_t reported,
+                                                 const std::string& status_id) const {
+  if (state == "OPEN") return reported;
+  if (state == "DONE" || state == "ACCEPTED") return 100;
+  // RETURNED: the assigner does not measure the work; what was done stays.
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> current, store_->GetRecord(status_id));
+  v1::RecordBody body;
+  v1::TaskStatus st;
+  if (!current.has_value() || !body.ParseFromString(current->body()) || !st.ParseFromString(body.payload())) {
+    return 0u;
+  }
+  return st.progress();
 }
 
 absl::StatusOr<v1::ListTasksReply> ListTasksIn(const LmdbStore& store, const v1::ListFilter& filter) {

@@ -28,6 +28,12 @@ class TaskActs {
   absl::StatusOr<v1::WriteReply> SetStatus(const v1::SetTaskStatusRequest& request);
 
  private:
+  // The progress a status in `state` records: `reported` for OPEN, 100 for
+  // DONE and ACCEPTED, and for RETURNED the progress of the status now held
+  // as `status_id` (0 if none): returning work does not undo it.
+  absl::StatusOr<uint32_t> ProgressAfter(std::string_view state, uint32_t reported,
+                                         const std::string& status_id) const;
+
   LocalActs& local_;
   const std::string& self_;
   const LmdbStore* const store_;

@@ -31,7 +31,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using json = nlohmann::json;
-using testing::BinaryPath;
 using testing::Daemon;
 using testing::FaultProxy;
 using testing::PickFreeListenPort;
@@ -43,13 +42,8 @@ constexpr char kProvince[] = "vn/quang-ngai";
 constexpr uint64_t kFileBytes = 10 << 20;
 
 using testing::Finished;
+using testing::Steerctl;
 using testing::ReadText;
-
-// steerctl against `node`, run to completion.
-Finished Steerctl(const TempDir& dir, const Daemon& node, std::vector<std::string> args) {
-  args.insert(args.begin(), {BinaryPath("cli/steerctl"), "--socket", node.socket()});
-  return testing::RunCommand(dir.path().string(), args);
-}
 
 // The first attachment of directive `id` as `node` shows it; nullopt if the
 // node does not hold the directive yet.

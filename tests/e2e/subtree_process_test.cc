@@ -180,9 +180,18 @@ TEST_F(SubtreeProcessTest, OverdueOnTheProvinceAndTheNationalNodeListsTheCommune
   EXPECT_EQ(never["connected"], false);
   EXPECT_TRUE(never["last_seen"].is_null());
   EXPECT_EQ(row(kCommunes[0])["overdue"], 0);
-  for (const char* key : {"unit", "connected", "last_seen", "behind", "unacked", "overdue"}) {
+  for (const char* key : {"unit", "connected", "last_seen", "behind", "unacked", "overdue", "as_of"}) {
     EXPECT_TRUE(never.contains(key)) << key;
   }
+  // Every row says when what it shows was made, in ISO-8601 UTC: the
+  // province's row now (the national node's own link), the communes' as of
+  // the province's last status record, which lists the one never connected.
+  for (const json& r : subtree) {
+    ASSERT_TRUE(r["as_of"].is_string()) << r.dump();
+    EXPECT_THAT(r["as_of"].get<std::string>(),
+                ::testing::MatchesRegex("20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z"));
+  }
+  EXPECT_EQ(never["as_of"], row(kCommunes[0])["as_of"]) << "both from the province's status";
 }
 
 }  // namespace

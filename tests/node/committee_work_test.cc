@@ -44,11 +44,7 @@ class CommitteeWorkTest : public ::testing::Test {
   std::unique_ptr<Node> Start(const std::string& id, const std::string& parent) {
     auto n = steersync::testing::InProcessNodeOptions(dir_, id, parent);
     n.runtime.clock = &clock_;
-    auto node = Node::Create(std::move(n.options), n.runtime);
-    EXPECT_THAT(node, IsOk());
-    if (!node.ok()) return nullptr;
-    EXPECT_THAT((*node)->Start(), IsOk());
-    return std::move(*node);
+    return steersync::testing::StartInProcessNode(std::move(n));
   }
 
   static bool Holds(const Node& node, const std::string& id) {
@@ -220,7 +216,7 @@ TEST_F(CommitteeWorkTest, ATaskIsAssignedUpdatedDoneAndAcceptedAcrossTheLink) {
   accept.set_state("ACCEPTED");
   accept.set_note("");
   ASSERT_THAT(province_->SetTaskStatus(accept), IsOk());
-  ASSERT_TRUE(WaitUntil([&] { return task_state(*communes_[0], id).rfind("ACCEPTED", 0) == 0; }));
+  ASSERT_TRUE(WaitUntil([&] { return task_state(*communes_[0], id) == "ACCEPTED 100"; }));
 
   // A task nobody finished by its due date is overdue at the assigner.
   assign.set_to(kCommunes[1]);
@@ -517,7 +513,7 @@ TEST_F(CommitteeWorkTest, ATaskToAMemberStaysOnItsNodeAndOnlyThatMemberReportsOn
   accept.set_state("ACCEPTED");
   accept.mutable_act()->set_role("HEAD");
   ASSERT_THAT(province_->SetTaskStatus(accept), IsOk());
-  EXPECT_EQ(state(task->id()), so_tc + " ACCEPTED 0");
+  EXPECT_EQ(state(task->id()), so_tc + " ACCEPTED 100") << "accepted work is whole";
 
   // A directive issued after it reaches every commune; the task never does.
   v1::IssueDirectiveRequest d;

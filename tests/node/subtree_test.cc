@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "node/domain/unit_status.h"
 #include "node/node.h"
 #include "node/subtree.h"
 #include "tests/testutil/fixtures.h"
@@ -49,11 +50,7 @@ class SubtreeTest : public ::testing::Test {
     n.runtime.clock = &clock_;
     n.options.status_interval_seconds = 1;
     n.runtime.write_status = true;
-    auto node = Node::Create(std::move(n.options), n.runtime);
-    EXPECT_THAT(node, IsOk());
-    if (!node.ok()) return nullptr;
-    EXPECT_THAT((*node)->Start(), IsOk());
-    return std::move(*node);
+    return steersync::testing::StartInProcessNode(std::move(n));
   }
 
   // The row of `unit` in `node`'s subtree view; nullopt when not listed.
@@ -165,6 +162,71 @@ TEST_F(SubtreeTest, TheViewSurvivesARestartAndAnOfflineCommuneStaysListed) {
   ASSERT_THAT(view, IsOk());
   EXPECT_EQ(view->units_size(), 4) << view->DebugString();
   EXPECT_EQ(Row(*national_, kLySon)->last_seen_micros(), last_seen);
+}
+
+// Each row says when what it shows was made: the national node's own link
+// to the province now; the communes as of the province's last status record
+// (which a quiet province rewrites only every heartbeat), so a stale row is
+// visible as such.
+TEST_F(SubtreeTest, EachRowSaysAsOfWhenItsStatusWasMade) {
+  ASSERT_TRUE(WaitUntil([&] {
+    auto l = Row(*national_, kLySon), s = Row(*national_, kSonTinh);
+    return l && l->connected() && s && s->as_of_micros() > 0;
+  })) << national_->ListSubtree()->DebugString();
+  // The province goes quiet: its last status stays the national node's word
+  // on the communes.
+  province_.reset();
+  auto status = national_->store().GetRecord(std::string(kProvince) + "/status");
+  ASSERT_THAT(status, IsOk());
+  ASSERT_TRUE(status->has_value());
+  v1::RecordBody body;
+  ASSERT_TRUE(body.ParseFromString((*status)->body()));
+  const uint64_t made = body.version().hlc().wall_micros();
+  auto view = national_->ListSubtree();
+  ASSERT_THAT(view, IsOk());
+  for (const v1::SubtreeUnit& u : view->units()) {
+    if (u.unit() == kProvince) {
+      EXPECT_EQ(u.as_of_micros(), static_cast<uint64_t>(clock_.NowMicros())) << "its own link: now";
+    } else {
+      EXPECT_EQ(u.as_of_micros(), made) << u.unit() << ": as of the province's status";
+    }
+  }
+  // An hour later the communes' rows still say when the province last told.
+  clock_.Advance(3'600'000'000LL);
+  EXPECT_EQ(Row(*national_, kBinhSon)->as_of_micros(), made);
+  EXPECT_EQ(Row(*national_, kProvince)->as_of_micros(), static_cast<uint64_t>(clock_.NowMicros()));
+}
+
+// A status record carries at most 256 overdue entries (its counts per unit
+// stay exact). Above it, `overdue` lists those it carries and says, per
+// unit, how many more there are and which node lists them all: the cut is
+// never silent. Lý Sơn owes a monthly report since January 2000 (322
+// periods due by 30 November 2026) and filed none.
+TEST_F(SubtreeTest, OverdueSaysHowManyEntriesAStatusCutAndWhereTheyAreListed) {
+  v1::AddObligationRequest add;
+  add.set_title("Báo cáo tháng");
+  add.set_every("monthly");
+  add.set_due_day(20);
+  add.set_from("2000-01-01");
+  add.add_to(kLySon);
+  ASSERT_THAT(province_->AddObligation(add), IsOk());
+  auto at_province = province_->ListOverdue();
+  ASSERT_THAT(at_province, IsOk());
+  const int all = at_province->overdue_size();
+  ASSERT_GT(all, domain::kMaxStatusOverdue);
+  EXPECT_EQ(at_province->not_listed_size(), 0) << "the province lists its own view whole";
+
+  absl::StatusOr<v1::ListOverdueReply> at_national;
+  ASSERT_TRUE(WaitUntil([&] {
+    at_national = national_->ListOverdue();
+    return at_national.ok() && at_national->not_listed_size() == 1;
+  }));
+  EXPECT_EQ(at_national->overdue_size(), domain::kMaxStatusOverdue);
+  const v1::OverdueNotListed& cut = at_national->not_listed(0);
+  EXPECT_EQ(cut.unit(), kLySon);
+  EXPECT_EQ(cut.count(), static_cast<uint32_t>(all - domain::kMaxStatusOverdue));
+  EXPECT_EQ(cut.listed_by(), kProvince);
+  EXPECT_EQ(Row(*national_, kLySon)->overdue(), static_cast<uint32_t>(all)) << "the count is exact";
 }
 
 TEST_F(SubtreeTest, OnlyTheNewestStatusOfAUnitStaysInTheChangeLog) {

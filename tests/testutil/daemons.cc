@@ -82,4 +82,9 @@ std::string Daemon::ReadLog() const {
   return s.str();
 }
 
+Finished Steerctl(const TempDir& dir, const Daemon& node, std::vector<std::string> args) {
+  args.insert(args.begin(), {BinaryPath("cli/steerctl"), "--socket", node.socket()});
+  return RunCommand(dir.path().string(), args);
+}
+
 }  // namespace steersync::testing

@@ -68,4 +68,8 @@ class Daemon {
   std::unique_ptr<Subprocess> process_;
 };
 
+// `steerctl --socket <node's socket> args...` run to completion, its output
+// kept in numbered files under `dir`.
+Finished Steerctl(const TempDir& dir, const Daemon& node, std::vector<std::string> args);
+
 }  // namespace steersync::testing

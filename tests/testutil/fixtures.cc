@@ -101,7 +101,10 @@ v1::AddMemberRequest MemberSince2026(const std::string& person, const std::strin
 
 std::unique_ptr<node::Node> StartInProcessNode(const TempDir& dir, const std::string& id,
                                                const std::string& parent_address) {
-  InProcessNode n = InProcessNodeOptions(dir, id, parent_address);
+  return StartInProcessNode(InProcessNodeOptions(dir, id, parent_address));
+}
+
+std::unique_ptr<node::Node> StartInProcessNode(InProcessNode n) {
   auto node = node::Node::Create(std::move(n.options), n.runtime);
   EXPECT_THAT(node, IsOk());
   if (!node.ok()) return nullptr;

@@ -88,6 +88,8 @@ struct InProcessNode {
 InProcessNode InProcessNodeOptions(const TempDir& dir, const std::string& id,
                                    const std::string& parent_address);
 // Creates and starts it (failures are test failures); null on failure.
+std::unique_ptr<node::Node> StartInProcessNode(InProcessNode n);
+// The same with InProcessNodeOptions(dir, id, parent_address) as they are.
 std::unique_ptr<node::Node> StartInProcessNode(const TempDir& dir, const std::string& id,
                                                const std::string& parent_address);
 
