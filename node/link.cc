@@ -381,12 +381,16 @@ void Link::RecordReturned(const v1::Rejection& r) {
                           });
 }
 
-void Link::OnLocalAppend() {
+void Link::OnLocalAppend() { FeedSession(/*idle=*/false); }
+
+void Link::FlushIdle() { FeedSession(/*idle=*/true); }
+
+void Link::FeedSession(bool idle) {
   absl::Status status;
   {
     absl::MutexLock lock(&mu_);
     if (failed_) return;
-    status = session_.OnLocalAppend();
+    status = idle ? session_.FlushIdle() : session_.OnLocalAppend();
     if (status.ok()) DrainSessionLocked();  // no apply requests come from local appends
   }
   if (!status.ok()) {

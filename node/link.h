@@ -169,6 +169,9 @@ class Link : public std::enable_shared_from_this<Link> {
   void OnMessage(v1::SyncMessage&& message) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_, read_mu_);
   // Our log grew.
   void OnLocalAppend() ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
+  // Called about once a second: sends the stretch of our log with nothing
+  // for the peer that the session kept back (sync::Session::FlushIdle).
+  void FlushIdle() ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
   // Ends the stream because the peer broke the protocol; counted once.
   void CloseForProtocolError(absl::Status status) {
     Fail(std::move(status), /*protocol_error=*/true);
@@ -187,6 +190,8 @@ class Link : public std::enable_shared_from_this<Link> {
   void OnBlobProgress() ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
 
  private:
+  // OnLocalAppend (idle: FlushIdle): feeds the session and sends its output.
+  void FeedSession(bool idle) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
   // Keeps a peer's refusal of a version we sent, for `steerctl quarantine list`.
   void RecordReturned(const v1::Rejection& rejection);
   // Stores the highest own counter the peer said (Hello and Batch

@@ -375,6 +375,9 @@ absl::Status Node::Start() {
                  options_.metrics_address, metrics_server_->port());
   }
   SYNC_RETURN_IF_ERROR(receipts_->RegisterPending());
+  idle_flusher_ = std::make_unique<Periodic>(absl::Seconds(1), [this] {
+    for (const auto& link : registry_.Live()) link->FlushIdle();
+  });
   if (runtime_.write_status) {
     status_reporter_ = std::make_unique<StatusReporter>(
         StatusReporter::Options{absl::Seconds(options_.status_interval_seconds),
@@ -399,6 +402,7 @@ void Node::Stop() {
   }
   UpdateHealth();  // NOT_SERVING from the first instant of the shutdown
   status_reporter_.reset();  // before local_ closes and the writer drains
+  idle_flusher_.reset();
   metrics_server_.reset();
   if (parent_) parent_->Stop();
   if (sync_server_) {

@@ -20,6 +20,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "node/periodic.h"
 #include "node/certificate_book.h"
 #include "node/config.h"
 #include "node/directive_acts.h"
@@ -322,6 +323,9 @@ class Node {
   std::unique_ptr<MetricsServer> metrics_server_;
   // Started last by Start(), stopped first by Stop(): it writes through local_.
   std::unique_ptr<StatusReporter> status_reporter_;
+  // Sends, about once a second, what each link's session kept back as
+  // having nothing for its peer (sync::Session::FlushIdle).
+  std::unique_ptr<Periodic> idle_flusher_;
   int sync_port_ = 0;
   bool stopped_ = false;
 

@@ -193,16 +193,25 @@ absl::Status Session::OnLocalAppend() {
   return FillWindow();
 }
 
-absl::Status Session::FillWindow() {
+absl::Status Session::FlushIdle() {
+  if (!peer_started_) return absl::OkStatus();
+  return FillWindow(/*flush=*/true);
+}
+
+absl::Status Session::FillWindow(bool flush) {
   while (unacked_batches_.size() < options_.window && sent_seq_ < log_.HeadSeq()) {
+    // What an earlier call scanned and kept back is not read again.
+    const uint64_t scanned_before = std::max(sent_seq_, deferred_seq_);
+    const bool deferred_before = scanned_before > sent_seq_;
+    if (scanned_before >= log_.HeadSeq() && !(flush && deferred_before)) break;
     v1::SyncMessage m;
     v1::Batch* batch = m.mutable_batch();
     batch->set_after_seq(sent_seq_);
-    uint64_t last = sent_seq_;
+    uint64_t last = scanned_before;
     size_t bytes = 0;
     size_t scanned = 0;
     bool full = false;
-    uint64_t own_counter_in_batch = 0;
+    uint64_t own_counter_in_batch = deferred_before ? deferred_own_counter_ : 0;
     while (!full && scanned < options_.max_scan_entries) {
       const size_t want = options_.max_batch_records - batch->records_size();
       SYNC_ASSIGN_OR_RETURN(std::vector<LogEntry> entries,
@@ -239,9 +248,18 @@ absl::Status Session::FillWindow() {
       }
     }
     if (last == sent_seq_) break;
+    const bool recovering_peer = echo_until_ > sent_seq_;
+    if (batch->records_size() == 0 && !flush && !recovering_peer &&
+        last - sent_seq_ < options_.max_scan_entries) {
+      // Nothing for the peer: kept back (see deferred_seq_).
+      deferred_seq_ = last;
+      deferred_own_counter_ = own_counter_in_batch;
+      break;
+    }
     batch->set_last_seq(last);
     if (own_counter_in_batch != 0) batch->set_writer_counter(own_counter_in_batch);
-    sent_seq_ = last;
+    sent_seq_ = deferred_seq_ = last;
+    deferred_own_counter_ = 0;
     unacked_batches_.push_back(last);
     ++counters_.batches_sent;
     counters_.records_sent += batch->records_size();

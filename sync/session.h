@@ -119,6 +119,11 @@ class Session {
 
   // Our log grew: send more if the window allows.
   absl::Status OnLocalAppend();
+  // Sends the range of our log scanned with nothing for the peer and not
+  // sent yet (see deferred below), if any and the window allows. The owner
+  // calls it when idle, about once a second: the peer's checkpoint and the
+  // writer-counter witness then trail our log by at most that long.
+  absl::Status FlushIdle();
 
   // Drains what must be sent / applied, in order.
   std::vector<v1::SyncMessage> TakeOutgoing();
@@ -143,7 +148,8 @@ class Session {
   const SessionCounters& counters() const { return counters_; }
 
  private:
-  absl::Status FillWindow();
+  // `flush`: send a range with nothing for the peer even if it is short.
+  absl::Status FillWindow(bool flush = false);
   absl::Status HandleBatch(v1::Batch& batch);
   absl::Status HandleAck(const v1::Ack& ack);
   void ReleaseAcks();
@@ -170,6 +176,14 @@ class Session {
   uint64_t sent_seq_ = 0;
   uint64_t acked_seq_ = 0;
   std::deque<uint64_t> unacked_batches_;  // last_seq of each batch in flight
+  // Fan-out (issue 13 item 4): a range of our log with nothing for the peer
+  // is not sent at once as an empty batch: for a province, every report from
+  // one commune would cost each other commune a message and an ack. It goes
+  // with the next batch that has records, once it spans max_scan_entries,
+  // to a recovering peer at once, or from FlushIdle().
+  // sent_seq_ <= deferred_seq_: scanned to here, nothing for the peer.
+  uint64_t deferred_seq_ = 0;
+  uint64_t deferred_own_counter_ = 0;  // highest own counter in that range
   // Incoming feed.
   bool batch_received_ = false;  // a Batch arrived on this stream
   uint64_t received_seq_ = 0;  // last_seq of the newest batch received

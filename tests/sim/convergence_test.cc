@@ -125,7 +125,9 @@ TEST(ConvergenceSimHarness, FaultsAndConflictsReallyHappen) {
   SimStats total;
   int nodes_with_losers = 0;
   std::map<std::string, int> decided_by;  // rule -> losers it decided, over all nodes
-  for (uint64_t seed = 1; seed <= 20; ++seed) {
+  // Enough seeds that every rule decides some loser (R5, the tie-break,
+  // needs two equal authorities writing one record concurrently: rare).
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
     Sim sim(SimOptions{.seed = seed});
     sim.AddRandomWorkload();
     ASSERT_THAT(sim.RunUntilQuiescent(), IsOk()) << "seed " << seed;
@@ -194,7 +196,7 @@ TEST(ConvergenceSimHarness, FaultsAndConflictsReallyHappen) {
   EXPECT_GT(total.applies_dropped, 0u);
   EXPECT_GT(total.messages_dropped, 0u);
   EXPECT_GT(nodes_with_losers, 0);
-  EXPECT_GT(total.roster_writes, 20u * 21u * 3u);
+  EXPECT_GT(total.roster_writes, 40u * 21u * 3u);
   EXPECT_GT(total.writes_refused_authority, 0u);
   EXPECT_GT(total.forged_writes, 0u);
   EXPECT_GT(total.forged_quarantined, total.forged_writes);

@@ -316,12 +316,16 @@ absl::Status Sim::RunUntil(int64_t t) {
 }
 
 absl::Status Sim::RunUntilQuiescent() {
-  while (Step()) {
-    if (stats_.steps > options_.max_steps) {
-      return absl::DeadlineExceededError("no quiescence after " +
-                                         std::to_string(options_.max_steps) + " steps");
+  do {
+    while (Step()) {
+      if (stats_.steps > options_.max_steps) {
+        return absl::DeadlineExceededError("no quiescence after " +
+                                           std::to_string(options_.max_steps) + " steps");
+      }
     }
-  }
+    // Idle: the daemon's once-a-second flush of what sessions kept back.
+  } while (FlushIdle());
+
   if (!violations_.empty()) return absl::InternalError(violations_.front());
   return absl::OkStatus();
 }
@@ -391,6 +395,24 @@ void Sim::Fail(Link& link, const std::string& why) {
   }
   Drop(link);
   ScheduleReconnect(link);
+}
+
+bool Sim::FlushIdle() {
+  bool sent = false;
+  for (auto& link : links_) {
+    if (!link->connected) continue;
+    for (const Side side : {kParentSide, kChildSide}) {
+      sync::Session& session = SessionAt(*link, side);
+      const uint64_t batches = session.counters().batches_sent;
+      if (absl::Status status = session.FlushIdle(); !status.ok()) {
+        Fail(*link, "FlushIdle: " + status.ToString());
+        continue;
+      }
+      sent = sent || session.counters().batches_sent != batches;
+      Flush(*link, side);
+    }
+  }
+  return sent;
 }
 
 void Sim::Flush(Link& link, Side side) {

@@ -291,6 +291,9 @@ class Sim {
   void Fail(Link& link, const std::string& why);
   void ScheduleReconnect(Link& link);
   void Flush(Link& link, Side side);
+  // The daemon's idle flush on every connected link (sync::Session::FlushIdle):
+  // true when it sent a batch.
+  bool FlushIdle();
   void Send(Link& link, Side from, v1::SyncMessage message);
   void Deliver(int commune_node, uint64_t incarnation, Side to, v1::SyncMessage message);
 

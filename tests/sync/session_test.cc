@@ -67,6 +67,13 @@ v1::Record Report(const std::string& from, int n) {
   return r;
 }
 
+v1::SyncMessage HelloFromTinhPhong() {
+  v1::SyncMessage hello;
+  hello.mutable_hello()->set_node_id("vn/quang-ngai/tinh-phong");
+  hello.mutable_hello()->set_protocol_version(kProtocolVersion);
+  return hello;
+}
+
 // Two sessions and what each side applied; Pump() delivers until quiet.
 class SessionPair {
  public:
@@ -153,10 +160,7 @@ TEST(SessionTest, WindowBoundsUnacknowledgedBatches) {
   o.peer_id = "vn/quang-ngai/tinh-phong";
   Session s(o, province);
   s.Start(0);
-  v1::SyncMessage hello;
-  hello.mutable_hello()->set_node_id("vn/quang-ngai/tinh-phong");
-  hello.mutable_hello()->set_protocol_version(kProtocolVersion);
-  ASSERT_THAT(s.OnMessage(hello), IsOk());
+  ASSERT_THAT(s.OnMessage(HelloFromTinhPhong()), IsOk());
   int batches = 0;
   for (auto& m : s.TakeOutgoing()) batches += m.has_batch();
   EXPECT_EQ(batches, 4);  // no ack yet: the window is full
@@ -205,6 +209,52 @@ TEST(SessionTest, RecordsNotAddressedToThePeerAdvanceItWithoutAWrite) {
   ASSERT_THAT(link.Pump(), IsOk());
   EXPECT_EQ(link.child_applied.size(), 10u);
   EXPECT_EQ(link.parent().acked_seq(), 30u);  // the peer is not "behind"
+}
+
+// Issue 13 item 4 (fan-out): a province's log grows with every report of
+// every commune; a range with nothing for one commune costs it no message
+// until the idle flush, or until the next record for it carries the range.
+TEST(SessionTest, ARangeWithNothingForThePeerWaitsForTheNextBatchOrTheIdleFlush) {
+  MemLog province;
+  for (int i = 1; i <= 5; ++i) province.Append(Report("vn/quang-ngai/ly-son", i));
+  SessionOptions o{.max_scan_entries = 8};
+  o.self_id = "vn/quang-ngai";
+  o.peer_id = "vn/quang-ngai/tinh-phong";
+  Session s(o, province);
+  s.Start(0);
+  ASSERT_THAT(s.OnMessage(HelloFromTinhPhong()), IsOk());
+  auto batches = [&] {
+    std::vector<v1::Batch> out;
+    for (auto& m : s.TakeOutgoing()) {
+      if (m.has_batch()) out.push_back(m.batch());
+    }
+    return out;
+  };
+  EXPECT_TRUE(batches().empty()) << "five reports of another commune: nothing sent";
+  province.Append(Directive("vn/quang-ngai", 1, {"vn/quang-ngai/tinh-phong"}));
+  ASSERT_THAT(s.OnLocalAppend(), IsOk());
+  std::vector<v1::Batch> sent = batches();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].after_seq(), 0u) << "the kept-back range goes with the record";
+  EXPECT_EQ(sent[0].last_seq(), 6u);
+  EXPECT_EQ(sent[0].records_size(), 1);
+  for (int i = 6; i <= 8; ++i) province.Append(Report("vn/quang-ngai/ly-son", i));
+  ASSERT_THAT(s.OnLocalAppend(), IsOk());
+  EXPECT_TRUE(batches().empty());
+  ASSERT_THAT(s.FlushIdle(), IsOk());
+  sent = batches();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].after_seq(), 6u);
+  EXPECT_EQ(sent[0].last_seq(), 9u);
+  EXPECT_EQ(sent[0].records_size(), 0);
+  ASSERT_THAT(s.FlushIdle(), IsOk());
+  EXPECT_TRUE(batches().empty()) << "nothing kept back: nothing to flush";
+  // A long stretch is not kept back past max_scan_entries.
+  for (int i = 9; i <= 30; ++i) province.Append(Report("vn/quang-ngai/ly-son", i));
+  ASSERT_THAT(s.OnLocalAppend(), IsOk());
+  sent = batches();
+  ASSERT_FALSE(sent.empty());
+  EXPECT_GE(sent[0].last_seq() - sent[0].after_seq(), 8u);
 }
 
 TEST(SessionTest, BothDirectionsFlowOnOneLinkWithoutEchoes) {
