@@ -110,5 +110,7 @@ struct ProcessFootprint {
   uint64_t threads = 0;
 };
 ProcessFootprint FootprintOf(int pid);
+// CPU seconds (user + system) process `pid` has used, from /proc/<pid>/stat.
+double CpuSecondsOf(int pid);
 
 }  // namespace steersync::bench

@@ -104,7 +104,8 @@ std::shared_ptr<node::PeerCheck> Expect(const std::string& ca_pem, const std::st
 // mTLS built exactly as the product builds its sync links.
 class MtlsSink {
  public:
-  explicit MtlsSink(const testing::TempDir& dir) : service_(dir.Sub("raw-grpc-server")) {
+  // The server stores into `server_dir`.
+  explicit MtlsSink(const std::string& server_dir) : service_(server_dir) {
     const std::string ca_pem = CheckOr(node::ReadFileToString(testing::CertDir() + "/ca.crt"), "read ca");
     auto server_creds = CheckOr(node::MakeServerCredentials(TestTls(kProvince), Expect(ca_pem, kCommune, "bench sink"),
                                                             node::TlsOptions{}),
@@ -179,29 +180,35 @@ double GrpcIntoLmdb(MtlsSink& sink, int n) {
   return rate;
 }
 
+}  // namespace
+
 // (0c) Durable commit here, one message, durable commit there, ack back.
-Latencies LiveFloor(const testing::TempDir& dir, MtlsSink& sink, int samples) {
-  RawStore writer(dir.Sub("raw-floor-writer"));
+struct FloorProbe::Channel {
+  explicit Channel(const testing::TempDir& dir)
+      : sink(dir.Sub("raw-floor-receiver")), writer(dir.Sub("raw-floor-writer")), stream(sink.Open(ctx)) {}
+  ~Channel() { Close(*stream); }
+  MtlsSink sink;
+  RawStore writer;
   grpc::ClientContext ctx;
-  auto stream = sink.Open(ctx);
-  Latencies floor;
+  std::unique_ptr<grpc::ClientReaderWriter<bench::Batch, bench::Ack>> stream;
+  uint64_t seq = 0;
+};
+
+FloorProbe::FloorProbe(const testing::TempDir& dir) : channel_(std::make_unique<Channel>(dir)) {}
+FloorProbe::~FloorProbe() = default;
+
+double FloorProbe::SampleMs() {
+  Channel& c = *channel_;
+  const std::string record = Record(++c.seq);
   bench::Batch batch;
   bench::Ack ack;
-  for (int i = 1; i <= samples; ++i) {
-    const std::string record = Record(i);
-    const auto t0 = Clock::now();
-    writer.Commit(std::vector<std::string>{record});
-    batch.Clear();
-    batch.set_seq(i);
-    batch.add_records(record);
-    if (!stream->Write(batch) || !stream->Read(&ack)) Fail("bench stream: round trip failed");
-    floor.Add(Millis(Clock::now() - t0));
-  }
-  Close(*stream);
-  return floor;
+  const auto t0 = Clock::now();
+  c.writer.Commit(std::vector<std::string>{record});
+  batch.set_seq(c.seq);
+  batch.add_records(record);
+  if (!c.stream->Write(batch) || !c.stream->Read(&ack)) Fail("bench stream: round trip failed");
+  return Millis(Clock::now() - t0);
 }
-
-}  // namespace
 
 RawLimits MeasureRawLimits(const testing::TempDir& dir, int records, int floor_samples) {
   RawLimits limits;
@@ -209,12 +216,15 @@ RawLimits MeasureRawLimits(const testing::TempDir& dir, int records, int floor_s
   Say("limit  (0a) durable LMDB, 300-byte records, 1000/txn:          %10.0f records/s\n",
       limits.lmdb_records_per_s);
   Machine("limit-lmdb", absl::StrFormat("n=%d records_per_s=%.0f", records, limits.lmdb_records_per_s));
-  MtlsSink sink(dir);
-  limits.grpc_lmdb_records_per_s = GrpcIntoLmdb(sink, records);
+  {
+    MtlsSink sink(dir.Sub("raw-grpc-receiver"));
+    limits.grpc_lmdb_records_per_s = GrpcIntoLmdb(sink, records);
+  }
   Say("limit  (0b) mTLS gRPC stream -> durable LMDB, 1000/txn, acked: %10.0f records/s  (%.0f%% of 0a)\n",
       limits.grpc_lmdb_records_per_s, 100.0 * limits.grpc_lmdb_records_per_s / limits.lmdb_records_per_s);
   Machine("limit-grpc-lmdb", absl::StrFormat("n=%d records_per_s=%.0f", records, limits.grpc_lmdb_records_per_s));
-  limits.floor = LiveFloor(dir, sink, floor_samples);
+  limits.probe = std::make_shared<FloorProbe>(dir);
+  for (int i = 0; i < floor_samples; ++i) limits.floor.Add(limits.probe->SampleMs());
   Say("limit  (0c) live floor, 2 durable commits + 1 mTLS round trip:  p50 %.2f ms  p99 %.2f ms  max %.2f ms  (n=%zu)\n",
       limits.floor.p50(), limits.floor.p99(), limits.floor.max(), limits.floor.n());
   Machine("limit-live-floor", limits.floor.Fields());

@@ -10,10 +10,27 @@
 namespace steersync::bench {
 
 // ---- (0) the machine's limits, measured in the same run (raw_limits.cc) ----
+// (0c) one sample at a time on a channel that stays open, so that (b) can
+// take a floor sample before each of its own: on a shared, noisy machine
+// both then see the same disk and the same cores.
+class FloorProbe {
+ public:
+  explicit FloorProbe(const testing::TempDir& dir);
+  ~FloorProbe();
+  // One durable single-record commit, one message over mTLS, one durable
+  // single-record commit at the receiver, its ack back: milliseconds.
+  double SampleMs();
+
+ private:
+  struct Channel;
+  std::unique_ptr<Channel> channel_;
+};
+
 struct RawLimits {
   double lmdb_records_per_s = 0;       // (0a) durable LMDB, 1,000 records/txn
   double grpc_lmdb_records_per_s = 0;  // (0b) mTLS gRPC stream into (0a)
   Latencies floor;                     // (0c) two durable commits + one round trip
+  std::shared_ptr<FloorProbe> probe;   // (0c)'s channel, for later samples
 };
 // `records`: how many records (0a) and (0b) write; `floor_samples`: (0c)'s n.
 RawLimits MeasureRawLimits(const testing::TempDir& dir, int records, int floor_samples);
@@ -48,6 +65,7 @@ void RunInitialSync(const testing::TempDir& dir, int records, const RawLimits& l
 // Issues `samples` directives one at a time at the province and times each
 // until the caught-up commune holds it; then again while a second commune
 // catches up on the province's log.
+// Each sample follows a (0c) sample taken at that moment; ratios are to those.
 void RunLive(const testing::TempDir& dir, FilledProvince& province, node::Node& commune, int samples,
              const RawLimits& limits);
 
