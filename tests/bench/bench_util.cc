@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 
 namespace steersync::bench {
 
@@ -68,7 +70,7 @@ std::unique_ptr<node::Node> StartNode(const testing::TempDir& dir, const std::st
   node::NodeOptions o;
   o.id = id;
   o.data_dir = dir.Sub("data/" + id);
-  o.map_size_mb = 2048;
+  o.map_size_mb = 32768;  // sparse; a million directives take a few GiB
   o.tls = {testing::CertDir() + "/ca.crt", testing::NodeCert(id), testing::NodeKey(id)};
   if (parent_port != 0) {
     o.parent_address = "127.0.0.1:" + std::to_string(parent_port);
@@ -88,12 +90,22 @@ v1::IssueDirectiveRequest Directive(int i) {
 }
 
 void IssueMany(node::Node& province, int first, int n, int callers) {
-  std::atomic<int> next{0};
+  std::atomic<int> next{0}, issued{0}, running{callers};
+  absl::Notification all_done;
   std::vector<std::thread> pool;
   for (int t = 0; t < callers; ++t) {
     pool.emplace_back([&] {
-      for (int i = next++; i < n; i = next++) Check(province.IssueDirective(Directive(first + i)).status(), "issue");
+      for (int i = next++; i < n; i = next++) {
+        Check(province.IssueDirective(Directive(first + i)).status(), "issue");
+        ++issued;
+      }
+      if (--running == 0) all_done.Notify();
     });
+  }
+  // Long fills (the initial sync's million) show that they are moving.
+  const auto start = Clock::now();
+  while (!all_done.WaitForNotificationWithTimeout(absl::Seconds(10))) {
+    Say("       ... %d of %d issued in %.0f s\n", issued.load(), n, Seconds(Clock::now() - start));
   }
   for (auto& t : pool) t.join();
 }

@@ -65,7 +65,7 @@ class Latencies {
 };
 
 // An in-process node `id` under `dir` on the test PKI (tests/testdata/certs):
-// a 2 GiB map, listening on an ephemeral loopback port when `parent_port`
+// a 32 GiB (sparse) map, listening on an ephemeral loopback port when `parent_port`
 // is 0, else dialling the parent there. No admin socket, no status records.
 std::unique_ptr<node::Node> StartNode(const testing::TempDir& dir, const std::string& id, int parent_port);
 // The same from options the caller made (its own certificate, data dir).
@@ -76,7 +76,7 @@ std::unique_ptr<node::Node> StartNode(node::NodeOptions options);
 v1::IssueDirectiveRequest Directive(int i);
 
 // Issues directives first..first+n-1 from `callers` concurrent threads
-// (the writer group-commits them).
+// (the writer group-commits them), saying how far it is every 10 s.
 void IssueMany(node::Node& province, int first, int n, int callers);
 
 // Blocks until `node` holds record `id` or `timeout` passes; exits the bench

@@ -78,14 +78,11 @@ class ProvinceAdmin {
   std::unique_ptr<v1::Admin::Stub> stub_;
 };
 
-// Polls `done` every `poll` until it holds; exits the bench after `timeout`.
+// Asks `done` (a question to the province's Admin API) every `poll` until
+// it holds; exits the bench after `timeout`.
 void PollUntil(const std::function<bool()>& done, std::chrono::milliseconds poll, std::chrono::seconds timeout,
                const std::string& what) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() >= deadline) Fail("(d): timed out waiting for " + what);
-    std::this_thread::sleep_for(poll);
-  }
+  if (!testing::WaitUntil(done, timeout, poll)) Fail("(d): timed out waiting for " + what);
 }
 
 // Runs `fn(i)` for i in [0, n) on `threads` threads.

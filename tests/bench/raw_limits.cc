@@ -12,6 +12,7 @@
 //        message over that channel, one durable single-record commit at the
 //        receiver, its ack back: what any issue -> visible-elsewhere path with
 //        both commits durable costs at least.
+#include <algorithm>
 #include <memory>
 #include <thread>
 
@@ -30,6 +31,7 @@ namespace {
 constexpr int kRecordBytes = 300;
 constexpr int kRecordsPerTxn = 1000;
 constexpr int kWindow = 8;  // (0b) messages in flight
+constexpr int kRounds = 3;  // (0a) and (0b): the best of
 
 // An LMDB environment of its own and the next key to append.
 class RawStore {
@@ -211,17 +213,20 @@ double FloorProbe::SampleMs() {
 }
 
 RawLimits MeasureRawLimits(const testing::TempDir& dir, int records, int floor_samples) {
+  // A limit is what the machine can do: the best of three rounds, (0a) and
+  // (0b) alternating so that a burst of someone else's load hits one round.
   RawLimits limits;
-  limits.lmdb_records_per_s = RawLmdb(dir.Sub("raw-lmdb"), records);
-  Say("limit  (0a) durable LMDB, 300-byte records, 1000/txn:          %10.0f records/s\n",
-      limits.lmdb_records_per_s);
-  Machine("limit-lmdb", absl::StrFormat("n=%d records_per_s=%.0f", records, limits.lmdb_records_per_s));
-  {
-    MtlsSink sink(dir.Sub("raw-grpc-receiver"));
-    limits.grpc_lmdb_records_per_s = GrpcIntoLmdb(sink, records);
+  for (int round = 1; round <= kRounds; ++round) {
+    const std::string suffix = "-" + std::to_string(round);
+    limits.lmdb_records_per_s = std::max(limits.lmdb_records_per_s, RawLmdb(dir.Sub("raw-lmdb" + suffix), records));
+    MtlsSink sink(dir.Sub("raw-grpc-receiver" + suffix));
+    limits.grpc_lmdb_records_per_s = std::max(limits.grpc_lmdb_records_per_s, GrpcIntoLmdb(sink, records));
   }
-  Say("limit  (0b) mTLS gRPC stream -> durable LMDB, 1000/txn, acked: %10.0f records/s  (%.0f%% of 0a)\n",
-      limits.grpc_lmdb_records_per_s, 100.0 * limits.grpc_lmdb_records_per_s / limits.lmdb_records_per_s);
+  Say("limit  (0a) durable LMDB, 300-byte records, 1000/txn:          %10.0f records/s  (best of %d)\n",
+      limits.lmdb_records_per_s, kRounds);
+  Machine("limit-lmdb", absl::StrFormat("n=%d records_per_s=%.0f", records, limits.lmdb_records_per_s));
+  Say("limit  (0b) mTLS gRPC stream -> durable LMDB, 1000/txn, acked: %10.0f records/s  (best of %d; %.0f%% of 0a)\n",
+      limits.grpc_lmdb_records_per_s, kRounds, 100.0 * limits.grpc_lmdb_records_per_s / limits.lmdb_records_per_s);
   Machine("limit-grpc-lmdb", absl::StrFormat("n=%d records_per_s=%.0f", records, limits.grpc_lmdb_records_per_s));
   limits.probe = std::make_shared<FloorProbe>(dir);
   for (int i = 0; i < floor_samples; ++i) limits.floor.Add(limits.probe->SampleMs());
