@@ -6,9 +6,9 @@
 //   count from /proc; then N reports at once -> all applied at the province.
 //
 // The communes are the product's own node::Node, in this process: the same
-// session, verification and signing code as a commune's steersyncd, with two
-// threads of their own each (the store writer and the parent link) and
-// gRPC's shared pools. A thousand steersyncd processes would not fit a
+// session, verification and signing code as a commune's steersyncd, each
+// with its own threads (store writer, parent link, certificate watcher) and
+// gRPC's shared pools; the bench prints that process's threads and RSS too. A thousand steersyncd processes would not fit a
 // 2-core machine beside the province, and a hand-written client speaking
 // the sync protocol would measure that client, not the product (and would
 // drift from it as the protocol changes). Their stores are on tmpfs
@@ -145,6 +145,9 @@ void RunCommunes(const testing::TempDir& dir, const CommunesOptions& options, co
             std::chrono::minutes(10), "every commune to connect");
   Say("       %d communes started and connected in %.1f s\n", n, Seconds(Clock::now() - t0));
   SayFootprint("with every commune connected", province);
+  const ProcessFootprint communes_side = FootprintOf(::getpid());
+  Say("       (the communes' process: RSS %.0f MiB, %lu threads)\n", communes_side.rss_kib / 1024.0,
+      static_cast<unsigned long>(communes_side.threads));
 
   Latencies acked;
   const double province_cpu0 = CpuSecondsOf(province.pid()), communes_cpu0 = CpuSecondsOf(::getpid());
