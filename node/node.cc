@@ -1,9 +1,5 @@
 #include "node/node.h"
 
-#include <limits>
-
-#include "sync/attachments.h"
-
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -12,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <limits>
 #include <set>
 
 #include <grpc/grpc_security_constants.h>
@@ -20,13 +17,15 @@
 #include <grpcpp/security/server_credentials.h>
 #include <spdlog/spdlog.h>
 
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "node/admin_service.h"
-#include "node/receipts.h"
-#include "node/net/grpc_deadline.h"
 #include "node/audience_gaps.h"
+#include "node/net/grpc_deadline.h"
+#include "node/receipts.h"
 #include "node/system_clock.h"
 #include "node/tls.h"
+#include "sync/attachments.h"
 #include "sync/meta_keys.h"
 #include "sync/node_path.h"
 #include "sync/status_macros.h"
@@ -491,6 +490,17 @@ void Node::OnCommit() {
     absl::MutexLock lock(&head_mu_);
   }
   for (const auto& link : registry_.Live()) link->OnLocalAppend();
+}
+
+absl::Status Node::Write(GroupCommitWriter::Job job) {
+  absl::Notification done;
+  absl::Status result;
+  writer_->Submit(std::move(job), [&](absl::Status s) {
+    result = std::move(s);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
 }
 
 bool Node::WaitForHead(uint64_t seq, std::chrono::milliseconds timeout) const {

@@ -232,8 +232,13 @@ class Node {
 
   // The largest Admin request accepted: an act with its attachments.
   int AdminMaxMessageBytes() const;
-  LmdbStore& store() { return *store_; }
+  // Reads only: every write goes through the node's one writer (Write).
   const LmdbStore& store() const { return *store_; }
+  // Runs `job` in a transaction of the node's store writer and waits for its
+  // commit: the only way to write the store beside the node's own writes
+  // (a second writer would allocate the log's sequences twice). For tests
+  // and tools that plant state by hand.
+  absl::Status Write(GroupCommitWriter::Job job);
   // Streams refused at the Sync service (not a child, no identity).
   uint64_t refused_streams() const { return sync_service_ ? sync_service_->refused() : 0; }
 

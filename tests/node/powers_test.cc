@@ -177,7 +177,7 @@ TEST_F(PowersTest, ForgedRelationFromAboveIsQuarantinedOnALiveLink) {
   v1::Record forged;
   forged.set_body(body.SerializeAsString());
   ASSERT_THAT((*signer)->Sign(forged), IsOk());
-  ASSERT_THAT(nation->store().Write([&](LmdbStore::View& view) {
+  ASSERT_THAT(nation->Write([&](LmdbStore::View& view) {
     return sync::ApplyRecords(
                view, "", {forged}, 0,
                [](std::string_view, const v1::RecordBody&, const v1::Record&) { return sync::Admission{}; }, 0)
