@@ -488,11 +488,7 @@ void Link::CheckBatch(const LinkContext& ctx, const std::string& peer, PendingAp
     }));
   }
   batch.alone = ctx.replica->CheckAlone(peer, all.first(per_slice));
-  for (auto& f : later) {
-    sync::AloneVerdicts rest = f.get();
-    batch.alone.insert(batch.alone.end(), std::make_move_iterator(rest.begin()),
-                       std::make_move_iterator(rest.end()));
-  }
+  for (auto& f : later) batch.alone.Append(f.get());
 }
 
 absl::Status Link::ApplyBatch(const LinkContext& ctx, const std::string& peer,
@@ -516,13 +512,9 @@ absl::Status Link::ApplyBatch(const LinkContext& ctx, const std::string& peer,
     if (kind == v1::DIRECTIVE || kind == v1::REPORT) documents.insert(id);
   }
   if (documents.empty()) return absl::OkStatus();
-  for (const v1::Record& record : batch.request.records) {
-    v1::RecordBody body;
-    if (!body.ParseFromString(record.body()) || body.attachments_size() == 0 ||
-        documents.count(body.id()) == 0) {
-      continue;
-    }
-    SYNC_ASSIGN_OR_RETURN(std::vector<v1::Attachment> arriving, NameReceivedAttachments(view, body, peer));
+  for (const std::optional<v1::RecordBody>& body : batch.alone.bodies) {
+    if (!body.has_value() || body->attachments_size() == 0 || documents.count(body->id()) == 0) continue;
+    SYNC_ASSIGN_OR_RETURN(std::vector<v1::Attachment> arriving, NameReceivedAttachments(view, *body, peer));
     for (v1::Attachment& a : arriving) batch.to_fetch.push_back(std::move(a));
   }
   return absl::OkStatus();

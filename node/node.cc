@@ -147,6 +147,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   node->link_context_.on_batch_applied = [raw](std::chrono::steady_clock::duration d) {
     raw->latencies_->ObserveApply(d);
   };
+  node->feed_stage_ = std::make_unique<SerialExecutor>();  // before the writer, which posts to it
   node->writer_ = std::make_unique<GroupCommitWriter>(*node->store_, writer_options,
                                                       [raw](uint64_t) { raw->OnCommit(); });
   node->link_context_.writer = node->writer_.get();
@@ -426,6 +427,7 @@ void Node::Stop() {
   // (report receipts); from here they are refused, and redone at next Start().
   if (local_) local_->Close();  // null when Create failed part way
   writer_.reset();        // drains queued writes
+  feed_stage_.reset();    // after the writer, whose commits post to it
   spdlog::info("{}: stopped", options_.id);
 }
 
@@ -489,7 +491,12 @@ void Node::OnCommit() {
     // Releasing head_mu_ re-evaluates WaitForHead's condition.
     absl::MutexLock lock(&head_mu_);
   }
-  for (const auto& link : registry_.Live()) link->OnLocalAppend();
+  // A feed not run yet reads the log after this commit too.
+  if (feed_posted_.exchange(true)) return;
+  feed_stage_->Post([this] {
+    feed_posted_.store(false);  // before reading: a later commit posts again
+    for (const auto& link : registry_.Live()) link->OnLocalAppend();
+  });
 }
 
 absl::Status Node::Write(GroupCommitWriter::Job job) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <span>
 
 #include "sync/hlc.h"
 #include "sync/merge.h"
@@ -51,7 +52,7 @@ size_t PickWinner(const std::vector<Candidate>& frontier) {
 
 enum class Merged { kNew, kStale, kConflict };
 struct MergeResult {
-  Merged merged;
+  Merged merged = Merged::kStale;
   uint64_t log_seq = 0;  // where it joined the change log; 0: stale
 };
 
@@ -88,16 +89,11 @@ bool Holds(const std::vector<Candidate>& frontier, const std::string& body_bytes
   return false;
 }
 
-// REQUIRES: `frontier` is LoadFrontier() of the incoming record's id and does
-// not hold the incoming version's exact bytes.
+// REQUIRES: `frontier` is LoadFrontier() of the incoming record's id, is not
+// empty, and does not hold the incoming version's exact bytes.
 absl::StatusOr<MergeResult> MergeVersion(WriteView& view, std::vector<Candidate> frontier,
                                          Candidate incoming) {
-  const std::string& id = incoming.body.id();
-  if (frontier.empty()) {
-    SYNC_RETURN_IF_ERROR(view.SetCurrent(id, incoming.record));
-    SYNC_ASSIGN_OR_RETURN(const uint64_t seq, view.AppendLog(incoming.record));
-    return MergeResult{Merged::kNew, seq};
-  }
+  const std::string id = incoming.body.id();
   const size_t old_winner = 0;
 
   // Causally older than a version we hold: nothing changes.
@@ -135,7 +131,8 @@ absl::StatusOr<MergeResult> MergeVersion(WriteView& view, std::vector<Candidate>
 absl::StatusOr<ApplyStats> ApplyRecords(WriteView& view, std::string_view from_peer,
                                         const std::vector<v1::Record>& records,
                                         uint64_t peer_seq, const AdmissionCheck& admit,
-                                        int64_t now_micros, const AdmittedHook& admitted) {
+                                        int64_t now_micros, const AdmittedHook& admitted,
+                                        std::span<const std::optional<v1::RecordBody>> parsed) {
   ApplyStats stats;
   auto quarantine = [&](QuarantineEntry q) -> absl::Status {
     SYNC_RETURN_IF_ERROR(view.PutQuarantine(q));
@@ -144,15 +141,22 @@ absl::StatusOr<ApplyStats> ApplyRecords(WriteView& view, std::string_view from_p
     return absl::OkStatus();
   };
 
-  for (const v1::Record& record : records) {
-    Candidate incoming;
-    if (!incoming.body.ParseFromString(record.body())) {
+  for (size_t i = 0; i < records.size(); ++i) {
+    const v1::Record& record = records[i];
+    v1::RecordBody parsed_here;
+    const v1::RecordBody* parsed_body = nullptr;
+    if (i < parsed.size()) {
+      if (parsed[i].has_value()) parsed_body = &*parsed[i];
+    } else if (parsed_here.ParseFromString(record.body())) {
+      parsed_body = &parsed_here;
+    }
+    if (parsed_body == nullptr) {
       SYNC_RETURN_IF_ERROR(quarantine(Quarantined(from_peer, "", "MALFORMED_BODY",
                                                   "record body is not a valid RecordBody", record,
                                                   now_micros)));
       continue;
     }
-    const v1::RecordBody& body = incoming.body;
+    const v1::RecordBody& body = *parsed_body;
     if (body.id().empty()) {
       SYNC_RETURN_IF_ERROR(quarantine(
           Quarantined(from_peer, "", "MISSING_ID", "record has no id", record, now_micros)));
@@ -179,20 +183,23 @@ absl::StatusOr<ApplyStats> ApplyRecords(WriteView& view, std::string_view from_p
       continue;
     }
     if (CompareHlc(body.version().hlc(), stats.max_hlc) > 0) stats.max_hlc = body.version().hlc();
-    incoming.key = LoserKey(body.version(), record.body());
-    incoming.record = record;
-    // `body` refers into `incoming`, which the merge takes: keep a copy for
-    // the hook (a few hundred bytes; small beside the signature check).
     stats.admitted_ids.emplace_back(body.id(), body.kind());
-    std::optional<v1::RecordBody> kept_body;
-    if (admitted) kept_body = body;
-    SYNC_ASSIGN_OR_RETURN(const MergeResult result, MergeVersion(view, std::move(frontier), std::move(incoming)));
+    MergeResult result;
+    if (frontier.empty()) {
+      // A record not held (most of a catch-up): it becomes current as is.
+      SYNC_RETURN_IF_ERROR(view.SetCurrent(body.id(), record));
+      SYNC_ASSIGN_OR_RETURN(const uint64_t seq, view.AppendLog(record));
+      result = MergeResult{Merged::kNew, seq};
+    } else {
+      Candidate incoming{record, body, LoserKey(body.version(), record.body())};
+      SYNC_ASSIGN_OR_RETURN(result, MergeVersion(view, std::move(frontier), std::move(incoming)));
+    }
     switch (result.merged) {
       case Merged::kNew: ++stats.applied; break;
       case Merged::kStale: ++stats.stale; break;
       case Merged::kConflict: ++stats.applied; ++stats.conflicts; break;
     }
-    if (admitted) SYNC_RETURN_IF_ERROR(admitted(*kept_body, record.body(), result.log_seq));
+    if (admitted) SYNC_RETURN_IF_ERROR(admitted(body, record.body(), result.log_seq));
   }
   if (peer_seq != 0) SYNC_RETURN_IF_ERROR(view.SetAppliedSeq(from_peer, peer_seq));
   return stats;

@@ -4,6 +4,8 @@
 // already held byte for byte is a duplicate and is not judged again.
 
 #include <functional>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,9 +52,12 @@ struct ApplyStats {
 // Applies `records` received from `from_peer` (empty: local write) and, when
 // `peer_seq` is non-zero, records `from_peer`'s checkpoint in the same view.
 // Returns an error only for storage failures: bad input is quarantined.
+// `parsed`, when not empty, holds each record's body already parsed, by
+// index (nullopt: it does not parse), so that none is parsed twice.
 absl::StatusOr<ApplyStats> ApplyRecords(WriteView& view, std::string_view from_peer,
                                         const std::vector<v1::Record>& records,
                                         uint64_t peer_seq, const AdmissionCheck& admit,
-                                        int64_t now_micros, const AdmittedHook& admitted = nullptr);
+                                        int64_t now_micros, const AdmittedHook& admitted = nullptr,
+                                        std::span<const std::optional<v1::RecordBody>> parsed = {});
 
 }  // namespace steersync::sync

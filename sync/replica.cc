@@ -1,6 +1,7 @@
 #include "sync/replica.h"
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 
 #include "sync/audience_seq.h"
@@ -83,6 +84,12 @@ Replica::OneVerdict Replica::CheckOne(std::string_view from_peer, const v1::Reco
   return {a, true};
 }
 
+void AloneVerdicts::Append(AloneVerdicts rest) {
+  verdicts.insert(verdicts.end(), std::make_move_iterator(rest.verdicts.begin()),
+                  std::make_move_iterator(rest.verdicts.end()));
+  bodies.insert(bodies.end(), std::make_move_iterator(rest.bodies.begin()), std::make_move_iterator(rest.bodies.end()));
+}
+
 AloneVerdicts Replica::CheckAlone(std::string_view from_peer,
                                   std::span<const v1::Record> records) const {
   const size_t n = records.size();
@@ -90,15 +97,20 @@ AloneVerdicts Replica::CheckAlone(std::string_view from_peer,
   std::vector<bool> parsed(n);
   for (size_t i = 0; i < n; ++i) parsed[i] = bodies[i].ParseFromString(records[i].body());
   const BatchLinks links = LinkBatch(records, bodies, parsed);
-  AloneVerdicts verdicts(n);
+  AloneVerdicts result;
+  result.verdicts.resize(n);
   std::vector<char> authentic(n, 0);
   for (const size_t i : links.order) {
     const int next = links.successor[i];
     OneVerdict v = CheckOne(from_peer, records[i], bodies[i], parsed[i], next >= 0 && authentic[next]);
     authentic[i] = v.authentic;
-    verdicts[i] = std::move(v.admission);
+    result.verdicts[i] = std::move(v.admission);
   }
-  return verdicts;
+  result.bodies.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (parsed[i]) result.bodies[i] = std::move(bodies[i]);
+  }
+  return result;
 }
 
 absl::Status Replica::ForgetReplacedEntry(WriteView& view, const v1::RecordBody& body, uint64_t log_seq) {
@@ -176,7 +188,8 @@ absl::StatusOr<ApplyStats> Replica::ApplyFromPeer(WriteView& view, std::string_v
       ApplyRecords(view, from_peer, request.records, request.last_seq, admit, clock_.NowMicros(),
                    [&](const v1::RecordBody& body, std::string_view bytes, uint64_t seq) {
                      return AfterAdmitted(view, body, bytes, seq);
-                   }));
+                   },
+                   alone->bodies));
   SYNC_RETURN_IF_ERROR(context_error);
   if (request.last_seq != 0 && request.peer_epoch != 0) {
     // The checkpoint and the log incarnation it counts in, together.

@@ -96,8 +96,20 @@ inline constexpr size_t kMaxRecordBytes = 256 << 10;
 // levels of the hierarchy, each with its own entry and recovery entries).
 inline constexpr int kMaxVectorEntries = 64;
 
-// Verdicts of CheckAlone for a batch, by index in its records.
-using AloneVerdicts = std::vector<Admission>;
+// CheckAlone's result for a batch, by index in its records: each version's
+// verdict, and the body it parsed, handed on to the writer so that no body
+// is parsed twice (nullopt: it does not parse; ApplyRecords quarantines it).
+struct AloneVerdicts {
+  std::vector<Admission> verdicts;
+  std::vector<std::optional<v1::RecordBody>> bodies;
+
+  size_t size() const { return verdicts.size(); }
+  const Admission& operator[](size_t i) const { return verdicts[i]; }
+  std::vector<Admission>::const_iterator begin() const { return verdicts.begin(); }
+  std::vector<Admission>::const_iterator end() const { return verdicts.end(); }
+  // Appends the result for the records that follow these.
+  void Append(AloneVerdicts rest);
+};
 
 // A local version made by WriteLocal.
 struct LocalWrite {
