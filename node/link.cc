@@ -597,6 +597,11 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
               ctx.on_admitted(batch->result.admitted_ids);
             }
             if (auto self = weak.lock()) self->OnBatchApplied(*batch, std::move(status));
+            if (ctx.after_commit_stage != nullptr) {
+              // Freeing a thousand records is not the writer's job.
+              ctx.after_commit_stage->Post([spent = std::move(batch->request.records),
+                                            alone = std::move(batch->alone)] {});
+            }
           });
     };
     if (context_.verify_stage != nullptr) {

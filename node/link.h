@@ -81,6 +81,9 @@ struct LinkContext {
   // Where incoming batches are checked (signatures above all) before they
   // reach the writer; null: on the calling thread.
   SerialExecutor* verify_stage = nullptr;
+  // Runs work that follows a commit off the writer's thread (freeing an
+  // applied batch); outlives the writer. Null: that work runs inline.
+  SerialExecutor* after_commit_stage = nullptr;
   // Called after a commit with the ids and kinds of the versions admitted
   // from the peer (the node registers receipts, D30 Art. 21.2c). Must not block.
   std::function<void(std::vector<std::pair<std::string, v1::RecordKind>>)> on_admitted;

@@ -147,12 +147,13 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   node->link_context_.on_batch_applied = [raw](std::chrono::steady_clock::duration d) {
     raw->latencies_->ObserveApply(d);
   };
-  node->feed_stage_ = std::make_unique<SerialExecutor>();  // before the writer, which posts to it
+  node->after_commit_stage_ = std::make_unique<SerialExecutor>();  // before the writer, which posts to it
   node->writer_ = std::make_unique<GroupCommitWriter>(*node->store_, writer_options,
                                                       [raw](uint64_t) { raw->OnCommit(); });
   node->link_context_.writer = node->writer_.get();
   node->verify_stage_ = std::make_unique<SerialExecutor>();
   node->link_context_.verify_stage = node->verify_stage_.get();
+  node->link_context_.after_commit_stage = node->after_commit_stage_.get();
   node->local_ = std::make_unique<LocalActs>(LocalActs::Deps{
       .self_id = node->options_.id,
       .clock = node->clock_,
@@ -427,7 +428,7 @@ void Node::Stop() {
   // (report receipts); from here they are refused, and redone at next Start().
   if (local_) local_->Close();  // null when Create failed part way
   writer_.reset();        // drains queued writes
-  feed_stage_.reset();    // after the writer, whose commits post to it
+  after_commit_stage_.reset();    // after the writer, whose commits post to it
   spdlog::info("{}: stopped", options_.id);
 }
 
@@ -493,7 +494,7 @@ void Node::OnCommit() {
   }
   // A feed not run yet reads the log after this commit too.
   if (feed_posted_.exchange(true)) return;
-  feed_stage_->Post([this] {
+  after_commit_stage_->Post([this] {
     feed_posted_.store(false);  // before reading: a later commit posts again
     for (const auto& link : registry_.Live()) link->OnLocalAppend();
   });

@@ -300,10 +300,11 @@ class Node {
   std::unique_ptr<GroupCommitWriter> writer_;
   // Verifies incoming batches before the writer; destroyed before writer_.
   std::unique_ptr<SerialExecutor> verify_stage_;
-  // Feeds the links what the writer committed (OnCommit), off the writer's
-  // thread: a link's scan of new log entries never delays the next commit.
-  // Stop() destroys it after writer_, which posts to it.
-  std::unique_ptr<SerialExecutor> feed_stage_;
+  // What follows a commit, off the writer's thread so that it never delays
+  // the next commit: feeding the links what was committed (OnCommit; a
+  // link's scan of new log entries) and freeing applied batches. Stop()
+  // destroys it after writer_, which posts to it.
+  std::unique_ptr<SerialExecutor> after_commit_stage_;
   std::atomic<bool> feed_posted_{false};  // a feed is posted and has not started
   // The use cases; every act goes through local_, which writes with writer_
   // (declared before them, so destroyed after). Stop() closes local_ before
