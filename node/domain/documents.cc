@@ -156,7 +156,8 @@ std::string_view ReceiptStateName(ReceiptState state) { return NameIn(kReceiptSt
 
 bool ReceiptDueAt(const v1::Directive& d, std::string_view unit) {
   if (d.issuer() == unit) return false;
-  return d.to_units().empty() || std::find(d.to_units().begin(), d.to_units().end(), unit) != d.to_units().end();
+  const auto& units = d.to_units();
+  return units.empty() || std::find(units.begin(), units.end(), unit) != units.end();
 }
 
 std::optional<ReportState> ParseReportState(std::string_view name) { return Lookup(kReportStates, name); }

@@ -69,7 +69,8 @@ void RunCountry(const CountryOptions& options) {
     const std::optional<int64_t> held = country.DirectiveHeldAfter(unit);
     const std::optional<int64_t> receipt = country.ReceiptAtNationAfter(unit);
     if (!held.has_value() || !receipt.has_value()) {
-      Fail(sim.node_id(unit) + (held.has_value() ? "'s receipt never reached the nation" : " never held the directive"));
+      Fail(sim.node_id(unit) +
+           (held.has_value() ? "'s receipt never reached the nation" : " never held the directive"));
     }
     if (unit >= sim.first_commune()) directive.Add(SimMs(*held));
     receipts.Add(SimMs(*receipt));
@@ -91,9 +92,11 @@ void RunCountry(const CountryOptions& options) {
   }
   Say("  built %d nodes and %d links in %.2f s (+%.1f MiB RSS); settled (every committee's Head membership "
       "everywhere it flows) in %llu events, %.2f s\n",
-      nodes, nodes - 1, Seconds(built - start), MiB(at_built.rss_kib - std::min(before.rss_kib, at_built.rss_kib)),
+      nodes, nodes - 1, Seconds(built - start),
+      MiB(at_built.rss_kib - std::min(before.rss_kib, at_built.rss_kib)),
       static_cast<unsigned long long>(country.settle_steps()), Seconds(settled - built));
-  Say("  directive -> every commune holds it (simulated): p50 %.0f ms, p99 %.0f ms, max %.0f ms over %zu communes\n",
+  Say("  directive -> every commune holds it (simulated): p50 %.0f ms, p99 %.0f ms, max %.0f ms over %zu "
+      "communes\n",
       directive.p50(), directive.p99(), directive.max(), directive.n());
   Say("  every unit's receipt at the nation (simulated): p50 %.0f ms, p99 %.0f ms, all %.0f ms (%zu receipts, "
       "%llu batches applied at the nation)\n",

@@ -11,10 +11,10 @@
 // undo log following each transaction); routing, merge, HLC. What is
 // simulated: time (an event queue ordered by (time, insertion order)), the
 // network (one FIFO stream per direction of each parent-child link, with
-// seeded delays, SimOptions::LinkDelay), signatures (a keyed tag per writer instead of ECDSA), each
-// node's single store writer (applies complete in FIFO order after a seeded
-// delay), and faults (link resets, partitions that cut or clog links, node
-// restarts, failed commits).
+// seeded delays, LinkDelay), signatures (a keyed tag per writer instead of
+// ECDSA), each node's single store writer (applies complete in FIFO order
+// after a seeded delay), and faults (link resets, partitions that cut or
+// clog links, node restarts, failed commits).
 //
 // The workload plays the node's use cases: it draws an act and a declared
 // capacity, computes the authority with domain::Authorize on the node's own
