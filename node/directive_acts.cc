@@ -305,9 +305,7 @@ void DirectiveActs::Receive(std::vector<std::string> directive_ids,
           }
           // Only a directive addressed to this unit itself: one relayed
           // through it to units below is theirs to acknowledge.
-          const bool addressed = d.to_units().empty() || std::find(d.to_units().begin(), d.to_units().end(),
-                                                                   self_) != d.to_units().end();
-          if (!addressed || d.issuer() == self_) return absl::AlreadyExistsError("not addressed here");
+          if (!domain::ReceiptDueAt(d, self_)) return absl::AlreadyExistsError("not addressed here");
           v1::Acknowledgement a;
           a.set_directive_id(directive_id);
           a.set_unit(self_);

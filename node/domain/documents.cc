@@ -1,5 +1,6 @@
 #include "node/domain/documents.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -152,6 +153,12 @@ std::optional<ReceiptState> ParseReceiptState(std::string_view name) {
   return Lookup(kReceiptStates, name);
 }
 std::string_view ReceiptStateName(ReceiptState state) { return NameIn(kReceiptStates, state); }
+
+bool ReceiptDueAt(const v1::Directive& d, std::string_view unit) {
+  if (d.issuer() == unit) return false;
+  const auto& units = d.to_units();
+  return units.empty() || std::find(units.begin(), units.end(), unit) != units.end();
+}
 
 std::optional<ReportState> ParseReportState(std::string_view name) { return Lookup(kReportStates, name); }
 std::string_view ReportStateName(ReportState state) { return NameIn(kReportStates, state); }

@@ -57,6 +57,11 @@ inline constexpr char kPeriodFormats[] = "2026, 2026-H1, 2026-Q4 or 2026-11 (Dec
 enum class ReceiptState { kReceived, kAcknowledged, kReturned, kRecalled };
 std::optional<ReceiptState> ParseReceiptState(std::string_view name);  // "" = ACKNOWLEDGED
 std::string_view ReceiptStateName(ReceiptState state);
+// True when `unit` registers `d` RECEIVED on its verified arrival: `d` is
+// addressed to the unit itself (its to_units list it, or list none: the
+// whole subtree of its issuer) and the unit is not its issuer. A unit it is
+// only relayed through, to units listed below it, does not.
+bool ReceiptDueAt(const v1::Directive& d, std::string_view unit);
 
 // A report's status. The reporting unit sets SUBMITTED and WITHDRAWN; its
 // superior RECEIVED (on verified arrival), ACCEPTED, RETURNED, SUPERSEDED.

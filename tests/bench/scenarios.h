@@ -76,4 +76,12 @@ struct CommunesOptions {
 };
 void RunCommunes(const testing::TempDir& dir, const CommunesOptions& options, const RawLimits& limits);
 
+// ---- (e) the whole country, simulated (country.cc) ----
+struct CountryOptions {
+  int provinces = 34;
+  int communes = 3321;
+  uint64_t seed = 1;
+};
+void RunCountry(const CountryOptions& options);
+
 }  // namespace steersync::bench

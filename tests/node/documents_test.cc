@@ -396,6 +396,22 @@ TEST(StoreFullTest, AReportIsNeverWrittenWithoutItsStatus) {
   }
 }
 
+// D30 Art. 21.2c, S23: a unit registers a directive RECEIVED when it is
+// addressed itself (the whole subtree, or listed), never its issuer, and
+// never a unit it only passes through to units listed below it.
+TEST(ReceiptDueTest, TheAddressedUnitsRegisterARelayAndTheIssuerDoNot) {
+  v1::Directive to_all;
+  to_all.set_issuer("vn");
+  EXPECT_TRUE(domain::ReceiptDueAt(to_all, "vn/quang-ngai"));
+  EXPECT_TRUE(domain::ReceiptDueAt(to_all, "vn/quang-ngai/tinh-phong"));
+  EXPECT_FALSE(domain::ReceiptDueAt(to_all, "vn"));
+  v1::Directive listed = to_all;
+  listed.add_to_units("vn/quang-ngai/tinh-phong");
+  EXPECT_TRUE(domain::ReceiptDueAt(listed, "vn/quang-ngai/tinh-phong"));
+  EXPECT_FALSE(domain::ReceiptDueAt(listed, "vn/quang-ngai")) << "a relay";
+  EXPECT_FALSE(domain::ReceiptDueAt(listed, "vn/quang-ngai/binh-son")) << "not listed";
+}
+
 // The national root registers itself at level NATIONAL, not PROVINCE.
 TEST(NationalLevelTest, TheRootIsNational) {
   TempDir dir;

@@ -1,7 +1,8 @@
 #pragma once
-// Deterministic simulation of a province and its communes replicating over
-// sync::Session, in one thread, from one seed (FoundationDB testing.rst;
-// STYLE.md guideline 8).
+// Deterministic simulation of a tree of nodes replicating over sync::Session,
+// in one thread, from one seed (FoundationDB testing.rst; STYLE.md guideline
+// 8): a province and its communes, or the whole country (the nation, its
+// provinces and their communes, SimOptions::provinces).
 //
 // What is real, as shipped: sync::Session; the replica core (sync::Replica:
 // checks alone, clock bound, checks in context, merge, change log, audience
@@ -10,10 +11,10 @@
 // undo log following each transaction); routing, merge, HLC. What is
 // simulated: time (an event queue ordered by (time, insertion order)), the
 // network (one FIFO stream per direction of each parent-child link, with
-// seeded delays), signatures (a keyed tag per writer instead of ECDSA), each
-// node's single store writer (applies complete in FIFO order after a seeded
-// delay), and faults (link resets, partitions that cut or clog links, node
-// restarts, failed commits).
+// seeded delays, LinkDelay), signatures (a keyed tag per writer instead of
+// ECDSA), each node's single store writer (applies complete in FIFO order
+// after a seeded delay), and faults (link resets, partitions that cut or
+// clog links, node restarts, failed commits).
 //
 // The workload plays the node's use cases: it draws an act and a declared
 // capacity, computes the authority with domain::Authorize on the node's own
@@ -22,7 +23,9 @@
 // running other code) skip that admission and are written straight into the
 // forger's own store: a forged authority, or a directive that replaces or
 // recalls one signed by a higher rank. Every other node they reach must
-// quarantine them.
+// quarantine them. The random workload plays a province and its communes
+// (SimOptions::provinces == 0); in a country, the nation issues directives
+// and every unit registers their receipts (SimOptions::register_receipts).
 //
 // Every random choice is drawn from one std::mt19937_64 in event order, so a
 // seed replays exactly.
@@ -61,12 +64,50 @@
 
 namespace steersync::sim {
 
+// The root of a province's tree (provinces == 0); its communes are nodes
+// 1..communes.
 inline constexpr char kProvince[] = "vn/quang-ngai";
-inline constexpr int kProvinceNode = 0;  // communes are nodes 1..communes
+inline constexpr int kProvinceNode = 0;
+// The root of the country's tree (provinces > 0): node 0 too.
+inline constexpr char kNation[] = "vn";
+inline constexpr int kRootNode = 0;
+// The nodes' day during a run (simulated time 0 is 00:00:10 on it, local
+// time; nodes' clocks are skewed by milliseconds).
+inline constexpr char kSimToday[] = "2026-03-04";
+
+// One-way delay of each message on a link: uniform in [min, max] micros, and
+// 1 in `slow_one_in` messages (0: none) takes [slow_min, slow_max] instead
+// (a lost segment resent). Either direction of a stream stays in order, as
+// TCP keeps it: a message never arrives before one sent earlier.
+struct LinkDelay {
+  int64_t min_micros = 200;
+  int64_t max_micros = 20'000;
+  int64_t slow_one_in = 25;
+  int64_t slow_min_micros = 50'000;
+  int64_t slow_max_micros = 500'000;
+};
 
 struct SimOptions {
   uint64_t seed = 1;
+  // The tree. provinces == 0: the province kProvince (node 0) and `communes`
+  // communes "vn/quang-ngai/c00".. (nodes 1..communes). provinces > 0: the
+  // nation kNation (node 0), provinces "vn/p01".. (nodes 1..provinces), and
+  // `communes` communes "vn/p01/c001".. spread over them as evenly as possible,
+  // province by province (the first communes % provinces provinces have one
+  // more), as nodes provinces+1.. .
   int communes = 20;
+  int provinces = 0;
+  // Delays of links to communes, and of links between the nation and its
+  // provinces. The defaults are a LAN with a slow path now and then.
+  LinkDelay commune_links;
+  LinkDelay province_links;
+
+  // What the daemon's receipt registrar does (node/receipts.h): a unit that
+  // admits a directive from a peer and is due its receipt
+  // (domain::ReceiptDueAt) registers it RECEIVED, as its clerk, in a local
+  // write after the apply; a registration a restart lost is made when the
+  // node is up again.
+  bool register_receipts = false;
 
   // Random workload (AddRandomWorkload): acts attempted over [0, window)
   // (about half are refused by the writer's roster and never written).
@@ -134,7 +175,10 @@ struct WriteSpec {
   // both edit (the commune SUBMITTED/WITHDRAWN, the province ACCEPTED or
   // RETURNED, §1.10); kReceipt: a commune acknowledges a directive it holds,
   // or the province recalls one of its directives from a commune (the same
-  // receipt record, §1.9); kRoster: a roster record (clerical).
+  // receipt record, §1.9); kRoster: a roster record (clerical). In a
+  // country (SimOptions::provinces > 0) "the province" of kDirective and
+  // kReceipt is the root, the nation, and any other unit acknowledges;
+  // kReport and kShared are a province's workload (provinces == 0).
   enum class Kind { kDirective, kReport, kShared, kReceipt, kRoster };
   int node = kProvinceNode;
   Kind kind = Kind::kDirective;
@@ -145,6 +189,10 @@ struct WriteSpec {
   // kShared: edit from a stale base, the version this node held before its
   // current one (`--if-version`), as a second operator of the node would.
   std::optional<bool> stale_base = std::nullopt;
+  // kReceipt: the directive (unset: one the node holds, drawn) and the
+  // state written (unset: drawn; the root writes RECALLED).
+  std::optional<std::string> directive_id = std::nullopt;
+  std::optional<std::string> receipt_state = std::nullopt;
   // DOWN writes: the listed communes (node indices); empty: whole subtree.
   std::optional<std::vector<int>> units = std::nullopt;
   // The capacity the act declares; unset: drawn from the memberships of the
@@ -194,6 +242,11 @@ class Sim {
   // ---- Topology and state ----
   int node_count() const { return static_cast<int>(nodes_.size()); }
   const std::string& node_id(int node) const;
+  // The node's parent (-1 for the root) and children, in node order.
+  int parent(int node) const;
+  const std::vector<int>& children(int node) const;
+  // Communes are nodes first_commune()..node_count()-1.
+  int first_commune() const { return first_commune_; }
   testing::MemStore& store(int node);
   const testing::MemStore& store(int node) const;
   int64_t now() const { return now_; }
@@ -226,20 +279,31 @@ class Sim {
   // with random roles and validity windows over the legal dates, acting
   // windows for deputies, sometimes a signing authorisation.
   void AddRandomRosters();
-  void ResetLink(int64_t at, int commune_node);
-  // Cut: the links drop and stay down for `duration`. Clog: they stay up but
-  // deliver nothing sent during `duration` before it ends.
-  void Partition(int64_t at, std::vector<int> commune_nodes, int64_t duration, bool clog);
+  // The link between `child_node` and its parent closes (and reconnects).
+  void ResetLink(int64_t at, int child_node);
+  // The links between `child_nodes` and their parents. Cut: the links drop
+  // and stay down for `duration`. Clog: they stay up but deliver nothing sent
+  // during `duration` before it ends.
+  void Partition(int64_t at, std::vector<int> child_nodes, int64_t duration, bool clog);
   // The node loses its sessions and queued applies, keeps its store, and is
   // down (no links, no writes) for `downtime`.
   void Restart(int64_t at, int node, int64_t downtime);
   // Random rosters (AddRandomRosters()), random writes and, if
   // options.faults, random faults over the window, then HealAll() at its end.
+  // REQUIRES: options.provinces == 0 (the workload plays a province and its
+  // communes); otherwise it records a violation and schedules nothing.
   void AddRandomWorkload();
   // Ends every fault now and stops further random faults.
   void HealAll();
   // The node's next store commit fails (and rolls back), whatever the odds.
   void FailNextCommitForTest(int node) { fail_next_commit_.insert(node); }
+
+  // Called after each commit of a batch from a peer, at now(), with the node
+  // and the versions it admitted (ids and kinds, sync::ApplyStats). Replaces
+  // any observer set before; null: none.
+  using AdmittedObserver =
+      std::function<void(int node, const std::vector<std::pair<std::string, v1::RecordKind>>& admitted)>;
+  void ObserveAdmitted(AdmittedObserver observer) { admitted_observer_ = std::move(observer); }
 
   // ---- Running ----
   // Runs the next event; false when none is left.
@@ -280,12 +344,21 @@ class Sim {
   // Event queue.
   void Schedule(int64_t at, std::function<void()> fn);
 
+  // Topology.
+  void AddNode(std::string id, int parent);
+  std::string CommuneIdIn(int parent, int index) const;
+
   // Links.
-  Link& LinkOf(int commune_node);
+  Link& LinkOf(int child_node);
+  // The node's link to its parent (if any), then its links to its children.
   std::vector<Link*> LinksOf(int node);
+  // The side `node` holds of `link`, one of its LinksOf().
+  Side SideOf(const Link& link, int node) const;
+  // Marks the link for CheckStepInvariants().
   sync::Session& SessionAt(Link& link, Side side);
   int NodeAt(const Link& link, Side side) const;
-  void TryConnect(int commune_node);
+  const LinkDelay& DelayOf(const Link& link) const;
+  void TryConnect(int child_node);
   void Connect(Link& link);
   void Drop(Link& link);
   void Fail(Link& link, const std::string& why);
@@ -295,13 +368,18 @@ class Sim {
   // true when it sent a batch.
   bool FlushIdle();
   void Send(Link& link, Side from, v1::SyncMessage message);
-  void Deliver(int commune_node, uint64_t incarnation, Side to, v1::SyncMessage message);
+  void Deliver(int child_node, uint64_t incarnation, Side to, v1::SyncMessage message);
 
   // Store writes.
   absl::Status Commit(int node, const std::function<absl::Status(sync::WriteView&)>& fn);
   void QueueApply(Link& link, Side side, sync::ApplyRequest request);
-  void CompleteApply(int node, int commune_node, Side side, uint64_t node_epoch,
+  void CompleteApply(int node, int child_node, Side side, uint64_t node_epoch,
                      uint64_t incarnation, const sync::ApplyRequest& request);
+  // SimOptions::register_receipts: the receipts of the directives among
+  // `admitted` that `node` is due, each a local write through its writer;
+  // RegisterPendingReceipts: of every directive it holds (at start-up).
+  void RegisterReceipts(int node, const std::vector<std::pair<std::string, v1::RecordKind>>& admitted);
+  void RegisterPendingReceipts(int node);
   void OnCommit(int node);
   void DoWrite(WriteSpec spec);
   void FillBody(const WriteSpec& spec, uint64_t counter, bool amend, v1::RecordBody& body);
@@ -334,6 +412,8 @@ class Sim {
   void RandomFault();
 
   // Checks.
+  // Over the links whose sessions the step touched (touched_links_): a step
+  // that touches no session moves only store heads, which only grow.
   void CheckStepInvariants();
   void CheckSessionsDone(std::vector<std::string>& problems) const;
   void CheckAgainstOracles(std::vector<std::string>& problems) const;
@@ -344,6 +424,7 @@ class Sim {
   void CheckRosterMatchesStore(int node, std::vector<std::string>& problems) const;
 
   const SimOptions options_;
+  AdmittedObserver admitted_observer_;
   std::mt19937_64 rng_;
   sync::SessionOptions session_options_;
   int64_t now_ = 0;
@@ -351,7 +432,9 @@ class Sim {
   std::map<std::pair<int64_t, uint64_t>, std::function<void()>> queue_;
   bool faults_enabled_;
   std::vector<std::unique_ptr<Node>> nodes_;
-  std::vector<std::unique_ptr<Link>> links_;  // links_[i] joins the province and node i + 1
+  int first_commune_ = 1;
+  std::vector<std::unique_ptr<Link>> links_;  // links_[i] joins node i + 1 and its parent
+  std::vector<Link*> touched_links_;          // by this step, once each (Link::touched)
   std::vector<WrittenVersion> written_;
   std::set<std::string> forged_bodies_;  // exact body bytes of forged versions
   std::vector<std::string> violations_;
