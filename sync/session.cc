@@ -214,17 +214,17 @@ absl::Status Session::FillWindow(bool flush) {
     uint64_t own_counter_in_batch = deferred_before ? deferred_own_counter_ : 0;
     while (!full && scanned < options_.max_scan_entries) {
       const size_t want = options_.max_batch_records - batch->records_size();
-      SYNC_ASSIGN_OR_RETURN(std::vector<LogEntry> entries,
-                            log_.ReadLog(last, want, options_.max_batch_bytes - bytes));
+      SYNC_ASSIGN_OR_RETURN(std::vector<SharedLogEntry> entries,
+                            log_.ReadParsedLog(last, want, options_.max_batch_bytes - bytes));
       if (entries.empty()) break;
-      for (LogEntry& entry : entries) {
-        last = entry.seq;
+      for (const SharedLogEntry& entry : entries) {
+        last = entry->seq;
         ++scanned;
-        v1::RecordBody body;
-        if (!body.ParseFromString(entry.record.body())) {
-          return absl::DataLossError("change log entry " + std::to_string(entry.seq) +
+        if (!entry->body_parses) {
+          return absl::DataLossError("change log entry " + std::to_string(entry->seq) +
                                      " does not parse");
         }
+        const v1::RecordBody& body = entry->body;
         // Only what is addressed to the peer, and never an echo to its
         // writer, except to a recovering writer its own versions.
         if (body.version().writer() == options_.self_id) {
@@ -235,11 +235,11 @@ absl::Status Session::FillWindow(bool flush) {
           }
         }
         const bool own = body.version().writer() == options_.peer_id;
-        if (own ? entry.seq > echo_until_ : !AddressedTo(body, options_.self_id, options_.peer_id)) {
+        if (own ? entry->seq > echo_until_ : !AddressedTo(body, options_.self_id, options_.peer_id)) {
           continue;
         }
-        bytes += entry.record.ByteSizeLong();
-        *batch->add_records() = std::move(entry.record);
+        bytes += entry->record_bytes;
+        *batch->add_records() = entry->record;  // shared with other readers: copied
         if (batch->records_size() >= static_cast<int>(options_.max_batch_records) ||
             bytes >= options_.max_batch_bytes) {
           full = true;

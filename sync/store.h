@@ -3,6 +3,7 @@
 // implements them over LMDB; tests and the simulation over memory.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,20 @@ struct LogEntry {
   v1::Record record;
 };
 
+// A change-log entry with its body parsed, immutable, shared by every reader
+// of it: a province's sessions to its communes all read each new entry, and
+// one parse serves them all.
+struct ParsedLogEntry {
+  uint64_t seq = 0;
+  v1::Record record;
+  size_t record_bytes = 0;  // its size in the log
+  v1::RecordBody body;      // valid only if body_parses
+  bool body_parses = false;
+};
+using SharedLogEntry = std::shared_ptr<const ParsedLogEntry>;
+// Parses `entry`'s body into a new shared entry.
+SharedLogEntry ParseLogEntry(LogEntry entry);
+
 // Read side of a node's store. Thread safety: implementations are safe to
 // call from any thread concurrently with the writer.
 class LogReader {
@@ -31,6 +46,10 @@ class LogReader {
   // `max_entries` entries or once `max_bytes` of record bytes were read.
   virtual absl::StatusOr<std::vector<LogEntry>> ReadLog(uint64_t after_seq, size_t max_entries,
                                                         size_t max_bytes) const = 0;
+  // ReadLog's entries with their bodies parsed. This default parses them
+  // at each call; a store may keep recent ones to share between readers.
+  virtual absl::StatusOr<std::vector<SharedLogEntry>> ReadParsedLog(uint64_t after_seq, size_t max_entries,
+                                                                    size_t max_bytes) const;
   // Highest sequence of `peer`'s log durably applied here; 0 if none.
   virtual absl::StatusOr<uint64_t> AppliedSeq(std::string_view peer) const = 0;
   // A random number fixed when the log was created: a store replaced by a

@@ -288,6 +288,33 @@ absl::StatusOr<std::vector<sync::LogEntry>> LmdbStore::ReadLog(uint64_t after_se
   return out;
 }
 
+absl::StatusOr<std::vector<sync::SharedLogEntry>> LmdbStore::ReadParsedLog(uint64_t after_seq, size_t max_entries,
+                                                                           size_t max_bytes) const {
+  std::vector<sync::SharedLogEntry> out;
+  SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
+  SYNC_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn.get(), log_));
+  SYNC_ASSIGN_OR_RETURN(bool found, c.Seek(EncodeSeq(after_seq + 1)));
+  size_t bytes = 0;
+  while (found && out.size() < max_entries && bytes < max_bytes) {
+    // The log's keys say which entries exist; recent_log_ may hold them parsed.
+    const uint64_t seq = DecodeSeq(c.key());
+    sync::SharedLogEntry entry = recent_log_.Find(seq);
+    if (entry == nullptr) {
+      sync::LogEntry read;
+      read.seq = seq;
+      if (!read.record.ParseFromArray(c.value().data(), static_cast<int>(c.value().size()))) {
+        return absl::DataLossError("log entry " + std::to_string(seq) + " does not parse");
+      }
+      entry = sync::ParseLogEntry(std::move(read));
+      recent_log_.Keep(entry);
+    }
+    bytes += c.value().size();
+    out.push_back(std::move(entry));
+    SYNC_ASSIGN_OR_RETURN(found, c.Next());
+  }
+  return out;
+}
+
 absl::StatusOr<uint64_t> LmdbStore::AppliedSeq(std::string_view peer) const {
   SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
   SYNC_ASSIGN_OR_RETURN(auto value, txn.Get(checkpoints_, peer));

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "node/lmdb/lmdb.h"
+#include "node/store/recent_log.h"
 #include "steersync/v1/record.pb.h"
 #include "sync/store.h"
 
@@ -122,6 +123,9 @@ class LmdbStore : public sync::LogReader {
   uint64_t HeadSeq() const override { return head_seq_.load(std::memory_order_acquire); }
   absl::StatusOr<std::vector<sync::LogEntry>> ReadLog(uint64_t after_seq, size_t max_entries,
                                                       size_t max_bytes) const override;
+  // From recent_log_ where it holds them: parsed once for every reader.
+  absl::StatusOr<std::vector<sync::SharedLogEntry>> ReadParsedLog(uint64_t after_seq, size_t max_entries,
+                                                                  size_t max_bytes) const override;
   absl::StatusOr<uint64_t> AppliedSeq(std::string_view peer) const override;
   uint64_t LogEpoch() const override { return log_epoch_.load(); }
   // Gives this log a new random epoch (recovery: a store restored from a
@@ -229,6 +233,7 @@ class LmdbStore : public sync::LogReader {
   std::atomic<uint64_t> quota_entries_{QuarantineQuota{}.max_entries_per_peer};
   std::atomic<uint64_t> quota_bytes_{QuarantineQuota{}.max_bytes_per_peer};
   std::atomic<uint64_t> quarantine_seq_{0};
+  mutable RecentLogEntries recent_log_;  // committed entries only (filled by reads)
 };
 
 // The write side handed to LmdbStore::Write callbacks.

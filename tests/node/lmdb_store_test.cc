@@ -74,6 +74,41 @@ TEST(LmdbStoreTest, RecordsLogAndCheckpointCommitTogetherAndSurviveReopen) {
   EXPECT_EQ((*log)[1].seq, 2u);
 }
 
+// A province's sessions to its communes all scan each new log entry: one
+// parse serves them all (issue 13 item 4), and what they get is the log as
+// it is, forgotten entries left out even after they were read once.
+TEST(LmdbStoreTest, ReadersOfTheLogShareOneParseOfEachEntryAndSeeWhatIsForgotten) {
+  TempDir dir;
+  auto store = LmdbStore::Open(dir.Sub("db"), {});
+  ASSERT_THAT(store, IsOk());
+  ASSERT_THAT(Apply(**store, "vn/quang-ngai",
+                    {MakeRecord("vn/quang-ngai/d/1", "vn/quang-ngai", 1), MakeRecord("vn/quang-ngai/d/2", "vn/quang-ngai", 2),
+                     MakeRecord("vn/quang-ngai/d/3", "vn/quang-ngai", 3)},
+                    3),
+              IsOk());
+  auto first = (*store)->ReadParsedLog(0, 10, 1 << 20);
+  auto second = (*store)->ReadParsedLog(0, 10, 1 << 20);
+  auto plain = (*store)->ReadLog(0, 10, 1 << 20);
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(second, IsOk());
+  ASSERT_THAT(plain, IsOk());
+  ASSERT_EQ(first->size(), 3u);
+  ASSERT_EQ(second->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*first)[i].get(), (*second)[i].get()) << "entry " << i << " was parsed twice";
+    EXPECT_EQ((*first)[i]->seq, (*plain)[i].seq);
+    EXPECT_EQ((*first)[i]->record.SerializeAsString(), (*plain)[i].record.SerializeAsString());
+    ASSERT_TRUE((*first)[i]->body_parses);
+    EXPECT_EQ((*first)[i]->body.id(), "vn/quang-ngai/d/" + std::to_string(i + 1));
+  }
+  ASSERT_THAT((*store)->Write([](LmdbStore::View& view) { return view.ForgetLogEntry(2); }), IsOk());
+  auto after = (*store)->ReadParsedLog(0, 10, 1 << 20);
+  ASSERT_THAT(after, IsOk());
+  ASSERT_EQ(after->size(), 2u);
+  EXPECT_EQ((*after)[0]->seq, 1u);
+  EXPECT_EQ((*after)[1]->seq, 3u);
+}
+
 // The map is an upper bound, not an allocation: data.mdb grows as records
 // are written, up to [node] map_size_mb (issue 11 item 5), so a node's
 // disk use follows its data however large the bound.
