@@ -267,51 +267,58 @@ absl::StatusOr<LmdbStore::BackupInfo> LmdbStore::Backup(const std::string& dest)
   return info;
 }
 
-absl::StatusOr<std::vector<sync::LogEntry>> LmdbStore::ReadLog(uint64_t after_seq,
-                                                               size_t max_entries,
-                                                               size_t max_bytes) const {
-  std::vector<sync::LogEntry> out;
+absl::Status LmdbStore::WalkLog(uint64_t after_seq, size_t max_entries, size_t max_bytes,
+                                const std::function<absl::Status(uint64_t, std::string_view)>& fn) const {
   SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
   SYNC_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn.get(), log_));
   SYNC_ASSIGN_OR_RETURN(bool found, c.Seek(EncodeSeq(after_seq + 1)));
   size_t bytes = 0;
-  while (found && out.size() < max_entries && bytes < max_bytes) {
-    sync::LogEntry entry;
-    entry.seq = DecodeSeq(c.key());
-    if (!entry.record.ParseFromArray(c.value().data(), static_cast<int>(c.value().size()))) {
-      return absl::DataLossError("log entry " + std::to_string(entry.seq) + " does not parse");
-    }
+  for (size_t entries = 0; found && entries < max_entries && bytes < max_bytes; ++entries) {
+    SYNC_RETURN_IF_ERROR(fn(DecodeSeq(c.key()), c.value()));
     bytes += c.value().size();
-    out.push_back(std::move(entry));
     SYNC_ASSIGN_OR_RETURN(found, c.Next());
   }
+  return absl::OkStatus();
+}
+
+namespace {
+
+absl::StatusOr<sync::LogEntry> ParseLogRecord(uint64_t seq, std::string_view value) {
+  sync::LogEntry entry;
+  entry.seq = seq;
+  if (!entry.record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return absl::DataLossError("log entry " + std::to_string(seq) + " does not parse");
+  }
+  return entry;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<sync::LogEntry>> LmdbStore::ReadLog(uint64_t after_seq, size_t max_entries,
+                                                               size_t max_bytes) const {
+  std::vector<sync::LogEntry> out;
+  SYNC_RETURN_IF_ERROR(WalkLog(after_seq, max_entries, max_bytes, [&](uint64_t seq, std::string_view value) {
+    SYNC_ASSIGN_OR_RETURN(sync::LogEntry entry, ParseLogRecord(seq, value));
+    out.push_back(std::move(entry));
+    return absl::OkStatus();
+  }));
   return out;
 }
 
 absl::StatusOr<std::vector<sync::SharedLogEntry>> LmdbStore::ReadParsedLog(uint64_t after_seq, size_t max_entries,
                                                                            size_t max_bytes) const {
   std::vector<sync::SharedLogEntry> out;
-  SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
-  SYNC_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn.get(), log_));
-  SYNC_ASSIGN_OR_RETURN(bool found, c.Seek(EncodeSeq(after_seq + 1)));
-  size_t bytes = 0;
-  while (found && out.size() < max_entries && bytes < max_bytes) {
+  SYNC_RETURN_IF_ERROR(WalkLog(after_seq, max_entries, max_bytes, [&](uint64_t seq, std::string_view value) {
     // The log's keys say which entries exist; recent_log_ may hold them parsed.
-    const uint64_t seq = DecodeSeq(c.key());
     sync::SharedLogEntry entry = recent_log_.Find(seq);
     if (entry == nullptr) {
-      sync::LogEntry read;
-      read.seq = seq;
-      if (!read.record.ParseFromArray(c.value().data(), static_cast<int>(c.value().size()))) {
-        return absl::DataLossError("log entry " + std::to_string(seq) + " does not parse");
-      }
+      SYNC_ASSIGN_OR_RETURN(sync::LogEntry read, ParseLogRecord(seq, value));
       entry = sync::ParseLogEntry(std::move(read));
       recent_log_.Keep(entry);
     }
-    bytes += c.value().size();
     out.push_back(std::move(entry));
-    SYNC_ASSIGN_OR_RETURN(found, c.Next());
-  }
+    return absl::OkStatus();
+  }));
   return out;
 }
 

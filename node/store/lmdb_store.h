@@ -202,6 +202,10 @@ class LmdbStore : public sync::LogReader {
   LmdbStore(std::shared_ptr<DataDirLock> lock, std::unique_ptr<lmdb::Env> env)
       : lock_(std::move(lock)), env_(std::move(env)) {}
   absl::Status Init();
+  // Calls `fn` with each log entry's sequence and bytes, in order, from
+  // after_seq, stopping after `max_entries` or once `max_bytes` were read.
+  absl::Status WalkLog(uint64_t after_seq, size_t max_entries, size_t max_bytes,
+                       const std::function<absl::Status(uint64_t, std::string_view)>& fn) const;
   absl::StatusOr<uint64_t> CountEntries(lmdb::Dbi dbi) const;
   absl::Status CountQuarantineOnce(lmdb::WriteTxn& txn);
   // Format 1 -> 2: builds quarantine_by_peer and the per-peer usage.
