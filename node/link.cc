@@ -385,6 +385,11 @@ void Link::OnLocalAppend() { FeedSession(/*idle=*/false); }
 
 void Link::FlushIdle() { FeedSession(/*idle=*/true); }
 
+bool Link::HasBatchesInFlight() const {
+  absl::MutexLock lock(&mu_);
+  return session_.batches_in_flight() > 0;
+}
+
 void Link::FeedSession(bool idle) {
   absl::Status status;
   {

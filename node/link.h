@@ -172,6 +172,9 @@ class Link : public std::enable_shared_from_this<Link> {
   void OnMessage(v1::SyncMessage&& message) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_, read_mu_);
   // Our log grew.
   void OnLocalAppend() ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
+  // The peer has batches of ours in flight (it is catching up, or a live
+  // batch is not acknowledged yet).
+  bool HasBatchesInFlight() const ABSL_LOCKS_EXCLUDED(mu_);
   // Called about once a second: sends the stretch of our log with nothing
   // for the peer that the session kept back (sync::Session::FlushIdle).
   void FlushIdle() ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
@@ -281,7 +284,7 @@ class Link : public std::enable_shared_from_this<Link> {
   absl::Mutex read_mu_;
   std::function<void()> read_ ABSL_GUARDED_BY(read_mu_);
 
-  absl::Mutex mu_ ABSL_ACQUIRED_AFTER(wake_mu_);
+  mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(wake_mu_);
   sync::Session session_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::SyncMessage> outbox_ ABSL_GUARDED_BY(mu_);
   // Digests of the certificates this stream has carried to the peer (one

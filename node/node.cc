@@ -496,7 +496,17 @@ void Node::OnCommit() {
   if (feed_posted_.exchange(true)) return;
   after_commit_stage_->Post([this] {
     feed_posted_.store(false);  // before reading: a later commit posts again
-    for (const auto& link : registry_.Live()) link->OnLocalAppend();
+    // Caught-up peers first: a live record goes out before a catching-up
+    // peer's next batch is read from the log and built.
+    const auto links = registry_.Live();
+    std::vector<bool> in_flight(links.size());
+    for (size_t i = 0; i < links.size(); ++i) {
+      in_flight[i] = links[i]->HasBatchesInFlight();
+      if (!in_flight[i]) links[i]->OnLocalAppend();
+    }
+    for (size_t i = 0; i < links.size(); ++i) {
+      if (in_flight[i]) links[i]->OnLocalAppend();
+    }
   });
 }
 

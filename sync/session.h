@@ -143,6 +143,9 @@ class Session {
   // Highest sequence of our log the peer acknowledged.
   uint64_t acked_seq() const { return acked_seq_; }
   uint64_t sent_seq() const { return sent_seq_; }
+  // Batches sent and not yet acknowledged (a catching-up peer has its
+  // window's worth; a caught-up one none, between live records).
+  size_t batches_in_flight() const { return unacked_batches_.size(); }
   // Highest sequence of the peer's log we have acknowledged.
   uint64_t applied_seq() const { return applied_seq_; }
   const SessionCounters& counters() const { return counters_; }
