@@ -157,7 +157,11 @@ absl::StatusOr<Written> LocalActs::Write(const LocalAct& act, BodyMaker make) {
 }
 
 absl::StatusOr<std::vector<Written>> LocalActs::WriteTogether(std::vector<std::pair<LocalAct, BodyMaker>> acts) {
-  if (recovery_ != nullptr && !recovery_->WaitOpen(absl::Seconds(10))) {
+  // A recovery usually ends within moments of the start: an act waits a
+  // little for it, well inside steerctl's 10 s deadline, so that the officer
+  // reads why it was refused rather than "Deadline Exceeded".
+  constexpr absl::Duration kWaitForRecovery = absl::Seconds(3);
+  if (recovery_ != nullptr && !recovery_->WaitOpen(kWaitForRecovery)) {
     return absl::UnavailableError(recovery_->Describe() + " (see `steerctl status`)");
   }
   std::promise<absl::StatusOr<std::vector<Written>>> done;

@@ -289,9 +289,14 @@ absl::Status Node::Start() {
     builder.SetMaxReceiveMessageSize(runtime_.max_message_bytes);
     builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    // gRPC sets SO_REUSEPORT by default: a second steersyncd on the same
+    // address would bind it too and the kernel would split the children
+    // between them. A port in use is a start-up error instead.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     sync_server_ = builder.BuildAndStart();
     if (!sync_server_ || sync_port_ == 0) {
-      return absl::UnavailableError("cannot listen on " + options_.listen_address);
+      return absl::UnavailableError("cannot listen on " + options_.listen_address +
+                                    " (in use by another process? see `ss -ltnp`)");
     }
     WatchHealth(*sync_server_, v1::Sync::service_full_name());
     spdlog::info("{}: serving children on {} (port {})", options_.id, options_.listen_address,
@@ -352,9 +357,11 @@ absl::Status Node::Start() {
     builder.RegisterService(admin_service_.get());
     builder.SetOption(std::make_unique<ServerReflection>(true));
     builder.SetMaxReceiveMessageSize(AdminMaxMessageBytes());
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // as the sync listener
     admin_tcp_server_ = builder.BuildAndStart();
     if (!admin_tcp_server_ || admin_tcp_port_ == 0) {
-      return absl::UnavailableError("cannot serve admin on " + options_.admin_tcp_address);
+      return absl::UnavailableError("cannot serve admin on " + options_.admin_tcp_address +
+                                    " (in use by another process? see `ss -ltnp`)");
     }
     WatchHealth(*admin_tcp_server_, v1::Admin::service_full_name());
     spdlog::info("{}: admin over mTLS on {} (port {})", options_.id, options_.admin_tcp_address,

@@ -372,6 +372,38 @@ TEST(OperationsProcessTest, SteerctlBackupCopiesARunningNodesStore) {
   EXPECT_TRUE(ExitedWith(restored->Wait(), 0));
 }
 
+// Issue 11 item 1: a node on an empty store recovers from its neighbours
+// before it makes acts. An act asked meanwhile is refused with the reason,
+// in time for steerctl to print it (it used to wait out steerctl's own
+// deadline, which printed only "Deadline Exceeded").
+TEST(OperationsProcessTest, AnActWhileTheNodeRecoversIsRefusedWithTheReason) {
+  TempDir dir;
+  const std::string commune = std::string(kProvince) + "/tinh-phong";
+  const std::string config = dir.Sub("commune.toml");
+  {
+    std::ofstream out(config);
+    out << "[node]\nid = \"" << commune << "\"\ndata_dir = \"data\"\n"
+        << "[parent]\naddress = \"127.0.0.1:1\"\n"  // nobody there: the recovery cannot end
+        << "[tls]\nca = \"" << CertDir() << "/ca.crt\"\ncert = \"" << CertDir()
+        << "/vn_quang-ngai_tinh-phong.crt\"\nkey = \"" << CertDir() << "/vn_quang-ngai_tinh-phong.key\"\n"
+        << "[admin]\nsocket = \"run/admin.sock\"\n";
+  }
+  Subprocess node({BinaryPath("node/steersyncd"), "--config", config}, dir.Sub("commune.log"));
+  const std::string socket = dir.Sub("run/admin.sock");
+  auto steerctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {BinaryPath("cli/steerctl"), "--socket", socket});
+    return RunCommand(dir, args);
+  };
+  ASSERT_TRUE(WaitUntil([&] { return steerctl({"status"}).exit_code == 0; })) << ReadText(dir.Sub("commune.log"));
+  EXPECT_THAT(steerctl({"status"}).out, HasSubstr("recovering"));
+  const Finished act = steerctl({"report", "submit", "--period", "2026-Q4", "--title", "Báo cáo", "--body", "Nội dung"});
+  EXPECT_NE(act.exit_code, 0);
+  EXPECT_THAT(act.err, HasSubstr("recovering (started on an empty store)"));
+  EXPECT_THAT(act.err, ::testing::Not(HasSubstr("Deadline Exceeded")));
+  node.Signal(SIGTERM);
+  EXPECT_TRUE(ExitedWith(node.Wait(), 0));
+}
+
 // --log-format json: every line the daemon writes is one JSON object
 // {ts, level, msg}, and each steerctl act leaves an audit line naming the
 // uid that made it (the kernel's word for the admin socket's peer).

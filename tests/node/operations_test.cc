@@ -31,6 +31,7 @@ using testing::WaitUntil;
 using ::testing::HasSubstr;
 
 constexpr char kProvince[] = "vn/quang-ngai";
+constexpr char kCommune[] = "vn/quang-ngai/tinh-phong";
 
 node::lmdb::EnvOptions ReadOnly() {
   node::lmdb::EnvOptions o;
@@ -297,6 +298,30 @@ std::map<std::string, std::string> Records(const LmdbStore& store) {
     out[body.id()] = record.SerializeAsString();
   }), IsOk());
   return out;
+}
+
+// Issue 11 item 4: gRPC binds with SO_REUSEPORT by default, so a second
+// steersyncd on the same address (another data_dir) used to start and the
+// kernel split the children between the two. It is a start-up error now,
+// naming the address.
+TEST(ListenTest, ASecondNodeOnAnAddressInUseFailsToStartNamingIt) {
+  TempDir dir;
+  auto first = testing::StartInProcessNode(dir, kProvince, "");
+  ASSERT_NE(first, nullptr);
+  ASSERT_GT(first->sync_port(), 0);
+  testing::InProcessNode second = testing::InProcessNodeOptions(dir, kProvince, "");
+  second.options.data_dir = dir.Sub("data/second");
+  second.options.listen_address = "127.0.0.1:" + std::to_string(first->sync_port());
+  auto node = node::Node::Create(second.options, second.runtime);
+  ASSERT_THAT(node, IsOk());
+  const absl::Status refused = (*node)->Start();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(std::string(refused.message()), HasSubstr(second.options.listen_address));
+  // The first still serves: its port is its own.
+  auto child = testing::StartInProcessNode(dir, kCommune, "127.0.0.1:" + std::to_string(first->sync_port()));
+  ASSERT_NE(child, nullptr);
+  ASSERT_THAT(first->IssueDirective(Directive(1)), IsOk());
+  EXPECT_TRUE(WaitUntil([&] { return child->store().RecordCount() > 0; }, std::chrono::seconds(30)));
 }
 
 TEST(BackupTest, ACopyTakenWhileTheNodeRunsOpensReadOnlyWithTheSameRecordsAndHead) {
