@@ -161,8 +161,10 @@ void ParentLink::Run() {
   // Reconnection pacing is ours (below); keep gRPC's own short.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  auto channel = grpc::CreateCustomChannel(address_, credentials_, args);
-  auto stub = v1::Sync::NewStub(channel);
+  // This channel's connections are its own (not gRPC's process-wide pool),
+  // so that a new channel is a new connection and a new TLS handshake.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto stub = v1::Sync::NewStub(grpc::CreateCustomChannel(address_, credentials_, args));
 
   std::mt19937_64 rng(std::hash<std::string>{}(context_.self_id) ^
                       static_cast<uint64_t>(context_.clock->NowMicros()));
@@ -195,6 +197,16 @@ void ParentLink::Run() {
     const auto wait = std::chrono::milliseconds(static_cast<int64_t>(delay_ms * jitter(rng)));
     spdlog::warn("parent link to {} ({}) ended: {} {}; retrying in {} ms", parent_id_, address_,
                  static_cast<int>(status.error_code()), status.error_message(), wait.count());
+    if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+        status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+      // The parent refused our certificate (revoked, expired, another
+      // node's). The parent keeps the connection open and refuses each
+      // stream on it, so retrying on it would present the same certificate
+      // for ever: the next try opens a new connection, whose handshake
+      // presents the certificate on disk then (renewed by `pki.sh renew`,
+      // picked up by the certificate watcher within seconds).
+      stub = v1::Sync::NewStub(grpc::CreateCustomChannel(address_, credentials_, args));
+    }
     delay_ms = std::min(delay_ms * backoff_.multiplier, static_cast<double>(backoff_.max_ms));
     absl::MutexLock lock(&mu_);
     // Waits for the backoff or for Stop(); not a test sleep. A relative

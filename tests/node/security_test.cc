@@ -151,6 +151,37 @@ TEST_F(SecurityTest, RevokedCertificateIsRefusedAndTheListFlowsDown) {
   EXPECT_FALSE(tinh_phong.GetStatus().parent_connected());
 }
 
+// Issue 11 item 5: a commune revoked, then given a renewed certificate
+// (`pki.sh revoke`, then `pki.sh renew`), rejoins within seconds without a
+// restart. The province refuses each stream of the revoked commune on a
+// connection it keeps open; the commune used to retry on that connection
+// with the revoked certificate for ever.
+TEST_F(SecurityTest, ARevokedCommuneWithARenewedCertificateRejoinsWithoutRestart) {
+  Node& province = Start("vn/quang-ngai");
+  Node& tinh_phong = Start("vn/quang-ngai/tinh-phong", &province);
+  ASSERT_TRUE(WaitUntil([&] { return tinh_phong.GetStatus().parent_connected(); }));
+
+  Pki("revoke " + pki() + " vn/quang-ngai/tinh-phong");
+  auto crl = ReadFileToString(pki() + "/crl.pem");
+  ASSERT_THAT(crl, IsOk());
+  ASSERT_THAT(province.PublishRevocationList(*crl), IsOk());
+  ASSERT_TRUE(WaitUntil([&] {
+    return province.GetStatus().last_refusal().find("is revoked") != std::string::npos;
+  }));
+  auto refused = province.IssueDirective(Directive("03/CT-BCĐ"));
+  ASSERT_THAT(refused, IsOk());
+  EXPECT_FALSE(Has(tinh_phong, *refused));
+
+  Pki("renew " + pki() + " vn/quang-ngai/tinh-phong");
+  auto after = province.IssueDirective(Directive("04/CT-BCĐ"));
+  ASSERT_THAT(after, IsOk());
+  EXPECT_TRUE(WaitUntil([&] { return Has(tinh_phong, *after) && Has(tinh_phong, *refused); },
+                        std::chrono::seconds(30)))
+      << "the commune never rejoined with its renewed certificate; the province last refused: "
+      << province.GetStatus().last_refusal();
+  EXPECT_TRUE(WaitUntil([&] { return tinh_phong.GetStatus().parent_connected(); }));
+}
+
 // Rotation: the province's certificate and key are renewed on disk while it
 // runs; new handshakes present the new certificate, versions signed after
 // the renewal verify, and nothing issued across the rotation is lost.
