@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include "cli/output.h"
+#include "node/admin_service.h"
 #include "sync/status_macros.h"
 
 namespace steersync::cli {
@@ -94,7 +95,7 @@ absl::Status AdminClient::GetAttachment(const v1::AttachmentGetRequest& request,
 absl::Status AdminClient::FromGrpc(const grpc::Status& status) const {
   const std::string message = OneLine(status.error_message());
   const auto code = static_cast<absl::StatusCode>(status.error_code());
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE && status.error_details() != node::kAnsweredByNode) {
     return absl::Status(code, "cannot reach node at " + target_ + ": " + message);
   }
   return absl::Status(code, message.empty() ? "RPC failed" : message);

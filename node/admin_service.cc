@@ -15,7 +15,7 @@ namespace steersync::node {
 namespace {
 
 grpc::Status ToGrpc(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()), kAnsweredByNode);
 }
 
 // Copies an operation's result into the reply, or its error into the status.

@@ -14,4 +14,9 @@ class Node;
 
 std::unique_ptr<grpc::Service> MakeAdminService(Node& node);
 
+// The error details of every error the node itself answers, so that a client
+// tells the node's refusal ("recovering ...", UNAVAILABLE too) from a node it
+// could not reach.
+inline constexpr char kAnsweredByNode[] = "steersync: answered by the node";
+
 }  // namespace steersync::node
