@@ -238,9 +238,11 @@ TEST_F(HierarchyTest, E1_ProvinceReturnBeatsConcurrentCommuneWithdrawal) {
   ASSERT_THAT(commune_->SetReportStatus(withdraw), IsOk());
 
   for (const Node* node : {province_.get(), commune_.get()}) {
-    ASSERT_TRUE(WaitUntil([&] { return Outcomes(*node, status_id).size() == 2; }))
-        << node->options().id;
-    EXPECT_EQ(ReportState(*node, *id), "RETURNED") << node->options().id;
+    // Two versions are also held while the province's RECEIVED still stands
+    // against the withdrawal (RETURNED not arrived yet): wait for RETURNED.
+    ASSERT_TRUE(WaitUntil([&] {
+      return Outcomes(*node, status_id).size() == 2 && ReportState(*node, *id) == "RETURNED";
+    })) << node->options().id << " holds " << ReportState(*node, *id);
     EXPECT_EQ(Outcomes(*node, status_id),
               (std::vector<std::string>{std::string(kProvince) + ":winner", std::string(kCommune) + ":R1"}))
         << node->options().id;
