@@ -69,7 +69,7 @@ stop_daemons() {
     any=0
     for pid in "${PIDS[@]}"; do if alive "$pid"; then any=1; fi; done
     if ((any == 0 || SECONDS >= deadline)); then break; fi
-    sleep 0.2
+    sleep 0.2  # the poll step of a wait bounded by `deadline`, not a wait for sync
   done
   for i in "${!PIDS[@]}"; do
     pid=${PIDS[$i]}
@@ -177,7 +177,7 @@ wait_until() {
       } >&2
       die "timed out waiting until $desc"
     fi
-    sleep 0.2
+    sleep 0.2  # the poll step of a condition wait bounded by `deadline`
   done
 }
 

@@ -106,13 +106,13 @@ void ReceiptRegistrar::Done(const std::string& id, const absl::Status& status) {
   if (!Retryable(status)) {
     // A registration made (or with nothing to make) while no retry is
     // pending: the store writes again, the backoff starts over.
-    if (status.ok() && retry_at_ == absl::InfiniteFuture()) failed_retries_ = 0;
+    if (status.ok() && !retry_delay_.has_value()) failed_retries_ = 0;
     return;
   }
   ++counts_.failed;
-  if (retry_at_ != absl::InfiniteFuture()) return;  // one retry registers them all
+  if (retry_delay_.has_value()) return;  // one retry registers them all
   const absl::Duration delay = ReceiptRetryDelay(options_, failed_retries_);
-  retry_at_ = absl::Now() + delay;
+  retry_delay_ = delay;
   spdlog::warn("{}: registering the receipt of {} failed: {}; retrying in {}", self_, id, status.ToString(),
                absl::FormatDuration(delay));
 }
@@ -121,13 +121,13 @@ void ReceiptRegistrar::Run() {
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      // Sleeps until a retry is scheduled or the registrar stops, then until
-      // the retry is due (only this thread moves retry_at_ back to
-      // InfiniteFuture, so the deadline it waits for stays put).
+      // Sleeps until a retry is scheduled or the registrar stops, then for
+      // the retry's delay (a relative wait: a step of the wall clock neither
+      // hastens nor delays it). Only this thread clears retry_delay_, so
+      // the delay waited for stays put.
       mu_.Await(absl::Condition(this, &ReceiptRegistrar::RetryScheduledOrStopping));
-      while (!stopping_ && absl::Now() < retry_at_) mu_.AwaitWithDeadline(absl::Condition(&stopping_), retry_at_);
-      if (stopping_) return;
-      retry_at_ = absl::InfiniteFuture();
+      if (stopping_ || mu_.AwaitWithTimeout(absl::Condition(&stopping_), *retry_delay_)) return;
+      retry_delay_.reset();
       ++failed_retries_;
       ++counts_.retries;
       spdlog::info("{}: retrying the receipts not registered (retry {})", self_, counts_.retries);
@@ -142,7 +142,7 @@ void ReceiptRegistrar::Run() {
 }
 
 bool ReceiptRegistrar::RetryScheduledOrStopping() const {
-  return stopping_ || retry_at_ != absl::InfiniteFuture();
+  return stopping_ || retry_delay_.has_value();
 }
 
 ReceiptRegistrar::Counts ReceiptRegistrar::counts() const {

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -80,8 +81,8 @@ class ReceiptRegistrar {
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  // When the next retry is due; InfiniteFuture when none is.
-  absl::Time retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  // The wait before the retry scheduled; none when no retry is.
+  std::optional<absl::Duration> retry_delay_ ABSL_GUARDED_BY(mu_);
   // Retries made since a registration last succeeded while none was
   // scheduled: what the backoff doubles with.
   int failed_retries_ ABSL_GUARDED_BY(mu_) = 0;

@@ -84,18 +84,6 @@ const SimSignatures& Signatures() {
   return signatures;
 }
 
-// The admission a forger runs: none. Its versions reach honest nodes, which
-// judge them with the shipped admission.
-class ForgerPolicy : public sync::AdmissionPolicy {
- public:
-  sync::Admission CheckAlone(std::string_view, const v1::RecordBody&) const override { return {}; }
-  absl::StatusOr<sync::Admission> CheckInContext(sync::WriteView&, const v1::RecordBody&,
-                                                 std::string_view) override {
-    return sync::Admission{};
-  }
-  absl::Status OnAdmitted(sync::WriteView&, const v1::RecordBody&) override { return absl::OkStatus(); }
-};
-
 // Current and losing versions of `id` in `store`, as exact bytes (body and
 // signature, length-prefixed); "" when it holds none.
 std::string RecordState(const testing::MemStore& store, const std::string& id) {
@@ -180,7 +168,9 @@ struct Sim::Node {
   std::unique_ptr<sync::HybridClock> hlc;
   std::unique_ptr<domain::CommitteeAdmission> admission;
   std::unique_ptr<sync::Replica> replica;
-  ForgerPolicy forger_policy;
+  // The admission a forger runs: none. Its versions reach honest nodes,
+  // which judge them with the shipped admission.
+  testing::AdmitAll forger_policy;
   std::unique_ptr<sync::Replica> forger;  // the same node running a forger's code
   std::vector<std::string> own_ids;  // directives/reports it created, for amendments
   // Per record id, the version this node held before its last write of it:
