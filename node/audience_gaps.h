@@ -1,5 +1,5 @@
 #pragma once
-// Reading the holes sync/audience_seq.h records, for `steerctl status`.
+// Reading the holes and forks sync/audience_seq.h records, for `steerctl status`.
 
 #include <string>
 #include <vector>
@@ -11,5 +11,8 @@ namespace steersync::node {
 
 // Human-readable descriptions of the holes held, at most `limit`.
 absl::StatusOr<std::vector<std::string>> DescribeGaps(const LmdbStore& store, size_t limit);
+// Human-readable descriptions of the forks held (sync/audience_seq.h
+// NoteFork: two versions of one writer claim one position), at most `limit`.
+absl::StatusOr<std::vector<std::string>> DescribeForks(const LmdbStore& store, size_t limit);
 
 }  // namespace steersync::node

@@ -104,7 +104,8 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
 
   CONFIG_ASSIGN(t, Section(root, "node", true, origin));
   if (auto s = CheckKnown(*t, "node.", {"id", "data_dir", "map_size_mb", "max_clock_skew_seconds", "max_attachment_mb",
-                                       "status_interval_seconds", "status_heartbeat_seconds"}, origin); !s.ok()) return s;
+                                       "status_interval_seconds", "status_heartbeat_seconds",
+                                       "head_interval_seconds"}, origin); !s.ok()) return s;
   CONFIG_ASSIGN(opt.id, RequiredString(*t, "node", "id", origin));
   if (!sync::IsValidNodeId(opt.id)) {
     return absl::InvalidArgumentError(origin + ": 'node.id' = '" + opt.id +
@@ -128,6 +129,10 @@ absl::StatusOr<NodeOptions> ParseConfig(const std::string& toml_text, const std:
   SYNC_ASSIGN_OR_RETURN(std::optional<int64_t> heartbeat,
                         IntegerInRange(*t, "node", "status_heartbeat_seconds", 10, 86'400, origin));
   if (heartbeat.has_value()) opt.status_heartbeat_seconds = *heartbeat;
+  // Signed sequence heads (node/head_publisher.h).
+  SYNC_ASSIGN_OR_RETURN(std::optional<int64_t> head_interval,
+                        IntegerInRange(*t, "node", "head_interval_seconds", 1, 3600, origin));
+  if (head_interval.has_value()) opt.head_interval_seconds = *head_interval;
 
   CONFIG_ASSIGN(t, Section(root, "listen", false, origin));
   if (t != nullptr) {

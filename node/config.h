@@ -7,6 +7,7 @@
 //            max_attachment_mb (optional, default 20, at most 256),
 //            status_interval_seconds (optional, default 30),
 //            status_heartbeat_seconds (optional, default 600)
+//            head_interval_seconds (optional, default 10)
 //   [listen] address                 only on nodes that have children
 //   [parent] address                 absent on the top node (root or a province
 //                                    running without the national level)
@@ -59,6 +60,9 @@ struct NodeOptions {
   int64_t status_interval_seconds = 30;
   // ...and rewritten at least this often, changed or not.
   int64_t status_heartbeat_seconds = 600;
+  // This node's signed sequence heads (node/head_publisher.h): a sequence
+  // that rested this long gets a head within this long again.
+  int64_t head_interval_seconds = 10;
   // host:port to serve children on; empty when the node has no children.
   std::string listen_address;
   // host:port of the parent; empty on the root.

@@ -82,6 +82,10 @@ class LocalActs {
   // sees what the earlier ones wrote. Returns what each wrote, in order;
   // waits like Write(). REQUIRES: `acts` is not empty.
   absl::StatusOr<std::vector<Written>> WriteTogether(std::vector<std::pair<LocalAct, BodyMaker>> acts);
+  // The same, without waiting (refused at once while the node recovers):
+  // hands `acts` to the writer as one job; `done` runs on the writer thread.
+  void SubmitAll(std::vector<std::pair<LocalAct, BodyMaker>> acts,
+                 std::function<void(absl::StatusOr<std::vector<Written>>)> done);
   // From now on every act is refused Unavailable (the node is stopping).
   void Close() { closed_ = true; }
 
@@ -100,9 +104,6 @@ class LocalActs {
  private:
   // One act inside the writer's transaction (Submit's job).
   absl::StatusOr<Written> Make(LmdbStore::View& view, const LocalAct& act, const BodyMaker& make);
-  // Hands `acts` to the writer as one job; `done` runs on the writer thread.
-  void SubmitAll(std::vector<std::pair<LocalAct, BodyMaker>> acts,
-                 std::function<void(absl::StatusOr<std::vector<Written>>)> done);
 
   const std::string self_;
   const sync::Clock* const clock_;

@@ -350,6 +350,7 @@ int main(int argc, char** argv) {
   runtime.quarantine_quota = {.max_entries_per_peer = options->quarantine_entries_per_peer,
                               .max_bytes_per_peer = options->quarantine_mb_per_peer << 20};
   runtime.write_status = true;  // the units above see this one (`steerctl subtree`)
+  runtime.publish_heads = true;  // its receivers see a dropped last version (docs/security.md)
   auto node = steersync::node::Node::Create(*options, runtime);
   if (!node.ok()) {
     spdlog::error("cannot open node {}: {}", options->id, node.status().ToString());

@@ -10,6 +10,7 @@
 
 #include "node/node.h"
 #include "steersync/version.h"
+#include "sync/meta_keys.h"
 #include "sync/session.h"
 
 namespace steersync::node {
@@ -76,6 +77,16 @@ NodeMetrics::NodeMetrics(const Node& node)
                          .Name("steersync_certificate_warnings")
                          .Help("Certificates (own, parent, children) expiring within 30 days")
                          .Register(*registry_)),
+      sequence_holes_(prometheus::BuildGauge()
+                          .Name("steersync_sequence_holes")
+                          .Help("Versions of other writers known to exist (a later version or a signed head "
+                                "names them) that never arrived: dropped or refused on the way")
+                          .Register(*registry_)),
+      sequence_forks_(prometheus::BuildGauge()
+                          .Name("steersync_sequence_forks")
+                          .Help("Positions of a writer's sequence that two different versions claim "
+                                "(steerctl status names them)")
+                          .Register(*registry_)),
       connected_(prometheus::BuildGauge()
                      .Name("steersync_peer_connected")
                      .Help("1 when the link to the peer is up")
@@ -198,6 +209,12 @@ void NodeMetrics::Refresh() const {
   }
   if (auto by_reason = node_.store().QuarantineByReason(); by_reason.ok()) {
     for (const auto& [reason, n] : *by_reason) quarantined_.Add({{"reason", reason}}).Set(static_cast<double>(n));
+  }
+  if (auto holes = node_.store().MetaScan(sync::meta::kAudienceGapPrefix); holes.ok()) {
+    sequence_holes_.Add({}).Set(static_cast<double>(holes->size()));
+  }
+  if (auto forks = node_.store().MetaScan(sync::meta::kAudienceForkPrefix); forks.ok()) {
+    sequence_forks_.Add({}).Set(static_cast<double>(forks->size()));
   }
   const lmdb::Env::Space space = node_.store().Space();
   map_bytes_.Add({}).Set(static_cast<double>(space.map_bytes));

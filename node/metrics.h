@@ -83,6 +83,8 @@ class NodeMetrics : public prometheus::Collectable {
   prometheus::Family<prometheus::Counter>& refused_;
   prometheus::Family<prometheus::Gauge>& revoked_;
   prometheus::Family<prometheus::Gauge>& cert_warnings_;
+  prometheus::Family<prometheus::Gauge>& sequence_holes_;
+  prometheus::Family<prometheus::Gauge>& sequence_forks_;
   prometheus::Family<prometheus::Gauge>& connected_;
   prometheus::Family<prometheus::Gauge>& behind_;
   prometheus::Family<prometheus::Counter>& sent_;

@@ -392,6 +392,10 @@ absl::Status Node::Start() {
                                 absl::Seconds(options_.status_heartbeat_seconds)},
         *clock_, *local_, [this] { return ComputeUnitStatus(); }, [this] { return StatusFingerprint(); });
   }
+  if (runtime_.publish_heads) {
+    head_publisher_ = std::make_unique<HeadPublisher>(
+        HeadPublisher::Options{.interval = absl::Seconds(options_.head_interval_seconds)}, *local_);
+  }
   {
     absl::MutexLock lock(&health_mu_);
     phase_ = Phase::kStarted;
@@ -410,6 +414,7 @@ void Node::Stop() {
   }
   UpdateHealth();  // NOT_SERVING from the first instant of the shutdown
   status_reporter_.reset();  // before local_ closes and the writer drains
+  head_publisher_.reset();
   idle_flusher_.reset();
   metrics_server_.reset();
   if (parent_) parent_->Stop();

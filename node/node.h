@@ -31,6 +31,7 @@
 #include "node/obligation_acts.h"
 #include "node/calendar_acts.h"
 #include "node/extension_acts.h"
+#include "node/head_publisher.h"
 #include "node/status_reporter.h"
 #include "node/subtree.h"
 #include "node/report_acts.h"
@@ -68,6 +69,9 @@ struct NodeRuntimeOptions {
   // steersyncd always does; off by default for nodes built in tests, many of
   // which count a node's records and log entries exactly.
   bool write_status = false;
+  // Sign this node's sequence heads when its sequences rest (HeadPublisher).
+  // steersyncd always does; off by default in tests, like write_status.
+  bool publish_heads = false;
   TlsOptions tls;
   InboundLimits limits;
   // What the quarantine keeps of one peer's refused versions.
@@ -334,6 +338,7 @@ class Node {
   std::unique_ptr<MetricsServer> metrics_server_;
   // Started last by Start(), stopped first by Stop(): it writes through local_.
   std::unique_ptr<StatusReporter> status_reporter_;
+  std::unique_ptr<HeadPublisher> head_publisher_;
   // Sends, about once a second, what each link's session kept back as
   // having nothing for its peer (sync::Session::FlushIdle).
   std::unique_ptr<Periodic> idle_flusher_;

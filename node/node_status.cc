@@ -121,6 +121,9 @@ v1::StatusReply Node::GetStatus() const {
   if (auto gaps = DescribeGaps(*store_, 10); gaps.ok()) {
     for (auto& g : *gaps) reply.add_warnings(std::move(g));
   }
+  if (auto forks = DescribeForks(*store_, 10); forks.ok()) {
+    for (auto& f : *forks) reply.add_warnings(std::move(f));
+  }
   return reply;
 }
 

@@ -34,6 +34,18 @@ inline constexpr char kAudienceTipPrefix[] = "aseq/tip/";
 inline constexpr char kAudienceSeenPrefix[] = "aseq/seen/";
 // "aseq/gap/<writer>|<audience key>|<u64 BE position>" -> "": a hole.
 inline constexpr char kAudienceGapPrefix[] = "aseq/gap/";
+// "aseq/rtip/<writer>|<audience key>" -> SequenceMark (sync/audience_seq.h):
+// the newest version received of that sequence.
+inline constexpr char kAudienceReceivedTipPrefix[] = "aseq/rtip/";
+// "aseq/head/<writer>|<audience key>" -> SequenceMark: the newest signed
+// head received of that sequence (sync/sequence_head.h).
+inline constexpr char kAudienceHeadPrefix[] = "aseq/head/";
+// "aseq/fork/<writer>|<audience key>|<u64 BE position>" -> what disagreed:
+// two versions of the writer claim that position.
+inline constexpr char kAudienceForkPrefix[] = "aseq/fork/";
+// "aseq/published/<audience key>" -> u64 BE: the length of the last head
+// this node signed of its own sequence for that audience.
+inline constexpr char kAudiencePublishedPrefix[] = "aseq/published/";
 // "newest/<record id>" -> u64 BE: the change-log sequence of the current
 // version of a record of which only the newest version matters
 // (AdmissionPolicy::KeepsNewestOnly); the entry the next version forgets.

@@ -8,6 +8,7 @@
 #include "sync/merge.h"
 #include "sync/meta_keys.h"
 #include "sync/node_path.h"
+#include "sync/sequence_head.h"
 #include "sync/signed_log.h"
 #include "sync/status_macros.h"
 #include "sync/text.h"
@@ -67,6 +68,9 @@ Replica::OneVerdict Replica::CheckOne(std::string_view from_peer, const v1::Reco
                                       const v1::RecordBody& body, bool parsed, bool linked) const {
   if (!parsed) return {};  // ApplyRecords quarantines it
   if (Admission shape = CheckShape(record.ByteSizeLong(), body); !shape.admitted) return {shape};
+  if (body.kind() == v1::SEQUENCE_HEAD) {
+    if (Admission head = CheckHeadShape(body); !head.admitted) return {head};
+  }
   Admission a = policy_.CheckAlone(from_peer, body);
   if (!a.admitted) return {a};
   if (Admission signed_by = signatures_.Verify(record, body, linked); !signed_by.admitted) return {signed_by};
@@ -129,7 +133,7 @@ absl::Status Replica::ForgetReplacedEntry(WriteView& view, const v1::RecordBody&
 absl::Status Replica::AfterAdmitted(WriteView& view, const v1::RecordBody& body, std::string_view body_bytes,
                                     uint64_t log_seq) {
   SYNC_RETURN_IF_ERROR(policy_.OnAdmitted(view, body));
-  if (log_seq != 0 && policy_.KeepsNewestOnly(body)) SYNC_RETURN_IF_ERROR(ForgetReplacedEntry(view, body, log_seq));
+  if (log_seq != 0 && KeepsNewestOnly(body)) SYNC_RETURN_IF_ERROR(ForgetReplacedEntry(view, body, log_seq));
   const std::string& writer = body.version().writer();
   // The highest counter of the writer's this node holds (told to it in Hello).
   uint64_t counter = 0;
@@ -140,8 +144,10 @@ absl::Status Replica::AfterAdmitted(WriteView& view, const v1::RecordBody& body,
   SYNC_ASSIGN_OR_RETURN(uint64_t held, meta::GetU64(view, counter_key));
   if (counter > held) SYNC_RETURN_IF_ERROR(meta::PutU64(view, counter_key, counter));
   if (writer != options_.self_id) {
-    // Holes in a writer's numbering reveal versions dropped on the way.
-    return NoteAudienceSeq(view, body);
+    // Holes in a writer's numbering reveal versions dropped on the way, and
+    // its signed heads those dropped after its last version.
+    if (body.kind() == v1::SEQUENCE_HEAD) return NoteHead(view, body);
+    return NoteAudienceSeq(view, body, body_bytes);
   }
   // One of this node's own versions, returned by a neighbour after this node
   // lost its store (recovery), or just written: new ids, vector entries and
@@ -175,7 +181,9 @@ absl::StatusOr<ApplyStats> Replica::ApplyFromPeer(WriteView& view, std::string_v
   auto admit = [&](std::string_view, const v1::RecordBody& body, const v1::Record& record) {
     const Admission& a = (*alone)[static_cast<size_t>(&record - first)];
     if (!a.admitted) return a;
-    absl::StatusOr<Admission> in_context = policy_.CheckInContext(view, body, record.body());
+    absl::StatusOr<Admission> in_context =
+        body.kind() == v1::SEQUENCE_HEAD ? CheckHeadInContext(view, body) : Admission{};
+    if (in_context.ok() && in_context->admitted) in_context = policy_.CheckInContext(view, body, record.body());
     if (!in_context.ok()) {
       // Not a verdict: the transaction fails and the batch is taken again.
       context_error = in_context.status();
@@ -242,7 +250,7 @@ absl::StatusOr<LocalWrite> Replica::WriteLocal(WriteView& view, uint64_t counter
   }
   // A local record is never sent; of a newest-only record, versions leave
   // the log, so positions would show holes that are no loss.
-  if (body.audience().direction() != v1::Audience::LOCAL && !policy_.KeepsNewestOnly(body)) {
+  if (body.audience().direction() != v1::Audience::LOCAL && !KeepsNewestOnly(body)) {
     SYNC_ASSIGN_OR_RETURN(uint64_t audience_seq, NextAudienceSeq(view, body.audience()));
     body.set_audience_seq(audience_seq);
     // The signed log: this version commits to the previous one of the

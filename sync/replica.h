@@ -169,6 +169,12 @@ class Replica {
                       bool parsed, bool linked) const;
   absl::Status AfterAdmitted(WriteView& view, const v1::RecordBody& body, std::string_view body_bytes,
                              uint64_t log_seq);
+  // Only the newest version of `body`'s record matters: a sequence head
+  // (sync/sequence_head.h), or what the policy says. Such versions are
+  // never numbered, and each forgets its predecessor's log entry.
+  bool KeepsNewestOnly(const v1::RecordBody& body) const {
+    return body.kind() == v1::SEQUENCE_HEAD || policy_.KeepsNewestOnly(body);
+  }
   // KeepsNewestOnly: `body`, logged at `log_seq`, is current now; forgets
   // the log entry of the version it replaced.
   absl::Status ForgetReplacedEntry(WriteView& view, const v1::RecordBody& body, uint64_t log_seq);

@@ -26,6 +26,7 @@ void Session::Start(uint64_t applied_seq, uint64_t applied_epoch) {
   m.mutable_hello()->set_sent_at_micros(now_micros_);
   m.mutable_hello()->set_writer_counter(own_counter_);
   m.mutable_hello()->set_attachments(true);
+  m.mutable_hello()->set_sequence_heads(true);
   outgoing_.push_back(std::move(m));
 }
 
@@ -52,6 +53,7 @@ absl::Status Session::OnMessage(v1::SyncMessage message) {
       peer_log_head_ = hello.log_head();
       peer_sent_at_micros_ = hello.sent_at_micros();
       peer_takes_attachments_ = hello.attachments();
+      peer_takes_heads_ = hello.sequence_heads();
       const bool other_epoch = hello.applied_epoch() != 0 && log_.LogEpoch() != 0 &&
                                hello.applied_epoch() != log_.LogEpoch();
       if (hello.applied_seq() > log_.HeadSeq() || other_epoch) {
@@ -238,6 +240,8 @@ absl::Status Session::FillWindow(bool flush) {
         if (own ? entry->seq > echo_until_ : !AddressedTo(body, options_.self_id, options_.peer_id)) {
           continue;
         }
+        // A peer older than signed heads would refuse them (UNKNOWN_KIND).
+        if (body.kind() == v1::SEQUENCE_HEAD && !peer_takes_heads_) continue;
         bytes += entry->record_bytes;
         *batch->add_records() = entry->record;  // shared with other readers: copied
         if (batch->records_size() >= static_cast<int>(options_.max_batch_records) ||

@@ -171,6 +171,7 @@ class Session {
   uint64_t peer_log_head_ = 0;
   int64_t peer_sent_at_micros_ = 0;
   bool peer_takes_attachments_ = false;
+  bool peer_takes_heads_ = false;  // its Hello said sequence_heads
   // The peer is recovering: its own versions in our log up to this
   // sequence go back to it (0: none).
   uint64_t echo_until_ = 0;

@@ -409,6 +409,10 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
       if (const StatusVerdict v = CheckUnitStatus(body); !v.code.empty()) return Refuse(v.code, v.detail);
       break;
     }
+    case v1::SEQUENCE_HEAD:
+      // The replica core's own record: its shape is checked there
+      // (sync/sequence_head.h), and any node signs heads of what it wrote.
+      break;
     case v1::REVOCATION_LIST: {
       v1::RevocationList r;
       if (!r.ParseFromString(body.payload()) || r.crl().empty()) {
@@ -501,7 +505,7 @@ std::string LifecycleOwner(std::string_view id) {
 }
 
 bool IsReservedSlug(std::string_view slug) {
-  for (std::string_view reserved : {"d", "r", "o", "t", "ts", "x", "xd", "calendar", "a", "m", "acting", "auth", "absence", "unit", "crl", "status"}) {
+  for (std::string_view reserved : {"d", "r", "o", "t", "ts", "x", "xd", "calendar", "a", "m", "acting", "auth", "absence", "unit", "crl", "status", "head"}) {
     if (slug == reserved) return true;
   }
   return slug.empty();
@@ -544,6 +548,7 @@ std::string OwnerOfId(v1::RecordKind kind, std::string_view id) {
     case v1::ACKNOWLEDGEMENT:
     case v1::REPORT_STATUS: return LifecycleOwner(id);
     case v1::UNIT_STATUS: return StatusOwner(id);
+    case v1::SEQUENCE_HEAD: return Before(id, "/head/");
     default: return "";
   }
 }

@@ -184,7 +184,7 @@ TEST(ProcessTest, KilledCommuneResumesLargeCatchUpWithEveryRecordExactlyOnce) {
     EXPECT_EQ(audit->log_entries, audit->current.size());
     EXPECT_TRUE(audit->duplicate_log_versions.empty());
     EXPECT_TRUE(audit->unlogged.empty());
-    EXPECT_EQ(audit->current.size() - audit->CountKind(v1::UNIT_STATUS), static_cast<size_t>(2 * kDirectives));
+    EXPECT_EQ(audit->CommitteeRecords(), static_cast<size_t>(2 * kDirectives));
   }
   // Clean stops: SIGTERM, exit code 0.
   commune->Signal(SIGTERM);
@@ -218,7 +218,7 @@ TEST(ProcessTest, KilledCommuneResumesLargeCatchUpWithEveryRecordExactlyOnce) {
     ASSERT_THAT(audit, IsOk());
     EXPECT_EQ(audit->log_entries, audit->current.size()) << name;
     EXPECT_TRUE(audit->duplicate_log_versions.empty()) << name;
-    EXPECT_EQ(audit->current.size() - audit->CountKind(v1::UNIT_STATUS), static_cast<size_t>(2 * kDirectives))
+    EXPECT_EQ(audit->CommitteeRecords(), static_cast<size_t>(2 * kDirectives))
         << name;
   }
 }
@@ -273,7 +273,7 @@ TEST(ProcessTest, CertificateRotationAndRevocationWithRunningDaemons) {
   // the node starts and rewritten as it goes: node/status_reporter.h).
   auto records = [&](const std::string& name) -> uint64_t {
     auto audit = testing::AuditStore(dir.Sub("data/" + name));
-    return audit.ok() ? audit->current.size() - audit->CountKind(v1::UNIT_STATUS) : 0;
+    return audit.ok() ? audit->CommitteeRecords() : 0;
   };
 
   // --- Rotation: renew the province's pair on disk while it runs.

@@ -17,6 +17,8 @@
 #include "steersync/v1/sync.grpc.pb.h"
 #include "node/domain/roster.h"
 #include "sync/attachments.h"
+#include "sync/sequence_head.h"
+#include "sync/signed_log.h"
 #include "sync/session.h"
 #include "sync/version_vector.h"
 #include "tests/testutil/fixtures.h"
@@ -807,6 +809,60 @@ TEST_F(HostileInputTest, DroppedVersionIsReportedAsAGapUntilItArrives) {
   ASSERT_TRUE(child.SendBatch(3, 4, {numbered(2)}));
   ASSERT_TRUE(child.AwaitAck(4));
   EXPECT_EQ(gap_warnings(), 0);
+}
+
+// Issue 13 item 1 (docs/security.md "Signed heads"): a relay that drops the
+// writer's *last* version is caught by the writer's signed head, which says
+// how many versions it wrote; before heads, nothing revealed it until the
+// writer wrote again. A head whose length was inflated on the way is refused.
+TEST_F(HostileInputTest, ADroppedLastVersionIsRevealedByTheWritersSignedHead) {
+  std::vector<v1::Record> reports;  // #1..#3, linked as an honest writer links them
+  std::string prev;
+  for (int n = 1; n <= 3; ++n) {
+    v1::RecordBody b = forger_.Report(kTinhPhong, n);
+    b.set_audience_seq(static_cast<uint64_t>(n));
+    b.set_audience_prev(prev);
+    reports.push_back(Forger::Signed(b, kTinhPhong));
+    prev = sync::BodyDigest(reports.back().body());
+  }
+  v1::RecordBody head_body = forger_.Report(kTinhPhong, 4);  // the commune's stamp, after #3
+  head_body.set_kind(v1::SEQUENCE_HEAD);
+  head_body.set_id(sync::SequenceHeadId(kTinhPhong, head_body.audience()));
+  v1::SequenceHead head;
+  head.set_length(3);
+  head.set_digest(prev);
+  head_body.set_payload(head.SerializeAsString());
+  v1::RecordBody inflated_body = head_body;
+  head.set_length(9);
+  inflated_body.set_payload(head.SerializeAsString());
+  v1::Record inflated = Forger::Signed(head_body, kTinhPhong);
+  inflated.set_body(inflated_body.SerializeAsString());  // the relay's edit: the signature no longer matches
+
+  auto warnings_naming = [&](const std::string& what) {
+    int n = 0;
+    const v1::StatusReply status = province_->GetStatus();
+    for (const auto& w : status.warnings()) n += w.find(what) != std::string::npos;
+    return n;
+  };
+  FakeChild child(province_->sync_port(), kTinhPhong);
+  ASSERT_TRUE(child.Hello(kTinhPhong));
+  ASSERT_TRUE(child.SendBatch(0, 2, {reports[0], reports[1]}));  // #3 dropped on the way
+  ASSERT_TRUE(child.AwaitAck(2));
+  EXPECT_EQ(warnings_naming("never arrived"), 0) << "nothing follows #2 yet";
+  ASSERT_TRUE(child.SendBatch(2, 3, {inflated}));
+  ASSERT_TRUE(child.AwaitAck(3));
+  EXPECT_EQ(warnings_naming("never arrived"), 0) << "an inflated head opens no hole";
+  ASSERT_TRUE(child.SendBatch(3, 4, {Forger::Signed(head_body, kTinhPhong)}));
+  ASSERT_TRUE(child.AwaitAck(4));
+  EXPECT_EQ(warnings_naming("version #3 from vn/quang-ngai/tinh-phong"), 1);
+  EXPECT_EQ(warnings_naming("never arrived"), 1);
+  // #3 arrives late: the warning goes away, and no fork is seen.
+  ASSERT_TRUE(child.SendBatch(4, 5, {reports[2]}));
+  ASSERT_TRUE(child.AwaitAck(5));
+  EXPECT_EQ(warnings_naming("never arrived"), 0);
+  EXPECT_EQ(warnings_naming("fork"), 0);
+  ASSERT_EQ(child.rejections.size(), 1u);
+  EXPECT_EQ(child.rejections[0].reason_code(), "BAD_SIGNATURE");
 }
 
 }  // namespace

@@ -12,67 +12,27 @@
 #include <random>
 
 #include "sync/replica.h"
-#include "tests/testutil/fixtures.h"
-#include "tests/testutil/mem_store.h"
+#include "tests/testutil/replica_harness.h"
 
 namespace steersync::sync {
 namespace {
 
-using testing::AdmitAll;
-
-// A signature is the writer's name and the body digest; each check of one
-// (linked == false) is counted, as the ECDSA verifications a node pays.
-class CountingSignatures : public SignatureCheck, public VersionSigner {
- public:
-  Admission Verify(const v1::Record& record, const v1::RecordBody& body, bool linked) const override {
-    if (linked) return {};
-    ++checked;
-    if (record.signature() != Tag(body.version().writer(), record.body())) {
-      return {false, "BAD_SIGNATURE", "tag does not match"};
-    }
-    return {};
-  }
-  absl::Status Sign(v1::Record& record) const override {
-    v1::RecordBody body;
-    if (!body.ParseFromString(record.body())) return absl::InvalidArgumentError("unparsable");
-    record.set_signature(Tag(body.version().writer(), record.body()));
-    return absl::OkStatus();
-  }
-  static std::string Tag(const std::string& writer, const std::string& bytes) {
-    return writer + ":" + BodyDigest(bytes);
-  }
-  mutable std::atomic<int> checked{0};
-};
-
 constexpr char kProvince[] = "vn/quang-ngai";
 constexpr char kCommune[] = "vn/quang-ngai/tinh-phong";
 
-struct Writer {
-  Writer() : hlc(clock), replica(ReplicaOptions{.self_id = kProvince}, policy, signatures, hlc, clock) {}
+struct Writer : testing::ReplicaHarness {
+  Writer() : ReplicaHarness(kProvince) {}
 
   // Directive `n` to `audience_unit` ("" for the whole subtree).
   v1::Record Issue(int n, const std::string& audience_unit = "") {
-    v1::Record out;
-    EXPECT_TRUE(store
-                    .Write([&](WriteView& view) -> absl::Status {
-                      absl::StatusOr<uint64_t> counter = replica.NextCounter(view);
-                      if (!counter.ok()) return counter.status();
-                      v1::RecordBody body;
-                      body.set_id(std::string(kProvince) + "/d/" + std::to_string(n));
-                      body.set_kind(v1::DIRECTIVE);
-                      body.mutable_audience()->set_direction(v1::Audience::DOWN);
-                      body.mutable_audience()->set_root(kProvince);
-                      if (!audience_unit.empty()) body.mutable_audience()->add_units(audience_unit);
-                      body.mutable_version()->set_legal_date("2026-12-01");
-                      absl::StatusOr<LocalWrite> w =
-                          replica.WriteLocal(view, *counter, std::move(body), std::nullopt, signatures);
-                      if (!w.ok()) return w.status();
-                      out = w->record;
-                      return absl::OkStatus();
-                    })
-                    .ok());
-    clock.Advance(1000);
-    return out;
+    return Write([&](WriteView&, v1::RecordBody& body) {
+      body.set_id(std::string(kProvince) + "/d/" + std::to_string(n));
+      body.set_kind(v1::DIRECTIVE);
+      body.mutable_audience()->set_direction(v1::Audience::DOWN);
+      body.mutable_audience()->set_root(kProvince);
+      if (!audience_unit.empty()) body.mutable_audience()->add_units(audience_unit);
+      return absl::OkStatus();
+    });
   }
   std::vector<v1::Record> IssueMany(int count, const std::string& audience_unit = "") {
     std::vector<v1::Record> out;
@@ -80,18 +40,12 @@ struct Writer {
     return out;
   }
 
-  testing::ManualClock clock;
-  HybridClock hlc;
-  AdmitAll policy;
-  CountingSignatures signatures;
-  Replica replica;
-  testing::MemStore store;
   int next_n = 1;
 };
 
-struct Receiver {
-  Receiver() : hlc(clock), replica(ReplicaOptions{.self_id = kCommune}, policy, signatures, hlc, clock) {}
-  // CheckAlone's verdicts; `checked` counts the signature checks it made.
+struct Receiver : testing::ReplicaHarness {
+  Receiver() : ReplicaHarness(kCommune) {}
+  // CheckAlone's verdicts; `signatures.checked` counts the signature checks it made.
   AloneVerdicts Check(const std::vector<v1::Record>& batch) {
     signatures.checked = 0;
     return replica.CheckAlone(kProvince, batch);
@@ -99,11 +53,6 @@ struct Receiver {
   static size_t Admitted(const AloneVerdicts& v) {
     return static_cast<size_t>(std::count_if(v.begin(), v.end(), [](const Admission& a) { return a.admitted; }));
   }
-  testing::ManualClock clock;
-  HybridClock hlc;
-  AdmitAll policy;
-  CountingSignatures signatures;
-  Replica replica;
 };
 
 v1::RecordBody BodyOf(const v1::Record& r) {

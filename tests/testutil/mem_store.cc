@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "sync/merge.h"
+#include "sync/signed_log.h"
 
 namespace steersync::testing {
 namespace {
@@ -270,6 +271,26 @@ std::vector<std::string> MemStore::RecordIds() const {
   ids.reserve(state_.current.size());
   for (const auto& [id, record] : state_.current) ids.push_back(id);
   return ids;
+}
+
+sync::Admission TagSignatures::Verify(const v1::Record& record, const v1::RecordBody& body, bool linked) const {
+  if (linked) return {};
+  ++checked;
+  if (record.signature() != Tag(body.version().writer(), record.body())) {
+    return {false, "BAD_SIGNATURE", "tag does not match"};
+  }
+  return {};
+}
+
+absl::Status TagSignatures::Sign(v1::Record& record) const {
+  v1::RecordBody body;
+  if (!body.ParseFromString(record.body())) return absl::InvalidArgumentError("unparsable");
+  record.set_signature(Tag(body.version().writer(), record.body()));
+  return absl::OkStatus();
+}
+
+std::string TagSignatures::Tag(const std::string& writer, const std::string& body_bytes) {
+  return writer + ":" + sync::BodyDigest(body_bytes);
 }
 
 }  // namespace steersync::testing

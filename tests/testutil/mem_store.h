@@ -10,6 +10,7 @@
 //   a Write() either commits everything its function wrote or nothing;
 //   a record id with losers always has a current version.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -90,6 +91,19 @@ class AdmitAll : public sync::AdmissionPolicy {
     return sync::Admission{};
   }
   absl::Status OnAdmitted(sync::WriteView&, const v1::RecordBody&) override { return absl::OkStatus(); }
+};
+
+// Signatures for tests of the replica core without keys: a version's
+// "signature" is its writer's name and its body digest, so a relay that
+// alters a body or forges a writer fails it. Each check of one (a version
+// not covered by a linked successor) is counted, as the ECDSA
+// verifications a node pays.
+class TagSignatures : public sync::SignatureCheck, public sync::VersionSigner {
+ public:
+  sync::Admission Verify(const v1::Record& record, const v1::RecordBody& body, bool linked) const override;
+  absl::Status Sign(v1::Record& record) const override;
+  static std::string Tag(const std::string& writer, const std::string& body_bytes);
+  mutable std::atomic<int> checked{0};
 };
 
 }  // namespace steersync::testing

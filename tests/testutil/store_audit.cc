@@ -15,6 +15,13 @@ size_t StoreAudit::CountKind(v1::RecordKind kind) const {
       std::count_if(kinds.begin(), kinds.end(), [&](const auto& k) { return k.second == kind; }));
 }
 
+bool IsBookkeeping(v1::RecordKind kind) { return kind == v1::UNIT_STATUS || kind == v1::SEQUENCE_HEAD; }
+
+size_t StoreAudit::CommitteeRecords() const {
+  return static_cast<size_t>(
+      std::count_if(kinds.begin(), kinds.end(), [](const auto& k) { return !IsBookkeeping(k.second); }));
+}
+
 absl::StatusOr<StoreAudit> AuditStore(const std::string& data_dir) {
   node::lmdb::EnvOptions read_only;
   read_only.read_only = true;
@@ -135,10 +142,10 @@ Tally CheckPair(const std::string& commune_id, const StoreAudit& province, const
     }
   }
   // The same records, the same current version; but for the units'
-  // statuses, which flow up only and are rewritten all the time.
+  // statuses and sequence heads, rewritten all the time.
   auto status = [](const StoreAudit& side, const std::string& id) {
     auto k = side.kinds.find(id);
-    return k != side.kinds.end() && k->second == v1::UNIT_STATUS;
+    return k != side.kinds.end() && IsBookkeeping(k->second);
   };
   for (const auto& [id, body] : province.current) {
     if (status(province, id)) continue;

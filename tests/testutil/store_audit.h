@@ -45,7 +45,14 @@ struct StoreAudit {
   std::map<std::string, uint64_t> writer_counters;
 
   size_t CountKind(v1::RecordKind kind) const;
+  // Records of the committee's work: all but the nodes' own bookkeeping
+  // (IsBookkeeping), which is rewritten all the time.
+  size_t CommitteeRecords() const;
 };
+
+// A unit's status and a writer's sequence heads: each node rewrites its own
+// as time passes, so two stores compare without them.
+bool IsBookkeeping(v1::RecordKind kind);
 
 // Reads `data_dir` read-only.
 absl::StatusOr<StoreAudit> AuditStore(const std::string& data_dir);

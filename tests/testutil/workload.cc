@@ -248,8 +248,8 @@ Convergence WaitConverged(const Daemon& province, const Daemon& commune, const L
         auto ca = AuditStore(commune.data_dir());
         if (!pa.ok() || !ca.ok()) return fail("audit: " + pa.status().ToString() + " " + ca.status().ToString());
         // The units' status records flow up only (the province holds both).
-        const size_t p_shared = pa->current.size() - pa->CountKind(v1::UNIT_STATUS);
-        const size_t c_shared = ca->current.size() - ca->CountKind(v1::UNIT_STATUS);
+        const size_t p_shared = pa->CommitteeRecords();
+        const size_t c_shared = ca->CommitteeRecords();
         if (p_shared != c_shared) {
           return fail("record counts " + std::to_string(p_shared) + " (province) and " + std::to_string(c_shared) +
                       " (commune), status records aside");
