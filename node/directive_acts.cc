@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_join.h"
 
+#include "node/domain/document_index.h"
 #include "node/domain/documents.h"
 #include "node/domain/powers.h"
 #include "sync/meta_keys.h"
@@ -231,13 +232,17 @@ absl::StatusOr<v1::RecallDirectiveReply> DirectiveActs::Recall(const v1::RecallD
     for (const auto& p : registry_.Peers()) {
       if (p.relation == Relation::kChild) units.insert(p.peer);
     }
-    SYNC_RETURN_IF_ERROR(store_->ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
+    // Its receipts, through the index (node/domain/document_index.h).
+    SYNC_ASSIGN_OR_RETURN(std::vector<v1::Record> receipts,
+                          store_->RecordsIndexedUnder(domain::ReceiptIndexPrefix(request.directive_id())));
+    for (const v1::Record& r : receipts) {
+      v1::RecordBody body;
       v1::Acknowledgement a;
-      if (body.kind() == v1::ACKNOWLEDGEMENT && a.ParseFromString(body.payload()) &&
-          a.directive_id() == request.directive_id()) {
+      if (body.ParseFromString(r.body()) && body.kind() == v1::ACKNOWLEDGEMENT &&
+          a.ParseFromString(body.payload()) && a.directive_id() == request.directive_id()) {
         units.insert(a.unit());
       }
-    }));
+    }
   }
   if (units.empty()) return absl::FailedPreconditionError("no unit is known to hold '" + request.directive_id() + "'");
   // One transaction for every unit: a recall is made whole or not at all

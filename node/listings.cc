@@ -8,6 +8,7 @@
 #include <cctype>
 #include <map>
 
+#include "node/domain/document_index.h"
 #include "node/domain/documents.h"
 #include "node/domain/legal_date.h"
 #include "node/link.h"  // kReturnedPrefix
@@ -23,12 +24,77 @@ std::string SignedAs(const v1::Authority& a) {
          (a.officer().empty() ? "" : " " + a.officer());
 }
 
-// Every directive held, with receipts and the status relations give it;
-// `with_body_of`: the one directive whose text is included ("" for none).
-absl::StatusOr<std::map<std::string, v1::DirectiveInfo, NaturalLess>> CollectDirectives(
-    const LmdbStore& store, std::string_view with_body_of) {
+// What a directive record says, for a listing (`with_body`: and its text).
+v1::DirectiveInfo DirectiveInfoOf(const v1::RecordBody& body, const v1::Directive& d, bool with_body) {
+  v1::DirectiveInfo info;
+  info.set_id(body.id());
+  info.set_number(d.number());
+  info.set_title(d.title());
+  info.set_issuer(d.issuer());
+  *info.mutable_to() = d.to_units();
+  info.set_issued_date(d.issued_date());
+  info.set_doc_type(d.doc_type());
+  if (d.serial() != 0) {
+    info.set_identity(d.issuer_body() + " " + std::to_string(d.year()) + " " + d.series() + " " +
+                      std::to_string(d.serial()));
+  }
+  info.set_signed_as(SignedAs(body.version().authority()));
+  info.set_local(body.audience().direction() == v1::Audience::LOCAL);
+  info.set_version(sync::VersionKey(body.version()));
+  *info.mutable_relations() = d.relations();
+  if (with_body) info.set_body(d.body());
+  return info;
+}
+
+// Adds one unit's receipt of `info`'s directive to it.
+void AddReceipt(const v1::Acknowledgement& a, v1::DirectiveInfo& info) {
+  const std::optional<domain::ReceiptState> state = domain::ParseReceiptState(a.state());
+  if (!state.has_value()) return;
+  switch (*state) {
+    case domain::ReceiptState::kRecalled: info.add_recalled_from(a.unit()); break;
+    case domain::ReceiptState::kReturned: info.add_returned_by(a.unit()); break;
+    case domain::ReceiptState::kAcknowledged: info.add_acks(a.unit()); break;
+    case domain::ReceiptState::kReceived: info.add_received_by(a.unit()); break;
+  }
+}
+
+// The relations held that name a directive: (kind, by whom), in the order
+// of the records table, then of each directive's relations.
+using Affected = std::vector<std::pair<v1::DocumentRelation::Kind, std::string>>;
+
+// Sets `info`'s affected_by and status from the relations naming it and its
+// recalls (AddReceipt first).
+void SetStatus(const Affected& affected, v1::DirectiveInfo& info) {
+  // Derived from every relation held, so the arrival order never matters
+  // (E6). The strongest effect decides: a recall, then a replacement, then
+  // an amendment or correction.
+  using domain::DirectiveStatus;
+  DirectiveStatus status = DirectiveStatus::kEffective;
+  for (const auto& [kind, by] : affected) {
+    info.add_affected_by(v1::DocumentRelation::Kind_Name(kind) + " by " + by);
+    switch (kind) {
+      case v1::DocumentRelation::RECALLS: status = DirectiveStatus::kRecalled; break;
+      case v1::DocumentRelation::REPLACES:
+        if (status != DirectiveStatus::kRecalled) status = DirectiveStatus::kSuperseded;
+        break;
+      case v1::DocumentRelation::AMENDS:
+        if (status == DirectiveStatus::kEffective) status = DirectiveStatus::kAmended;
+        break;
+      case v1::DocumentRelation::CORRECTS:
+        if (status == DirectiveStatus::kEffective) status = DirectiveStatus::kCorrected;
+        break;
+      default: break;
+    }
+  }
+  if (status == DirectiveStatus::kEffective && info.recalled_from_size() > 0) status = DirectiveStatus::kRecalled;
+  info.set_status(std::string(domain::DirectiveStatusName(status)));
+}
+
+// Every directive held, with receipts and the status relations give it (a
+// scan of every record: for lists; one directive is read by ShowDirectiveIn).
+absl::StatusOr<std::map<std::string, v1::DirectiveInfo, NaturalLess>> CollectDirectives(const LmdbStore& store) {
   std::map<std::string, v1::DirectiveInfo, NaturalLess> directives;
-  std::map<std::string, std::vector<std::pair<v1::DocumentRelation::Kind, std::string>>> affected;  // target -> (kind, by)
+  std::map<std::string, Affected> affected;  // by target
   std::vector<v1::Acknowledgement> receipts;
   SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
     if (body.kind() == v1::ACKNOWLEDGEMENT) {
@@ -37,23 +103,7 @@ absl::StatusOr<std::map<std::string, v1::DirectiveInfo, NaturalLess>> CollectDir
     } else if (body.kind() == v1::DIRECTIVE) {
       v1::Directive d;
       if (!d.ParseFromString(body.payload())) return;
-      v1::DirectiveInfo& info = directives[body.id()];
-      info.set_id(body.id());
-      info.set_number(d.number());
-      info.set_title(d.title());
-      info.set_issuer(d.issuer());
-      *info.mutable_to() = d.to_units();
-      info.set_issued_date(d.issued_date());
-      info.set_doc_type(d.doc_type());
-      if (d.serial() != 0) {
-        info.set_identity(d.issuer_body() + " " + std::to_string(d.year()) + " " + d.series() + " " +
-                          std::to_string(d.serial()));
-      }
-      info.set_signed_as(SignedAs(body.version().authority()));
-      info.set_local(body.audience().direction() == v1::Audience::LOCAL);
-      info.set_version(sync::VersionKey(body.version()));
-      *info.mutable_relations() = d.relations();
-      if (body.id() == with_body_of) info.set_body(d.body());
+      directives[body.id()] = DirectiveInfoOf(body, d, /*with_body=*/false);
       for (const auto& rel : d.relations()) {
         affected[rel.target()].emplace_back(rel.kind(), body.id());
       }
@@ -61,41 +111,18 @@ absl::StatusOr<std::map<std::string, v1::DirectiveInfo, NaturalLess>> CollectDir
   }));
   for (const v1::Acknowledgement& a : receipts) {
     auto it = directives.find(a.directive_id());
-    const std::optional<domain::ReceiptState> state = domain::ParseReceiptState(a.state());
-    if (it == directives.end() || !state.has_value()) continue;
-    switch (*state) {
-      case domain::ReceiptState::kRecalled: it->second.add_recalled_from(a.unit()); break;
-      case domain::ReceiptState::kReturned: it->second.add_returned_by(a.unit()); break;
-      case domain::ReceiptState::kAcknowledged: it->second.add_acks(a.unit()); break;
-      case domain::ReceiptState::kReceived: it->second.add_received_by(a.unit()); break;
-    }
+    if (it != directives.end()) AddReceipt(a, it->second);
   }
-  for (auto& [id, info] : directives) {
-    // Derived from every relation held, so the arrival order never matters
-    // (E6). The strongest effect decides: a recall, then a replacement, then
-    // an amendment or correction.
-    using domain::DirectiveStatus;
-    DirectiveStatus status = DirectiveStatus::kEffective;
-    for (const auto& [kind, by] : affected[id]) {
-      info.add_affected_by(v1::DocumentRelation::Kind_Name(kind) + " by " + by);
-      switch (kind) {
-        case v1::DocumentRelation::RECALLS: status = DirectiveStatus::kRecalled; break;
-        case v1::DocumentRelation::REPLACES:
-          if (status != DirectiveStatus::kRecalled) status = DirectiveStatus::kSuperseded;
-          break;
-        case v1::DocumentRelation::AMENDS:
-          if (status == DirectiveStatus::kEffective) status = DirectiveStatus::kAmended;
-          break;
-        case v1::DocumentRelation::CORRECTS:
-          if (status == DirectiveStatus::kEffective) status = DirectiveStatus::kCorrected;
-          break;
-        default: break;
-      }
-    }
-    if (status == DirectiveStatus::kEffective && info.recalled_from_size() > 0) status = DirectiveStatus::kRecalled;
-    info.set_status(std::string(domain::DirectiveStatusName(status)));
-  }
+  for (auto& [id, info] : directives) SetStatus(affected[id], info);
   return directives;
+}
+
+// The body of a current record read from the store; DataLoss if it does not
+// parse (as ForEachRecord).
+absl::StatusOr<v1::RecordBody> BodyOf(const v1::Record& record) {
+  v1::RecordBody body;
+  if (!body.ParseFromString(record.body())) return absl::DataLossError("a record's body does not parse");
+  return body;
 }
 
 }  // namespace
@@ -109,7 +136,7 @@ bool PassesFilter(const v1::ListFilter& filter, std::string_view date, std::stri
 
 absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store,
                                                           const v1::ListDirectivesRequest& filter) {
-  SYNC_ASSIGN_OR_RETURN(auto directives, CollectDirectives(store, ""));
+  SYNC_ASSIGN_OR_RETURN(auto directives, CollectDirectives(store));
   v1::ListDirectivesReply reply;
   for (auto& [id, info] : directives) {
     if (!filter.status().empty() && info.status() != filter.status()) continue;
@@ -123,12 +150,9 @@ absl::StatusOr<v1::ListDirectivesReply> ListDirectivesIn(const LmdbStore& store,
 
 namespace {
 
-// The files record `id` names, and what this node holds of each.
-absl::Status AddAttachments(const LmdbStore& store, const std::string& id,
+// The files the record `body` names, and what this node holds of each.
+absl::Status AddAttachments(const LmdbStore& store, const v1::RecordBody& body,
                             google::protobuf::RepeatedPtrField<v1::AttachmentInfo>& out) {
-  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> record, store.GetRecord(id));
-  v1::RecordBody body;
-  if (!record.has_value() || !body.ParseFromString(record->body())) return absl::OkStatus();
   SYNC_ASSIGN_OR_RETURN(std::vector<v1::AttachmentInfo> infos, AttachmentInfos(store, body));
   for (v1::AttachmentInfo& info : infos) *out.Add() = std::move(info);
   return absl::OkStatus();
@@ -137,18 +161,77 @@ absl::Status AddAttachments(const LmdbStore& store, const std::string& id,
 }  // namespace
 
 absl::StatusOr<v1::DirectiveInfo> ShowDirectiveIn(const LmdbStore& store, const std::string& id) {
-  SYNC_ASSIGN_OR_RETURN(auto directives, CollectDirectives(store, id));
-  auto it = directives.find(id);
-  if (it == directives.end()) {
+  // The directive, its receipts and the directives naming it, through the
+  // indexes (node/domain/document_index.h): what CollectDirectives finds of
+  // it, in the same order, without reading every record.
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> record, store.GetRecord(id));
+  std::optional<v1::RecordBody> body;
+  if (record.has_value()) {
+    SYNC_ASSIGN_OR_RETURN(body, BodyOf(*record));
+  }
+  v1::Directive d;
+  if (!body.has_value() || body->kind() != v1::DIRECTIVE || !d.ParseFromString(body->payload())) {
     return absl::NotFoundError("no directive '" + id + "' on this node (see `steerctl directive list`)");
   }
-  SYNC_RETURN_IF_ERROR(AddAttachments(store, id, *it->second.mutable_attachments()));
-  return std::move(it->second);
+  v1::DirectiveInfo info = DirectiveInfoOf(*body, d, /*with_body=*/true);
+  SYNC_ASSIGN_OR_RETURN(std::vector<v1::Record> receipts,
+                        store.RecordsIndexedUnder(domain::ReceiptIndexPrefix(id)));
+  for (const v1::Record& r : receipts) {
+    SYNC_ASSIGN_OR_RETURN(v1::RecordBody b, BodyOf(r));
+    v1::Acknowledgement a;
+    if (b.kind() == v1::ACKNOWLEDGEMENT && a.ParseFromString(b.payload()) && a.directive_id() == id) {
+      AddReceipt(a, info);
+    }
+  }
+  SYNC_ASSIGN_OR_RETURN(std::vector<v1::Record> naming, store.RecordsIndexedUnder(domain::RelationIndexPrefix(id)));
+  Affected affected;
+  for (const v1::Record& r : naming) {
+    SYNC_ASSIGN_OR_RETURN(v1::RecordBody b, BodyOf(r));
+    v1::Directive by;
+    if (b.kind() != v1::DIRECTIVE || !by.ParseFromString(b.payload())) continue;
+    for (const auto& rel : by.relations()) {
+      if (rel.target() == id) affected.emplace_back(rel.kind(), b.id());
+    }
+  }
+  SetStatus(affected, info);
+  SYNC_RETURN_IF_ERROR(AddAttachments(store, *body, *info.mutable_attachments()));
+  return info;
 }
 
 namespace {
 
-absl::StatusOr<v1::ListReportsReply> CollectReports(const LmdbStore& store, std::string_view with_body_of) {
+// What report record `body` says, with the status `status` (its REPORT_STATUS
+// record, if held) gives it; `with_body`: and its text.
+v1::ReportInfo ReportInfoOf(const v1::RecordBody& body, const v1::Report& r, const v1::RecordBody* status,
+                            bool with_body) {
+  v1::ReportInfo info;
+  info.set_id(body.id());
+  info.set_from(r.from_unit());
+  info.set_period(r.period());
+  info.set_title(r.title());
+  info.set_in_reply_to(r.in_reply_to());
+  info.set_supersedes_report(r.supersedes_report());
+  info.set_obligation(r.obligation_id());
+  info.set_date(body.version().legal_date());
+  info.set_to(body.audience().root());
+  info.set_signed_as(SignedAs(body.version().authority()));
+  info.set_version(sync::VersionKey(body.version()));
+  if (with_body) info.set_body(r.body());
+  info.set_status("SUBMITTED");
+  v1::ReportStatus st;
+  if (status != nullptr && st.ParseFromString(status->payload())) {
+    info.set_status(st.state());
+    info.set_status_reason(st.reason());
+    info.set_status_version(sync::VersionKey(status->version()));
+  }
+  return info;
+}
+
+// The id of report `id`'s status record.
+std::string StatusIdOf(std::string_view id) { return std::string(id) + "/status"; }
+
+// Every report held (a scan of every record: for lists).
+absl::StatusOr<v1::ListReportsReply> CollectReports(const LmdbStore& store) {
   v1::ListReportsReply reply;
   std::map<std::string, v1::RecordBody> statuses;
   std::map<std::string, v1::RecordBody, NaturalLess> reports;
@@ -159,28 +242,8 @@ absl::StatusOr<v1::ListReportsReply> CollectReports(const LmdbStore& store, std:
   for (const auto& [id, body] : reports) {
     v1::Report r;
     if (!r.ParseFromString(body.payload())) continue;
-    v1::ReportInfo* info = reply.add_reports();
-    info->set_id(id);
-    info->set_from(r.from_unit());
-    info->set_period(r.period());
-    info->set_title(r.title());
-    info->set_in_reply_to(r.in_reply_to());
-    info->set_supersedes_report(r.supersedes_report());
-    info->set_obligation(r.obligation_id());
-    info->set_date(body.version().legal_date());
-    info->set_to(body.audience().root());
-    info->set_signed_as(SignedAs(body.version().authority()));
-    info->set_version(sync::VersionKey(body.version()));
-    if (id == with_body_of) info->set_body(r.body());
-    info->set_status("SUBMITTED");
-    if (auto it = statuses.find(id + "/status"); it != statuses.end()) {
-      v1::ReportStatus st;
-      if (st.ParseFromString(it->second.payload())) {
-        info->set_status(st.state());
-        info->set_status_reason(st.reason());
-        info->set_status_version(sync::VersionKey(it->second.version()));
-      }
-    }
+    auto it = statuses.find(StatusIdOf(id));
+    *reply.add_reports() = ReportInfoOf(body, r, it == statuses.end() ? nullptr : &it->second, false);
   }
   return reply;
 }
@@ -188,7 +251,7 @@ absl::StatusOr<v1::ListReportsReply> CollectReports(const LmdbStore& store, std:
 }  // namespace
 
 absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store, const v1::ListReportsRequest& filter) {
-  SYNC_ASSIGN_OR_RETURN(v1::ListReportsReply all, CollectReports(store, ""));
+  SYNC_ASSIGN_OR_RETURN(v1::ListReportsReply all, CollectReports(store));
   v1::ListReportsReply reply;
   for (v1::ReportInfo& r : *all.mutable_reports()) {
     if (!filter.status().empty() && r.status() != filter.status()) continue;
@@ -202,13 +265,40 @@ absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store, const
 }
 
 absl::StatusOr<v1::ReportInfo> ShowReportIn(const LmdbStore& store, const std::string& id) {
-  SYNC_ASSIGN_OR_RETURN(v1::ListReportsReply all, CollectReports(store, id));
-  for (v1::ReportInfo& r : *all.mutable_reports()) {
-    if (r.id() != id) continue;
-    SYNC_RETURN_IF_ERROR(AddAttachments(store, id, *r.mutable_attachments()));
-    return std::move(r);
+  // The report's record and its status record, by id.
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> record, store.GetRecord(id));
+  std::optional<v1::RecordBody> body;
+  if (record.has_value()) {
+    SYNC_ASSIGN_OR_RETURN(body, BodyOf(*record));
   }
-  return absl::NotFoundError("no report '" + id + "' on this node (see `steerctl report list`)");
+  v1::Report r;
+  if (!body.has_value() || body->kind() != v1::REPORT || !r.ParseFromString(body->payload())) {
+    return absl::NotFoundError("no report '" + id + "' on this node (see `steerctl report list`)");
+  }
+  SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> status_record, store.GetRecord(StatusIdOf(id)));
+  std::optional<v1::RecordBody> status;
+  if (status_record.has_value()) {
+    SYNC_ASSIGN_OR_RETURN(status, BodyOf(*status_record));
+  }
+  if (status.has_value() && status->kind() != v1::REPORT_STATUS) status.reset();
+  v1::ReportInfo info = ReportInfoOf(*body, r, status.has_value() ? &*status : nullptr, /*with_body=*/true);
+  SYNC_RETURN_IF_ERROR(AddAttachments(store, *body, *info.mutable_attachments()));
+  return info;
+}
+
+absl::Status IndexDocumentsOnce(LmdbStore& store) {
+  SYNC_ASSIGN_OR_RETURN(std::optional<std::string> built, store.MetaGet(domain::kDocumentIndexBuiltKey));
+  if (built.has_value()) return absl::OkStatus();
+  std::vector<std::string> keys;
+  SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
+    for (std::string& key : domain::DocumentIndexKeys(body)) keys.push_back(std::move(key));
+  }));
+  // A version admitted between the scan and this write was indexed by its
+  // admission (CommitteeAdmission::OnAdmitted).
+  return store.Write([&](LmdbStore::View& view) -> absl::Status {
+    for (const std::string& key : keys) SYNC_RETURN_IF_ERROR(view.MetaPut(key, ""));
+    return view.MetaPut(domain::kDocumentIndexBuiltKey, "");
+  });
 }
 
 absl::StatusOr<v1::ListQuarantineReply> ListQuarantineIn(const LmdbStore& store,

@@ -61,6 +61,10 @@ absl::StatusOr<v1::ListReportsReply> ListReportsIn(const LmdbStore& store, const
 // One directive or report, whole (with its text); NotFound if not held.
 absl::StatusOr<v1::DirectiveInfo> ShowDirectiveIn(const LmdbStore& store, const std::string& id);
 absl::StatusOr<v1::ReportInfo> ShowReportIn(const LmdbStore& store, const std::string& id);
+// Indexes every record held (node/domain/document_index.h), once: a store
+// older than the index (LmdbStore format 4) is indexed at its first start,
+// in one transaction; later calls find "idx/documents" and return.
+absl::Status IndexDocumentsOnce(LmdbStore& store);
 // One page of the quarantine, newest first (see ListQuarantineRequest).
 absl::StatusOr<v1::ListQuarantineReply> ListQuarantineIn(const LmdbStore& store,
                                                          const v1::ListQuarantineRequest& page = {});

@@ -8,7 +8,8 @@
 //   in context (writer):  one id one kind, legal date, capacity, power,
 //                         delegation, authority, relations, immutability,
 //                         lifecycle order (act_checks.h)
-// It also keeps the rosters acts are judged by, in step with the store.
+// It also keeps the rosters acts are judged by, in step with the store, and
+// writes the document indexes (document_index.h) with each admitted version.
 //
 // Thread safety: thread-safe. CheckAlone() runs on any thread; the other
 // sync::AdmissionPolicy methods and the transaction bookkeeping run on the

@@ -392,6 +392,25 @@ absl::StatusOr<std::optional<v1::Record>> LmdbStore::GetRecord(std::string_view 
   return std::optional<v1::Record>(std::move(record));
 }
 
+absl::StatusOr<std::vector<v1::Record>> LmdbStore::RecordsIndexedUnder(std::string_view prefix) const {
+  std::vector<v1::Record> out;
+  SYNC_ASSIGN_OR_RETURN(lmdb::ReadTxn txn, lmdb::ReadTxn::Begin(*env_));
+  SYNC_ASSIGN_OR_RETURN(lmdb::Cursor c, lmdb::Cursor::Open(txn.get(), meta_));
+  SYNC_ASSIGN_OR_RETURN(bool found, c.Seek(prefix));
+  while (found && c.key().substr(0, prefix.size()) == prefix) {
+    const std::string_view id = c.key().substr(prefix.size());
+    SYNC_ASSIGN_OR_RETURN(auto value, txn.Get(records_, id));
+    if (value.has_value()) {
+      v1::Record& record = out.emplace_back();
+      if (!record.ParseFromArray(value->data(), static_cast<int>(value->size()))) {
+        return absl::DataLossError("record " + std::string(id) + " does not parse");
+      }
+    }
+    SYNC_ASSIGN_OR_RETURN(found, c.Next());
+  }
+  return out;
+}
+
 namespace {
 
 std::string EncodeQuarantine(const sync::QuarantineEntry& q) {

@@ -7,7 +7,7 @@
 //   quarantine  seq(u64 BE) -> QuarantineEntry  versions refused by admission
 //   quarantine_by_peer  peer \0 seq(u64 BE) -> bytes(u64 BE)  the same, by
 //               peer, oldest first (for the per-peer quota; format 2)
-//   meta        name -> bytes           node-local counters
+//   meta        name -> bytes           node-local counters and indexes
 //   blobs       sha256 -> BlobState     each attachment file known here (format 3)
 //   blob_chunks sha256 + index(u32 BE) -> bytes   the chunks held of it
 //   blob_refs   sha256 + record id -> peer   records naming it, and the peer
@@ -73,7 +73,12 @@ class LmdbStore : public sync::LogReader {
   // Format 2 added quarantine_by_peer and the per-peer quarantine usage.
   // Format 3 added blobs, blob_chunks and blob_refs (attachments); a format-2
   // store names no attachment, so its upgrade only creates them.
-  static constexpr uint64_t kStoreFormat = 3;
+  // Format 4 added the document indexes in meta (node/domain/document_index.h),
+  // which the committee's admission keeps with every version it admits; the
+  // node indexes an older store once, at its start (IndexDocumentsOnce). A
+  // format-3 steersyncd, which would admit versions without indexing them,
+  // refuses the store.
+  static constexpr uint64_t kStoreFormat = 4;
   static constexpr char kStoreFormatKey[] = "store_format";
 
   // Opens (creating if needed, unless read-only) the store in `dir`. A
@@ -151,6 +156,10 @@ class LmdbStore : public sync::LogReader {
   absl::Status ForEachRecord(
       const std::function<void(const v1::Record&, const v1::RecordBody&)>& fn) const;
   absl::StatusOr<std::optional<v1::Record>> GetRecord(std::string_view id) const;
+  // An index kept in meta, read in one transaction: for each meta entry
+  // whose name is `prefix` followed by a record id, in name order, the
+  // current record of that id (an id without one is skipped).
+  absl::StatusOr<std::vector<v1::Record>> RecordsIndexedUnder(std::string_view prefix) const;
   absl::StatusOr<std::vector<sync::QuarantineEntry>> ListQuarantine() const;
   absl::StatusOr<std::vector<sync::ConflictEntry>> ListConflicts() const;
   absl::StatusOr<std::optional<std::string>> MetaGet(std::string_view name) const;

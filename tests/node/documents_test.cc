@@ -8,6 +8,7 @@
 
 #include "node/domain/documents.h"
 #include "node/node.h"
+#include "sync/meta_keys.h"
 #include "tests/testutil/fixtures.h"
 
 namespace steersync::node {
@@ -410,6 +411,129 @@ TEST(ReceiptDueTest, TheAddressedUnitsRegisterARelayAndTheIssuerDoNot) {
   EXPECT_TRUE(domain::ReceiptDueAt(listed, "vn/quang-ngai/tinh-phong"));
   EXPECT_FALSE(domain::ReceiptDueAt(listed, "vn/quang-ngai")) << "a relay";
   EXPECT_FALSE(domain::ReceiptDueAt(listed, "vn/quang-ngai/binh-son")) << "not listed";
+}
+
+// D30 Art. 21.2c, S23: every addressed unit's receipt of a directive (its
+// node's RECEIVED, the officer's ACKNOWLEDGED or RETURNED, the issuer's
+// RECALLED) is read with the directive. `directive show` reads the directive,
+// its receipts and the directives naming it through the store's indexes
+// (node/domain/document_index.h), not by reading every record: among many
+// other directives and receipts it says what the list says of it, with its
+// text; and so it does on a store older than the indexes (format 3), which
+// the node indexes once at its start.
+TEST(DirectiveShowTest, ShowSaysWhatTheListSaysAmongManyDocumentsAndReceipts) {
+  TempDir dir;
+  auto province = steersync::testing::StartInProcessNode(dir, kProvince, "");
+  ASSERT_NE(province, nullptr);
+  const std::string address = "127.0.0.1:" + std::to_string(province->sync_port());
+  const std::vector<std::string> units = {kCommune, "vn/quang-ngai/ly-son", "vn/quang-ngai/tinh-phong"};
+  std::vector<std::unique_ptr<Node>> communes;
+  for (const std::string& unit : units) communes.push_back(steersync::testing::StartInProcessNode(dir, unit, address));
+  ASSERT_TRUE(WaitUntil([&] { return province->GetStatus().children_seen_size() == 3; }));
+  ASSERT_THAT(province->AddMember(steersync::testing::MemberSince2026("head", "HEAD")), IsOk());
+  v1::ActAs head;
+  head.set_role("HEAD");
+
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i) {
+    v1::IssueDirectiveRequest d;
+    d.set_title("Kế hoạch " + std::to_string(i));
+    d.set_doc_type("KH");
+    d.set_body("Nội dung " + std::to_string(i));
+    *d.mutable_act() = head;
+    if (i == 11) {  // replaces the first and amends the second
+      v1::DocumentRelation* r = d.add_relations();
+      r->set_kind(v1::DocumentRelation::REPLACES);
+      r->set_target(ids[0]);
+      r = d.add_relations();
+      r->set_kind(v1::DocumentRelation::AMENDS);
+      r->set_target(ids[1]);
+    }
+    auto id = province->IssueDirective(d);
+    ASSERT_THAT(id, IsOk());
+    ids.push_back(*id);
+  }
+  // Every commune registers each RECEIVED by itself.
+  auto receipts_of = [](const v1::DirectiveInfo& d) {
+    return d.received_by_size() + d.acks_size() + d.returned_by_size() + d.recalled_from_size();
+  };
+  ASSERT_TRUE(WaitUntil([&] {
+    auto listed = province->ListDirectives();
+    if (!listed.ok() || listed->directives_size() != 12) return false;
+    for (const auto& d : listed->directives()) {
+      if (receipts_of(d) != 3) return false;
+    }
+    return true;
+  }));
+  // On ids[1]: one unit acknowledges, one returns it, one only received it.
+  ASSERT_THAT(communes[0]->AckDirective(ids[1]), IsOk());
+  v1::AckDirectiveRequest returned;
+  returned.set_directive_id(ids[1]);
+  returned.set_state("RETURNED");
+  returned.set_reason("gửi nhầm");
+  ASSERT_THAT(communes[1]->AckDirective(returned), IsOk());
+  ASSERT_THAT(communes[2]->AckDirective(ids[5]), IsOk());
+  v1::RecallDirectiveRequest recall;
+  recall.set_directive_id(ids[3]);
+  *recall.mutable_act() = head;
+  ASSERT_THAT(province->RecallDirective(recall), IsOk());
+  ASSERT_TRUE(WaitUntil([&] {
+    auto d = province->ShowDirective(ids[1]);
+    auto e = province->ShowDirective(ids[5]);
+    return d.ok() && e.ok() && d->acks_size() == 1 && d->returned_by_size() == 1 && e->acks_size() == 1;
+  }));
+
+  // At the province (the issuer): every unit's receipt, as it was made.
+  auto expect_show_says_what_the_list_says = [&](const Node& node, const std::string& when) {
+    auto listed = node.ListDirectives();
+    ASSERT_THAT(listed, IsOk());
+    ASSERT_EQ(listed->directives_size(), 12);
+    for (const v1::DirectiveInfo& d : listed->directives()) {
+      auto shown = node.ShowDirective(d.id());
+      ASSERT_THAT(shown, IsOk());
+      v1::DirectiveInfo expected = d;
+      expected.set_body(shown->body());
+      EXPECT_EQ(shown->SerializeAsString(), expected.SerializeAsString())
+          << when << ": " << d.id() << "\nshown:  " << shown->ShortDebugString()
+          << "\nlisted: " << d.ShortDebugString();
+    }
+    if (&node != province.get()) return;  // a commune holds its own receipts only
+    auto d1 = node.ShowDirective(ids[1]);
+    ASSERT_THAT(d1, IsOk());
+    EXPECT_EQ(d1->body(), "Nội dung 1");
+    EXPECT_THAT(d1->acks(), ::testing::ElementsAre(units[0])) << when;
+    EXPECT_THAT(d1->returned_by(), ::testing::ElementsAre(units[1])) << when;
+    EXPECT_THAT(d1->received_by(), ::testing::ElementsAre(units[2])) << when;
+    EXPECT_EQ(d1->status(), "AMENDED") << when;
+    EXPECT_THAT(d1->affected_by(), ::testing::ElementsAre("AMENDS by " + ids[11])) << when;
+    EXPECT_EQ(node.ShowDirective(ids[0])->status(), "SUPERSEDED") << when;
+    auto d3 = node.ShowDirective(ids[3]);
+    EXPECT_EQ(d3->status(), "RECALLED") << when;
+    EXPECT_EQ(d3->recalled_from_size(), 3) << when;
+    EXPECT_EQ(d3->received_by_size(), 0) << when;
+  };
+  expect_show_says_what_the_list_says(*province, "indexed as admitted");
+  expect_show_says_what_the_list_says(*communes[0], "at a commune");
+
+  // A store from before the indexes: none of them, format 3.
+  communes.clear();
+  province.reset();
+  {
+    auto store = LmdbStore::Open(dir.Sub(std::string("data/") + kProvince), {});
+    ASSERT_THAT(store, IsOk());
+    ASSERT_THAT((*store)->Write([&](LmdbStore::View& view) -> absl::Status {
+      auto indexed = (*store)->MetaScan("idx/");
+      if (!indexed.ok()) return indexed.status();
+      if (indexed->empty()) return absl::InternalError("no index to drop");
+      for (const auto& [key, value] : *indexed) {
+        if (absl::Status s = view.MetaDelete(key); !s.ok()) return s;
+      }
+      return view.MetaPut(LmdbStore::kStoreFormatKey, sync::meta::EncodeU64(3));
+    }), IsOk());
+  }
+  province = steersync::testing::StartInProcessNode(dir, kProvince, "");
+  ASSERT_NE(province, nullptr);
+  expect_show_says_what_the_list_says(*province, "indexed at the start");
 }
 
 // The national root registers itself at level NATIONAL, not PROVINCE.
