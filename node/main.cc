@@ -41,6 +41,7 @@
 
 #include "node/config.h"
 #include "node/identity.h"
+#include "node/lock_order.h"
 #include "node/logging.h"
 #include "node/node.h"
 #include "node/service_notify.h"
@@ -241,10 +242,7 @@ int main(int argc, char** argv) {
   sigaddset(&handled, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &handled, nullptr);
 
-  // Debian's abseil is a debug build: absl::Mutex checks lock order and by
-  // default aborts on a cycle. The tests keep that; a running node reports a
-  // cycle in its log rather than dying with it.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kReport);
+  steersync::node::SetLockOrderCheckFromEnvironment();  // node/lock_order.h
   CLI::App app{"steersyncd: steersync node daemon (operations: docs/operations.md)", "steersyncd"};
   std::string config_path;
   std::string cli_level;  // empty: not given

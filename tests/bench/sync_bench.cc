@@ -39,6 +39,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "node/lock_order.h"
 #include "tests/bench/scenarios.h"
 
 namespace steersync::bench {
@@ -116,6 +117,7 @@ int Main(const Flags& flags) {
 }  // namespace steersync::bench
 
 int main(int argc, char** argv) {
+  steersync::node::SetLockOrderCheckFromEnvironment();  // as steersyncd runs (node/lock_order.h)
   const steersync::bench::Flags flags = steersync::bench::Parse(argc, argv);
   spdlog::set_level(flags.verbose ? spdlog::level::info : spdlog::level::warn);
   return steersync::bench::Main(flags);

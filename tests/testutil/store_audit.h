@@ -26,6 +26,8 @@ struct StoreAudit {
   std::map<std::string, std::string> states;
   uint64_t head_seq = 0;
   uint64_t log_entries = 0;
+  // Of them, entries of the committee's records (not IsBookkeeping).
+  uint64_t committee_log_entries = 0;
   // "<id> <writer@wall.logical>" of every version that has more than one
   // change-log entry (a version applied twice).
   std::vector<std::string> duplicate_log_versions;
