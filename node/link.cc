@@ -307,8 +307,9 @@ void Link::MaybeCompleteRecovery() {
         session_.applied_seq() < session_.peer_log_head()) {
       return;
     }
-    // The parent completes recovery; the root, having none, a child.
-    if (relation_ != Relation::kParent && !sync::ParentOf(context_.self_id).empty()) return;
+    // The parent completes recovery; a top node, having none, a child (its
+    // id may still name a unit above it: a province without the national level).
+    if (relation_ != Relation::kParent && context_.has_parent) return;
     recovery_done_ = true;
     // A child asked only because this store held no checkpoint of it: the
     // versions it returned raised the counters as they were applied.

@@ -91,6 +91,10 @@ struct LinkContext {
   // it is closed, every link asks its peer to return this node's versions;
   // the parent's (the root: a child's) completes it. Must outlive the links.
   RecoveryGate* recovery = nullptr;
+  // This node has a parent link ([parent] address): the parent completes a
+  // recovery; on a top node (the root, or a province running without the
+  // national level) a child does.
+  bool has_parent = false;
   // Called once recovery completed. Must not block.
   std::function<void()> on_recovered;
   // Told, on the writer thread, how long each applied batch of a peer took

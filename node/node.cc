@@ -183,6 +183,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
     raw->receipts_->OnAdmitted(ids);
   };
   node->link_context_.recovery = &node->recovery_;
+  node->link_context_.has_parent = !node->options_.parent_address.empty();
+  node->recovery_.SetTopNode(!node->link_context_.has_parent);
   // Every link reconnects to ask for this node's versions (the parent's
   // completes the recovery), not only the one whose Hello revealed the loss.
   node->recovery_.SetOnBegin([raw] {

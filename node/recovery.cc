@@ -39,7 +39,8 @@ std::string RecoveryGate::Describe() const {
   absl::MutexLock lock(&mu_);
   if (!recovering_) return "";
   return "recovering (" + why_ + "): " + std::to_string(returned_) +
-         " version(s) received so far; local acts wait until the parent's log is applied";
+         " version(s) received so far; local acts wait until " +
+         (top_node_ ? "a unit below has returned this node's versions" : "the parent's log is applied");
 }
 
 bool RecoveryGate::WaitOpen(absl::Duration timeout) const {

@@ -33,6 +33,9 @@ class RecoveryGate {
   // every link so that each reconnects asking for its versions. Set once,
   // before any link starts.
   void SetOnBegin(std::function<void()> on_begin) { on_begin_ = std::move(on_begin); }
+  // This node has no parent: a unit below completes its recovery, not the
+  // parent's log (for status). Set once, before any link starts.
+  void SetTopNode(bool top_node) { top_node_ = top_node; }
   // Closes the gate (no local act) for `why`; idempotent.
   void Begin(std::string why) ABSL_LOCKS_EXCLUDED(mu_);
   // Opens it: `from` returned what it held of this node.
@@ -48,6 +51,7 @@ class RecoveryGate {
 
  private:
   std::function<void()> on_begin_;
+  bool top_node_ = false;
   mutable absl::Mutex mu_;
   bool recovering_ ABSL_GUARDED_BY(mu_) = false;
   std::string why_ ABSL_GUARDED_BY(mu_);

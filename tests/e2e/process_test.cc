@@ -14,6 +14,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/credentials.h>
 
+#include "absl/synchronization/mutex.h"
 #include "node/store/lmdb_store.h"
 #include "steersync/v1/admin.grpc.pb.h"
 #include "tests/testutil/fixtures.h"
@@ -111,6 +112,8 @@ TEST(ProcessTest, KilledCommuneResumesLargeCatchUpWithEveryRecordExactlyOnce) {
 
   // Issue the directives from a few concurrent clients (group commit).
   std::atomic<int> next{0}, failures{0};
+  absl::Mutex first_failure_mu;
+  std::string first_failure;  // guarded by first_failure_mu: what the province said, for the report
   std::vector<std::thread> issuers;
   for (int t = 0; t < 8; ++t) {
     issuers.emplace_back([&] {
@@ -123,12 +126,15 @@ TEST(ProcessTest, KilledCommuneResumesLargeCatchUpWithEveryRecordExactlyOnce) {
         req.set_body(std::string(200, 'x'));
         v1::IssueDirectiveReply reply;
         grpc::ClientContext ctx;
-        if (!admin->IssueDirective(&ctx, req, &reply).ok()) ++failures;
+        if (const grpc::Status st = admin->IssueDirective(&ctx, req, &reply); !st.ok()) {
+          absl::MutexLock lock(&first_failure_mu);
+          if (failures++ == 0) first_failure = std::to_string(st.error_code()) + ": " + st.error_message();
+        }
       }
     });
   }
   for (auto& t : issuers) t.join();
-  ASSERT_EQ(failures.load(), 0);
+  ASSERT_EQ(failures.load(), 0) << "the first: " << first_failure;
 
   // Kill the commune with SIGKILL as soon as its first records are in, and
   // check on disk that it died mid catch-up (some records, not all). A

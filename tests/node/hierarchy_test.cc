@@ -619,5 +619,49 @@ TEST_F(HierarchyTest, ANodeRestoredFromAnOlderBackupRecoversWhatWasWrittenSince)
   EXPECT_EQ(province_->ListQuarantine()->entries_size(), 0);
 }
 
+// Issue 11 item 1, found walking a restore by hand: a province running as
+// the top node (no [parent]; its id still names the national level above
+// it) restored from a backup and started with --recover completes its
+// recovery from its communes, which return what it wrote since the backup;
+// it then acts again, and its next directive takes no id given before.
+TEST_F(HierarchyTest, AProvinceOnTopRestoredWithRecoverCompletesItsRecoveryFromItsCommunes) {
+  const int port = province_->sync_port();  // the commune's parent address
+  auto restart_province = [&](bool recover) {
+    province_.reset();
+    auto n = steersync::testing::InProcessNodeOptions(dir_, kProvince, "");
+    n.options.listen_address = "127.0.0.1:" + std::to_string(port);
+    n.runtime.recover = recover;  // steersyncd --recover
+    province_ = steersync::testing::StartInProcessNode(std::move(n));
+    ASSERT_NE(province_, nullptr);
+  };
+  v1::IssueDirectiveRequest directive;
+  directive.set_doc_type("CT");
+  directive.set_title("Chỉ thị trước khi sao lưu");
+  ASSERT_THAT(province_->IssueDirective(directive), IsOk());
+  const std::string data = dir_.Sub("data/" + std::string(kProvince));
+  const std::string backup = dir_.Sub("province-backup");
+  province_.reset();
+  std::filesystem::copy(data, backup, std::filesystem::copy_options::recursive);
+  restart_province(false);
+  directive.set_title("Chỉ thị sau khi sao lưu");
+  auto after_backup = province_->IssueDirective(directive);
+  ASSERT_THAT(after_backup, IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return Current(*commune_, *after_backup).has_value(); }));
+
+  province_.reset();
+  std::filesystem::remove_all(data);
+  std::filesystem::copy(backup, data, std::filesystem::copy_options::recursive);
+  restart_province(true);
+  ASSERT_TRUE(WaitUntil([&] { return province_->GetStatus().recovering().empty(); }))
+      << "still: " << province_->GetStatus().recovering();
+  EXPECT_TRUE(Current(*province_, *after_backup).has_value()) << "the directive written after the backup came back";
+  directive.set_title("Chỉ thị sau khi khôi phục");
+  auto next = province_->IssueDirective(directive);
+  ASSERT_THAT(next, IsOk());
+  EXPECT_NE(*next, *after_backup);
+  ASSERT_TRUE(WaitUntil([&] { return Current(*commune_, *next).has_value(); }));
+  EXPECT_EQ(commune_->ListQuarantine()->entries_size(), 0);
+}
+
 }  // namespace
 }  // namespace steersync::node
