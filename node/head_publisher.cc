@@ -28,32 +28,17 @@ absl::StatusOr<std::map<std::string, uint64_t>> LengthsUnder(const LmdbStore& st
 }  // namespace
 
 HeadPublisher::HeadPublisher(Options options, LocalActs& local)
-    : options_(options), local_(local), thread_([this] { Run(); }) {}
+    : options_(options), local_(local), looks_(options.interval, [this] { Look(); }) {}
 
-HeadPublisher::~HeadPublisher() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  thread_.join();
-}
-
-void HeadPublisher::Run() {
-  while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      // Wakes early only to stop: the interval paces the looks.
-      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.interval)) return;
-    }
-    absl::MutexLock look(&look_mu_);
-    const absl::StatusOr<size_t> signed_heads = Publish(/*idle_only=*/true);
-    if (!signed_heads.ok()) {
-      if (!warned_) spdlog::warn("{}: sequence heads not signed: {}", local_.self(), signed_heads.status().ToString());
-      warned_ = true;
-    } else {
-      warned_ = false;
-      if (*signed_heads > 0) spdlog::debug("{}: signed {} sequence head(s)", local_.self(), *signed_heads);
-    }
+void HeadPublisher::Look() {
+  absl::MutexLock look(&look_mu_);
+  const absl::StatusOr<size_t> signed_heads = Publish(/*idle_only=*/true);
+  if (!signed_heads.ok()) {
+    if (!warned_) spdlog::warn("{}: sequence heads not signed: {}", local_.self(), signed_heads.status().ToString());
+    warned_ = true;
+  } else {
+    warned_ = false;
+    if (*signed_heads > 0) spdlog::debug("{}: signed {} sequence head(s)", local_.self(), *signed_heads);
   }
 }
 

@@ -15,13 +15,13 @@
 #include <cstddef>
 #include <map>
 #include <string>
-#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "node/local_acts.h"
+#include "node/periodic.h"
 
 namespace steersync::node {
 
@@ -34,17 +34,17 @@ class HeadPublisher {
     size_t max_heads_per_look = 500;
   };
 
-  // `local` must outlive the publisher. Starts its thread.
+  // `local` must outlive the publisher. Starts its thread; the destructor
+  // stops and joins it (a write in flight completes first).
   HeadPublisher(Options options, LocalActs& local);
-  // Stops and joins the thread; a write in flight completes first.
-  ~HeadPublisher();
 
   // Signs a head of every sequence whose head is behind, idle or not, now;
   // returns how many were signed.
   absl::StatusOr<size_t> PublishNow() ABSL_LOCKS_EXCLUDED(look_mu_);
 
  private:
-  void Run() ABSL_LOCKS_EXCLUDED(mu_);
+  // One look of the thread: signs the heads of idle sequences; logs a failure once.
+  void Look() ABSL_LOCKS_EXCLUDED(look_mu_);
   // Signs the heads that are behind (only those of idle sequences when
   // `idle_only`) and remembers each sequence's length for the next look.
   absl::StatusOr<size_t> Publish(bool idle_only) ABSL_EXCLUSIVE_LOCKS_REQUIRED(look_mu_);
@@ -57,9 +57,7 @@ class HeadPublisher {
   std::map<std::string, uint64_t> previous_ ABSL_GUARDED_BY(look_mu_);
   bool warned_ ABSL_GUARDED_BY(look_mu_) = false;  // a failure was logged; quiet until one succeeds
 
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;  // last: starts once the members above exist
+  Periodic looks_;  // last: starts once the members above exist
 };
 
 }  // namespace steersync::node
