@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config ccache git openssl ca-certificates procps
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   liblmdb-dev lmdb-utils libssl-dev libsystemd-dev
+  libjemalloc-dev  # steersyncd's allocator (node/CMakeLists.txt)
   libgtest-dev libgmock-dev libbenchmark-dev
   help2man  # steersyncd(8)
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev

@@ -2,14 +2,11 @@
 
 #include <openssl/sha.h>
 
+#include "sync/attachments.h"
+
 namespace steersync::node {
 
-std::string CertificateBook::DigestOf(std::string_view der) {
-  std::string digest(SHA256_DIGEST_LENGTH, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(der.data()), der.size(),
-         reinterpret_cast<unsigned char*>(digest.data()));
-  return digest;
-}
+std::string CertificateBook::DigestOf(std::string_view der) { return sync::Sha256Of(der); }
 
 bool CertificateBook::Add(std::string digest, std::string der) {
   absl::MutexLock lock(&mu_);

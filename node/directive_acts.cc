@@ -134,9 +134,9 @@ absl::StatusOr<std::string> DirectiveActs::Issue(v1::IssueDirectiveRequest reque
         const uint64_t serial = number.serial;
         d.set_title(request.title());
         d.set_body(request.body());
-        d.set_issuer(self_);
+        // Issuer and issue date are the version's writer and legal date
+        // (domain::ParseDirective): a lean record does not repeat them.
         *d.mutable_to_units() = request.to_units();
-        d.set_issued_date(today);
         d.set_doc_type(doc_type);
         d.set_issuer_body(issuer_body);
         d.set_year(year);
@@ -173,7 +173,7 @@ absl::StatusOr<std::string> DirectiveActs::Ack(const v1::AckDirectiveRequest& re
     return absl::NotFoundError("no directive '" + directive_id + "' on this node");
   }
   v1::Directive d;
-  if (!d.ParseFromString(target.payload())) return absl::DataLossError("directive does not parse");
+  if (!domain::ParseDirective(target, d)) return absl::DataLossError("directive does not parse");
   if (d.issuer() == self_) {
     return absl::InvalidArgumentError("a unit does not acknowledge its own directive");
   }
@@ -218,7 +218,7 @@ absl::StatusOr<v1::RecallDirectiveReply> DirectiveActs::Recall(const v1::RecallD
   v1::RecordBody target;
   v1::Directive d;
   if (!record.has_value() || !target.ParseFromString(record->body()) ||
-      target.kind() != v1::DIRECTIVE || !d.ParseFromString(target.payload())) {
+      target.kind() != v1::DIRECTIVE || !domain::ParseDirective(target, d)) {
     return absl::NotFoundError("no directive '" + request.directive_id() + "' on this node");
   }
   if (d.issuer() != self_) {
@@ -305,7 +305,7 @@ void DirectiveActs::Receive(std::vector<std::string> directive_ids,
           v1::RecordBody directive_body;
           v1::Directive d;
           if (!record.has_value() || !directive_body.ParseFromString(record->body()) ||
-              !d.ParseFromString(directive_body.payload())) {
+              !domain::ParseDirective(directive_body, d)) {
             return absl::NotFoundError("directive gone");
           }
           // Only a directive addressed to this unit itself: one relayed

@@ -4,6 +4,7 @@
 
 #include "node/listings.h"
 
+#include "node/domain/documents.h"
 #include "node/domain/roster.h"
 
 #include "sync/merge.h"
@@ -28,7 +29,7 @@ std::string Content(const v1::RecordBody& body) {
   switch (body.kind()) {
     case v1::DIRECTIVE: {
       v1::Directive d;
-      if (!d.ParseFromString(body.payload())) break;
+      if (!domain::ParseDirective(body, d)) break;
       std::string relations;
       for (const auto& r : d.relations()) {
         relations += " " + v1::DocumentRelation::Kind_Name(r.kind()) + " " + r.target();

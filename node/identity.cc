@@ -1,5 +1,7 @@
 #include "node/identity.h"
 
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
@@ -9,6 +11,7 @@
 
 #include "node/tls.h"
 #include "sync/attachments.h"
+#include "sync/signed_log.h"
 
 namespace steersync::node {
 namespace {
@@ -39,6 +42,52 @@ absl::StatusOr<X509Ptr> ParsePemCert(const std::string& pem, const std::string& 
   X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (!cert) return absl::InvalidArgumentError(what + ": not a PEM certificate: " + OpenSslError());
   return cert;
+}
+
+struct EcdsaSigDeleter {
+  void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
+};
+using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter>;
+
+// Bytes of one scalar (r or s) of `key`'s curve: 32 on P-256, 66 on P-521.
+size_t EcScalarBytes(EVP_PKEY* key) { return static_cast<size_t>(EVP_PKEY_get_bits(key) + 7) / 8; }
+
+// OpenSSL's DER ECDSA signature as r || s, each `scalar_bytes` long.
+absl::StatusOr<std::string> EcSignatureFromDer(const std::string& der, size_t scalar_bytes) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  if (!sig) return absl::InternalError("signing failed: the signature is not DER: " + OpenSslError());
+  std::string raw(2 * scalar_bytes, '\0');
+  auto* out = reinterpret_cast<unsigned char*>(raw.data());
+  if (BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), out, static_cast<int>(scalar_bytes)) < 0 ||
+      BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), out + scalar_bytes, static_cast<int>(scalar_bytes)) < 0) {
+    return absl::InternalError("signing failed: a scalar is longer than the curve's");
+  }
+  return raw;
+}
+
+// r || s (a peer's bytes) as the DER that EVP_PKEY_verify takes.
+absl::StatusOr<std::string> EcSignatureToDer(const std::string& raw, size_t scalar_bytes) {
+  if (raw.size() != 2 * scalar_bytes) {
+    return absl::UnauthenticatedError("an EC signature of " + std::to_string(raw.size()) + " bytes (the key's is " +
+                                      std::to_string(2 * scalar_bytes) + ")");
+  }
+  const auto* in = reinterpret_cast<const unsigned char*>(raw.data());
+  EcdsaSigPtr sig(ECDSA_SIG_new());
+  BIGNUM* r = BN_bin2bn(in, static_cast<int>(scalar_bytes), nullptr);
+  BIGNUM* s = BN_bin2bn(in + scalar_bytes, static_cast<int>(scalar_bytes), nullptr);
+  // ECDSA_SIG_set0 owns r and s once it succeeds.
+  if (!sig || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    return absl::InternalError("cannot decode an EC signature: " + OpenSslError());
+  }
+  unsigned char* der = nullptr;
+  const int len = i2d_ECDSA_SIG(sig.get(), &der);
+  if (len <= 0) return absl::InternalError("cannot encode an EC signature: " + OpenSslError());
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
 }
 
 }  // namespace
@@ -166,7 +215,15 @@ absl::Status Signer::Sign(v1::Record& record) const {
     return absl::InternalError("signing failed: " + OpenSslError());
   }
   sig.resize(len);
-  record.set_signature(std::move(sig));
+  if (EVP_PKEY_get_base_id(key_.get()) == EVP_PKEY_EC) {
+    auto raw = EcSignatureFromDer(sig, EcScalarBytes(key_.get()));
+    if (!raw.ok()) return raw.status();
+    record.clear_signature();
+    record.set_ec_signature(*std::move(raw));
+  } else {
+    record.clear_ec_signature();
+    record.set_signature(std::move(sig));
+  }
   record.set_signer_digest(cert_digest_);
   return absl::OkStatus();
 }
@@ -262,7 +319,12 @@ absl::StatusOr<Verifier::TrustedKey> Verifier::Trust(const std::string& cert_der
 }
 
 absl::Status Verifier::Verify(const v1::Record& record, const v1::RecordBody& body, bool linked) const {
-  if (record.signature().empty()) return absl::UnauthenticatedError("version is not signed");
+  if (record.signature().empty() && record.ec_signature().empty()) {
+    return absl::UnauthenticatedError("version is not signed");
+  }
+  if (!record.signature().empty() && !record.ec_signature().empty()) {
+    return absl::UnauthenticatedError("version carries two signatures");
+  }
   auto trusted = TrustSigner(record);
   if (!trusted.ok()) return trusted.status();
   if (trusted->node_id != body.version().writer()) {
@@ -281,14 +343,24 @@ absl::Status Verifier::Verify(const v1::Record& record, const v1::RecordBody& bo
   // The body is the writer's already: a later version that verified commits
   // to its digest (sync/signed_log.h).
   if (linked) return absl::OkStatus();
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(record.body().data()), record.body().size(), digest);
+  const std::string digest = sync::BodyDigest(record.body());
+  std::string der_from_raw;
+  const std::string* signature = &record.signature();
+  if (!record.ec_signature().empty()) {
+    if (EVP_PKEY_get_base_id(trusted->key.get()) != EVP_PKEY_EC) {
+      return absl::UnauthenticatedError("an EC signature, but the signer's key is not an EC key");
+    }
+    auto der = EcSignatureToDer(record.ec_signature(), EcScalarBytes(trusted->key.get()));
+    if (!der.ok()) return der.status();
+    der_from_raw = *std::move(der);
+    signature = &der_from_raw;
+  }
   std::unique_ptr<EVP_PKEY_CTX, void (*)(EVP_PKEY_CTX*)> ctx(
       EVP_PKEY_CTX_dup(trusted->verify_template.get()), EVP_PKEY_CTX_free);
   const int ok =
-      ctx && EVP_PKEY_verify(ctx.get(),
-                             reinterpret_cast<const unsigned char*>(record.signature().data()),
-                             record.signature().size(), digest, sizeof(digest)) == 1;
+      ctx && EVP_PKEY_verify(ctx.get(), reinterpret_cast<const unsigned char*>(signature->data()),
+                             signature->size(), reinterpret_cast<const unsigned char*>(digest.data()),
+                             digest.size()) == 1;
   ERR_clear_error();
   if (!ok) return absl::UnauthenticatedError("signature does not match the signed bytes");
   return absl::OkStatus();

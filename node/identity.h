@@ -62,9 +62,9 @@ class Signer {
   // certificate below the minimum (CheckCertificateStrength).
   static absl::StatusOr<std::unique_ptr<Signer>> Load(const std::string& cert_path,
                                                       const std::string& key_path);
-  // Sets record.signature and record.signer_digest (the certificate's
-  // SHA-256; the certificate itself is in the node's CertificateBook) for
-  // record.body.
+  // Sets record.ec_signature (an EC key's r || s) or record.signature (an
+  // RSA key's), and record.signer_digest (the certificate's SHA-256; the
+  // certificate itself is in the node's CertificateBook) for record.body.
   absl::Status Sign(v1::Record& record) const;
   const std::string& node_id() const { return node_id_; }
   // The certificate (DER) and its digest, for the node's CertificateBook.
@@ -90,7 +90,8 @@ class Verifier {
                                                         const RevocationSet* revoked = nullptr,
                                                         const CertificateBook* certificates = nullptr);
 
-  // OK when `record.signature` is a valid signature of `record.body` by the
+  // OK when `record.ec_signature` (r || s) or `record.signature` (DER or
+  // RSA; exactly one is set) is a valid signature of `record.body` by the
   // key of the signer's certificate (`record.signer_digest` in the
   // CertificateBook, or `record.signer_chain` in older records), that
   // certificate chains to the CA, and its

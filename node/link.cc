@@ -69,7 +69,8 @@ size_t Link::BytesOf(const sync::ApplyRequest& request) {
   // what the batch holds in memory until it is applied.
   size_t bytes = 0;
   for (const v1::Record& r : request.records) {
-    bytes += r.body().size() + r.signature().size() + r.signer_chain().size() + r.signer_digest().size();
+    bytes += r.body().size() + r.signature().size() + r.ec_signature().size() + r.signer_chain().size() +
+             r.signer_digest().size();
   }
   for (const std::string& der : request.certificates) bytes += der.size();
   return bytes;
@@ -595,18 +596,24 @@ void Link::SubmitApplies(std::vector<sync::ApplyRequest> requests) {
             return ApplyBatch(ctx, peer, *failed, *batch, view);
           },
           [batch, &ctx, weak, failed](absl::Status status) {
+            // On the writer: the batches queued behind this one see the failure.
             if (!status.ok()) failed->store(true);
-            if (status.ok() && !batch->skipped && ctx.on_batch_applied) {
-              ctx.on_batch_applied(std::chrono::steady_clock::now() - batch->received);
-            }
-            if (status.ok() && !batch->skipped && ctx.on_admitted && !batch->result.admitted_ids.empty()) {
-              ctx.on_admitted(batch->result.admitted_ids);
-            }
-            if (auto self = weak.lock()) self->OnBatchApplied(*batch, std::move(status));
+            // The rest is not the writer's job (registering receipts, the
+            // ack's trip through gRPC, freeing a thousand records): the
+            // after-commit stage runs it, in commit order.
+            auto finish = [batch, &ctx, weak, status = std::move(status)]() mutable {
+              if (status.ok() && !batch->skipped && ctx.on_batch_applied) {
+                ctx.on_batch_applied(std::chrono::steady_clock::now() - batch->received);
+              }
+              if (status.ok() && !batch->skipped && ctx.on_admitted && !batch->result.admitted_ids.empty()) {
+                ctx.on_admitted(batch->result.admitted_ids);
+              }
+              if (auto self = weak.lock()) self->OnBatchApplied(*batch, std::move(status));
+            };
             if (ctx.after_commit_stage != nullptr) {
-              // Freeing a thousand records is not the writer's job.
-              ctx.after_commit_stage->Post([spent = std::move(batch->request.records),
-                                            alone = std::move(batch->alone)] {});
+              ctx.after_commit_stage->Post(std::move(finish));
+            } else {
+              finish();
             }
           });
     };

@@ -81,11 +81,13 @@ struct LinkContext {
   // Where incoming batches are checked (signatures above all) before they
   // reach the writer; null: on the calling thread.
   SerialExecutor* verify_stage = nullptr;
-  // Runs work that follows a commit off the writer's thread (freeing an
-  // applied batch); outlives the writer. Null: that work runs inline.
+  // Runs work that follows a commit off the writer's thread, in commit
+  // order (an applied batch's receipts, ack and freeing); outlives the
+  // writer. Null: that work runs inline.
   SerialExecutor* after_commit_stage = nullptr;
-  // Called after a commit with the ids and kinds of the versions admitted
-  // from the peer (the node registers receipts, D30 Art. 21.2c). Must not block.
+  // Called after a commit (on the after-commit stage) with the ids and kinds
+  // of the versions admitted from the peer (the node registers receipts, D30
+  // Art. 21.2c). Must not block.
   std::function<void(std::vector<std::pair<std::string, v1::RecordKind>>)> on_admitted;
   // Recovery from neighbours (node/recovery.h); null: never recovers. While
   // it is closed, every link asks its peer to return this node's versions;
@@ -97,7 +99,7 @@ struct LinkContext {
   bool has_parent = false;
   // Called once recovery completed. Must not block.
   std::function<void()> on_recovered;
-  // Told, on the writer thread, how long each applied batch of a peer took
+  // Told, on the after-commit stage, how long each applied batch of a peer took
   // from its arrival to its commit (steady clock). May be empty; must not
   // block (the node's apply histogram).
   std::function<void(std::chrono::steady_clock::duration)> on_batch_applied;
@@ -243,7 +245,7 @@ class Link : public std::enable_shared_from_this<Link> {
   void CheckPeerHello(uint64_t your_counter) ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
   // Completes recovery once the peer's log up to its Hello is applied.
   void MaybeCompleteRecovery() ABSL_LOCKS_EXCLUDED(mu_, wake_mu_);
-  // On the writer thread, after the batch's transaction ended.
+  // On the after-commit stage, after the batch's transaction ended.
   void OnBatchApplied(PendingApply& batch, absl::Status status)
       ABSL_LOCKS_EXCLUDED(mu_, wake_mu_, read_mu_);
   // Returns true when this call failed the link (false if it already was).

@@ -102,7 +102,7 @@ absl::StatusOr<std::map<std::string, v1::DirectiveInfo, NaturalLess>> CollectDir
       if (a.ParseFromString(body.payload())) receipts.push_back(std::move(a));
     } else if (body.kind() == v1::DIRECTIVE) {
       v1::Directive d;
-      if (!d.ParseFromString(body.payload())) return;
+      if (!domain::ParseDirective(body, d)) return;
       directives[body.id()] = DirectiveInfoOf(body, d, /*with_body=*/false);
       for (const auto& rel : d.relations()) {
         affected[rel.target()].emplace_back(rel.kind(), body.id());
@@ -170,7 +170,7 @@ absl::StatusOr<v1::DirectiveInfo> ShowDirectiveIn(const LmdbStore& store, const 
     SYNC_ASSIGN_OR_RETURN(body, BodyOf(*record));
   }
   v1::Directive d;
-  if (!body.has_value() || body->kind() != v1::DIRECTIVE || !d.ParseFromString(body->payload())) {
+  if (!body.has_value() || body->kind() != v1::DIRECTIVE || !domain::ParseDirective(*body, d)) {
     return absl::NotFoundError("no directive '" + id + "' on this node (see `steerctl directive list`)");
   }
   v1::DirectiveInfo info = DirectiveInfoOf(*body, d, /*with_body=*/true);
@@ -188,7 +188,7 @@ absl::StatusOr<v1::DirectiveInfo> ShowDirectiveIn(const LmdbStore& store, const 
   for (const v1::Record& r : naming) {
     SYNC_ASSIGN_OR_RETURN(v1::RecordBody b, BodyOf(r));
     v1::Directive by;
-    if (b.kind() != v1::DIRECTIVE || !by.ParseFromString(b.payload())) continue;
+    if (b.kind() != v1::DIRECTIVE || !domain::ParseDirective(b, by)) continue;
     for (const auto& rel : by.relations()) {
       if (rel.target() == id) affected.emplace_back(rel.kind(), b.id());
     }

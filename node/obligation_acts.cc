@@ -110,7 +110,7 @@ absl::StatusOr<Held> ReadHeld(const LmdbStore& store, std::string_view self) {
       case v1::DIRECTIVE: {
         v1::Directive d;
         if (body.version().writer() == self && body.audience().direction() == v1::Audience::DOWN &&
-            d.ParseFromString(body.payload())) {
+            domain::ParseDirective(body, d)) {
           held.directives[body.id()] = {d, body.version().legal_date()};
         }
         break;

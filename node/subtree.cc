@@ -74,7 +74,7 @@ absl::StatusOr<SubtreeRecords> ReadSubtreeRecords(const LmdbStore& store, std::s
       }
       case v1::DIRECTIVE: {
         v1::Directive d;
-        if (body.audience().direction() == v1::Audience::DOWN && d.ParseFromString(body.payload())) {
+        if (body.audience().direction() == v1::Audience::DOWN && domain::ParseDirective(body, d)) {
           held.directives[body.id()] = {d.issuer(), {d.to_units().begin(), d.to_units().end()}};
         }
         break;

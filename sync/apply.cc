@@ -199,7 +199,7 @@ absl::StatusOr<ApplyStats> ApplyRecords(WriteView& view, std::string_view from_p
       case Merged::kStale: ++stats.stale; break;
       case Merged::kConflict: ++stats.applied; ++stats.conflicts; break;
     }
-    if (admitted) SYNC_RETURN_IF_ERROR(admitted(body, record.body(), result.log_seq));
+    if (admitted) SYNC_RETURN_IF_ERROR(admitted(body, record, result.log_seq));
   }
   if (peer_seq != 0) SYNC_RETURN_IF_ERROR(view.SetAppliedSeq(from_peer, peer_seq));
   return stats;

@@ -33,9 +33,10 @@ using AdmissionCheck =
 // same view: the record's current version is the merge winner. `log_seq` is
 // the change-log sequence the version took, 0 when it took none (stale). An
 // error aborts the apply.
-// `body_bytes` are the version's signed body bytes.
+// `record` is the version as received (its body the signed bytes), an
+// element of the records given to ApplyRecords.
 using AdmittedHook =
-    std::function<absl::Status(const v1::RecordBody& body, std::string_view body_bytes, uint64_t log_seq)>;
+    std::function<absl::Status(const v1::RecordBody& body, const v1::Record& record, uint64_t log_seq)>;
 
 struct ApplyStats {
   size_t applied = 0;      // joined the frontier (new record, newer or concurrent version)

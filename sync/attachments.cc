@@ -20,10 +20,29 @@ uint64_t ChunkSize(uint64_t size, uint32_t index) {
   return std::min(kAttachmentChunkBytes, size - begin);
 }
 
+namespace {
+
+const EVP_MD* Sha256() {
+  // Fetched once and kept for the process's life (an EVP_MD is immutable
+  // and shared between threads): OpenSSL 3's one-shot SHA256() looks the
+  // algorithm up in its provider on every call, which cost a store writer
+  // more than hashing a 450-byte body itself.
+  static const EVP_MD* const fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return fetched != nullptr ? fetched : EVP_sha256();
+}
+
+}  // namespace
+
 std::string Sha256Of(std::string_view bytes) {
   std::string digest(SHA256_DIGEST_LENGTH, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-         reinterpret_cast<unsigned char*>(digest.data()));
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), reinterpret_cast<unsigned char*>(digest.data()), &len, Sha256(),
+                 nullptr) != 1 ||
+      len != SHA256_DIGEST_LENGTH) {
+    // Only when OpenSSL cannot hash with the fetched algorithm at all.
+    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+           reinterpret_cast<unsigned char*>(digest.data()));
+  }
   return digest;
 }
 

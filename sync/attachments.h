@@ -47,6 +47,9 @@ uint32_t ChunkCount(uint64_t size);
 // Bytes of chunk `index` of a file of `size` bytes (0 past the end).
 uint64_t ChunkSize(uint64_t size, uint32_t index);
 
+// SHA-256 of `bytes` (32 bytes). Thread-safe. Every one-shot SHA-256 in
+// steersync is taken here (bodies, certificates, files, the R5 tie-break):
+// std::string's ordering of digests is memcmp's, byte by unsigned byte.
 std::string Sha256Of(std::string_view bytes);
 // SHA-256 over bytes given piece by piece (a file read chunk by chunk).
 // Not thread-safe.

@@ -141,13 +141,13 @@ absl::StatusOr<uint64_t> NextAudienceSeq(WriteView& view, const v1::Audience& au
   return current + 1;
 }
 
-absl::Status NoteAudienceSeq(WriteView& view, const v1::RecordBody& body, std::string_view body_bytes) {
+absl::Status NoteAudienceSeq(WriteView& view, const v1::RecordBody& body, std::string_view body_digest) {
   const uint64_t seq = body.audience_seq();
   if (seq == 0) return absl::OkStatus();  // not numbered
   const std::string stream = StreamKey(body.version().writer(), body.audience());
   const std::string tip_name = meta::kAudienceReceivedTipPrefix + stream;
   SYNC_ASSIGN_OR_RETURN(std::optional<SequenceMark> tip, GetSequenceMark(view, tip_name));
-  const std::string digest = BodyDigest(body_bytes);
+  const std::string digest(body_digest);
   SYNC_RETURN_IF_ERROR(CheckAgainstHeld(view, stream, body, digest, tip));
   if (!tip.has_value() || seq > tip->position) {
     SequenceMark mark{seq, body.version().hlc(), digest,

@@ -44,12 +44,12 @@ absl::Status NoteFork(WriteView& view, std::string_view stream, uint64_t positio
 // Writer side: the next audience_seq for `audience`, persisted in `view`.
 absl::StatusOr<uint64_t> NextAudienceSeq(WriteView& view, const v1::Audience& audience);
 
-// Receiver side: notes an admitted version (`body_bytes` its signed bytes);
-// records a hole when it skips positions (at most 1,000 per version: a
-// hostile writer could claim huge positions) and closes one when a missing
+// Receiver side: notes an admitted version (`digest`: the BodyDigest of its
+// signed bytes); records a hole when it skips positions (at most 1,000 per
+// version: a hostile writer could claim huge positions), closes one when a missing
 // version arrives; records a fork when it and a version or head held for
 // the same or a neighbouring position cannot both be the writer's one
 // sequence (across batches: within one, sync/signed_log.h sees it).
-absl::Status NoteAudienceSeq(WriteView& view, const v1::RecordBody& body, std::string_view body_bytes);
+absl::Status NoteAudienceSeq(WriteView& view, const v1::RecordBody& body, std::string_view digest);
 
 }  // namespace steersync::sync

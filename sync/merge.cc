@@ -1,11 +1,10 @@
 #include "sync/merge.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdio>
 
+#include "sync/attachments.h"
 #include "sync/hlc.h"
 #include "sync/version_vector.h"
 
@@ -20,12 +19,6 @@ using Outcome = MergeDecision::Outcome;
 bool Supersedes(const v1::Version& v, std::string_view other_key) {
   return std::find(v.supersedes().begin(), v.supersedes().end(), other_key) !=
          v.supersedes().end();
-}
-
-std::array<unsigned char, SHA256_DIGEST_LENGTH> Sha256(std::string_view bytes) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest;
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest.data());
-  return digest;
 }
 
 // <0 when a wins, >0 when b wins; 0 undecided by this rule.
@@ -101,7 +94,7 @@ MergeDecision Decide(const v1::RecordBody& existing, std::string_view existing_b
   if (ev.writer() != iv.writer()) return pick(ev.writer() < iv.writer() ? -1 : 1, Rule::kR5TieBreak);
   // Same writer and timestamp, different bytes: an equivocation. The smaller
   // SHA-256 of the signed bytes wins (DOMAIN-MODEL §6 R5.4).
-  return pick(Sha256(existing_bytes) < Sha256(incoming_bytes) ? -1 : 1, Rule::kR5TieBreak);
+  return pick(Sha256Of(existing_bytes) < Sha256Of(incoming_bytes) ? -1 : 1, Rule::kR5TieBreak);
 }
 
 }  // namespace steersync::sync

@@ -92,6 +92,8 @@ void AloneVerdicts::Append(AloneVerdicts rest) {
   verdicts.insert(verdicts.end(), std::make_move_iterator(rest.verdicts.begin()),
                   std::make_move_iterator(rest.verdicts.end()));
   bodies.insert(bodies.end(), std::make_move_iterator(rest.bodies.begin()), std::make_move_iterator(rest.bodies.end()));
+  digests.insert(digests.end(), std::make_move_iterator(rest.digests.begin()),
+                 std::make_move_iterator(rest.digests.end()));
 }
 
 AloneVerdicts Replica::CheckAlone(std::string_view from_peer,
@@ -100,8 +102,9 @@ AloneVerdicts Replica::CheckAlone(std::string_view from_peer,
   std::vector<v1::RecordBody> bodies(n);
   std::vector<bool> parsed(n);
   for (size_t i = 0; i < n; ++i) parsed[i] = bodies[i].ParseFromString(records[i].body());
-  const BatchLinks links = LinkBatch(records, bodies, parsed);
   AloneVerdicts result;
+  result.digests = NumberedDigests(records, bodies, parsed);
+  const BatchLinks links = LinkBatch(records, bodies, parsed, result.digests);
   result.verdicts.resize(n);
   std::vector<char> authentic(n, 0);
   for (const size_t i : links.order) {
@@ -131,7 +134,9 @@ absl::Status Replica::ForgetReplacedEntry(WriteView& view, const v1::RecordBody&
 }
 
 absl::Status Replica::AfterAdmitted(WriteView& view, const v1::RecordBody& body, std::string_view body_bytes,
-                                    uint64_t log_seq) {
+                                    uint64_t log_seq, std::string_view digest) {
+  const std::string computed = digest.empty() && body.audience_seq() != 0 ? BodyDigest(body_bytes) : std::string();
+  if (digest.empty()) digest = computed;
   SYNC_RETURN_IF_ERROR(policy_.OnAdmitted(view, body));
   if (log_seq != 0 && KeepsNewestOnly(body)) SYNC_RETURN_IF_ERROR(ForgetReplacedEntry(view, body, log_seq));
   const std::string& writer = body.version().writer();
@@ -147,7 +152,7 @@ absl::Status Replica::AfterAdmitted(WriteView& view, const v1::RecordBody& body,
     // Holes in a writer's numbering reveal versions dropped on the way, and
     // its signed heads those dropped after its last version.
     if (body.kind() == v1::SEQUENCE_HEAD) return NoteHead(view, body);
-    return NoteAudienceSeq(view, body, body_bytes);
+    return NoteAudienceSeq(view, body, digest);
   }
   // One of this node's own versions, returned by a neighbour after this node
   // lost its store (recovery), or just written: new ids, vector entries and
@@ -162,7 +167,7 @@ absl::Status Replica::AfterAdmitted(WriteView& view, const v1::RecordBody& body,
       // sequence where its neighbours' copy of it ends).
       SYNC_RETURN_IF_ERROR(meta::PutU64(view, next_key, body.audience_seq()));
       SYNC_RETURN_IF_ERROR(
-          view.MetaPut(meta::kAudienceTipPrefix + AudienceKey(body.audience()), BodyDigest(body_bytes)));
+          view.MetaPut(meta::kAudienceTipPrefix + AudienceKey(body.audience()), std::string(digest)));
     }
   }
   return absl::OkStatus();
@@ -194,8 +199,11 @@ absl::StatusOr<ApplyStats> Replica::ApplyFromPeer(WriteView& view, std::string_v
   SYNC_ASSIGN_OR_RETURN(
       ApplyStats stats,
       ApplyRecords(view, from_peer, request.records, request.last_seq, admit, clock_.NowMicros(),
-                   [&](const v1::RecordBody& body, std::string_view bytes, uint64_t seq) {
-                     return AfterAdmitted(view, body, bytes, seq);
+                   [&](const v1::RecordBody& body, const v1::Record& record, uint64_t seq) {
+                     const size_t i = static_cast<size_t>(&record - first);
+                     const std::string_view digest =
+                         i < alone->digests.size() ? std::string_view(alone->digests[i]) : std::string_view();
+                     return AfterAdmitted(view, body, record.body(), seq, digest);
                    },
                    alone->bodies));
   SYNC_RETURN_IF_ERROR(context_error);
@@ -281,8 +289,8 @@ absl::StatusOr<LocalWrite> Replica::WriteLocal(WriteView& view, uint64_t counter
       ApplyRecords(
           view, "", {out.record}, 0,
           [](std::string_view, const v1::RecordBody&, const v1::Record&) { return Admission{}; },
-          clock_.NowMicros(), [&](const v1::RecordBody& b, std::string_view bytes, uint64_t seq) {
-            return AfterAdmitted(view, b, bytes, seq);
+          clock_.NowMicros(), [&](const v1::RecordBody& b, const v1::Record& record, uint64_t seq) {
+            return AfterAdmitted(view, b, record.body(), seq, "");
           }));
   if (stats.applied != 1) {
     return absl::InternalError("local version of '" + body.id() + "' did not join its frontier");

@@ -102,6 +102,8 @@ inline constexpr int kMaxVectorEntries = 64;
 struct AloneVerdicts {
   std::vector<Admission> verdicts;
   std::vector<std::optional<v1::RecordBody>> bodies;
+  // BodyDigest of each numbered version (sync/signed_log.h NumberedDigests).
+  std::vector<std::string> digests;
 
   size_t size() const { return verdicts.size(); }
   const Admission& operator[](size_t i) const { return verdicts[i]; }
@@ -167,8 +169,9 @@ class Replica {
   // `body` is record's parsed body when `parsed`.
   OneVerdict CheckOne(std::string_view from_peer, const v1::Record& record, const v1::RecordBody& body,
                       bool parsed, bool linked) const;
+  // `digest`: BodyDigest(body_bytes) when the caller has it, or "".
   absl::Status AfterAdmitted(WriteView& view, const v1::RecordBody& body, std::string_view body_bytes,
-                             uint64_t log_seq);
+                             uint64_t log_seq, std::string_view digest);
   // Only the newest version of `body`'s record matters: a sequence head
   // (sync/sequence_head.h), or what the policy says. Such versions are
   // never numbered, and each forgets its predecessor's log entry.

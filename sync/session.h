@@ -36,7 +36,10 @@ namespace steersync::sync {
 // Version 2 (0.2.0): records name their signer's certificate by digest and
 // batches carry the certificates (Batch.certificates); a version-1 peer
 // could verify none of them.
-inline constexpr uint32_t kProtocolVersion = 2;
+// Version 3 (0.3.0): lean records (issue 13 item 2): an EC signature travels
+// as r || s (Record.ec_signature) and a directive leaves its issuer and issue
+// date to its version; a version-2 peer would refuse both.
+inline constexpr uint32_t kProtocolVersion = 3;
 
 // Records one incoming batch may hold (a sender's own batches hold at most
 // SessionOptions::max_batch_records); a larger one is a protocol error.

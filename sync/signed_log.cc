@@ -1,10 +1,10 @@
 #include "sync/signed_log.h"
 
-#include <openssl/sha.h>
 
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
+#include "sync/attachments.h"
 #include "sync/audience_seq.h"
 
 namespace steersync::sync {
@@ -24,15 +24,19 @@ constexpr int kForked = -2;
 
 }  // namespace
 
-std::string BodyDigest(std::string_view body_bytes) {
-  std::string digest(SHA256_DIGEST_LENGTH, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(body_bytes.data()), body_bytes.size(),
-         reinterpret_cast<unsigned char*>(digest.data()));
-  return digest;
+std::string BodyDigest(std::string_view body_bytes) { return Sha256Of(body_bytes); }
+
+std::vector<std::string> NumberedDigests(std::span<const v1::Record> records,
+                                         std::span<const v1::RecordBody> bodies, const std::vector<bool>& parsed) {
+  std::vector<std::string> digests(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (parsed[i] && bodies[i].audience_seq() != 0) digests[i] = BodyDigest(records[i].body());
+  }
+  return digests;
 }
 
 BatchLinks LinkBatch(std::span<const v1::Record> records, std::span<const v1::RecordBody> bodies,
-                     const std::vector<bool>& parsed) {
+                     const std::vector<bool>& parsed, std::span<const std::string> digests) {
   const size_t n = records.size();
   BatchLinks links;
   links.successor.assign(n, -1);
@@ -58,7 +62,8 @@ BatchLinks LinkBatch(std::span<const v1::Record> records, std::span<const v1::Re
     auto prev = at.find(PositionKey(bodies[j], bodies[j].audience_seq() - 1));
     if (prev == at.end() || prev->second == kForked) continue;
     const auto i = static_cast<size_t>(prev->second);
-    if (links.successor[i] < 0 && BodyDigest(records[i].body()) == bodies[j].audience_prev()) {
+    const std::string digest = i < digests.size() ? digests[i] : BodyDigest(records[i].body());
+    if (links.successor[i] < 0 && digest == bodies[j].audience_prev()) {
       links.successor[i] = static_cast<int>(j);
     }
   }

@@ -31,6 +31,7 @@
 namespace steersync::sync {
 
 // SHA-256 of a version's body bytes (32 bytes): what audience_prev holds.
+// Thread-safe; every SHA-256 of a body (signatures too) is taken here.
 std::string BodyDigest(std::string_view body_bytes);
 
 struct BatchLinks {
@@ -47,7 +48,15 @@ struct BatchLinks {
 
 // Links the versions of one batch. `bodies[i]` is records[i]'s parsed body
 // when `parsed[i]`; an unparsed or unnumbered version links to nothing.
+// `digests`, when not empty, holds BodyDigest of each numbered version's
+// body by index (see NumberedDigests); otherwise they are computed here.
 BatchLinks LinkBatch(std::span<const v1::Record> records, std::span<const v1::RecordBody> bodies,
-                     const std::vector<bool>& parsed);
+                     const std::vector<bool>& parsed, std::span<const std::string> digests = {});
+
+// BodyDigest of each parsed, numbered version's body, by index ("" for the
+// others): what links a batch and what its receiver records as each
+// sequence's tip, computed once.
+std::vector<std::string> NumberedDigests(std::span<const v1::Record> records,
+                                         std::span<const v1::RecordBody> bodies, const std::vector<bool>& parsed);
 
 }  // namespace steersync::sync

@@ -80,7 +80,7 @@ absl::StatusOr<std::optional<HeldDirective>> FindDirective(sync::WriteView& view
   if (!held.body.ParseFromString(record->body())) {
     return absl::DataLossError("stored version of " + id + " does not parse");
   }
-  if (held.body.kind() != v1::DIRECTIVE || !held.directive.ParseFromString(held.body.payload())) {
+  if (held.body.kind() != v1::DIRECTIVE || !ParseDirective(held.body, held.directive)) {
     return std::optional<HeldDirective>();
   }
   return std::optional<HeldDirective>(std::move(held));
@@ -144,10 +144,10 @@ std::string AuthorityDiff(const v1::Authority& claimed, const v1::Authority& com
 
 }  // namespace
 
-std::optional<Act> ActOf(const v1::RecordBody& body) {
-  
+std::optional<Act> ActOf(const v1::RecordBody& body, const v1::Directive* directive) {
   switch (body.kind()) {
     case v1::DIRECTIVE: {
+      if (directive != nullptr) return Act{Action::kIssueDirective, directive->doc_type()};
       v1::Directive d;
       d.ParseFromString(body.payload());
       return Act{Action::kIssueDirective, d.doc_type()};
@@ -309,7 +309,10 @@ absl::StatusOr<sync::Admission> AdmitAct(const Roster& roster, sync::WriteView& 
     return Refuse("ID_NOT_OWNED", "'" + body.id() + "' is a " + v1::RecordKind_Name(held.kind()) +
                                       ", not a " + v1::RecordKind_Name(body.kind()));
   }
-  std::optional<Act> act = ActOf(body);
+  // A directive's payload is parsed once here (its type, then its relations).
+  v1::Directive directive;
+  if (body.kind() == v1::DIRECTIVE) directive.ParseFromString(body.payload());  // well-formed: record_checks.cc
+  std::optional<Act> act = ActOf(body, body.kind() == v1::DIRECTIVE ? &directive : nullptr);
   if (!act.has_value()) return sync::Admission{};
   // A recall names no type of its own: it is the recalled document's.
   std::optional<HeldDirective> recalled;
@@ -325,9 +328,10 @@ absl::StatusOr<sync::Admission> AdmitAct(const Roster& roster, sync::WriteView& 
   const int64_t wall = static_cast<int64_t>(body.version().hlc().wall_micros());
   constexpr int64_t kDay = 86'400'000'000;
   const std::string& date = body.version().legal_date();
-  if (date != LegalDate(wall) && date != LegalDate(wall - kDay) && date != LegalDate(wall + kDay)) {
+  const std::string signing_day = LegalDate(wall);
+  if (date != signing_day && date != LegalDate(wall - kDay) && date != LegalDate(wall + kDay)) {
     return Refuse("BAD_LEGAL_DATE", "legal date " + sync::Printable(date, 16) + " is not the signing day " +
-                                        LegalDate(wall) + " of the version's clock");
+                                        signing_day + " of the version's clock");
   }
   const v1::Version& version = body.version();
   const AuthorityVerdict verdict =
@@ -353,9 +357,7 @@ absl::StatusOr<sync::Admission> AdmitAct(const Roster& roster, sync::WriteView& 
     if (!a.admitted) return a;
   }
   if (body.kind() == v1::DIRECTIVE) {
-    v1::Directive d;
-    d.ParseFromString(body.payload());  // well-formed: record_checks.cc
-    for (const v1::DocumentRelation& rel : d.relations()) {
+    for (const v1::DocumentRelation& rel : directive.relations()) {
       SYNC_ASSIGN_OR_RETURN(std::optional<HeldDirective> target, FindDirective(view, rel.target()));
       if (!target.has_value()) continue;
       sync::Admission a = CheckRelation(roster, body, rel.kind(), *target);

@@ -39,8 +39,9 @@ namespace steersync::domain {
 // What `body` does, for the roster's power check; nullopt for records no
 // committee capacity stands behind (a CA's revocation list). A recall
 // receipt's document type is the recalled directive's, which only the store
-// knows: AdmitAct fills it in.
-std::optional<Act> ActOf(const v1::RecordBody& body);
+// knows: AdmitAct fills it in. `directive`: the body's payload, when the
+// caller parsed it already (a DIRECTIVE's; null: parsed here).
+std::optional<Act> ActOf(const v1::RecordBody& body, const v1::Directive* directive = nullptr);
 
 // Admission of `body` against `roster` and the versions held in `view`. A
 // failed read of the store is an error, never a verdict.

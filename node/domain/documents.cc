@@ -154,6 +154,13 @@ std::optional<ReceiptState> ParseReceiptState(std::string_view name) {
 }
 std::string_view ReceiptStateName(ReceiptState state) { return NameIn(kReceiptStates, state); }
 
+bool ParseDirective(const v1::RecordBody& body, v1::Directive& out) {
+  if (!out.ParseFromString(body.payload())) return false;
+  if (out.issuer().empty()) out.set_issuer(body.version().writer());
+  if (out.issued_date().empty()) out.set_issued_date(body.version().legal_date());
+  return true;
+}
+
 bool ReceiptDueAt(const v1::Directive& d, std::string_view unit) {
   if (d.issuer() == unit) return false;
   const auto& units = d.to_units();

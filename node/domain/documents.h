@@ -63,6 +63,14 @@ std::string_view ReceiptStateName(ReceiptState state);
 // only relayed through, to units listed below it, does not.
 bool ReceiptDueAt(const v1::Directive& d, std::string_view unit);
 
+// The directive `body` carries (false when its payload is not a Directive),
+// with what a directive written since 0.3.0 leaves to its version filled in
+// (issue 13 item 2, lean records): its issuer is the version's writer, its
+// issue date the version's legal date. Older directives name both, and
+// record_checks.cc admits them only when the issuer is the writer. Every
+// reader of a directive's issuer or date parses it here.
+bool ParseDirective(const v1::RecordBody& body, v1::Directive& out);
+
 // A report's status. The reporting unit sets SUBMITTED and WITHDRAWN; its
 // superior RECEIVED (on verified arrival), ACCEPTED, RETURNED, SUPERSEDED.
 enum class ReportState { kSubmitted, kWithdrawn, kReceived, kAccepted, kReturned, kSuperseded };

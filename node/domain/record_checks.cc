@@ -171,7 +171,12 @@ sync::Admission CheckPayload(const v1::RecordBody& body) {
     case v1::DIRECTIVE: {
       v1::Directive d;
       if (!d.ParseFromString(body.payload())) return Refuse("MALFORMED_PAYLOAD", "not a Directive");
-      if (d.issuer() != writer) return mismatch(d.issuer());
+      // Since 0.3.0 the issuer is left to the version (ParseDirective); an
+      // older directive names it, and it must be the writer.
+      if (!d.issuer().empty() && d.issuer() != writer) return mismatch(d.issuer());
+      if (!d.issued_date().empty() && !IsDate(d.issued_date())) {
+        return Refuse("MALFORMED_PAYLOAD", "issue date '" + sync::Printable(d.issued_date(), 40) + "' is not a date");
+      }
       if (body.audience().direction() != v1::Audience::DOWN &&
           body.audience().direction() != v1::Audience::LOCAL) {
         return Refuse("WRONG_DIRECTION", "a directive only flows down (or stays local)");

@@ -39,11 +39,12 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 PROVINCE = "vn/quang-ngai"
 COMMUNE = "vn/quang-ngai/tinh-phong"
 SIBLING = "vn/quang-ngai/binh-son"
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 DEADLINE_S = 30  # every wait below is bounded by it
 
 ARGS = None
@@ -101,9 +102,18 @@ class Signer:
     def sign(self, body):
         record = pb.Record()
         record.body = body.SerializeToString()
-        record.signature = self.key.sign(record.body, ec.ECDSA(hashes.SHA256()))
+        # Protocol 3: an EC signature travels as r || s, 32 bytes each on P-256.
+        r, s = decode_dss_signature(self.key.sign(record.body, ec.ECDSA(hashes.SHA256())))
+        record.ec_signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
         record.signer_digest = self.cert_digest
         return record
+
+
+def der_signature(record):
+    """The DER form of a received record's r || s signature."""
+    assert len(record.ec_signature) == 64 and not record.signature, "a P-256 signature as r || s"
+    return encode_dss_signature(int.from_bytes(record.ec_signature[:32], "big"),
+                                int.from_bytes(record.ec_signature[32:], "big"))
 
 
 def report_body(writer, n, wall_micros=None, record_id=None):
@@ -342,11 +352,11 @@ class SyncConformanceTest(unittest.TestCase):
                 uris = cert.extensions.get_extension_for_class(
                     x509.SubjectAlternativeName).value.get_values_for_type(x509.UniformResourceIdentifier)
                 self.assertIn("urn:steersync:node:" + body.version.writer, uris)
-                cert.public_key().verify(record.signature, record.body, ec.ECDSA(hashes.SHA256()))
+                cert.public_key().verify(der_signature(record), record.body, ec.ECDSA(hashes.SHA256()))
                 tampered = bytearray(record.body)
                 tampered[-1] ^= 1
                 with self.assertRaises(InvalidSignature):
-                    cert.public_key().verify(record.signature, bytes(tampered), ec.ECDSA(hashes.SHA256()))
+                    cert.public_key().verify(der_signature(record), bytes(tampered), ec.ECDSA(hashes.SHA256()))
         ack = sync.SyncMessage()
         ack.ack.applied_seq = link.batches[-1].last_seq
         link.send(ack)

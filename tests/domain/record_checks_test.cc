@@ -3,6 +3,8 @@
 // province).
 #include "node/domain/record_checks.h"
 
+#include "node/domain/documents.h"
+
 #include "tests/testutil/fixtures.h"
 
 namespace steersync::domain {
@@ -44,6 +46,35 @@ v1::RecordBody Report(const std::string& writer, const std::string& named_unit) 
 TEST(PolicyTest, ProvinceDirectiveIsAdmittedAtItsCommunes) {
   EXPECT_TRUE(CheckRecordAlone(kTinhPhong, kProvince, Directive(kProvince)).admitted);
   EXPECT_TRUE(CheckRecordAlone(kProvince, "", Directive(kProvince)).admitted);
+}
+
+// Issue 13 item 2 (lean records): since 0.3.0 a directive leaves its issuer
+// and issue date to its version; an older one names them, and only its
+// writer as issuer (D30 Art. 15: the issuing unit is the one that signs).
+TEST(PolicyTest, ADirectiveNamesItsIssuerOnlyAsItsWriterOrLeavesItToTheVersion) {
+  v1::RecordBody lean = Directive(kProvince);
+  v1::Directive d;
+  ASSERT_TRUE(d.ParseFromString(lean.payload()));
+  d.clear_issuer();
+  lean.set_payload(d.SerializeAsString());
+  lean.mutable_version()->set_legal_date("2026-11-30");
+  EXPECT_TRUE(CheckRecordAlone(kTinhPhong, kProvince, lean).admitted);
+  v1::Directive read;
+  ASSERT_TRUE(ParseDirective(lean, read));
+  EXPECT_EQ(read.issuer(), kProvince);
+  EXPECT_EQ(read.issued_date(), "2026-11-30");
+
+  v1::RecordBody other = Directive(kBinhSon);
+  other.mutable_version()->set_writer(kProvince);
+  other.set_id(std::string(kProvince) + "/d/1");
+  other.mutable_audience()->set_root(kProvince);
+  auto a = CheckRecordAlone(kTinhPhong, kProvince, other);
+  EXPECT_EQ(a.reason_code, "ISSUER_MISMATCH");
+
+  d.set_issued_date("30/11/2026\x1b[2J");
+  lean.set_payload(d.SerializeAsString());
+  a = CheckRecordAlone(kTinhPhong, kProvince, lean);
+  EXPECT_EQ(a.reason_code, "MALFORMED_PAYLOAD");
 }
 
 TEST(PolicyTest, CommuneIssuingADirectiveUpwardIsRefused) {

@@ -255,7 +255,7 @@ TEST(OperationsProcessTest, VersionFlags) {
   EXPECT_EQ(daemon.out, std::string("steersyncd ") + STEERSYNC_VERSION + " (store format " +
                             std::to_string(node::LmdbStore::kStoreFormat) + ", protocol " +
                             std::to_string(sync::kProtocolVersion) + ")\n");
-  EXPECT_EQ(sync::kProtocolVersion, 2u);
+  EXPECT_EQ(sync::kProtocolVersion, 3u);
   const Finished cli = RunCommand(dir, {BinaryPath("cli/steerctl"), "--version"});
   EXPECT_EQ(cli.exit_code, 0);
   EXPECT_EQ(cli.out, std::string("steerctl ") + STEERSYNC_VERSION + "\n");

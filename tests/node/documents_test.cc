@@ -156,6 +156,39 @@ TEST_F(DocumentsTest, ReportPeriodsFollowDecree09AndRepliesNameADirectiveFromAbo
 // RECEIVED by the commune's node the same day, by itself; the officer's
 // acknowledgement stays a person's act, on the same receipt record, and the
 // issuer sees both.
+// Issue 13 item 2 (lean records): a directive of about 300 bytes (number,
+// title, 110 bytes of text, identity, signer's capacity) is at most 450
+// bytes signed, on the wire and on disk. Its issuer and issue date are its
+// version's writer and legal date, not repeated in the payload, and every
+// reader still shows them (D30 Art. 15: the issuing unit is the signer's).
+TEST_F(DocumentsTest, ADirectiveIsALeanRecordThatStillShowsItsIssuerAndDate) {
+  v1::IssueDirectiveRequest request = Directive("CT");
+  request.set_title("Chỉ thị về chuyển đổi số");
+  request.set_body(std::string(110, 'x'));
+  auto id = province_->IssueDirective(request);
+  ASSERT_THAT(id, IsOk());
+  auto record = province_->store().GetRecord(*id);
+  ASSERT_THAT(record, IsOk());
+  ASSERT_TRUE(record->has_value());
+  EXPECT_LE((*record)->ByteSizeLong(), 450u);
+  v1::RecordBody body;
+  ASSERT_TRUE(body.ParseFromString((*record)->body()));
+  v1::Directive payload;
+  ASSERT_TRUE(payload.ParseFromString(body.payload()));
+  EXPECT_EQ(payload.issuer(), "");
+  EXPECT_EQ(payload.issued_date(), "");
+
+  ASSERT_TRUE(WaitUntil([&] { return Holds(*commune_, *id); }));
+  auto shown = commune_->ShowDirective(*id);
+  ASSERT_THAT(shown, IsOk());
+  EXPECT_EQ(shown->issuer(), kProvince);
+  EXPECT_EQ(shown->issued_date(), body.version().legal_date());
+  const std::optional<v1::DirectiveInfo> listed = Find(*commune_, *id);
+  ASSERT_TRUE(listed.has_value());
+  EXPECT_EQ(listed->issuer(), kProvince);
+  EXPECT_EQ(listed->issued_date(), body.version().legal_date());
+}
+
 TEST_F(DocumentsTest, ADirectiveArrivingVerifiedIsRegisteredReceivedThenAcknowledged) {
   auto id = province_->IssueDirective(Directive("KH"));
   ASSERT_THAT(id, IsOk());

@@ -532,7 +532,7 @@ TEST_F(HostileInputTest, HelloOfAnotherProtocolVersionIsRefusedAndCounted) {
     newer.Hello(kTinhPhong, sync::kProtocolVersion + 1);  // the province's own Hello may come first
     grpc::Status s = newer.Finish();
     EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
-    EXPECT_THAT(s.error_message(), ::testing::HasSubstr("speaks protocol version 3, this node speaks 2"));
+    EXPECT_THAT(s.error_message(), ::testing::HasSubstr("speaks protocol version 4, this node speaks 3"));
   }
   EXPECT_EQ(protocol_errors(), 1u);
   {
@@ -542,7 +542,7 @@ TEST_F(HostileInputTest, HelloOfAnotherProtocolVersionIsRefusedAndCounted) {
     old.Hello(kTinhPhong, 0);
     grpc::Status s = old.Finish();
     EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
-    EXPECT_THAT(s.error_message(), ::testing::HasSubstr("speaks protocol version 1, this node speaks 2"));
+    EXPECT_THAT(s.error_message(), ::testing::HasSubstr("speaks protocol version 1, this node speaks 3"));
   }
   EXPECT_EQ(protocol_errors(), 2u);
   FakeChild current(province_->sync_port(), kTinhPhong);

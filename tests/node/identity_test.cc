@@ -2,6 +2,8 @@
 // verifies the writer's signature against the federation CA.
 #include "node/identity.h"
 
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
 #include <openssl/pem.h>
 
 #include "node/tls.h"
@@ -114,11 +116,42 @@ TEST_F(IdentityTest, ARecordNamesItsSignerByDigestAndVerifiesOnlyWhereTheCertifi
   EXPECT_THAT((*stranger)->Verify(enclosed, body_), IsOk());
 }
 
+// Issue 13 item 2 (lean records): an EC key's signature travels as r || s,
+// 64 bytes on P-256, not DER's 70-72; a record signed before 0.3.0 (DER in
+// `signature`) still verifies, as every node forwards it byte for byte.
+TEST_F(IdentityTest, AnEcSignatureTravelsAsRAndSAndTheOlderDerFormStillVerifies) {
+  EXPECT_EQ(record_.ec_signature().size(), 64u);
+  EXPECT_TRUE(record_.signature().empty());
+
+  v1::Record older = record_;
+  older.clear_ec_signature();
+  ECDSA_SIG* sig = ECDSA_SIG_new();
+  const auto* rs = reinterpret_cast<const unsigned char*>(record_.ec_signature().data());
+  ASSERT_EQ(ECDSA_SIG_set0(sig, BN_bin2bn(rs, 32, nullptr), BN_bin2bn(rs + 32, 32, nullptr)), 1);
+  unsigned char* der = nullptr;
+  const int der_len = i2d_ECDSA_SIG(sig, &der);
+  ECDSA_SIG_free(sig);
+  ASSERT_GT(der_len, 0);
+  older.set_signature(std::string(reinterpret_cast<char*>(der), static_cast<size_t>(der_len)));
+  OPENSSL_free(der);
+  EXPECT_THAT(verifier_->Verify(older, body_), IsOk());
+
+  v1::Record both = older;
+  both.set_ec_signature(record_.ec_signature());
+  EXPECT_EQ(verifier_->Verify(both, body_).message(), "version carries two signatures");
+  v1::Record short_signature = record_;
+  short_signature.mutable_ec_signature()->pop_back();
+  EXPECT_EQ(verifier_->Verify(short_signature, body_).message(), "an EC signature of 63 bytes (the key's is 64)");
+  v1::Record altered = record_;
+  altered.mutable_ec_signature()->front() ^= 1;
+  EXPECT_EQ(verifier_->Verify(altered, body_).message(), "signature does not match the signed bytes");
+}
+
 // A version linked to an authentic successor (sync/signed_log.h) is not
 // checked for its signature; who it names as signer still is.
 TEST_F(IdentityTest, ALinkedVersionSkipsOnlyTheSignatureCheck) {
   v1::Record bad_signature = record_;
-  bad_signature.set_signature("not a signature");
+  bad_signature.mutable_ec_signature()->back() ^= 1;
   EXPECT_THAT(verifier_->Verify(bad_signature, body_), StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_THAT(verifier_->Verify(bad_signature, body_, /*linked=*/true), IsOk());
   v1::RecordBody other_writer = body_;
@@ -219,6 +252,43 @@ TEST_F(CertificateMinimumTest, StrongKeysAndDigestsPass) {
     X509Ptr cert = ReadCert(NodeCert(id));
     ASSERT_TRUE(cert);
     EXPECT_THAT(CheckCertificateStrength(cert.get()), IsOk()) << id;
+  }
+}
+
+// Every accepted key signs and verifies: an EC key as r || s of its curve's
+// size, an RSA key as its PKCS#1 block.
+TEST_F(CertificateMinimumTest, EveryAcceptedKeySignsVersionsThatVerify) {
+  struct Case {
+    const char* name;
+    const char* genpkey;
+    const char* digest;
+    size_t ec_signature_bytes;  // 0: RSA
+  };
+  for (const Case& c : {Case{"rsa2048", "-algorithm RSA -pkeyopt rsa_keygen_bits:2048", "sha256", 0},
+                        Case{"p384", "-algorithm EC -pkeyopt ec_paramgen_curve:P-384", "sha384", 96},
+                        Case{"p521", "-algorithm EC -pkeyopt ec_paramgen_curve:P-521", "sha512", 132}}) {
+    ASSERT_THAT(Strength(c.name, c.genpkey, c.digest), IsOk()) << c.name;
+    auto signer = Signer::Load(files_.cert, files_.key);
+    ASSERT_THAT(signer, IsOk()) << c.name;
+    CertificateBook book;
+    book.Add((*signer)->cert_digest(), (*signer)->cert_der());
+    auto verifier = Verifier::Load(CertDir() + "/ca.crt", nullptr, &book);
+    ASSERT_THAT(verifier, IsOk());
+    v1::RecordBody body;
+    body.set_id(std::string(kId) + "/r/1");
+    body.mutable_version()->set_writer(kId);
+    v1::Record record;
+    record.set_body(body.SerializeAsString());
+    ASSERT_THAT((*signer)->Sign(record), IsOk()) << c.name;
+    EXPECT_EQ(record.ec_signature().size(), c.ec_signature_bytes) << c.name;
+    EXPECT_EQ(record.signature().empty(), c.ec_signature_bytes != 0) << c.name;
+    EXPECT_THAT((*verifier)->Verify(record, body), IsOk()) << c.name;
+    if (c.ec_signature_bytes == 0) {
+      // An RSA signer's block offered as an EC signature is not one.
+      record.set_ec_signature(record.signature());
+      record.clear_signature();
+      EXPECT_EQ((*verifier)->Verify(record, body).message(), "an EC signature, but the signer's key is not an EC key");
+    }
   }
 }
 

@@ -137,7 +137,7 @@ std::optional<std::pair<v1::RecordBody, v1::Directive>> HeldDirective(const test
   v1::RecordBody body;
   v1::Directive d;
   if (!record.has_value() || !body.ParseFromString(record->body()) || body.kind() != v1::DIRECTIVE ||
-      !d.ParseFromString(body.payload())) {
+      !domain::ParseDirective(body, d)) {
     return std::nullopt;
   }
   return std::make_pair(std::move(body), std::move(d));
@@ -768,7 +768,7 @@ void Sim::FillBody(const WriteSpec& spec, uint64_t counter, bool amend, v1::Reco
                                              : kDocTypes[Uniform(0, kDocTypeCount - 1)]);
     d.set_number(domain::DisplayNumber(counter, d.doc_type(), "BCĐ"));
     d.set_title("directive " + id);
-    d.set_issuer(node.id);
+    // As the daemon writes it: the issuer is the version's writer.
     *d.mutable_to_units() = audience->units();
     if (!replaced.empty()) {
       v1::DocumentRelation* rel = d.add_relations();
@@ -898,7 +898,6 @@ bool Sim::ForgeRelation(int node, v1::RecordBody& body) {
       d.set_doc_type("GM");
       d.set_number(domain::DisplayNumber(std::stoull(body.id().substr(body.id().rfind('/') + 1)), "GM", "BCĐ"));
       d.set_title("forged relation to " + target_id);
-      d.set_issuer(n.id);
       *d.mutable_to_units() = target->second.to_units();
       v1::DocumentRelation* rel = d.add_relations();
       rel->set_kind(OneIn(2) ? v1::DocumentRelation::RECALLS : v1::DocumentRelation::REPLACES);
