@@ -21,6 +21,8 @@ inline constexpr size_t kMaxFrames = 64;
 inline constexpr char kSelf[] = "vn/quang-ngai";
 inline constexpr char kPeer[] = "vn/quang-ngai/tinh-phong";
 inline constexpr int64_t kNow = 1'790'000'000'000'000;
+// kNow's legal date (Asia/Ho_Chi_Minh): what a version stamped then signs as.
+inline constexpr char kLegalDate[] = "2026-09-21";
 
 inline std::vector<std::string_view> SplitFrames(const uint8_t* data, size_t size) {
   std::vector<std::string_view> frames;

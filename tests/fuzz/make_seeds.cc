@@ -57,10 +57,13 @@ v1::RecordBody Report(const std::string& id, const VersionSpec& v) {
     e->set_node_id(node);
     e->set_counter(counter);
   }
+  // As the commune's node signs a report made by a clerk of a committee
+  // without a roster (rank STAFF), on the signing day of kNow.
   version->mutable_authority()->set_unit_depth(2);
-  version->mutable_authority()->set_role_rank(100);
-  version->mutable_authority()->set_capacity("HEAD");
-  version->set_legal_date("2026-12-01");
+  version->mutable_authority()->set_role_rank(10);
+  version->mutable_authority()->set_capacity("STAFF");
+  version->mutable_authority()->set_body_id(std::string(kPeer) + "/committee");
+  version->set_legal_date(kLegalDate);
   body.mutable_audience()->set_direction(v1::Audience::UP);
   body.mutable_audience()->set_root(kSelf);
   v1::Report report;
@@ -74,7 +77,8 @@ v1::RecordBody Report(const std::string& id, const VersionSpec& v) {
 
 v1::RecordBody Acknowledgement(uint64_t counter) {
   v1::RecordBody body;
-  body.set_id(std::string(kPeer) + "/a/1");
+  // "<unit>/a/<directive id>": one receipt per unit and directive.
+  body.set_id(std::string(kPeer) + "/a/vn/quang-ngai/d/1");
   body.set_kind(v1::ACKNOWLEDGEMENT);
   auto* version = body.mutable_version();
   version->mutable_hlc()->set_wall_micros(kNow + 50);
@@ -82,7 +86,11 @@ v1::RecordBody Acknowledgement(uint64_t counter) {
   auto* e = version->add_vector();
   e->set_node_id(kPeer);
   e->set_counter(counter);
-  version->set_legal_date("2026-12-02");
+  version->mutable_authority()->set_unit_depth(2);
+  version->mutable_authority()->set_role_rank(10);
+  version->mutable_authority()->set_capacity("STAFF");
+  version->mutable_authority()->set_body_id(std::string(kPeer) + "/committee");
+  version->set_legal_date(kLegalDate);
   body.mutable_audience()->set_direction(v1::Audience::UP);
   body.mutable_audience()->set_root(kSelf);
   v1::Acknowledgement ack;
