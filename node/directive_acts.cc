@@ -34,10 +34,10 @@ struct DocumentNumber {
 absl::StatusOr<DocumentNumber> AllocateNumber(sync::WriteView& view, const std::string& issuer_body,
                                               uint32_t year, const std::string& doc_type,
                                               const std::string& abbrev, const std::string& given) {
-  // Numbers run per issuer, series and year, from 1.
-  const std::string series = issuer_body + "/" + std::to_string(year) + "/" + doc_type;
-  const std::string serial_key = "serial/" + series;
-  auto number_key = [&](uint64_t serial) { return "docno/" + series + "/" + sync::meta::EncodeU64(serial); };
+  // Numbers run per issuer, series and year, from 1 (domain::NumberSeries).
+  const std::string series = domain::NumberSeries(issuer_body, year, doc_type);
+  const std::string serial_key = domain::SerialKey(series);
+  auto number_key = [&](uint64_t serial) { return domain::DocumentNumberKey(series, serial); };
   SYNC_ASSIGN_OR_RETURN(uint64_t last, sync::meta::GetU64(view, serial_key));
   DocumentNumber out;
   if (given.empty()) {

@@ -301,6 +301,20 @@ absl::Status IndexDocumentsOnce(LmdbStore& store) {
   });
 }
 
+absl::Status NoteDocumentNumbersOnce(LmdbStore& store, const std::string& self) {
+  constexpr char kNumbersNotedKey[] = "idx/numbers";
+  SYNC_ASSIGN_OR_RETURN(std::optional<std::string> noted, store.MetaGet(kNumbersNotedKey));
+  if (noted.has_value()) return absl::OkStatus();
+  std::vector<v1::RecordBody> own;
+  SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
+    if (body.kind() == v1::DIRECTIVE && body.version().writer() == self) own.push_back(body);
+  }));
+  return store.Write([&](LmdbStore::View& view) -> absl::Status {
+    for (const v1::RecordBody& body : own) SYNC_RETURN_IF_ERROR(domain::NoteDocumentNumber(view, self, body));
+    return view.MetaPut(kNumbersNotedKey, "");
+  });
+}
+
 absl::StatusOr<v1::ListQuarantineReply> ListQuarantineIn(const LmdbStore& store,
                                                          const v1::ListQuarantineRequest& page) {
   v1::ListQuarantineReply reply;

@@ -65,6 +65,12 @@ absl::StatusOr<v1::ReportInfo> ShowReportIn(const LmdbStore& store, const std::s
 // older than the index (LmdbStore format 4) is indexed at its first start,
 // in one transaction; later calls find "idx/documents" and return.
 absl::Status IndexDocumentsOnce(LmdbStore& store);
+// Takes the numbers of every directive `self` issued that the store holds
+// in their series (domain::NoteDocumentNumber), once: a store whose node was
+// restored and got its newer directives back before admission did so (up
+// to 0.2.x) would give their numbers again. Later calls find "idx/numbers"
+// and return.
+absl::Status NoteDocumentNumbersOnce(LmdbStore& store, const std::string& self);
 // One page of the quarantine, newest first (see ListQuarantineRequest).
 absl::StatusOr<v1::ListQuarantineReply> ListQuarantineIn(const LmdbStore& store,
                                                          const v1::ListQuarantineRequest& page = {});

@@ -130,6 +130,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   LoadCertificates(kept_certificates, node->certificates_);
   SYNC_RETURN_IF_ERROR(node->LoadRosterAndClock());
   SYNC_RETURN_IF_ERROR(IndexDocumentsOnce(*node->store_));
+  SYNC_RETURN_IF_ERROR(NoteDocumentNumbersOnce(*node->store_, node->options_.id));
   SYNC_RETURN_IF_ERROR(node->LoadRevocationLists());
   node->link_context_.self_id = node->options_.id;
   node->link_context_.store = node->store_.get();

@@ -2,6 +2,7 @@
 
 #include "node/domain/act_checks.h"
 #include "node/domain/document_index.h"
+#include "node/domain/documents.h"
 #include "node/domain/record_checks.h"
 #include "sync/status_macros.h"
 
@@ -21,6 +22,7 @@ absl::StatusOr<sync::Admission> CommitteeAdmission::CheckInContext(sync::WriteVi
 
 absl::Status CommitteeAdmission::OnAdmitted(sync::WriteView& view, const v1::RecordBody& body) {
   SYNC_RETURN_IF_ERROR(IndexDocument(view, body));
+  SYNC_RETURN_IF_ERROR(NoteDocumentNumber(view, self_, body));
   if (!Roster::IsRosterKind(body.kind())) return absl::OkStatus();
   // The roster takes the record's merge winner, which may not be `body`.
   SYNC_ASSIGN_OR_RETURN(std::optional<v1::Record> current, view.Get(body.id()));

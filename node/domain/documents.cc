@@ -7,6 +7,8 @@
 #include <utility>
 
 #include "node/domain/powers.h"
+#include "sync/meta_keys.h"
+#include "sync/status_macros.h"
 
 namespace steersync::domain {
 namespace {
@@ -153,6 +155,29 @@ std::optional<ReceiptState> ParseReceiptState(std::string_view name) {
   return Lookup(kReceiptStates, name);
 }
 std::string_view ReceiptStateName(ReceiptState state) { return NameIn(kReceiptStates, state); }
+
+std::string NumberSeries(std::string_view issuer_body, uint32_t year, std::string_view doc_type) {
+  return std::string(issuer_body) + "/" + std::to_string(year) + "/" + std::string(doc_type);
+}
+
+std::string SerialKey(std::string_view series) { return "serial/" + std::string(series); }
+
+std::string DocumentNumberKey(std::string_view series, uint64_t serial) {
+  return "docno/" + std::string(series) + "/" + sync::meta::EncodeU64(serial);
+}
+
+absl::Status NoteDocumentNumber(sync::WriteView& view, std::string_view self, const v1::RecordBody& body) {
+  if (body.kind() != v1::DIRECTIVE || body.version().writer() != self) return absl::OkStatus();
+  v1::Directive d;
+  if (!d.ParseFromString(body.payload()) || d.serial() == 0) return absl::OkStatus();
+  const std::string series = NumberSeries(d.issuer_body(), d.year(), d.series());
+  const std::string number_key = DocumentNumberKey(series, d.serial());
+  SYNC_ASSIGN_OR_RETURN(std::optional<std::string> held, view.MetaGet(number_key));
+  if (!held.has_value()) SYNC_RETURN_IF_ERROR(view.MetaPut(number_key, body.id()));
+  SYNC_ASSIGN_OR_RETURN(const uint64_t last, sync::meta::GetU64(view, SerialKey(series)));
+  if (d.serial() > last) SYNC_RETURN_IF_ERROR(sync::meta::PutU64(view, SerialKey(series), d.serial()));
+  return absl::OkStatus();
+}
 
 bool ParseDirective(const v1::RecordBody& body, v1::Directive& out) {
   if (!out.ParseFromString(body.payload())) return false;

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "sync/store.h"
 #include "node/domain/roster.h"
 
 namespace steersync::domain {
@@ -41,6 +42,21 @@ std::optional<ParsedNumber> ParseDisplayNumber(std::string_view number);
 // OK when `number` is a well-formed display number whose type code is
 // `doc_type` (none for "CV") and, if `serial` is not 0, whose serial is it.
 absl::Status CheckNumber(std::string_view number, std::string_view doc_type, uint64_t serial);
+
+// Number series in the store's meta: one per issuing body, year and type.
+//   "serial/<series>"                -> the highest serial used (u64 BE)
+//   "docno/<series>/<serial u64 BE>" -> the id of the directive holding it
+// where <series> is "<issuer_body>/<year>/<type>".
+std::string NumberSeries(std::string_view issuer_body, uint32_t year, std::string_view doc_type);
+std::string SerialKey(std::string_view series);
+std::string DocumentNumberKey(std::string_view series, uint64_t serial);
+
+// Records directive `body`'s number in its series when the issuer is
+// `self`: the serial is taken and the series continues after it. Run for
+// every admitted version (CommitteeAdmission::OnAdmitted), so a node
+// restored from a backup that gets its newer directives back from its
+// neighbours (recovery) never gives their numbers again (D30 Art. 15).
+absl::Status NoteDocumentNumber(sync::WriteView& view, std::string_view self, const v1::RecordBody& body);
 
 // ---- Reporting periods (Decree 09/2019 Art. 12, P 12.2, C 10) ---------------
 

@@ -8,6 +8,8 @@
 
 #include "node/domain/documents.h"
 #include "node/node.h"
+#include "node/store/lmdb_store.h"
+#include "sync/status_macros.h"
 #include "sync/meta_keys.h"
 #include "tests/testutil/fixtures.h"
 
@@ -113,6 +115,35 @@ TEST_F(DocumentsTest, NumbersCarryTheTypeAndTheBodysAbbreviationAndNeverRepeat) 
 }
 
 // A directive addressed to a unit nobody registered reaches nobody: refused.
+// A store whose node got its newer directives back from its neighbours
+// before admission took their numbers (a restore on 0.2.x) takes them at its
+// next start: a number is never given twice in a series (D30 Art. 15).
+TEST_F(DocumentsTest, NumbersOfTheDirectivesHeldAreTakenAtStartEvenWhenNeverNoted) {
+  ASSERT_THAT(province_->IssueDirective(Directive("KH")), IsOk());  // 01/KH-BCĐ
+  commune_.reset();
+  province_.reset();
+  {
+    auto store = LmdbStore::Open(dir_.Sub(std::string("data/") + kProvince), {});
+    ASSERT_THAT(store, IsOk());
+    std::vector<std::string> numbering;
+    for (const char* prefix : {"serial/", "docno/", "idx/numbers"}) {
+      auto held = (*store)->MetaScan(prefix);
+      ASSERT_THAT(held, IsOk());
+      for (const auto& [key, value] : *held) numbering.push_back(key);
+    }
+    ASSERT_EQ(numbering.size(), 3u) << "the series, its one number and the pass's mark";
+    ASSERT_THAT((*store)->Write([&](LmdbStore::View& view) -> absl::Status {
+      for (const std::string& key : numbering) SYNC_RETURN_IF_ERROR(view.MetaDelete(key));
+      return absl::OkStatus();
+    }),
+                IsOk());
+  }
+  province_ = steersync::testing::StartInProcessNode(dir_, kProvince, "");
+  auto next = province_->IssueDirective(Directive("KH"));
+  ASSERT_THAT(next, IsOk());
+  EXPECT_EQ(Find(*province_, *next)->number(), "02/KH-BCĐ");
+}
+
 TEST_F(DocumentsTest, AnUnknownAddresseeIsRefusedAndARegisteredOneAccepted) {
   auto to_unknown = Directive("CV");
   to_unknown.add_to_units(std::string(kProvince) + "/ly-son");

@@ -499,6 +499,15 @@ TEST_F(HierarchyTest, AProvinceOnAnEmptyStoreGetsItsDirectivesBackFromItsCommune
   auto next = province_->IssueDirective(directive);
   ASSERT_THAT(next, IsOk());
   EXPECT_NE(*next, *before);
+  // Its number continues the series too (D30 Art. 15: one number per
+  // document in a series), found in a hand walk: the returned directive's
+  // number was given again.
+  auto number_before = province_->ShowDirective(*before);
+  auto number_next = province_->ShowDirective(*next);
+  ASSERT_THAT(number_before, IsOk());
+  ASSERT_THAT(number_next, IsOk());
+  EXPECT_EQ(number_before->number(), "01/BCĐ");
+  EXPECT_EQ(number_next->number(), "02/BCĐ");
   ASSERT_TRUE(WaitUntil([&] { return Current(*commune_, *next).has_value(); }));
   EXPECT_EQ(province_->ListQuarantine()->entries_size(), 0);
   EXPECT_EQ(commune_->ListQuarantine()->entries_size(), 0);
