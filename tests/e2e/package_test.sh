@@ -27,7 +27,7 @@ for f in ./usr/bin/steersyncd ./usr/bin/steerctl ./usr/lib/systemd/system/steers
 done
 
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libgrpc++ liblmdb libssl libsystemd systemd openssl; do
+for lib in libgrpc++ liblmdb libssl libsystemd libjemalloc systemd openssl; do
   grep -q "$lib" <<<"$depends" || fail "Depends: lacks $lib ($depends)"
 done
 # Listed first, then searched: `grep -q` leaving a pipe early would fail it
