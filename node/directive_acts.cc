@@ -23,12 +23,12 @@ namespace {
 
 // A directive's number in its series (D30 Art. 15): allocated as the next
 // free serial, or given (a document registered from paper), and never one the
-// series already holds. `key` names the number in the store's meta; the
-// caller stores the directive id under it in the same transaction.
+// series already holds. Only chosen here: the directive takes it in the
+// series when it is admitted (domain::NoteDocumentNumber, in the same
+// transaction), as a directive of this node's own returned by recovery does.
 struct DocumentNumber {
   std::string display;
   uint64_t serial = 0;
-  std::string key;
 };
 
 absl::StatusOr<DocumentNumber> AllocateNumber(sync::WriteView& view, const std::string& issuer_body,
@@ -57,8 +57,6 @@ absl::StatusOr<DocumentNumber> AllocateNumber(sync::WriteView& view, const std::
     }
     out.display = given;
   }
-  SYNC_RETURN_IF_ERROR(sync::meta::PutU64(view, serial_key, std::max(last, out.serial)));
-  out.key = number_key(out.serial);
   return out;
 }
 
@@ -151,7 +149,6 @@ absl::StatusOr<std::string> DirectiveActs::Issue(v1::IssueDirectiveRequest reque
         // Between documents the relations decide which is in force
         // (ListDirectives); Version.supersedes is for versions of one record.
         const std::string id = self_ + "/d/" + std::to_string(counter);
-        SYNC_RETURN_IF_ERROR(view.MetaPut(number.key, id));
         SYNC_RETURN_IF_ERROR(AttachToOwnAct(view, attachments, id, body));
         return id;
       }));

@@ -305,12 +305,17 @@ absl::Status NoteDocumentNumbersOnce(LmdbStore& store, const std::string& self) 
   constexpr char kNumbersNotedKey[] = "idx/numbers";
   SYNC_ASSIGN_OR_RETURN(std::optional<std::string> noted, store.MetaGet(kNumbersNotedKey));
   if (noted.has_value()) return absl::OkStatus();
-  std::vector<v1::RecordBody> own;
+  // The numbers only, not the records: a province may hold a million.
+  std::vector<domain::IssuedNumber> numbers;
   SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
-    if (body.kind() == v1::DIRECTIVE && body.version().writer() == self) own.push_back(body);
+    if (auto number = domain::NumberIssuedBy(self, body)) numbers.push_back(*std::move(number));
   }));
+  // A directive admitted between the scan and this write took its number
+  // in its own admission (CommitteeAdmission::OnAdmitted).
   return store.Write([&](LmdbStore::View& view) -> absl::Status {
-    for (const v1::RecordBody& body : own) SYNC_RETURN_IF_ERROR(domain::NoteDocumentNumber(view, self, body));
+    for (const domain::IssuedNumber& number : numbers) {
+      SYNC_RETURN_IF_ERROR(domain::TakeDocumentNumber(view, number));
+    }
     return view.MetaPut(kNumbersNotedKey, "");
   });
 }

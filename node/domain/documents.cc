@@ -166,17 +166,26 @@ std::string DocumentNumberKey(std::string_view series, uint64_t serial) {
   return "docno/" + std::string(series) + "/" + sync::meta::EncodeU64(serial);
 }
 
-absl::Status NoteDocumentNumber(sync::WriteView& view, std::string_view self, const v1::RecordBody& body) {
-  if (body.kind() != v1::DIRECTIVE || body.version().writer() != self) return absl::OkStatus();
+std::optional<IssuedNumber> NumberIssuedBy(std::string_view self, const v1::RecordBody& body) {
+  if (body.kind() != v1::DIRECTIVE || body.version().writer() != self) return std::nullopt;
   v1::Directive d;
-  if (!d.ParseFromString(body.payload()) || d.serial() == 0) return absl::OkStatus();
-  const std::string series = NumberSeries(d.issuer_body(), d.year(), d.series());
-  const std::string number_key = DocumentNumberKey(series, d.serial());
+  if (!d.ParseFromString(body.payload()) || d.serial() == 0) return std::nullopt;
+  return IssuedNumber{NumberSeries(d.issuer_body(), d.year(), d.series()), d.serial(), body.id()};
+}
+
+absl::Status TakeDocumentNumber(sync::WriteView& view, const IssuedNumber& number) {
+  const std::string number_key = DocumentNumberKey(number.series, number.serial);
   SYNC_ASSIGN_OR_RETURN(std::optional<std::string> held, view.MetaGet(number_key));
-  if (!held.has_value()) SYNC_RETURN_IF_ERROR(view.MetaPut(number_key, body.id()));
-  SYNC_ASSIGN_OR_RETURN(const uint64_t last, sync::meta::GetU64(view, SerialKey(series)));
-  if (d.serial() > last) SYNC_RETURN_IF_ERROR(sync::meta::PutU64(view, SerialKey(series), d.serial()));
+  if (!held.has_value()) SYNC_RETURN_IF_ERROR(view.MetaPut(number_key, number.id));
+  const std::string serial_key = SerialKey(number.series);
+  SYNC_ASSIGN_OR_RETURN(const uint64_t last, sync::meta::GetU64(view, serial_key));
+  if (number.serial > last) SYNC_RETURN_IF_ERROR(sync::meta::PutU64(view, serial_key, number.serial));
   return absl::OkStatus();
+}
+
+absl::Status NoteDocumentNumber(sync::WriteView& view, std::string_view self, const v1::RecordBody& body) {
+  const std::optional<IssuedNumber> number = NumberIssuedBy(self, body);
+  return number.has_value() ? TakeDocumentNumber(view, *number) : absl::OkStatus();
 }
 
 bool ParseDirective(const v1::RecordBody& body, v1::Directive& out) {

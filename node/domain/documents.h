@@ -51,8 +51,21 @@ std::string NumberSeries(std::string_view issuer_body, uint32_t year, std::strin
 std::string SerialKey(std::string_view series);
 std::string DocumentNumberKey(std::string_view series, uint64_t serial);
 
+// A directive's number in its series, and the directive holding it.
+struct IssuedNumber {
+  std::string series;  // NumberSeries()
+  uint64_t serial = 0;
+  std::string id;
+};
+// The number of directive `body` when `self` issued it (nullopt for any
+// other record, or a directive without a serial).
+std::optional<IssuedNumber> NumberIssuedBy(std::string_view self, const v1::RecordBody& body);
+// Takes `number` in its series: its serial is held by its directive (unless
+// already held) and the series continues after it.
+absl::Status TakeDocumentNumber(sync::WriteView& view, const IssuedNumber& number);
+
 // Records directive `body`'s number in its series when the issuer is
-// `self`: the serial is taken and the series continues after it. Run for
+// `self` (NumberIssuedBy, TakeDocumentNumber). Run for
 // every admitted version (CommitteeAdmission::OnAdmitted), so a node
 // restored from a backup that gets its newer directives back from its
 // neighbours (recovery) never gives their numbers again (D30 Art. 15).
