@@ -1,6 +1,5 @@
 #include "sync/signed_log.h"
 
-
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
@@ -62,8 +61,8 @@ BatchLinks LinkBatch(std::span<const v1::Record> records, std::span<const v1::Re
     auto prev = at.find(PositionKey(bodies[j], bodies[j].audience_seq() - 1));
     if (prev == at.end() || prev->second == kForked) continue;
     const auto i = static_cast<size_t>(prev->second);
-    const std::string digest = i < digests.size() ? digests[i] : BodyDigest(records[i].body());
-    if (links.successor[i] < 0 && digest == bodies[j].audience_prev()) {
+    if (links.successor[i] < 0 &&
+        (i < digests.size() ? digests[i] : BodyDigest(records[i].body())) == bodies[j].audience_prev()) {
       links.successor[i] = static_cast<int>(j);
     }
   }
