@@ -199,17 +199,18 @@ struct FloorProbe::Channel {
 FloorProbe::FloorProbe(const testing::TempDir& dir) : channel_(std::make_unique<Channel>(dir)) {}
 FloorProbe::~FloorProbe() = default;
 
-double FloorProbe::SampleMs() {
+FloorProbe::Sample FloorProbe::Take() {
   Channel& c = *channel_;
   const std::string record = Record(++c.seq);
   bench::Batch batch;
   bench::Ack ack;
   const auto t0 = Clock::now();
   c.writer.Commit(std::vector<std::string>{record});
+  const auto committed = Clock::now();
   batch.set_seq(c.seq);
   batch.add_records(record);
   if (!c.stream->Write(batch) || !c.stream->Read(&ack)) Fail("bench stream: round trip failed");
-  return Millis(Clock::now() - t0);
+  return Sample{Millis(Clock::now() - t0), Millis(committed - t0)};
 }
 
 RawLimits MeasureRawLimits(const testing::TempDir& dir, int records, int floor_samples) {

@@ -19,7 +19,12 @@ class FloorProbe {
   ~FloorProbe();
   // One durable single-record commit, one message over mTLS, one durable
   // single-record commit at the receiver, its ack back: milliseconds.
-  double SampleMs();
+  struct Sample {
+    double total_ms = 0;
+    double first_commit_ms = 0;  // the sender's commit alone
+  };
+  Sample Take();
+  double SampleMs() { return Take().total_ms; }
 
  private:
   struct Channel;
