@@ -149,6 +149,7 @@ absl::Status Session::HandleBatch(v1::Batch& batch) {
   ApplyRequest request;
   request.last_seq = batch.last_seq();
   request.peer_epoch = peer_epoch_;
+  request.peer_writer_counter = peer_writer_counter_;
   request.records.reserve(batch.records_size());
   for (v1::Record& r : *batch.mutable_records()) request.records.push_back(std::move(r));
   for (std::string& der : *batch.mutable_certificates()) request.certificates.push_back(std::move(der));

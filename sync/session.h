@@ -76,6 +76,10 @@ struct ApplyRequest {
   // Signers' certificates the batch carried (Batch.certificates): opaque
   // here, checked and kept by the owner.
   std::vector<std::string> certificates;
+  // The highest counter of its own the peer has said so far (Hello, Batch
+  // writer_counter), for the owner to keep with the batch: said back to the
+  // peer if it ever loses its store, and kept this way at no commit of its own.
+  uint64_t peer_writer_counter = 0;
 };
 
 struct SessionCounters {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "node/explain.h"
+#include "node/metrics.h"
 #include "node/node.h"
 #include "node/system_clock.h"
 #include "sync/apply.h"
@@ -512,6 +513,50 @@ TEST_F(HierarchyTest, AProvinceOnAnEmptyStoreGetsItsDirectivesBackFromItsCommune
   EXPECT_EQ(province_->ListQuarantine()->entries_size(), 0);
   EXPECT_EQ(commune_->ListQuarantine()->entries_size(), 0);
   EXPECT_EQ(national->ListQuarantine()->entries_size(), 0);
+}
+
+// The number of transactions `node`'s store writer committed so far.
+uint64_t CommitsOf(const Node& node) {
+  for (const auto& family : node.latencies().Collect()) {
+    if (family.name == "steersync_store_commit_seconds" && !family.metric.empty()) {
+      return family.metric[0].histogram.sample_count;
+    }
+  }
+  ADD_FAILURE() << "no steersync_store_commit_seconds";
+  return 0;
+}
+
+// A directive costs the commune's store writer one commit for the batch
+// that brings it and one for its receipt (D30 Art. 21.2c, S23: registered
+// on arrival), each a durable fsync on the live path. The province's
+// counter that the batch carries (said back to it if it loses its store,
+// test above) is kept in the batch's own transaction; it used to take a
+// commit of its own, about one more per directive (sync_bench (b) counted
+// 2.95 per directive at the commune).
+TEST_F(HierarchyTest, ADirectiveCostsTheCommuneOneCommitAndItsReceiptOneMore) {
+  v1::IssueDirectiveRequest directive;
+  directive.set_title("Chỉ thị về chuyển đổi số");  // to the whole subtree
+  auto issue_and_wait_for_receipt = [&] {
+    auto id = province_->IssueDirective(directive);
+    EXPECT_THAT(id, IsOk());
+    if (!id.ok()) return std::string();
+    EXPECT_TRUE(WaitUntil([&] { return Current(*province_, std::string(kCommune) + "/a/" + *id).has_value(); }))
+        << "the commune's receipt of " << *id << " never reached the province";
+    return *id;
+  };
+  issue_and_wait_for_receipt();  // the session and the counters settled
+  constexpr int kDirectives = 20;
+  const uint64_t before = CommitsOf(*commune_);
+  std::string last;
+  for (int i = 0; i < kDirectives; ++i) last = issue_and_wait_for_receipt();
+  const uint64_t commits = CommitsOf(*commune_) - before;
+  EXPECT_GE(commits, uint64_t{kDirectives}) << "every directive was committed";
+  EXPECT_LE(commits, uint64_t{2 * kDirectives + 4});
+  // And the counter is kept all the same.
+  auto held = commune_->store().MetaGet(std::string(sync::meta::kWriterCounterPrefix) + kProvince);
+  ASSERT_THAT(held, IsOk());
+  ASSERT_TRUE(held->has_value() && (*held)->size() == 8);
+  EXPECT_GE(sync::meta::DecodeU64(**held), std::stoull(last.substr(last.rfind('/') + 1)));
 }
 
 // A node stopped (or killed) while it recovers resumes the recovery when it
