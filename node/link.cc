@@ -26,19 +26,6 @@ uint64_t CounterOrZero(const LmdbStore& store, const std::string& key) {
   return sync::meta::DecodeU64(**held);
 }
 
-// Raises the highest counter of its own that `peer` said (meta
-// kWriterCounterPrefix), which is said back to it if it ever loses its
-// store. The peer chooses this number: it only ever raises what we say back
-// to that peer itself, and a value past any real counter is ignored.
-absl::Status KeepWriterCounter(LmdbStore::View& view, const std::string& peer, uint64_t counter) {
-  constexpr uint64_t kMaxPlausibleCounter = uint64_t{1} << 53;
-  if (counter == 0 || counter > kMaxPlausibleCounter) return absl::OkStatus();
-  const std::string key = std::string(sync::meta::kWriterCounterPrefix) + peer;
-  SYNC_ASSIGN_OR_RETURN(uint64_t held, sync::meta::GetU64(view, key));
-  if (counter <= held) return absl::OkStatus();
-  return sync::meta::PutU64(view, key, counter);
-}
-
 }  // namespace
 
 Link::Link(const LinkContext& context, std::string peer_id, Relation relation,
@@ -210,7 +197,7 @@ void Link::OnMessage(v1::SyncMessage&& message) {
         requests = DrainSessionLocked();
         for (const sync::ApplyRequest& r : requests) pending_bytes_ += BytesOf(r);
         stats_->acked_seq = session_.acked_seq();
-        // A batch to apply keeps the counter in its own transaction (ApplyBatch).
+        // A batch to apply keeps the counter in its own transaction (ApplyFromPeer).
         keep_counter = requests.empty() && session_.peer_writer_counter() > counter_said_ && !keeping_counter_;
         if (keep_counter) keeping_counter_ = true;
         if (!hello_seen_ && session_.peer_hello_received()) {
@@ -253,7 +240,9 @@ void Link::KeepPeerCounter() {
   // the next one (the completion submits it), so the last one said is kept.
   std::weak_ptr<Link> weak = weak_from_this();
   context_.writer->Submit(
-      [peer = peer_id_, counter](LmdbStore::View& view) { return KeepWriterCounter(view, peer, counter); },
+      [peer = peer_id_, counter](LmdbStore::View& view) {
+        return sync::Replica::KeepPeerCounter(view, peer, counter);
+      },
       [weak, counter](absl::Status s) {
         std::shared_ptr<Link> link = weak.lock();
         if (link == nullptr) return;
@@ -517,7 +506,6 @@ absl::Status Link::ApplyBatch(const LinkContext& ctx, const std::string& peer,
     SYNC_RETURN_IF_ERROR(KeepCertificate(view, *ctx.certificates, digest));
   }
   SYNC_ASSIGN_OR_RETURN(batch.result, ctx.replica->ApplyFromPeer(view, peer, batch.request, &batch.alone));
-  SYNC_RETURN_IF_ERROR(KeepWriterCounter(view, peer, batch.request.peer_writer_counter));
   // The files admitted records name, noted in the same transaction: a kill
   // from here on still fetches them after the restart.
   std::set<std::string_view> documents;

@@ -208,8 +208,9 @@ class Link : public std::enable_shared_from_this<Link> {
   void RecordReturned(const v1::Rejection& rejection);
   // Stores the highest own counter the peer said (Hello and Batch
   // writer_counter), said back to it as your_counter if it ever loses its
-  // store, when no batch to apply keeps it (ApplyBatch does, in its own
-  // transaction). At most one such write in flight (keeping_counter_).
+  // store, when no batch to apply keeps it (sync::Replica::KeepPeerCounter;
+  // ApplyFromPeer keeps a batch's). At most one such write in flight
+  // (keeping_counter_).
   void KeepPeerCounter() ABSL_LOCKS_EXCLUDED(mu_);
   // Moves session output into the outbox and returns the apply requests, to
   // be submitted once mu_ is released.

@@ -207,6 +207,9 @@ absl::StatusOr<ApplyStats> Replica::ApplyFromPeer(WriteView& view, std::string_v
                    },
                    alone->bodies));
   SYNC_RETURN_IF_ERROR(context_error);
+  // In the batch's transaction: no commit of its own (a third durable commit
+  // per live directive at a commune, with the batch and its receipt).
+  SYNC_RETURN_IF_ERROR(KeepPeerCounter(view, from_peer, request.peer_writer_counter));
   if (request.last_seq != 0 && request.peer_epoch != 0) {
     // The checkpoint and the log incarnation it counts in, together.
     SYNC_RETURN_IF_ERROR(view.SetAppliedEpoch(from_peer, request.peer_epoch));
@@ -214,6 +217,15 @@ absl::StatusOr<ApplyStats> Replica::ApplyFromPeer(WriteView& view, std::string_v
   // Every admitted version is within the skew bound (CheckOne).
   hlc_.Observe(stats.max_hlc);
   return stats;
+}
+
+absl::Status Replica::KeepPeerCounter(WriteView& view, std::string_view peer, uint64_t counter) {
+  constexpr uint64_t kMaxPlausibleCounter = uint64_t{1} << 53;
+  if (counter == 0 || counter > kMaxPlausibleCounter) return absl::OkStatus();
+  const std::string key = meta::kWriterCounterPrefix + std::string(peer);
+  SYNC_ASSIGN_OR_RETURN(uint64_t held, meta::GetU64(view, key));
+  if (counter <= held) return absl::OkStatus();
+  return meta::PutU64(view, key, counter);
 }
 
 absl::StatusOr<uint64_t> Replica::NextCounter(WriteView& view) {

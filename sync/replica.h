@@ -138,7 +138,8 @@ class Replica {
   AloneVerdicts CheckAlone(std::string_view from_peer, std::span<const v1::Record> records) const;
 
   // Stage 2 (the writer, inside the transaction of `view`): admits and merges
-  // a batch from `from_peer` and records its checkpoint and epoch with it.
+  // a batch from `from_peer` and records its checkpoint and epoch with it,
+  // and the counter the peer said (KeepPeerCounter).
   // `alone` is CheckAlone's result for request.records, or null to compute it
   // here. Only storage failures are errors; refused versions are quarantined
   // and listed in the stats.
@@ -148,6 +149,14 @@ class Replica {
 
   // The counter a local version made now would take (ids embed it).
   absl::StatusOr<uint64_t> NextCounter(WriteView& view);
+
+  // Keeps the highest counter of its own that `peer` said (Hello, Batch
+  // writer_counter; meta kWriterCounterPrefix), said back to it if it ever
+  // loses its store so that its new ids never reuse one. The peer chooses
+  // the number: it only ever raises what we say back to that peer itself,
+  // and a value past any real counter is ignored. ApplyFromPeer keeps a
+  // batch's with it; the owner keeps one said without a batch to apply.
+  static absl::Status KeepPeerCounter(WriteView& view, std::string_view peer, uint64_t counter);
 
   // Stamps, signs, admits and merges a local version of `body` (id, kind,
   // audience, payload, legal date and authority set by the caller) with

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "sync/merge.h"
+#include "sync/meta_keys.h"
 #include "tests/testutil/fixtures.h"
 #include "tests/testutil/mem_store.h"
 
@@ -47,9 +48,11 @@ struct TestReplica {
     return out;
   }
 
-  ApplyStats Receive(const std::string& from, const v1::Record& record) {
+  // `said_counter`: the peer's own counter its batch said (Batch.writer_counter).
+  ApplyStats Receive(const std::string& from, const v1::Record& record, uint64_t said_counter = 0) {
     ApplyStats stats;
     ApplyRequest request{.last_seq = ++peer_seq, .peer_epoch = 1, .records = {record}};
+    request.peer_writer_counter = said_counter;
     EXPECT_TRUE(store
                     .Write([&](WriteView& view) -> absl::Status {
                       absl::StatusOr<ApplyStats> s = replica.ApplyFromPeer(view, from, request, nullptr);
@@ -59,6 +62,20 @@ struct TestReplica {
                     })
                     .ok());
     return stats;
+  }
+
+  // The counter of `peer`'s this replica would say back to it (0: none).
+  uint64_t CounterHeldOf(const std::string& peer) {
+    uint64_t held = 0;
+    EXPECT_TRUE(store
+                    .Write([&](WriteView& view) -> absl::Status {
+                      absl::StatusOr<uint64_t> v = meta::GetU64(view, meta::kWriterCounterPrefix + peer);
+                      if (!v.ok()) return v.status();
+                      held = *v;
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return held;
   }
 
   std::string CurrentKey() {
@@ -98,6 +115,25 @@ TEST(ReplicaTest, AnEditOverTheHeldVersionWinsByR4WhereverTheyMeet) {
   ApplyStats stats = b.Receive("vn/a", restore.record);
   EXPECT_EQ(stats.applied, 1u);
   EXPECT_EQ(b.CurrentKey(), restore.version_key) << "R4 decides before R5's legal date";
+}
+
+// The counter a peer says with a batch (Batch.writer_counter) is kept in
+// that batch's transaction, not a commit of its own: said back to the peer
+// if it ever loses its store, it keeps the peer's new ids fresh (DESIGN
+// "Operations", recovery). It only ever rises, and the peer chooses it: a
+// value past any real counter is ignored.
+TEST(ReplicaTest, TheCounterAPeerSaysIsKeptWithItsBatchAndOnlyRises) {
+  TestReplica a("vn/a");
+  TestReplica b("vn/b");
+  LocalWrite w = a.Write("2026-11-30");
+  b.Receive("vn/a", w.record, 41);
+  EXPECT_EQ(b.CounterHeldOf("vn/a"), 41u);
+  b.Receive("vn/a", w.record, 7);
+  EXPECT_EQ(b.CounterHeldOf("vn/a"), 41u) << "a lower counter said later changes nothing";
+  b.Receive("vn/a", w.record, uint64_t{1} << 60);
+  EXPECT_EQ(b.CounterHeldOf("vn/a"), 41u) << "past any real counter: ignored";
+  b.Receive("vn/a", w.record, 42);
+  EXPECT_EQ(b.CounterHeldOf("vn/a"), 42u);
 }
 
 // A peer cannot make every merge scan an unbounded list.
