@@ -301,14 +301,28 @@ absl::Status IndexDocumentsOnce(LmdbStore& store) {
   });
 }
 
+namespace {
+constexpr char kNumberGivenTwicePrefix[] = "docno-twice/";
+}  // namespace
+
 absl::Status NoteDocumentNumbersOnce(LmdbStore& store, const std::string& self) {
   constexpr char kNumbersNotedKey[] = "idx/numbers";
   SYNC_ASSIGN_OR_RETURN(std::optional<std::string> noted, store.MetaGet(kNumbersNotedKey));
   if (noted.has_value()) return absl::OkStatus();
   // The numbers only, not the records: a province may hold a million.
   std::vector<domain::IssuedNumber> numbers;
+  std::map<std::pair<std::string, uint64_t>, std::string> first_holder;  // (series, serial) -> id
+  std::vector<std::pair<std::string, std::string>> given_twice;          // (ids, the number shown)
   SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
-    if (auto number = domain::NumberIssuedBy(self, body)) numbers.push_back(*std::move(number));
+    std::optional<domain::IssuedNumber> number = domain::NumberIssuedBy(self, body);
+    if (!number.has_value()) return;
+    auto [held, first] = first_holder.try_emplace({number->series, number->serial}, number->id);
+    if (!first) {
+      v1::Directive d;
+      given_twice.emplace_back(held->second + "\n" + number->id,
+                               domain::ParseDirective(body, d) ? d.number() : number->series);
+    }
+    numbers.push_back(*std::move(number));
   }));
   // A directive admitted between the scan and this write took its number
   // in its own admission (CommitteeAdmission::OnAdmitted).
@@ -316,8 +330,31 @@ absl::Status NoteDocumentNumbersOnce(LmdbStore& store, const std::string& self) 
     for (const domain::IssuedNumber& number : numbers) {
       SYNC_RETURN_IF_ERROR(domain::TakeDocumentNumber(view, number));
     }
+    for (const auto& [ids, shown] : given_twice) {
+      SYNC_RETURN_IF_ERROR(view.MetaPut(kNumberGivenTwicePrefix + ids, shown));
+    }
     return view.MetaPut(kNumbersNotedKey, "");
   });
+}
+
+absl::StatusOr<std::vector<std::string>> NumbersGivenTwice(const LmdbStore& store, size_t limit) {
+  SYNC_ASSIGN_OR_RETURN(auto twice, store.MetaScan(kNumberGivenTwicePrefix));
+  std::vector<std::string> lines;
+  for (const auto& [key, shown] : twice) {
+    if (lines.size() == limit) break;
+    const std::string ids = key.substr(sizeof(kNumberGivenTwicePrefix) - 1);
+    const size_t nl = ids.find('\n');
+    if (nl == std::string::npos) continue;
+    const std::string first = ids.substr(0, nl), second = ids.substr(nl + 1);
+    // Settled once either one is recalled.
+    const std::string recalled(domain::DirectiveStatusName(domain::DirectiveStatus::kRecalled));
+    absl::StatusOr<v1::DirectiveInfo> a = ShowDirectiveIn(store, first), b = ShowDirectiveIn(store, second);
+    if ((a.ok() && a->status() == recalled) || (b.ok() && b->status() == recalled)) continue;
+    lines.push_back("number " + shown + " was given to both " + first + " and " + second +
+                    " (by a node restored from a backup before 0.3; D30 Art. 15: one document per number): "
+                    "recall one (`steerctl directive recall " + second + "`) and issue it again for a new number");
+  }
+  return lines;
 }
 
 absl::StatusOr<v1::ListQuarantineReply> ListQuarantineIn(const LmdbStore& store,

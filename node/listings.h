@@ -69,8 +69,13 @@ absl::Status IndexDocumentsOnce(LmdbStore& store);
 // in their series (domain::NoteDocumentNumber), once: a store whose node was
 // restored and got its newer directives back before admission did so (up
 // to 0.2.x) would give their numbers again. Later calls find "idx/numbers"
-// and return.
+// and return. Two directives found with one number (given twice by such a
+// node) are kept in meta "docno-twice/<first id>\n<second id>" = the
+// number, and shown as a warning by `steerctl status` (NumbersGivenTwice).
 absl::Status NoteDocumentNumbersOnce(LmdbStore& store, const std::string& self);
+// The directives of this node's that carry a number given before (at most
+// `limit`), as lines for `steerctl status`, each with its remedy.
+absl::StatusOr<std::vector<std::string>> NumbersGivenTwice(const LmdbStore& store, size_t limit);
 // One page of the quarantine, newest first (see ListQuarantineRequest).
 absl::StatusOr<v1::ListQuarantineReply> ListQuarantineIn(const LmdbStore& store,
                                                          const v1::ListQuarantineRequest& page = {});

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "node/audience_gaps.h"
+#include "node/listings.h"
 #include "sync/status_macros.h"
 
 namespace steersync::node {
@@ -123,6 +124,9 @@ v1::StatusReply Node::GetStatus() const {
   }
   if (auto forks = DescribeForks(*store_, 10); forks.ok()) {
     for (auto& f : *forks) reply.add_warnings(std::move(f));
+  }
+  if (auto twice = NumbersGivenTwice(*store_, 10); twice.ok()) {
+    for (auto& t : *twice) reply.add_warnings(std::move(t));
   }
   return reply;
 }

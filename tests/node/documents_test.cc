@@ -144,6 +144,78 @@ TEST_F(DocumentsTest, NumbersOfTheDirectivesHeldAreTakenAtStartEvenWhenNeverNote
   EXPECT_EQ(Find(*province_, *next)->number(), "02/KH-BCĐ");
 }
 
+// A node restored from a backup before 0.3 could give a number twice (D30
+// Art. 15: one document per number). Its store keeps both directives; the
+// start-up pass that takes the numbers held finds them and `steerctl status`
+// names both with the remedy, on every start after, until one is recalled.
+TEST_F(DocumentsTest, ANumberGivenTwiceBeforeIsShownInStatusWithItsRemedy) {
+  auto first = province_->IssueDirective(Directive("KH"));  // 01/KH-BCĐ
+  ASSERT_THAT(first, IsOk());
+  const std::string twin = std::string(kProvince) + "/d/999";
+  commune_.reset();
+  province_.reset();
+  {
+    // As such a node left its store: a second directive with that number,
+    // and no numbering kept yet.
+    auto store = LmdbStore::Open(dir_.Sub(std::string("data/") + kProvince), {});
+    ASSERT_THAT(store, IsOk());
+    auto held = (*store)->GetRecord(*first);
+    ASSERT_THAT(held, IsOk());
+    ASSERT_TRUE(held->has_value());
+    v1::Record copy = **held;
+    v1::RecordBody body;
+    ASSERT_TRUE(body.ParseFromString(copy.body()));
+    body.set_id(twin);
+    copy.set_body(body.SerializeAsString());
+    std::vector<std::string> numbering;
+    for (const char* prefix : {"serial/", "docno/", "idx/numbers"}) {
+      auto keys = (*store)->MetaScan(prefix);
+      ASSERT_THAT(keys, IsOk());
+      for (const auto& [key, value] : *keys) numbering.push_back(key);
+    }
+    ASSERT_THAT((*store)->Write([&](LmdbStore::View& view) -> absl::Status {
+      SYNC_RETURN_IF_ERROR(view.SetCurrent(twin, copy));
+      for (const std::string& key : numbering) SYNC_RETURN_IF_ERROR(view.MetaDelete(key));
+      return absl::OkStatus();
+    }),
+                IsOk());
+  }
+  for (int start = 1; start <= 2; ++start) {
+    province_ = steersync::testing::StartInProcessNode(dir_, kProvince, "");
+    const v1::StatusReply status = province_->GetStatus();
+    std::vector<std::string> about_numbers;
+    for (int i = 0; i < status.warnings_size(); ++i) {
+      if (status.warnings(i).find("01/KH-BCĐ") != std::string::npos) about_numbers.push_back(status.warnings(i));
+    }
+    ASSERT_EQ(about_numbers.size(), 1u) << "start " << start;
+    EXPECT_NE(about_numbers[0].find(*first), std::string::npos) << about_numbers[0];
+    EXPECT_NE(about_numbers[0].find("steerctl directive recall " + twin), std::string::npos) << about_numbers[0];
+    province_.reset();
+  }
+  // The remedy settles it: the twin recalled, the warning is gone; the next
+  // number follows the one given twice.
+  province_ = steersync::testing::StartInProcessNode(dir_, kProvince, "");
+  commune_ = steersync::testing::StartInProcessNode(dir_, kCommune,
+                                                    "127.0.0.1:" + std::to_string(province_->sync_port()));
+  ASSERT_TRUE(WaitUntil([&] {
+    const v1::PeersReply peers = province_->ListPeers();
+    for (const auto& p : peers.peers()) {
+      if (p.peer() == kCommune && p.connected()) return true;
+    }
+    return false;
+  }));
+  v1::RecallDirectiveRequest recall;
+  recall.set_directive_id(twin);
+  ASSERT_THAT(province_->RecallDirective(recall), IsOk());
+  const v1::StatusReply settled = province_->GetStatus();
+  for (int i = 0; i < settled.warnings_size(); ++i) {
+    EXPECT_EQ(settled.warnings(i).find("01/KH-BCĐ"), std::string::npos) << settled.warnings(i);
+  }
+  auto next = province_->IssueDirective(Directive("KH"));
+  ASSERT_THAT(next, IsOk());
+  EXPECT_EQ(Find(*province_, *next)->number(), "02/KH-BCĐ");
+}
+
 TEST_F(DocumentsTest, AnUnknownAddresseeIsRefusedAndARegisteredOneAccepted) {
   auto to_unknown = Directive("CV");
   to_unknown.add_to_units(std::string(kProvince) + "/ly-son");
