@@ -12,6 +12,7 @@
 #include "node/domain/documents.h"
 #include "node/domain/legal_date.h"
 #include "node/link.h"  // kReturnedPrefix
+#include "sync/audience_seq.h"  // StampedAfter
 #include "sync/merge.h"
 #include "sync/status_macros.h"
 
@@ -311,16 +312,26 @@ absl::Status NoteDocumentNumbersOnce(LmdbStore& store, const std::string& self) 
   if (noted.has_value()) return absl::OkStatus();
   // The numbers only, not the records: a province may hold a million.
   std::vector<domain::IssuedNumber> numbers;
-  std::map<std::pair<std::string, uint64_t>, std::string> first_holder;  // (series, serial) -> id
-  std::vector<std::pair<std::string, std::string>> given_twice;          // (ids, the number shown)
+  // (series, serial) -> the earliest issued directive seen with it: its id
+  // and when it was signed. Records come in id order, not issue order.
+  std::map<std::pair<std::string, uint64_t>, std::pair<std::string, v1::Hlc>> first_holder;
+  std::vector<std::pair<std::string, std::string>> given_twice;  // ("<earlier>\n<later>", the number shown)
   SYNC_RETURN_IF_ERROR(store.ForEachRecord([&](const v1::Record&, const v1::RecordBody& body) {
     std::optional<domain::IssuedNumber> number = domain::NumberIssuedBy(self, body);
     if (!number.has_value()) return;
-    auto [held, first] = first_holder.try_emplace({number->series, number->serial}, number->id);
+    auto [held, first] =
+        first_holder.try_emplace({number->series, number->serial}, number->id, body.version().hlc());
     if (!first) {
       v1::Directive d;
-      given_twice.emplace_back(held->second + "\n" + number->id,
-                               domain::ParseDirective(body, d) ? d.number() : number->series);
+      const std::string shown = domain::ParseDirective(body, d) ? d.number() : number->series;
+      auto& [held_id, held_hlc] = held->second;
+      if (sync::StampedAfter(held_hlc, body.version().hlc())) {
+        given_twice.emplace_back(number->id + "\n" + held_id, shown);  // this one came first
+        held_id = number->id;
+        held_hlc = body.version().hlc();
+      } else {
+        given_twice.emplace_back(held_id + "\n" + number->id, shown);
+      }
     }
     numbers.push_back(*std::move(number));
   }));
@@ -352,7 +363,8 @@ absl::StatusOr<std::vector<std::string>> NumbersGivenTwice(const LmdbStore& stor
     if ((a.ok() && a->status() == recalled) || (b.ok() && b->status() == recalled)) continue;
     lines.push_back("number " + shown + " was given to both " + first + " and " + second +
                     " (by a node restored from a backup before 0.3; D30 Art. 15: one document per number): "
-                    "recall one (`steerctl directive recall " + second + "`) and issue it again for a new number");
+                    "recall the later one (`steerctl directive recall " + second +
+                    " --reason \"number given twice\"`) and issue it again for a new number");
   }
   return lines;
 }
