@@ -145,9 +145,8 @@ absl::Status Replica::AfterAdmitted(WriteView& view, const v1::RecordBody& body,
   for (const auto& e : body.version().vector()) {
     if (e.node_id() == writer || e.node_id().rfind(writer + "#", 0) == 0) counter = std::max(counter, e.counter());
   }
-  const std::string counter_key = meta::kWriterCounterPrefix + writer;
-  SYNC_ASSIGN_OR_RETURN(uint64_t held, meta::GetU64(view, counter_key));
-  if (counter > held) SYNC_RETURN_IF_ERROR(meta::PutU64(view, counter_key, counter));
+  // One rule for the counter a version shows and the one a peer says.
+  SYNC_RETURN_IF_ERROR(KeepPeerCounter(view, writer, counter));
   if (writer != options_.self_id) {
     // Holes in a writer's numbering reveal versions dropped on the way, and
     // its signed heads those dropped after its last version.
